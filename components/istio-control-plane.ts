@@ -1,0 +1,100 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  baseRelease,
+  crossNetworkGateway,
+  gatewayEndpoint,
+  gatewayExposure,
+  gatewayRelease,
+  istioNamespace,
+  istiodRelease,
+  type GatewayEndpoint,
+  type ReleaseSpec,
+} from "../model/istio";
+import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
+import type { MeshConfig } from "../model/types";
+
+export interface IstioControlPlaneArgs {
+  readonly mesh: MeshConfig;
+  /** The cluster's provider; every object here is created with it. */
+  readonly provider: k8s.Provider;
+  /** What must exist before workloads are scheduled (node pools). @default [] */
+  readonly clusterReady?: readonly pulumi.Resource[];
+  /**
+   * Creates the `cacerts` Secret in the given namespace. istiod starts only after it exists: a
+   * missing `cacerts` makes istiod self-sign, and cross-cluster mTLS fails until it restarts.
+   * @default none: istiod uses its self-signed root
+   */
+  readonly caCerts?: (namespace: k8s.core.v1.Namespace, opts: pulumi.CustomResourceOptions) => pulumi.Resource;
+}
+
+/** istio-system with the network label, istio-base → istiod → east-west gateway, the cross-network Gateway. */
+export class IstioControlPlane extends pulumi.ComponentResource {
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly base: k8s.helm.v3.Release;
+  readonly istiod: k8s.helm.v3.Release;
+  readonly gateway: k8s.helm.v3.Release;
+  readonly crossNetworkGateway: k8s.apiextensions.CustomResource;
+  readonly caCerts?: pulumi.Resource;
+  /** Where peers reach this cluster's east-west gateway. */
+  readonly eastWestGateway: pulumi.Output<GatewayEndpoint>;
+
+  constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mesh:istio:IstioControlPlane", name, {}, opts);
+    const { mesh, provider } = args;
+    const child = { parent: this, provider };
+
+    const ns = istioNamespace(mesh);
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-istio-system`,
+      { metadata: { name: ns.name, labels: ns.labels } },
+      { ...child, dependsOn: [...(args.clusterReady ?? [])] },
+    );
+    this.caCerts = args.caCerts?.(this.namespace, { ...child, dependsOn: [this.namespace] });
+
+    const release = (spec: ReleaseSpec, dependsOn: pulumi.Resource[]) =>
+      new k8s.helm.v3.Release(
+        `${name}-${spec.name}`,
+        {
+          name: spec.name,
+          chart: spec.chart,
+          version: spec.version,
+          repositoryOpts: { repo: spec.repo },
+          namespace: this.namespace.metadata.name,
+          // the namespace is ours: Helm must not create one without the network label
+          createNamespace: false,
+          values: spec.values,
+          timeout: spec.timeoutSeconds,
+          atomic: spec.atomic,
+          cleanupOnFail: true,
+          maxHistory: 10,
+          skipAwait: false,
+        },
+        { ...child, dependsOn },
+      );
+    this.base = release(baseRelease(mesh), [this.namespace]);
+    this.istiod = release(istiodRelease(mesh), [this.base, ...(this.caCerts ? [this.caCerts] : [])]);
+    // the gateway's image is `auto`, filled in by istiod's injector: istiod must be ready first
+    this.gateway = release(gatewayRelease(mesh), [this.istiod]);
+
+    const gw = crossNetworkGateway();
+    this.crossNetworkGateway = new k8s.apiextensions.CustomResource(
+      `${name}-${gw.metadata.name}`,
+      { apiVersion: gw.apiVersion, kind: gw.kind, metadata: gw.metadata, spec: gw.spec },
+      { ...child, dependsOn: [this.base, this.gateway] },
+    );
+
+    // read back once the release exists, for the addresses peers will be sent to
+    const service = k8s.core.v1.Service.get(
+      `${name}-${EAST_WEST_GATEWAY_NAME}-service`,
+      pulumi.interpolate`${this.gateway.status.namespace}/${EAST_WEST_GATEWAY_NAME}`,
+      { ...child, dependsOn: [this.gateway] },
+    );
+    const exposure = gatewayExposure(mesh);
+    this.eastWestGateway = pulumi
+      .all([service.spec, service.status])
+      .apply(([spec, status]) => gatewayEndpoint(exposure, { spec, status }));
+
+    this.registerOutputs({ eastWestGateway: this.eastWestGateway });
+  }
+}

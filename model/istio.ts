@@ -1,0 +1,224 @@
+/**
+ * The Istio primary of one cluster as data: the labelled namespace, the three Helm releases with
+ * their values, and the cross-network Gateway. Components apply exactly this.
+ */
+import {
+  ACK_INTRANET_SLB_ANNOTATION,
+  CROSS_NETWORK_GATEWAY_NAME,
+  CROSS_NETWORK_PORT,
+  EAST_WEST_GATEWAY_NAME,
+  EAST_WEST_GATEWAY_SELECTOR,
+  ISTIO_NAMESPACE,
+  NETWORK_GATEWAY_PORTS,
+  NETWORK_LABEL,
+  NODE_SELECTOR_ANNOTATION,
+} from "./istio-facts";
+import { deepMerge, type Values } from "./merge";
+import type { MeshConfig } from "./types";
+
+export interface NamespaceSpec {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ReleaseSpec {
+  /** Helm release name; also the Pulumi-independent name Istio derives labels from. */
+  readonly name: string;
+  readonly chart: "base" | "istiod" | "gateway";
+  readonly version: string;
+  readonly repo: string;
+  readonly namespace: string;
+  readonly values: Values;
+  /** Seconds Helm waits for the release's workloads (and a LoadBalancer's address). */
+  readonly timeoutSeconds: number;
+  /** Roll a failed upgrade back to the last good release. */
+  readonly atomic: boolean;
+}
+
+/** An object the program creates with the Kubernetes provider, as it will be applied. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+/** istio-system, labelled with the network: istiod's fallback for every pod's network (ISTIO-FACTS §2). */
+export function istioNamespace(cfg: MeshConfig): NamespaceSpec {
+  return { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: cfg.cluster.network } };
+}
+
+function release(
+  cfg: MeshConfig,
+  chart: ReleaseSpec["chart"],
+  name: string,
+  own: Values,
+  timeoutSeconds: number,
+  atomic: boolean,
+): ReleaseSpec {
+  return {
+    name,
+    chart,
+    version: cfg.istio.version,
+    repo: cfg.istio.repo,
+    namespace: ISTIO_NAMESPACE,
+    // the user's values are an escape hatch: merged last, over ours
+    values: deepMerge(own, cfg.istio.values[chart]),
+    timeoutSeconds,
+    atomic,
+  };
+}
+
+/** CRDs and the reader service account. `defaultRevision` already defaults to `default`. */
+export function baseRelease(cfg: MeshConfig): ReleaseSpec {
+  const own: Values = cfg.istio.revision ? { defaultRevision: cfg.istio.revision } : {};
+  // never atomic: a rollback of a first install would take the CRDs with it
+  return release(cfg, "base", "istio-base", own, 300, false);
+}
+
+export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
+  const own: Values = {
+    ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
+    global: {
+      meshID: cfg.meshId,
+      multiCluster: { clusterName: cfg.cluster.name },
+      network: cfg.cluster.network,
+    },
+  };
+  const name = cfg.istio.revision ? `istiod-${cfg.istio.revision}` : "istiod";
+  return release(cfg, "istiod", name, own, 600, true);
+}
+
+/** Annotations of the gateway Service: ours first, the user's win. */
+export function gatewayServiceAnnotations(cfg: MeshConfig): Record<string, string> {
+  const gw = cfg.eastWestGateway;
+  const own: Record<string, string> = {};
+  if (gw.type === "LoadBalancer" && cfg.cluster.source.kind === "ack") {
+    // peers reach this gateway over the private line: an internal SLB, never a public one
+    own[ACK_INTRANET_SLB_ANNOTATION] = "intranet";
+  }
+  if (gw.nodeSelector !== undefined) {
+    // istiod parses this value as JSON, not key=value (ISTIO-FACTS §5)
+    own[NODE_SELECTOR_ANNOTATION] = JSON.stringify(gw.nodeSelector);
+  }
+  return { ...own, ...gw.annotations };
+}
+
+/** Whether fixed node ports force the gateway out of the chart's `networkGateway` mode (ISTIO-FACTS §4). */
+export function gatewayUsesFixedNodePorts(cfg: MeshConfig): boolean {
+  return Object.keys(cfg.eastWestGateway.nodePorts).length > 0;
+}
+
+export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
+  const gw = cfg.eastWestGateway;
+  const network = cfg.cluster.network;
+  const service: Values = {
+    type: gw.type,
+    annotations: gatewayServiceAnnotations(cfg),
+    ...(gw.externalIPs.length > 0 ? { externalIPs: [...gw.externalIPs] } : {}),
+  };
+  const own: Values = {
+    // the chart derives the selector `istio: eastwestgateway` from this name
+    name: EAST_WEST_GATEWAY_NAME,
+    ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
+    autoscaling: { minReplicas: gw.replicas, maxReplicas: Math.max(5, gw.replicas) },
+    service,
+  };
+  if (gatewayUsesFixedNodePorts(cfg)) {
+    // networkGateway mode renders its four ports without nodePort; set by hand what it would set
+    own.labels = { [NETWORK_LABEL]: network };
+    own.env = { ISTIO_META_REQUESTED_NETWORK_VIEW: network };
+    service.ports = NETWORK_GATEWAY_PORTS.map((p) => ({
+      name: p.name,
+      port: p.port,
+      targetPort: p.port,
+      protocol: "TCP",
+      ...(gw.nodePorts[p.name] !== undefined ? { nodePort: gw.nodePorts[p.name] } : {}),
+    }));
+  } else {
+    own.networkGateway = network;
+  }
+  // an SLB takes minutes to allocate and Helm waits for its address; a NodePort has none to wait for
+  return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600, true);
+}
+
+/** Lets peers reach every `*.local` service here by SNI through the east-west gateway (ISTIO-FACTS §6). */
+export function crossNetworkGateway(): KubeObject {
+  return {
+    apiVersion: "networking.istio.io/v1",
+    kind: "Gateway",
+    metadata: { name: CROSS_NETWORK_GATEWAY_NAME, namespace: ISTIO_NAMESPACE },
+    spec: {
+      selector: { ...EAST_WEST_GATEWAY_SELECTOR },
+      servers: [
+        {
+          port: { number: CROSS_NETWORK_PORT, name: "tls", protocol: "TLS" },
+          tls: { mode: "AUTO_PASSTHROUGH" },
+          hosts: ["*.local"],
+        },
+      ],
+    },
+  };
+}
+
+export interface GatewayExposure {
+  readonly type: "LoadBalancer" | "NodePort";
+  /** Addresses known from config; a LoadBalancer's own address is known only after deploy. */
+  readonly externalIPs: readonly string[];
+  readonly ports: readonly { readonly name: string; readonly port: number; readonly nodePort?: number }[];
+}
+
+/** How peers will reach this cluster's gateway, as far as config alone tells. */
+export function gatewayExposure(cfg: MeshConfig): GatewayExposure {
+  const gw = cfg.eastWestGateway;
+  return {
+    type: gw.type,
+    externalIPs: gw.externalIPs,
+    ports: NETWORK_GATEWAY_PORTS.map((p) => ({
+      name: p.name,
+      port: p.port,
+      ...(gw.nodePorts[p.name] !== undefined ? { nodePort: gw.nodePorts[p.name] } : {}),
+    })),
+  };
+}
+
+/** The fields of the deployed gateway Service that tell where peers are sent. */
+export interface ObservedService {
+  readonly spec?: {
+    readonly externalIPs?: readonly string[];
+    readonly ports?: readonly { readonly name?: string; readonly port: number; readonly nodePort?: number }[];
+  };
+  readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly { readonly ip?: string; readonly hostname?: string }[] } };
+}
+
+export interface GatewayEndpoint {
+  readonly type: "LoadBalancer" | "NodePort";
+  /** What istiod hands peers: LoadBalancer ingress, plus `externalIPs` (added, never replacing). */
+  readonly addresses: readonly string[];
+  readonly ports: readonly { readonly name: string; readonly port: number; readonly nodePort?: number }[];
+  /** The port peers dial for cross-network traffic: 15443, or its node port for a NodePort gateway. */
+  readonly peerPort?: number;
+}
+
+/** Where peers reach this gateway, from config and (after deploy) the Service itself (ISTIO-FACTS §5). */
+export function gatewayEndpoint(exposure: GatewayExposure, observed?: ObservedService): GatewayEndpoint {
+  const ingress = (observed?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? "").filter((a) => a !== "");
+  const externalIPs = observed?.spec?.externalIPs ?? exposure.externalIPs;
+  const addresses = [...new Set([...(exposure.type === "LoadBalancer" ? ingress : []), ...externalIPs])];
+  const ports = exposure.ports.map((p) => {
+    const nodePort = observed?.spec?.ports?.find((o) => o.name === p.name)?.nodePort ?? p.nodePort;
+    return { name: p.name, port: p.port, ...(exposure.type === "NodePort" && nodePort !== undefined ? { nodePort } : {}) };
+  });
+  const tls = ports.find((p) => p.port === CROSS_NETWORK_PORT)!;
+  return {
+    type: exposure.type,
+    addresses,
+    ports,
+    ...(exposure.type === "NodePort" ? (tls.nodePort !== undefined ? { peerPort: tls.nodePort } : {}) : { peerPort: CROSS_NETWORK_PORT }),
+  };
+}

@@ -1,0 +1,474 @@
+/**
+ * Turns the raw `mesh:` config of one stack into a validated `MeshConfig`, or a `ConfigError` that
+ * lists every problem at once with its config path and fix. Pure: no Pulumi, no I/O.
+ */
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { configPath, ConfigError, type ConfigIssue } from "./errors";
+import { unknownChartValuePaths } from "./chart-values";
+import { closest } from "./text";
+import { NETWORK_GATEWAY_PORTS, NODE_PORT_MAX, NODE_PORT_MIN } from "./istio-facts";
+import {
+  AckSchema,
+  ClusterSchema,
+  FIX,
+  GatewaySchema,
+  IstioSchema,
+  MeshIdSchema,
+  PeersSchema,
+  ServiceSchema,
+  ServicesSchema,
+  TrustSchema,
+  type AckInput,
+  type IstioInput,
+  type ServiceInput,
+} from "./schema";
+import type { MeshConfig, StackIdentity, TrustMode } from "./types";
+
+const NS = "mesh";
+
+/** The stack's config as read, values of object keys already JSON-decoded. */
+export interface RawConfig {
+  readonly stack: StackIdentity;
+  /** `mesh:<key>` → value; absent keys are undefined. */
+  readonly mesh: Readonly<Record<string, unknown>>;
+  /** `alicloud:region`, needed when the stack provisions ACK. */
+  readonly alicloudRegion?: string;
+}
+
+export const MESH_KEYS = ["meshId", "istio", "services", "cluster", "eastWestGateway", "peers", "trust"] as const;
+
+const SCHEMAS = {
+  meshId: MeshIdSchema,
+  istio: IstioSchema,
+  services: ServicesSchema,
+  cluster: ClusterSchema,
+  eastWestGateway: GatewaySchema,
+  peers: PeersSchema,
+  trust: TrustSchema,
+} as const;
+
+const DEFAULTS: Partial<Record<(typeof MESH_KEYS)[number], unknown>> = {
+  meshId: "mesh1",
+  services: [],
+  eastWestGateway: {},
+  peers: [],
+};
+
+const FIX_FOR_KEY: Record<(typeof MESH_KEYS)[number], string> = {
+  meshId: "set it in Pulumi.yaml (default mesh1)",
+  istio: 'set it in Pulumi.yaml: mesh:istio: { value: { version: "1.30.3" } }',
+  services: "set it in Pulumi.yaml, or leave it out for an empty catalog",
+  cluster: "set it in Pulumi.<stack>.yaml: mesh:cluster: { name: ..., kubeContext: ... | ack: {...} }",
+  eastWestGateway: "set it in Pulumi.<stack>.yaml, or leave it out for a LoadBalancer gateway",
+  peers: 'set it in Pulumi.<stack>.yaml, e.g. ["organization/mesh/wuxi"]',
+  trust: "set it in Pulumi.<stack>.yaml: { anchor: true } on one stack, { rootStack: ... } on the others",
+};
+
+export function validateConfig(raw: RawConfig): MeshConfig {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string, fix: string) => issues.push({ path, message, fix });
+
+  for (const key of Object.keys(raw.mesh)) {
+    if (!(MESH_KEYS as readonly string[]).includes(key)) {
+      const guess = closest(key, MESH_KEYS);
+      add(`${NS}:${key}`, "unknown config key", guess ? `did you mean mesh:${guess}?` : `remove it; known keys: ${MESH_KEYS.join(", ")}`);
+    }
+  }
+
+  const parsed: { -readonly [K in keyof typeof SCHEMAS]?: z.infer<(typeof SCHEMAS)[K]> } = {};
+  for (const key of MESH_KEYS) {
+    const value = raw.mesh[key] ?? DEFAULTS[key];
+    if (value === undefined) {
+      if (key !== "trust") add(`${NS}:${key}`, "required key is missing", FIX_FOR_KEY[key]);
+      continue;
+    }
+    const result = SCHEMAS[key].safeParse(value);
+    if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
+    else issues.push(...zodIssues(key, result.error.issues));
+  }
+
+  const { meshId, istio, services, cluster, eastWestGateway, peers, trust } = parsed;
+
+  // The rules below read each part on its own, so a typo in one field does not hide the others.
+  const rawIstio = asObject(raw.mesh.istio);
+  const version = part(IstioSchema.shape.version, rawIstio?.version);
+  const values = part(IstioSchema.shape.values, rawIstio?.values ?? {});
+  if (version && values) checkIstioValues(version, values, add);
+
+  if (Array.isArray(raw.mesh.services))
+    checkServices(
+      raw.mesh.services.map((s) => part(ServiceSchema, s)),
+      add,
+    );
+
+  const rawCluster = asObject(raw.mesh.cluster);
+  const peerCount = Array.isArray(raw.mesh.peers) ? raw.mesh.peers.length : 0;
+  if (rawCluster) checkClusterSource(rawCluster, raw.alicloudRegion, peerCount, add);
+
+  const rawService = asObject(asObject(raw.mesh.eastWestGateway ?? {})?.service ?? {});
+  const gatewayService = rawService && part(GatewaySchema.shape.service.unwrap(), rawService);
+  if (gatewayService) checkGatewayService(gatewayService, add);
+
+  if (Array.isArray(raw.mesh.peers)) checkPeers(raw.mesh.peers, raw.stack, add);
+
+  const rawTrust = asObject(raw.mesh.trust);
+  if (rawTrust) checkTrust(rawTrust, raw.stack, add);
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  // every key parsed and every rule held, so none of these is undefined here
+  const c = cluster!;
+  const svc = eastWestGateway!.service;
+  const type = svc.type ?? "LoadBalancer";
+  return {
+    stack: raw.stack,
+    meshId: meshId!,
+    istio: istio!,
+    services: services!,
+    cluster: {
+      name: c.name,
+      network: c.network ?? `network-${c.name}`,
+      locality: c.locality,
+      apiServer: c.apiServer,
+      readerTokenGeneration: c.readerTokenGeneration,
+      source: c.ack
+        ? { kind: "ack", region: raw.alicloudRegion!, ...c.ack }
+        : c.kubeContext
+          ? { kind: "kubeContext", context: c.kubeContext }
+          : { kind: "kubeconfig" },
+    },
+    eastWestGateway: {
+      type,
+      annotations: svc.annotations,
+      externalIPs: svc.externalIPs,
+      nodeSelector: type === "NodePort" ? (svc.nodeSelector ?? {}) : undefined,
+      nodePorts: svc.nodePorts ?? {},
+      replicas: eastWestGateway!.replicas,
+    },
+    peers: peers!,
+    trust: trustModeOf(trust),
+    trustValidity: {
+      rootHours: trust?.rootValidityHours ?? 87600,
+      intermediateHours: trust?.intermediateValidityHours ?? 17520,
+    },
+  };
+}
+
+type Add = (path: string, message: string, fix: string) => void;
+
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/** One part of a key parsed on its own: its data if it is well formed (its problems are reported with the key). */
+function part<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+function checkClusterSource(rawCluster: Record<string, unknown>, region: string | undefined, peerCount: number, add: Add): void {
+  const sources = (["ack", "kubeContext", "kubeconfig"] as const).filter((k) => rawCluster[k] !== undefined);
+  if (sources.length !== 1) {
+    add(
+      `${NS}:cluster`,
+      sources.length === 0 ? "no cluster source" : `several cluster sources (${sources.join(", ")})`,
+      "set exactly one of ack (this stack provisions ACK), kubeContext (a context of your kubeconfig) or kubeconfig (secret: pulumi config set --secret --path cluster.kubeconfig)",
+    );
+  }
+  const ack = part(AckSchema, rawCluster.ack);
+  if (ack) checkAck(ack, region, add);
+  if (rawCluster.ack !== undefined && !region) {
+    add("alicloud:region", "missing: the ACK cluster's region", "pulumi config set alicloud:region cn-shanghai");
+  }
+  const apiServer = part(ClusterSchema.shape.apiServer, rawCluster.apiServer);
+  if (apiServer) {
+    const host = new URL(apiServer).hostname.replace(/^\[|\]$/g, "");
+    if (host === "localhost" || (ipaddr.isValid(host) && ipaddr.parse(host).range() === "loopback")) {
+      add(
+        `${NS}:cluster.apiServer`,
+        `${apiServer} is a loopback address: a peer's istiod would dial itself`,
+        "use the address the other clusters reach this API server on",
+      );
+    }
+  } else if (rawCluster.apiServer === undefined && sources.length === 1 && sources[0] !== "ack" && peerCount > 0) {
+    add(
+      `${NS}:cluster.apiServer`,
+      "missing: peers need the address of this cluster's API server as they reach it",
+      "set mesh:cluster.apiServer, e.g. https://10.18.10.10:6443 (not 127.0.0.1 and not an address only your workstation reaches)",
+    );
+  }
+}
+
+type GatewayService = z.infer<ReturnType<typeof GatewaySchema.shape.service.unwrap>>;
+
+function checkGatewayService(svc: GatewayService, add: Add): void {
+  const type = svc.type ?? "LoadBalancer";
+  const seen = new Map<number, string>();
+  for (const { name } of NETWORK_GATEWAY_PORTS) {
+    const p = svc.nodePorts?.[name];
+    if (p === undefined) continue;
+    const path = `${NS}:eastWestGateway.service.nodePorts["${name}"]`;
+    if (p < NODE_PORT_MIN || p > NODE_PORT_MAX) {
+      add(
+        path,
+        `${p} is outside the NodePort range ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
+        `pick a free port from ${NODE_PORT_MIN} to ${NODE_PORT_MAX}`,
+      );
+    } else if (seen.has(p)) {
+      add(path, `${p} is already used by ${seen.get(p)}`, "give every gateway port its own node port");
+    }
+    seen.set(p, name);
+  }
+  if (type !== "NodePort" && svc.nodePorts) {
+    add(
+      `${NS}:eastWestGateway.service.nodePorts`,
+      "fixed node ports are set but the service type is not NodePort",
+      'set service.type to "NodePort" or remove nodePorts',
+    );
+  }
+  if (type !== "NodePort" && svc.nodeSelector) {
+    add(
+      `${NS}:eastWestGateway.service.nodeSelector`,
+      "nodeSelector only applies to a NodePort gateway",
+      'set service.type to "NodePort" or remove nodeSelector',
+    );
+  }
+  if (type === "NodePort" && svc.externalIPs.length === 0 && svc.nodeSelector === undefined) {
+    add(
+      `${NS}:eastWestGateway.service`,
+      "NodePort gateway with neither externalIPs nor nodeSelector: istiod takes a NodePort gateway's addresses only from the traffic.istio.io/nodeSelector annotation (the selected nodes' ExternalIP) and from spec.externalIPs, so peers would get no address and send traffic to pod IPs they cannot reach",
+      "list the nodes' reachable IPs in service.externalIPs (e.g. [10.18.10.196]), or set service.nodeSelector to nodes that have an ExternalIP",
+    );
+  }
+}
+
+function checkPeers(peers: readonly unknown[], stack: StackIdentity, add: Add): void {
+  const self = `${stack.organization}/${stack.project}/${stack.stack}`;
+  const seen = new Set<unknown>();
+  peers.forEach((p, i) => {
+    if (typeof p !== "string") return;
+    const [, project, name] = p.split("/");
+    if (p === self || (project === stack.project && name === stack.stack)) {
+      add(`${NS}:peers[${i}]`, `${p} is this stack itself`, "list only the other clusters' stacks");
+    } else if (seen.has(p)) add(`${NS}:peers[${i}]`, `${p} is listed twice`, "list each peer once");
+    seen.add(p);
+  });
+}
+
+function checkTrust(rawTrust: Record<string, unknown>, stack: StackIdentity, add: Add): void {
+  const modes = (["anchor", "rootStack", "pki"] as const).filter((k) => rawTrust[k] !== undefined);
+  if (modes.length !== 1) {
+    add(
+      `${NS}:trust`,
+      modes.length === 0 ? "no trust source" : `several trust sources (${modes.join(", ")})`,
+      "set exactly one of anchor: true (this stack owns the root CA), rootStack: <org>/mesh/<anchor stack>, or pki (your own CA, as secrets)",
+    );
+  }
+  const rootStack = part(TrustSchema.shape.rootStack, rawTrust.rootStack);
+  if (rootStack && rootStack.split("/")[2] === stack.stack) {
+    add(`${NS}:trust.rootStack`, "names this stack itself", "on the anchor set trust: { anchor: true }; elsewhere name the anchor's stack");
+  }
+  const pki = part(TrustSchema.shape.pki, rawTrust.pki);
+  if (pki && !pki.rootKey && !(pki.intermediateCert && pki.intermediateKey && pki.certChain)) {
+    add(
+      `${NS}:trust.pki`,
+      "neither the root key nor a complete intermediate (intermediateCert, intermediateKey, certChain)",
+      "give rootKey so each stack issues its own intermediate, or this cluster's intermediateCert, intermediateKey and certChain",
+    );
+  }
+}
+
+function trustModeOf(trust: z.infer<typeof TrustSchema> | undefined): TrustMode {
+  if (!trust) return { kind: "none" };
+  if (trust.anchor) return { kind: "anchor" };
+  if (trust.rootStack) return { kind: "rootStack", stack: trust.rootStack };
+  return { kind: "pki", issuesIntermediate: trust.pki!.rootKey !== undefined && trust.pki!.intermediateCert === undefined };
+}
+
+function checkIstioValues(version: string, values: IstioInput["values"], add: Add): void {
+  for (const chart of ["base", "istiod", "gateway"] as const) {
+    for (const p of unknownChartValuePaths(chart, version, values[chart])) {
+      add(
+        configPath(NS, ["istio", "values", chart, ...p.segments]),
+        `not a value of Istio ${version}'s ${chart} chart (${chart === "gateway" ? "the chart's schema rejects it" : "the chart would silently ignore it"})`,
+        p.suggestion ? `did you mean ${p.suggestion}?` : "remove it, or check the chart's values.yaml for the right path",
+      );
+    }
+  }
+}
+
+function checkServices(services: readonly (ServiceInput | undefined)[], add: Add): void {
+  const seen = new Map<string, number>();
+  services.forEach((s, i) => {
+    if (!s) return;
+    const at = `${NS}:services[${i}]`;
+    const key = `${s.namespace}/${s.name}`;
+    if (seen.has(key)) add(at, `${key} is already defined at mesh:services[${seen.get(key)}]`, "define each service once");
+    seen.set(key, i);
+    const ports = new Set<number>();
+    const names = new Set<string>();
+    s.ports.forEach((p, j) => {
+      if (ports.has(p.port)) add(`${at}.ports[${j}].port`, `port ${p.port} is listed twice`, "list each port once");
+      if (names.has(p.name)) add(`${at}.ports[${j}].name`, `port name ${p.name} is listed twice`, "give every port a unique name");
+      ports.add(p.port);
+      names.add(p.name);
+    });
+    const loc = s.locality;
+    if (loc.failover && loc.distribute) {
+      add(`${at}.locality`, "failover and distribute together: Istio rejects a localityLbSetting with both", "keep one of them");
+    } else if (loc.mode === "failover" && !loc.failover?.length) {
+      add(`${at}.locality.failover`, 'mode "failover" needs region pairs', 'add failover: [{ from: "cn-shanghai", to: "cn-wuxi" }]');
+    } else if (loc.mode === "distribute" && !loc.distribute?.length) {
+      add(
+        `${at}.locality.distribute`,
+        'mode "distribute" needs weights',
+        'add distribute: [{ from: "cn-shanghai/*", to: { "cn-shanghai/*": 80, "cn-wuxi/*": 20 } }]',
+      );
+    } else if (loc.mode === "preferLocal" && (loc.failover || loc.distribute)) {
+      add(
+        `${at}.locality.mode`,
+        `mode "preferLocal" ignores ${loc.failover ? "failover" : "distribute"}`,
+        `set mode to "${loc.failover ? "failover" : "distribute"}" or remove the list`,
+      );
+    }
+    loc.distribute?.forEach((d, j) => {
+      const sum = Object.values(d.to).reduce((a, b) => a + b, 0);
+      if (sum !== 100) add(`${at}.locality.distribute[${j}].to`, `weights add up to ${sum}`, "make the weights add up to 100");
+    });
+  });
+}
+
+function checkAck(ack: AckInput, region: string | undefined, add: Add): void {
+  const at = `${NS}:cluster.ack`;
+  if (ack.zones.length < 2) {
+    add(
+      `${at}.zones`,
+      `${ack.zones.length} zone(s): a managed cluster's control plane and nodes need at least two`,
+      'list two or more zones, e.g. ["cn-shanghai-e", "cn-shanghai-f"]',
+    );
+  }
+  const zones = new Set<string>();
+  ack.zones.forEach((z, i) => {
+    if (zones.has(z)) add(`${at}.zones[${i}]`, `${z} is listed twice`, "list each zone once");
+    zones.add(z);
+    if (region && !z.startsWith(`${region}-`))
+      add(`${at}.zones[${i}]`, `${z} is not a zone of region ${region}`, `use a zone of ${region}, e.g. ${region}-e`);
+  });
+  if (ack.vswitchCidrs.length !== ack.zones.length) {
+    add(
+      `${at}.vswitchCidrs`,
+      `${ack.vswitchCidrs.length} vSwitch CIDRs for ${ack.zones.length} zones`,
+      "give one vSwitch CIDR per zone, in the same order",
+    );
+  }
+  ack.vswitchCidrs.forEach((c, i) => {
+    if (!cidrContains(ack.vpcCidr, c))
+      add(`${at}.vswitchCidrs[${i}]`, `${c} is not inside the VPC ${ack.vpcCidr}`, "choose a block inside vpcCidr");
+    ack.vswitchCidrs.slice(0, i).forEach((d, j) => {
+      if (cidrOverlaps(c, d)) add(`${at}.vswitchCidrs[${i}]`, `${c} overlaps vswitchCidrs[${j}] ${d}`, "give each vSwitch its own block");
+    });
+  });
+  if ((ack.podCidr === undefined) === (ack.podVswitchIds === undefined)) {
+    add(
+      `${at}`,
+      ack.podCidr ? "both podCidr and podVswitchIds" : "neither podCidr nor podVswitchIds",
+      "set podCidr for Flannel, or podVswitchIds for Terway",
+    );
+  }
+  const networks: [string, string][] = [
+    ["vpcCidr", ack.vpcCidr],
+    ["serviceCidr", ack.serviceCidr],
+  ];
+  if (ack.podCidr) networks.push(["podCidr", ack.podCidr]);
+  networks.forEach(([name, c], i) =>
+    networks.slice(0, i).forEach(([other, d]) => {
+      if (cidrOverlaps(c, d))
+        add(`${at}.${name}`, `${c} overlaps ${other} ${d}`, "ACK needs the VPC, pod and service networks to be disjoint");
+    }),
+  );
+  const pools = new Set<string>();
+  ack.nodePools.forEach((p, i) => {
+    if (pools.has(p.name)) add(`${at}.nodePools[${i}].name`, `node pool ${p.name} is defined twice`, "give every node pool a unique name");
+    pools.add(p.name);
+  });
+}
+
+function cidrRange(c: string): [number, number] {
+  const [addr, bits] = ipaddr.parseCIDR(c);
+  const start = (addr as ipaddr.IPv4).toByteArray().reduce((a, b) => a * 256 + b, 0);
+  return [start, start + 2 ** (32 - bits) - 1];
+}
+export function cidrOverlaps(a: string, b: string): boolean {
+  const [a0, a1] = cidrRange(a);
+  const [b0, b1] = cidrRange(b);
+  return a0 <= b1 && b0 <= a1;
+}
+export function cidrContains(outer: string, inner: string): boolean {
+  const [o0, o1] = cidrRange(outer);
+  const [i0, i1] = cidrRange(inner);
+  return o0 <= i0 && i1 <= o1;
+}
+
+function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const zi of zissues) {
+    if (zi.code === "unrecognized_keys") {
+      for (const k of zi.keys) {
+        const known = knownKeysAt(key, zi.path);
+        const guess = closest(k, known);
+        out.push({
+          path: configPath(NS, [key, ...zi.path, k]),
+          message: "unknown key",
+          fix: guess ? `did you mean ${guess}?` : `remove it${known.length ? `; known keys here: ${known.join(", ")}` : ""}`,
+        });
+      }
+      continue;
+    }
+    if (zi.code === "invalid_union") {
+      // report the first alternative's problems: they name the concrete field
+      out.push(
+        ...zodIssues(
+          key,
+          zi.errors[0]!.map((e) => ({ ...e, path: [...zi.path, ...e.path] })),
+        ),
+      );
+      continue;
+    }
+    const [message, fix] = zi.message.includes(FIX) ? zi.message.split(FIX) : [zi.message, genericFix(zi)];
+    out.push({ path: configPath(NS, [key, ...zi.path]), message: message!, fix: fix! });
+  }
+  return out;
+}
+
+function genericFix(zi: z.core.$ZodIssue): string {
+  switch (zi.code) {
+    case "invalid_type":
+      return zi.input === undefined ? `set it (a ${zi.expected})` : `use a ${zi.expected}`;
+    case "too_small":
+      return `use at least ${String(zi.minimum)}`;
+    case "too_big":
+      return `use at most ${String(zi.maximum)}`;
+    case "invalid_value":
+      return `use one of ${zi.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return "correct the value";
+  }
+}
+
+/** The keys an object at `path` of `key` accepts, for typo suggestions. */
+function knownKeysAt(key: string, path: readonly PropertyKey[]): string[] {
+  let schema: unknown = SCHEMAS[key as keyof typeof SCHEMAS];
+  for (const seg of path) {
+    schema = unwrap(schema);
+    if (typeof seg === "number") schema = (schema as z.ZodArray).element;
+    else schema = (schema as z.ZodObject).shape?.[seg as string];
+  }
+  const obj = unwrap(schema) as z.ZodObject | undefined;
+  return obj?.shape ? Object.keys(obj.shape) : [];
+}
+function unwrap(s: unknown): unknown {
+  let cur = s as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
+  while (cur && (cur.def?.innerType || (typeof cur.unwrap === "function" && !(cur instanceof z.ZodArray)))) {
+    cur = (cur.def?.innerType ?? cur.unwrap!()) as typeof cur;
+  }
+  return cur;
+}

@@ -1,0 +1,108 @@
+/**
+ * The repository's Pulumi.yaml and stack files, read as the CLI reads them. Mocks never load
+ * Pulumi.yaml, so a mistake there would only show when a user runs `pulumi up`.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { validateConfig } from "../model/validate";
+import { readProject, stackConfig, StackFileError } from "../plan/stack-files";
+import { PROJECT_DIR } from "../tools/mock-run";
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-project-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+describe("Pulumi.yaml", () => {
+  const files = readProject(PROJECT_DIR);
+
+  it("is the nodejs project `mesh`", () => {
+    assert.equal(files.project, "mesh");
+  });
+
+  it("writes every config entry in a form the CLI accepts", () => {
+    assert.deepEqual(files.projectConfigProblems, []);
+  });
+
+  it("sets the mesh-wide keys for every stack", () => {
+    assert.deepEqual(Object.keys(files.projectConfig).sort(), ["mesh:istio", "mesh:meshId", "mesh:services"]);
+    assert.equal(files.projectConfig["mesh:meshId"], "mesh1");
+    assert.deepEqual(files.projectConfig["mesh:istio"], { version: "1.30.3", repo: "https://istio-release.storage.googleapis.com/charts" });
+  });
+
+  it("has exactly the two stacks of the real topology, each valid", () => {
+    assert.deepEqual(Object.keys(files.stacks), ["cn-shanghai", "wuxi"]);
+    for (const stack of Object.keys(files.stacks)) {
+      const config = stackConfig(files, stack);
+      const mesh = Object.fromEntries(
+        Object.entries(config)
+          .filter(([k]) => k.startsWith("mesh:"))
+          .map(([k, v]) => [k.slice(5), v]),
+      );
+      const cfg = validateConfig({
+        stack: { organization: "organization", project: "mesh", stack },
+        mesh,
+        alicloudRegion: config["alicloud:region"] as string | undefined,
+      });
+      assert.equal(cfg.cluster.name, stack);
+    }
+  });
+
+  it("lists the stacks as each other's peers", () => {
+    assert.deepEqual(files.stacks["cn-shanghai"]!["mesh:peers"], ["organization/mesh/wuxi"]);
+    assert.deepEqual(files.stacks["wuxi"]!["mesh:peers"], ["organization/mesh/cn-shanghai"]);
+  });
+});
+
+describe("the CLI's rules for project-level config", () => {
+  const cases: [string, string, string[]][] = [
+    ["a direct scalar", "mesh:meshId: m", []],
+    ["a value: object", "mesh:istio:\n  value: { version: 1.30.3 }", []],
+    ["a typed default", "meshId:\n  type: string\n  default: m", []],
+    ["an object without value:", "mesh:istio:\n  version: 1.30.3", ["mesh:istio: an object value must be written under value:"]],
+    [
+      "the non-existent object type",
+      "mesh:istio:\n  type: object\n  default: {}",
+      ["mesh:istio: type must be one of string, boolean, integer, array (objects use value:)"],
+    ],
+    ["default and value together", "mesh:meshId:\n  value: a\n  default: b", ['mesh:meshId: "default" and "value" together']],
+    ["an array without items", "mesh:peers:\n  type: array\n  default: []", ["mesh:peers: an array type needs items"]],
+    [
+      "a default on another namespace",
+      "alicloud:region:\n  type: string\n  default: cn-shanghai",
+      ["alicloud:region: is not namespaced by the project and should not define a type or default (use value:)"],
+    ],
+  ];
+  for (const [name, entry, problems] of cases) {
+    it(`${problems.length ? "rejects" : "accepts"} ${name}`, () => {
+      const dir = project({ "Pulumi.yaml": `name: mesh\nruntime: nodejs\nconfig:\n${entry.replace(/^/gm, "  ")}\n` });
+      assert.deepEqual(readProject(dir).projectConfigProblems, problems);
+    });
+  }
+});
+
+describe("stack files that cannot be read", () => {
+  it("names the file and the YAML problem, without a stack trace", () => {
+    const dir = project({ "Pulumi.yaml": "name: mesh\nruntime: nodejs\n", "Pulumi.wuxi.yaml": "config:\n  mesh:cluster: {name: wuxi\n" });
+    assert.throws(
+      () => readProject(dir),
+      (e: unknown) => e instanceof StackFileError && /Pulumi\.wuxi\.yaml: not valid YAML/.test(e.message),
+    );
+  });
+
+  it("says which stacks exist when one is missing", () => {
+    const dir = project({ "Pulumi.yaml": "name: mesh\nruntime: nodejs\n", "Pulumi.wuxi.yaml": "config: {}\n" });
+    assert.throws(() => stackConfig(readProject(dir), "cn-shanghai"), {
+      message: `no Pulumi.cn-shanghai.yaml in ${dir}; stacks here: wuxi`,
+    });
+  });
+
+  it("says when there is no Pulumi.yaml", () => {
+    const dir = project({});
+    assert.throws(() => readProject(dir), { message: `${join(dir, "Pulumi.yaml")}: cannot be read (does it exist?)` });
+  });
+});
