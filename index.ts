@@ -1,6 +1,7 @@
 /**
- * One Istio primary of the multi-network mesh per stack. Composition only: config → cluster →
- * control plane → outputs. Every decision lives in model/; components apply it.
+ * One primary of the multi-network mesh per stack. Composition only: config → other stacks'
+ * outputs → cluster → trust → control plane → remote access, peer links, services → outputs.
+ * Every decision lives in model/; components apply it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
@@ -8,27 +9,110 @@ import { AckCluster } from "./components/ack-cluster";
 import type { MeshCluster } from "./components/cluster";
 import { ExistingCluster } from "./components/existing-cluster";
 import { IstioControlPlane } from "./components/istio-control-plane";
+import { MeshServices } from "./components/mesh-services";
+import { MeshTrust } from "./components/mesh-trust";
+import { PeerLink } from "./components/peer-link";
+import { RemoteAccess } from "./components/remote-access";
+import { assessPeers, resolveTrust, StackOutputs } from "./components/stack-outputs";
 import { ackPlan } from "./model/ack";
+import { trustRootProblem } from "./model/peers";
+import { serviceHost } from "./model/services";
 
-const { mesh, secrets } = loadConfig();
-const name = mesh.cluster.name;
-const source = mesh.cluster.source;
+export = async () => {
+  const { mesh, secrets } = loadConfig();
+  const name = mesh.cluster.name;
+  const self = `${mesh.stack.organization}/${mesh.stack.project}/${mesh.stack.stack}`;
 
-const cluster: MeshCluster =
-  source.kind === "ack"
-    ? new AckCluster(name, { plan: ackPlan(mesh.cluster, mesh.meshId)!, apiServer: mesh.cluster.apiServer })
-    : new ExistingCluster(name, {
-        kubeContext: source.kind === "kubeContext" ? source.context : undefined,
-        kubeconfig: secrets.kubeconfig,
-        apiServer: mesh.cluster.apiServer,
+  // other stacks first: a peer of another mesh stops the run before anything is planned
+  const stacks = new StackOutputs();
+  const trust = await resolveTrust(mesh, secrets.pki, stacks);
+  const local = { stack: self, clusterName: name, network: mesh.cluster.network, meshId: mesh.meshId };
+  const peers = await assessPeers(mesh, trust.status === "ready" ? { ...local, trustRoot: trust.rootPem } : local, stacks);
+  const warnings = peers.flatMap((p) => p.warnings);
+  if (trust.status === "pending") warnings.push(trust.message);
+  if (trust.status === "none") warnings.push("mesh:trust is not set: istiod signs with its own root and cross-cluster mTLS fails (CERTIFICATE_VERIFY_FAILED)");
+  for (const w of warnings) void pulumi.log.warn(w);
+
+  const source = mesh.cluster.source;
+  const cluster: MeshCluster =
+    source.kind === "ack"
+      ? new AckCluster(name, { plan: ackPlan(mesh.cluster, mesh.meshId)!, apiServer: mesh.cluster.apiServer })
+      : new ExistingCluster(name, {
+          kubeContext: source.kind === "kubeContext" ? source.context : undefined,
+          kubeconfig: secrets.kubeconfig,
+          apiServer: mesh.cluster.apiServer,
+        });
+
+  const ca =
+    trust.status === "ready"
+      ? new MeshTrust(name, {
+          meshId: mesh.meshId,
+          clusterName: name,
+          source: trust.source,
+          rootValidityHours: mesh.trustValidity.rootHours,
+          intermediateValidityHours: mesh.trustValidity.intermediateHours,
+        })
+      : undefined;
+
+  const istio = new IstioControlPlane(name, {
+    mesh,
+    provider: cluster.provider,
+    clusterReady: cluster.ready,
+    caCerts: ca?.cacerts,
+    installIstiod: trust.status !== "pending",
+  });
+
+  const remote =
+    source.kind === "ack" || mesh.cluster.apiServer !== undefined
+      ? new RemoteAccess(name, {
+          clusterName: name,
+          apiServer: cluster.apiServer.apply((s) => s!),
+          generation: mesh.cluster.readerTokenGeneration,
+          provider: cluster.provider,
+          serviceAccountReady: istio.base,
+        })
+      : undefined;
+
+  if (istio.istiod && istio.crossNetworkGateway) {
+    for (const p of peers) {
+      if (p.state.status !== "linked") continue;
+      new PeerLink(`${name}-${p.state.cluster}`, {
+        peerCluster: p.state.cluster,
+        kubeconfig: pulumi.secret(p.kubeconfig!),
+        provider: cluster.provider,
+        dependsOn: [istio.crossNetworkGateway],
+        trustCheck:
+          trust.status === "ready" && trust.rootPem === undefined && ca
+            ? { ours: ca.trustRoot, theirs: p.state.trustRoot, problem: trustRootProblem(p.state.stack) }
+            : undefined,
       });
+    }
+    new MeshServices(name, {
+      services: mesh.services,
+      revision: mesh.istio.revision,
+      provider: cluster.adoptingProvider,
+      istiod: istio.istiod,
+    });
+  }
 
-const istio = new IstioControlPlane(name, { mesh, provider: cluster.provider, clusterReady: cluster.ready });
-
-export const clusterName = mesh.cluster.name;
-export const network = mesh.cluster.network;
-export const meshId = mesh.meshId;
-export const istioVersion = mesh.istio.version;
-export const apiServer = cluster.apiServer;
-export const eastWestGateway = istio.eastWestGateway;
-export const kubeconfig = cluster.kubeconfig === undefined ? undefined : pulumi.secret(cluster.kubeconfig);
+  return {
+    clusterName: name,
+    network: mesh.cluster.network,
+    meshId: mesh.meshId,
+    istioVersion: mesh.istio.version,
+    apiServer: cluster.apiServer,
+    eastWestGateway: istio.eastWestGateway,
+    kubeconfig: cluster.kubeconfig === undefined ? undefined : pulumi.secret(cluster.kubeconfig),
+    trustRoot: ca?.trustRoot,
+    trustRootKey: ca?.trustRootKey === undefined ? undefined : pulumi.secret(ca.trustRootKey),
+    remoteSecret: remote === undefined ? undefined : pulumi.secret(remote.kubeconfig),
+    peers: peers.map((p) =>
+      p.state.status === "linked"
+        ? { stack: p.state.stack, cluster: p.state.cluster, status: "linked" }
+        : { stack: p.state.stack, status: "pending", missing: p.state.missing, next: p.state.next },
+    ),
+    services: istio.istiod
+      ? mesh.services.map((s) => ({ host: serviceHost(s), ports: s.ports.map((p) => p.port), locality: s.locality.mode }))
+      : [],
+  };
+};

@@ -17,6 +17,7 @@ export interface AckClusterArgs {
 /** A managed ACK cluster with its own VPC, one vSwitch per zone, and node pools. */
 export class AckCluster extends pulumi.ComponentResource implements MeshCluster {
   readonly provider: k8s.Provider;
+  readonly adoptingProvider: k8s.Provider;
   readonly apiServer: pulumi.Output<string | undefined>;
   readonly kubeconfig: pulumi.Output<string>;
   readonly clusterId: pulumi.Output<string>;
@@ -68,12 +69,10 @@ export class AckCluster extends pulumi.ComponentResource implements MeshCluster 
     this.clusterId = cluster.id;
     const credential = alicloud.cs.getClusterCredentialOutput({ clusterId: cluster.id }, { parent: this });
     this.kubeconfig = pulumi.secret(credential.kubeConfig);
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      // a re-issued credential is an update of the provider, not a replacement of every object on it
-      { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id },
-      { parent: this },
-    );
+    // a re-issued credential is an update of the provider, not a replacement of every object on it
+    const connection: k8s.ProviderArgs = { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id };
+    this.provider = new k8s.Provider(`${name}-k8s`, connection, { parent: this });
+    this.adoptingProvider = new k8s.Provider(`${name}-k8s-adopting`, { ...connection, upsertExistingObjects: true }, { parent: this });
     this.apiServer = args.apiServer !== undefined ? pulumi.output(args.apiServer) : cluster.connections.apiServerIntranet;
     this.ready = pools;
     this.registerOutputs({ clusterId: this.clusterId, apiServer: this.apiServer, kubeconfig: this.kubeconfig });

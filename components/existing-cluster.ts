@@ -14,6 +14,7 @@ export interface ExistingClusterArgs {
 /** A cluster this program does not provision: only a provider and the address peers use. */
 export class ExistingCluster extends pulumi.ComponentResource implements MeshCluster {
   readonly provider: k8s.Provider;
+  readonly adoptingProvider: k8s.Provider;
   readonly apiServer: pulumi.Output<string | undefined>;
   readonly kubeconfig?: pulumi.Output<string>;
   readonly ready: readonly pulumi.Resource[] = [];
@@ -21,14 +22,13 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mesh:cluster:ExistingCluster", name, {}, opts);
     this.kubeconfig = args.kubeconfig === undefined ? undefined : pulumi.secret(args.kubeconfig);
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
+    const connection: k8s.ProviderArgs =
       args.kubeContext !== undefined
         ? // no kubeconfig: the provider reads KUBECONFIG or the default file, like kubectl
           { context: args.kubeContext }
-        : { kubeconfig: this.kubeconfig },
-      { parent: this },
-    );
+        : { kubeconfig: this.kubeconfig };
+    this.provider = new k8s.Provider(`${name}-k8s`, connection, { parent: this });
+    this.adoptingProvider = new k8s.Provider(`${name}-k8s-adopting`, { ...connection, upsertExistingObjects: true }, { parent: this });
     this.apiServer = pulumi.output(args.apiServer);
     this.registerOutputs({ apiServer: this.apiServer, kubeconfig: this.kubeconfig });
   }

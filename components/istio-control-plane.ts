@@ -12,6 +12,7 @@ import {
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
+import { CACERTS_SECRET } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 
 export interface IstioControlPlaneArgs {
@@ -25,19 +26,25 @@ export interface IstioControlPlaneArgs {
    * missing `cacerts` makes istiod self-sign, and cross-cluster mTLS fails until it restarts.
    * @default none: istiod uses its self-signed root
    */
-  readonly caCerts?: (namespace: k8s.core.v1.Namespace, opts: pulumi.CustomResourceOptions) => pulumi.Resource;
+  readonly caCerts?: pulumi.Input<Record<string, string>>;
+  /**
+   * False while the mesh root is not available: only the namespace and `istio-base` are installed,
+   * so istiod never starts with a self-signed root it would have to be restarted to drop.
+   * @default true
+   */
+  readonly installIstiod?: boolean;
 }
 
 /** istio-system with the network label, istio-base → istiod → east-west gateway, the cross-network Gateway. */
 export class IstioControlPlane extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly base: k8s.helm.v3.Release;
-  readonly istiod: k8s.helm.v3.Release;
-  readonly gateway: k8s.helm.v3.Release;
-  readonly crossNetworkGateway: k8s.apiextensions.CustomResource;
-  readonly caCerts?: pulumi.Resource;
+  readonly caCerts?: k8s.core.v1.Secret;
+  readonly istiod?: k8s.helm.v3.Release;
+  readonly gateway?: k8s.helm.v3.Release;
+  readonly crossNetworkGateway?: k8s.apiextensions.CustomResource;
   /** Where peers reach this cluster's east-west gateway. */
-  readonly eastWestGateway: pulumi.Output<GatewayEndpoint>;
+  readonly eastWestGateway?: pulumi.Output<GatewayEndpoint>;
 
   constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mesh:istio:IstioControlPlane", name, {}, opts);
@@ -50,7 +57,18 @@ export class IstioControlPlane extends pulumi.ComponentResource {
       { metadata: { name: ns.name, labels: ns.labels } },
       { ...child, dependsOn: [...(args.clusterReady ?? [])] },
     );
-    this.caCerts = args.caCerts?.(this.namespace, { ...child, dependsOn: [this.namespace] });
+    if (args.caCerts !== undefined) {
+      // istiod mounts cacerts optionally: it must exist before istiod starts, or istiod self-signs
+      this.caCerts = new k8s.core.v1.Secret(
+        `${name}-cacerts`,
+        {
+          metadata: { name: CACERTS_SECRET, namespace: this.namespace.metadata.name },
+          type: "Opaque",
+          stringData: pulumi.secret(args.caCerts),
+        },
+        { ...child, dependsOn: [this.namespace] },
+      );
+    }
 
     const release = (spec: ReleaseSpec, dependsOn: pulumi.Resource[]) =>
       new k8s.helm.v3.Release(
@@ -73,6 +91,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         { ...child, dependsOn },
       );
     this.base = release(baseRelease(mesh), [this.namespace]);
+    if (args.installIstiod === false) {
+      this.registerOutputs({});
+      return;
+    }
     this.istiod = release(istiodRelease(mesh), [this.base, ...(this.caCerts ? [this.caCerts] : [])]);
     // the gateway's image is `auto`, filled in by istiod's injector: istiod must be ready first
     this.gateway = release(gatewayRelease(mesh), [this.istiod]);

@@ -103,7 +103,7 @@ const LocalitySchema = z.strictObject({
     .array(
       z.strictObject({
         from: z.string().min(1),
-        to: z.record(z.string(), z.number().int().min(0).max(100)),
+        to: z.record(z.string(), z.number().int().min(1).max(100)),
       }),
     )
     .optional(),

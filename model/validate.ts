@@ -330,6 +330,9 @@ function checkServices(services: readonly (ServiceInput | undefined)[], add: Add
         `set mode to "${loc.failover ? "failover" : "distribute"}" or remove the list`,
       );
     }
+    loc.failover?.forEach((f, j) => {
+      if (f.from === f.to) add(`${at}.locality.failover[${j}]`, `fails over from ${f.from} to itself`, "name two different regions");
+    });
     loc.distribute?.forEach((d, j) => {
       const sum = Object.values(d.to).reduce((a, b) => a + b, 0);
       if (sum !== 100) add(`${at}.locality.distribute[${j}].to`, `weights add up to ${sum}`, "make the weights add up to 100");

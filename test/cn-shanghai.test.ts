@@ -1,15 +1,20 @@
-/** The cn-shanghai stack from its real stack files: ACK provisioned, internal-SLB gateway. */
+/**
+ * The cn-shanghai stack from its real stack files, on its second run of a bring-up (wuxi has
+ * exported): ACK provisioned, internal-SLB gateway, trust anchor, linked to wuxi.
+ */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
-import { FAKE_KUBECONFIG, isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { parse } from "yaml";
+import { b64, FAKE_KUBECONFIG, isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { MESH_ROOT, MESH_ROOT_KEY, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 let run: ProgramRun;
 
 before(async () => {
-  run = await runProgram({ stack: "cn-shanghai" });
+  run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
 });
 
 describe("cn-shanghai: resources", () => {
@@ -17,16 +22,29 @@ describe("cn-shanghai: resources", () => {
     const counts: Record<string, number> = {};
     for (const r of run.registrations) counts[`${r.read ? "read " : ""}${r.type}`] = (counts[`${r.read ? "read " : ""}${r.type}`] ?? 0) + 1;
     assert.deepEqual(counts, {
+      "read pulumi:pulumi:StackReference": 1,
       "mesh:cluster:AckCluster": 1,
+      "mesh:trust:MeshTrust": 1,
       "mesh:istio:IstioControlPlane": 1,
+      "mesh:remote:RemoteAccess": 1,
+      "mesh:remote:PeerLink": 1,
+      "mesh:services:MeshServices": 1,
       "alicloud:vpc/network:Network": 1,
       "alicloud:vpc/switch:Switch": 2,
       "alicloud:cs/managedKubernetes:ManagedKubernetes": 1,
       "alicloud:cs/nodePool:NodePool": 1,
-      "pulumi:providers:kubernetes": 1,
-      "kubernetes:core/v1:Namespace": 1,
+      "tls:index/privateKey:PrivateKey": 2,
+      "tls:index/selfSignedCert:SelfSignedCert": 1,
+      "tls:index/certRequest:CertRequest": 1,
+      "tls:index/locallySignedCert:LocallySignedCert": 1,
+      "random:index/randomId:RandomId": 1,
+      "pulumi:providers:kubernetes": 2,
+      "kubernetes:core/v1:Namespace": 2,
+      "kubernetes:core/v1:Service": 1,
+      "kubernetes:core/v1:Secret": 3,
       [RELEASE]: 3,
       "kubernetes:networking.istio.io/v1:Gateway": 1,
+      "kubernetes:networking.istio.io/v1:DestinationRule": 1,
       "read kubernetes:core/v1:Service": 1,
     });
   });
@@ -113,11 +131,22 @@ describe("cn-shanghai: resources", () => {
     assert.equal(unwrapSecret(provider.inputs.kubeconfig), FAKE_KUBECONFIG);
   });
 
-  it("creates every Kubernetes object with the cluster's provider, never the default one", () => {
-    const ref = providerRef(run.one("pulumi:providers:kubernetes", "cn-shanghai-k8s"));
+  it("gives the adopting provider the same cluster, with upsertExistingObjects", () => {
+    const adopting = run.one("pulumi:providers:kubernetes", "cn-shanghai-k8s-adopting");
+    assert.equal(adopting.inputs.clusterIdentifier, "cn-shanghai-id");
+    assert.equal(adopting.inputs.upsertExistingObjects, "true");
+    assert.ok(isSecretValue(adopting.inputs.kubeconfig));
+    assert.equal(run.one("pulumi:providers:kubernetes", "cn-shanghai-k8s").inputs.upsertExistingObjects, undefined);
+  });
+
+  it("creates every Kubernetes object with one of the cluster's providers, never the default one", () => {
+    const strict = providerRef(run.one("pulumi:providers:kubernetes", "cn-shanghai-k8s"));
+    const adopting = providerRef(run.one("pulumi:providers:kubernetes", "cn-shanghai-k8s-adopting"));
     const kube = run.registrations.filter((r) => r.type.startsWith("kubernetes:"));
-    assert.equal(kube.length, 6);
-    for (const r of kube) assert.equal(r.provider, ref, `${r.type} ${r.name}`);
+    assert.equal(kube.length, 12);
+    // only the catalog's objects, which application pipelines may have created, are adopted
+    const shared = new Set(["cn-shanghai-ns-dev", "cn-shanghai-svc-dev-helloworld", "cn-shanghai-dr-dev-helloworld"]);
+    for (const r of kube) assert.equal(r.provider, shared.has(r.name) ? adopting : strict, `${r.type} ${r.name}`);
   });
 });
 
@@ -150,6 +179,21 @@ describe("cn-shanghai: Istio primary", () => {
       // an SLB takes minutes: Helm waits for its address
       ["cn-shanghai-istio-eastwestgateway", "istio-eastwestgateway", "gateway", "1.30.3", repo, "istio-system", false, false, 900, true],
     ]);
+  });
+
+  it("creates cacerts from this cluster's intermediate before istiod starts", () => {
+    const cacerts = run.one("kubernetes:core/v1:Secret", "cn-shanghai-cacerts");
+    assert.deepEqual(cacerts.inputs.metadata, { name: "cacerts", namespace: "istio-system" });
+    assert.equal(cacerts.inputs.type, "Opaque");
+    assert.ok(isSecretValue(cacerts.inputs.stringData), "the CA key must reach the engine as a secret");
+    const intermediate = pem("CERTIFICATE", "cn-shanghai-intermediate");
+    assert.deepEqual(unwrapSecret(cacerts.inputs.stringData), {
+      "ca-cert.pem": intermediate,
+      "ca-key.pem": pem("PRIVATE KEY", "cn-shanghai-intermediate-key"),
+      "root-cert.pem": MESH_ROOT,
+      "cert-chain.pem": intermediate + MESH_ROOT,
+    });
+    assert.ok(run.one(RELEASE, "cn-shanghai-istiod").dependencies.includes(cacerts.urn));
   });
 
   it("orders namespace → base → istiod → gateway → cross-network Gateway", () => {
@@ -199,6 +243,149 @@ describe("cn-shanghai: Istio primary", () => {
   });
 });
 
+describe("cn-shanghai: trust anchor", () => {
+  it("makes the mesh root: RSA 4096, a CA for ten years, signing certificates and CRLs only", () => {
+    assert.deepEqual(run.one("tls:index/privateKey:PrivateKey", "cn-shanghai-root-key").inputs, { algorithm: "RSA", rsaBits: 4096 });
+    const root = run.one("tls:index/selfSignedCert:SelfSignedCert", "cn-shanghai-root");
+    assert.ok(isSecretValue(root.inputs.privateKeyPem));
+    assert.equal(unwrapSecret(root.inputs.privateKeyPem), MESH_ROOT_KEY);
+    assert.deepEqual(
+      { ...root.inputs, privateKeyPem: undefined },
+      {
+        privateKeyPem: undefined,
+        subject: { organization: "mesh1", commonName: "mesh1 root CA" },
+        isCaCertificate: true,
+        validityPeriodHours: 87600,
+        allowedUses: ["cert_signing", "crl_signing"],
+      },
+    );
+  });
+
+  it("issues its own intermediate from that root: a CA that cannot sign another CA, renewed a month early", () => {
+    const csr = run.one("tls:index/certRequest:CertRequest", "cn-shanghai-intermediate-csr");
+    assert.deepEqual(csr.inputs.subject, {
+      organization: "mesh1",
+      commonName: "mesh1 intermediate CA cn-shanghai",
+      locality: "cn-shanghai",
+    });
+    const cert = run.one("tls:index/locallySignedCert:LocallySignedCert", "cn-shanghai-intermediate");
+    assert.equal(cert.inputs.caCertPem, MESH_ROOT);
+    assert.ok(isSecretValue(cert.inputs.caPrivateKeyPem));
+    assert.equal(unwrapSecret(cert.inputs.caPrivateKeyPem), MESH_ROOT_KEY);
+    assert.equal(cert.inputs.isCaCertificate, true);
+    assert.equal(cert.inputs.maxPathLength, 0);
+    assert.equal(cert.inputs.validityPeriodHours, 17520);
+    assert.equal(cert.inputs.earlyRenewalHours, 720);
+    assert.deepEqual(cert.inputs.allowedUses, ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]);
+  });
+});
+
+describe("cn-shanghai: remote access and the link to wuxi", () => {
+  it("mints a reader token for istio-reader-service-account once istio-base has created it", () => {
+    const token = run.one("kubernetes:core/v1:Secret", "cn-shanghai-reader-token-g1");
+    assert.deepEqual(token.inputs.metadata, {
+      name: "istio-reader-service-account-istio-remote-secret-token-g1-a1b2c3",
+      namespace: "istio-system",
+      annotations: { "kubernetes.io/service-account.name": "istio-reader-service-account" },
+    });
+    assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
+    assert.ok(token.dependencies.includes(run.urnOf(RELEASE, "cn-shanghai-istio-base")));
+    assert.deepEqual(run.one("random:index/randomId:RandomId", "cn-shanghai-reader-token-g1-suffix").inputs, {
+      byteLength: 3,
+      keepers: { generation: "1" },
+    });
+  });
+
+  it("exports the kubeconfig peers read this cluster with, as istioctl shapes it", () => {
+    assert.ok(run.secretOutputs.has("remoteSecret"));
+    const kc = parse(run.outputs.remoteSecret as string);
+    assert.deepEqual(kc, {
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [
+        {
+          name: "cn-shanghai",
+          cluster: {
+            "certificate-authority-data": b64(pem("CERTIFICATE", "cluster CA of cn-shanghai")),
+            server: "https://192.168.0.12:6443",
+          },
+        },
+      ],
+      contexts: [{ name: "cn-shanghai", context: { cluster: "cn-shanghai", user: "cn-shanghai" } }],
+      "current-context": "cn-shanghai",
+      preferences: {},
+      users: [{ name: "cn-shanghai", user: { token: "token-of-istio-reader-service-account-istio-remote-secret-token-g1-a1b2c3" } }],
+    });
+  });
+
+  it("installs wuxi's remote secret, after the cross-network Gateway, updated in place", () => {
+    const link = run.one("mesh:remote:PeerLink", "cn-shanghai-wuxi");
+    const secret = run.one("kubernetes:core/v1:Secret", "cn-shanghai-wuxi-remote-secret");
+    assert.equal(secret.parent, link.urn);
+    assert.deepEqual(secret.inputs.metadata, {
+      name: "istio-remote-secret-wuxi",
+      namespace: "istio-system",
+      labels: { "istio/multiCluster": "true" },
+      annotations: { "networking.istio.io/cluster": "wuxi" },
+    });
+    assert.ok(isSecretValue(secret.inputs.stringData));
+    assert.deepEqual(unwrapSecret(secret.inputs.stringData), { wuxi: WUXI_KUBECONFIG });
+    assert.ok(secret.dependencies.includes(run.urnOf("kubernetes:networking.istio.io/v1:Gateway", "cn-shanghai-cross-network-gateway")));
+    assert.equal(secret.deleteBeforeReplace, false);
+  });
+
+  it("records the link in the peers output", () => {
+    assert.deepEqual(run.outputs.peers, [{ stack: "organization/mesh/wuxi", cluster: "wuxi", status: "linked" }]);
+    assert.deepEqual(run.warnings, []);
+  });
+});
+
+describe("cn-shanghai: mirrored services", () => {
+  it("creates or adopts the dev namespace with sidecar injection, and never deletes it", () => {
+    const ns = run.one("kubernetes:core/v1:Namespace", "cn-shanghai-ns-dev");
+    assert.deepEqual(ns.inputs.metadata, { name: "dev", labels: { "istio-injection": "enabled" } });
+    assert.equal(ns.retainOnDelete, true);
+    assert.equal(ns.parent, run.urnOf("mesh:services:MeshServices", "cn-shanghai"));
+  });
+
+  it("mirrors helloworld exactly as every cluster has it", () => {
+    const svc = run.one("kubernetes:core/v1:Service", "cn-shanghai-svc-dev-helloworld");
+    assert.deepEqual(svc.inputs, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "helloworld", namespace: "dev" },
+      spec: {
+        type: "ClusterIP",
+        selector: { app: "helloworld" },
+        ports: [{ name: "http", port: 5000, targetPort: 5000, protocol: "TCP" }],
+      },
+    });
+    assert.equal(svc.retainOnDelete, true);
+  });
+
+  it("prefers the local cluster and fails over fast and completely", () => {
+    const dr = run.one("kubernetes:networking.istio.io/v1:DestinationRule", "cn-shanghai-dr-dev-helloworld");
+    assert.deepEqual(dr.inputs, {
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name: "helloworld-locality", namespace: "dev" },
+      spec: {
+        host: "helloworld.dev.svc.cluster.local",
+        trafficPolicy: {
+          loadBalancer: { localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/cluster"] } },
+          outlierDetection: { consecutive5xxErrors: 1, interval: "1s", baseEjectionTime: "1m", maxEjectionPercent: 100 },
+        },
+      },
+    });
+    assert.deepEqual(istioObjectProblems(dr.inputs as any), []);
+    assert.ok(dr.dependencies.includes(run.urnOf(RELEASE, "cn-shanghai-istiod")), "istiod's webhook validates it");
+  });
+
+  it("reports what this cluster serves and mirrors", () => {
+    assert.deepEqual(run.outputs.services, [{ host: "helloworld.dev.svc.cluster.local", ports: [5000], locality: "preferLocal" }]);
+  });
+});
+
 describe("cn-shanghai: outputs", () => {
   it("exports the cluster's identity in the mesh", () => {
     assert.equal(run.outputs.clusterName, "cn-shanghai");
@@ -225,8 +412,10 @@ describe("cn-shanghai: outputs", () => {
     });
   });
 
-  it("exports the kubeconfig, and only it, as a secret", () => {
+  it("exports the root publicly and the admin kubeconfig, root key and remote secret as secrets", () => {
     assert.equal(run.outputs.kubeconfig, FAKE_KUBECONFIG);
-    assert.deepEqual([...run.secretOutputs], ["kubeconfig"]);
+    assert.equal(run.outputs.trustRoot, MESH_ROOT);
+    assert.equal(run.outputs.trustRootKey, MESH_ROOT_KEY);
+    assert.deepEqual([...run.secretOutputs].sort(), ["kubeconfig", "remoteSecret", "trustRootKey"]);
   });
 });

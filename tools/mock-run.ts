@@ -20,6 +20,8 @@ export interface Registration {
   readonly parent: string;
   readonly dependencies: readonly string[];
   readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
   readonly custom: boolean;
   /** A `Resource.get` read rather than a registration. */
   readonly read: boolean;
@@ -60,6 +62,13 @@ export const FAKE_KUBECONFIG = [
   "current-context: admin",
   "users: [{name: admin, user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ}}]",
 ].join("\n");
+
+/** The outputs this program exports as secrets, and so a StackReference reads as secret. */
+export const SECRET_OUTPUTS = new Set(["kubeconfig", "trustRootKey", "remoteSecret"]);
+
+export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+/** A PEM block as the mocks make them: recognisable by what it stands for. */
+export const pem = (kind: string, of: string): string => `-----BEGIN ${kind}-----\n${b64(of)}\n-----END ${kind}-----\n`;
 
 const ACK_INTRANET = "https://192.168.0.12:6443";
 const SLB_ADDRESS = "192.168.0.200";
@@ -128,6 +137,28 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
           case "kubernetes:core/v1:Service":
             if (args.id) Object.assign(state, renderedGatewayService(gatewayValues));
             break;
+          case "kubernetes:core/v1:Secret":
+            // the token controller fills a service-account token Secret
+            if (args.inputs.type === "kubernetes.io/service-account-token") {
+              state.data = {
+                token: b64(`token-of-${args.inputs.metadata.name}`),
+                "ca.crt": b64(pem("CERTIFICATE", `cluster CA of ${opts.stack}`)),
+              };
+            }
+            break;
+          case "tls:index/privateKey:PrivateKey":
+            state.privateKeyPem = pem("PRIVATE KEY", args.name);
+            break;
+          case "tls:index/selfSignedCert:SelfSignedCert":
+          case "tls:index/locallySignedCert:LocallySignedCert":
+            state.certPem = pem("CERTIFICATE", args.name);
+            break;
+          case "tls:index/certRequest:CertRequest":
+            state.certRequestPem = pem("CERTIFICATE REQUEST", args.name);
+            break;
+          case "random:index/randomId:RandomId":
+            state.hex = "a1b2c3";
+            break;
           case "pulumi:pulumi:StackReference": {
             const stackName = args.id || args.name;
             const outputs = opts.peerOutputs?.[stackName];
@@ -174,6 +205,8 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
             parent: req.getParent(),
             dependencies: read ? [] : req.getDependenciesList(),
             protect: read ? false : Boolean(req.getProtect()),
+            retainOnDelete: read ? false : Boolean(req.getRetainondelete()),
+            deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
             custom: read ? true : req.getCustom(),
             read,
           });
@@ -186,10 +219,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   wrap("registerResource", false);
   wrap("readResource", true);
 
-  const originalWarn = pulumi.log.warn;
-  pulumi.log.warn = (msg: string, resource?: pulumi.Resource) => {
+  // recorded for the caller to assert or print, not written to stderr
+  pulumi.log.warn = (msg: string) => {
     warnings.push(msg);
-    return originalWarn(msg, resource);
+    return Promise.resolve();
   };
 
   const settle = async () => {
@@ -201,7 +234,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   };
   let program: Record<string, unknown>;
   try {
-    program = await import(join(PROJECT_DIR, "index"));
+    const mod = (await import(join(PROJECT_DIR, "index"))) as { default?: unknown };
+    // `export = async () => ({...})`: the engine calls it and takes its result as the outputs
+    const main = typeof mod.default === "function" ? (mod.default as () => Promise<Record<string, unknown>>) : undefined;
+    program = main ? await main() : (mod);
   } catch (error) {
     await settle();
     throw new ProgramFailure(error, registrations);

@@ -1,11 +1,14 @@
 /**
- * A synthetic third primary: an existing cluster from a secret kubeconfig, a LoadBalancer gateway
- * outside Alibaba Cloud, a canary revision and user values merged over ours.
+ * A synthetic third primary joining cn-shanghai and wuxi: an existing cluster from a secret
+ * kubeconfig, a LoadBalancer gateway outside Alibaba Cloud, a canary revision, user values merged
+ * over ours, links to both other clusters, and a rotated reader token.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
+import { parse } from "yaml";
 import { isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems } from "./istio-schemas";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -24,10 +27,14 @@ before(async () => {
           gateway: { resources: { requests: { cpu: "500m" } } },
         },
       },
-      "mesh:cluster": { name: "hangzhou", kubeconfig: KUBECONFIG, apiServer: "https://10.30.0.10:6443" },
+      "mesh:cluster": { name: "hangzhou", kubeconfig: KUBECONFIG, apiServer: "https://10.30.0.10:6443", readerTokenGeneration: 2 },
       "mesh:eastWestGateway": { service: { annotations: { "metallb.universe.tf/address-pool": "mesh" } }, replicas: 3 },
       "mesh:peers": ["organization/mesh/cn-shanghai", "organization/mesh/wuxi"],
       "mesh:trust": { rootStack: "organization/mesh/cn-shanghai" },
+    },
+    peerOutputs: {
+      "organization/mesh/cn-shanghai": cnShanghaiOutputs(["wuxi", "hangzhou"]),
+      "organization/mesh/wuxi": wuxiOutputs(["cn-shanghai", "hangzhou"]),
     },
   });
 });
@@ -38,13 +45,68 @@ describe("third cluster: existing cluster from a secret kubeconfig", () => {
     assert.ok(isSecretValue(provider.inputs.kubeconfig));
     assert.equal(unwrapSecret(provider.inputs.kubeconfig), KUBECONFIG);
     assert.equal(provider.inputs.context, undefined);
-    const ref = providerRef(provider);
-    for (const r of run.registrations.filter((x) => x.type.startsWith("kubernetes:"))) assert.equal(r.provider, ref);
+    const refs = new Set([providerRef(provider), providerRef(run.one("pulumi:providers:kubernetes", "hangzhou-k8s-adopting"))]);
+    for (const r of run.registrations.filter((x) => x.type.startsWith("kubernetes:")))
+      assert.ok(refs.has(r.provider), `${r.type} ${r.name}`);
   });
 
   it("exports that kubeconfig as a secret", () => {
     assert.equal(run.outputs.kubeconfig, KUBECONFIG);
-    assert.deepEqual([...run.secretOutputs], ["kubeconfig"]);
+    assert.deepEqual([...run.secretOutputs].sort(), ["kubeconfig", "remoteSecret"]);
+  });
+});
+
+describe("third cluster: links to both other primaries", () => {
+  it("reads each other stack once", () => {
+    assert.deepEqual(
+      run
+        .byType("pulumi:pulumi:StackReference")
+        .map((r) => r.name)
+        .sort(),
+      ["organization/mesh/cn-shanghai", "organization/mesh/wuxi"],
+    );
+  });
+
+  it("installs a remote secret for each", () => {
+    const secrets = run
+      .byType("kubernetes:core/v1:Secret")
+      .filter((r) => r.inputs.metadata.labels?.["istio/multiCluster"] === "true")
+      .map((r) => [r.inputs.metadata.name, unwrapSecret(r.inputs.stringData)]);
+    assert.deepEqual(secrets.sort(), [
+      ["istio-remote-secret-cn-shanghai", { "cn-shanghai": CN_SHANGHAI_KUBECONFIG }],
+      ["istio-remote-secret-wuxi", { wuxi: WUXI_KUBECONFIG }],
+    ]);
+    assert.deepEqual(run.outputs.peers, [
+      { stack: "organization/mesh/cn-shanghai", cluster: "cn-shanghai", status: "linked" },
+      { stack: "organization/mesh/wuxi", cluster: "wuxi", status: "linked" },
+    ]);
+    assert.deepEqual(run.warnings, []);
+    assert.equal(run.outputs.trustRoot, MESH_ROOT);
+  });
+
+  it("keeps the previous reader token while exporting the new generation's", () => {
+    const tokens = run
+      .byType("kubernetes:core/v1:Secret")
+      .filter((r) => r.inputs.type === "kubernetes.io/service-account-token")
+      .map((r) => [r.name, r.inputs.metadata.name]);
+    assert.deepEqual(tokens, [
+      ["hangzhou-reader-token-g1", "istio-reader-service-account-istio-remote-secret-token-g1-a1b2c3"],
+      ["hangzhou-reader-token-g2", "istio-reader-service-account-istio-remote-secret-token-g2-a1b2c3"],
+    ]);
+    assert.deepEqual(
+      run.byType("random:index/randomId:RandomId").map((r) => r.inputs.keepers),
+      [{ generation: "1" }, { generation: "2" }],
+    );
+    const kc = parse(run.outputs.remoteSecret as string);
+    assert.equal(kc.users[0].user.token, "token-of-istio-reader-service-account-istio-remote-secret-token-g2-a1b2c3");
+    assert.equal(kc.clusters[0].cluster.server, "https://10.30.0.10:6443");
+  });
+
+  it("opts the catalog's namespace in with the revision label, not istio-injection", () => {
+    assert.deepEqual(run.one("kubernetes:core/v1:Namespace", "hangzhou-ns-dev").inputs.metadata, {
+      name: "dev",
+      labels: { "istio.io/rev": "1-30" },
+    });
   });
 });
 

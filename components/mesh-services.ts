@@ -1,0 +1,48 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { localityDestinationRule, meshNamespaces, mirroredService } from "../model/services";
+import type { CatalogService } from "../model/types";
+
+export interface MeshServicesArgs {
+  readonly services: readonly CatalogService[];
+  /** Namespaces opt in with `istio.io/rev` instead of `istio-injection`. */
+  readonly revision?: string;
+  /**
+   * A provider that adopts existing objects (`upsertExistingObjects`): application pipelines may
+   * have created the namespace or Service already.
+   */
+  readonly provider: k8s.Provider;
+  /** istiod: its webhook validates the DestinationRules. */
+  readonly istiod: pulumi.Resource;
+}
+
+/** The catalog in this cluster: namespaces, mirrored Services, and local-first DestinationRules. */
+export class MeshServices extends pulumi.ComponentResource {
+  constructor(name: string, args: MeshServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mesh:services:MeshServices", name, {}, opts);
+    // shared with application pipelines: never deleted by this program
+    const shared = { parent: this, provider: args.provider, retainOnDelete: true };
+    const namespaces = new Map(
+      meshNamespaces(args.services, args.revision).map((ns) => [
+        ns.name,
+        new k8s.core.v1.Namespace(`${name}-ns-${ns.name}`, { metadata: { name: ns.name, labels: ns.labels } }, shared),
+      ]),
+    );
+    for (const s of args.services) {
+      const ns = namespaces.get(s.namespace)!;
+      const svc = mirroredService(s);
+      new k8s.core.v1.Service(
+        `${name}-svc-${s.namespace}-${s.name}`,
+        { metadata: svc.metadata, spec: svc.spec as k8s.types.input.core.v1.ServiceSpec },
+        { ...shared, dependsOn: [ns] },
+      );
+      const dr = localityDestinationRule(s);
+      new k8s.apiextensions.CustomResource(
+        `${name}-dr-${s.namespace}-${s.name}`,
+        { apiVersion: dr.apiVersion, kind: dr.kind, metadata: dr.metadata, spec: dr.spec },
+        { parent: this, provider: args.provider, dependsOn: [ns, args.istiod] },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Reads other stacks' outputs (the anchor's root, the peers' identities and remote secrets) before
+ * any resource is planned, so a missing peer is a pending link and a mismatch stops the run early.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { assessPeer, stackShortName, type LocalIdentity, type PeerAssessment } from "../model/peers";
+import { isPem, type CaMaterial } from "../model/trust";
+import type { MeshConfig } from "../model/types";
+import type { TrustSource } from "./mesh-trust";
+
+export class StackOutputs {
+  private readonly refs = new Map<string, pulumi.StackReference>();
+
+  /** One StackReference per stack, however many roles it plays (anchor and peer). */
+  private ref(stack: string): pulumi.StackReference {
+    let r = this.refs.get(stack);
+    if (!r) this.refs.set(stack, (r = new pulumi.StackReference(stack)));
+    return r;
+  }
+
+  /** The named outputs, secret or not, as plain values; absent ones are undefined. */
+  async read(stack: string, names: readonly string[]): Promise<Record<string, unknown>> {
+    const ref = this.ref(stack);
+    const values = await Promise.all(names.map(async (n) => (await ref.getOutputDetails(n)) as { value?: unknown; secretValue?: unknown }));
+    return Object.fromEntries(names.map((n, i) => [n, values[i]!.value ?? values[i]!.secretValue]));
+  }
+}
+
+export type ResolvedTrust =
+  | { readonly status: "none" }
+  | { readonly status: "pending"; readonly message: string }
+  | { readonly status: "ready"; readonly source: TrustSource; /** the root, when known before deploy */ readonly rootPem?: string };
+
+export async function resolveTrust(
+  mesh: MeshConfig,
+  pki: pulumi.Output<Readonly<Record<string, string>>> | undefined,
+  stacks: StackOutputs,
+): Promise<ResolvedTrust> {
+  const trust = mesh.trust;
+  switch (trust.kind) {
+    case "none":
+      return { status: "none" };
+    case "anchor":
+      return { status: "ready", source: { kind: "anchor" } };
+    case "pki": {
+      const p = pki!;
+      return {
+        status: "ready",
+        source: trust.issuesIntermediate
+          ? { kind: "root", certPem: p.apply((v) => v.rootCert!), keyPem: p.apply((v) => v.rootKey!) }
+          : {
+              kind: "intermediate",
+              material: p.apply((v): CaMaterial => ({
+                intermediateCert: v.intermediateCert!,
+                intermediateKey: v.intermediateKey!,
+                rootCert: v.rootCert!,
+                certChain: v.certChain,
+              })),
+            },
+      };
+    }
+    case "rootStack": {
+      const anchor = stackShortName(trust.stack);
+      const o = await stacks.read(trust.stack, ["trustRoot", "trustRootKey"]);
+      if (o.trustRoot === undefined || o.trustRootKey === undefined) {
+        return {
+          status: "pending",
+          message: `the mesh root from ${trust.stack} is not available yet, so istiod is not installed (it would start with a self-signed root): run pulumi up -s ${anchor} first, then pulumi up -s ${mesh.stack.stack} again`,
+        };
+      }
+      if (!isPem(o.trustRoot, "CERTIFICATE") || !isPem(o.trustRootKey, "PRIVATE KEY")) {
+        throw new pulumi.RunError(
+          `trust anchor ${trust.stack}: its trustRoot or trustRootKey is not PEM; a stack whose secrets were encrypted with another passphrase or secrets provider reads as a placeholder\n    fix: use the same PULUMI_CONFIG_PASSPHRASE (or secrets provider) for every stack`,
+        );
+      }
+      return {
+        status: "ready",
+        source: { kind: "root", certPem: o.trustRoot, keyPem: pulumi.secret(o.trustRootKey) },
+        rootPem: o.trustRoot,
+      };
+    }
+  }
+}
+
+const PEER_OUTPUTS = ["clusterName", "network", "meshId", "trustRoot", "remoteSecret", "peers"] as const;
+
+/** Every peer's state; a peer that belongs to another mesh stops the run, all problems at once. */
+export async function assessPeers(
+  mesh: MeshConfig,
+  local: LocalIdentity,
+  stacks: StackOutputs,
+): Promise<(PeerAssessment & { kubeconfig?: string })[]> {
+  const results = await Promise.all(
+    mesh.peers.map(async (stack) => {
+      const out = await stacks.read(stack, PEER_OUTPUTS);
+      return { ...assessPeer(local, stack, out), kubeconfig: typeof out.remoteSecret === "string" ? out.remoteSecret : undefined };
+    }),
+  );
+  const problems = results.flatMap((r) => r.problems);
+  if (problems.length > 0) {
+    throw new pulumi.RunError(
+      `${problems.length} peer problem${problems.length === 1 ? "" : "s"}; nothing was deployed:\n  - ${problems.join("\n  - ")}`,
+    );
+  }
+  return results;
+}

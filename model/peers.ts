@@ -1,0 +1,126 @@
+/**
+ * Whether a peer stack belongs to this mesh, from the outputs it exported. A peer that has not
+ * exported yet is the normal first bring-up: pending, with the next command to run.
+ */
+import { parseRemoteKubeconfig } from "./remote";
+import { sameRoot } from "./trust";
+
+/** The outputs of a peer stack this program reads (absent ones are undefined). */
+export interface PeerOutputs {
+  readonly clusterName?: unknown;
+  readonly network?: unknown;
+  readonly meshId?: unknown;
+  readonly trustRoot?: unknown;
+  readonly remoteSecret?: unknown;
+  readonly peers?: unknown;
+}
+
+export interface LocalIdentity {
+  /** Fully qualified, e.g. organization/mesh/wuxi. */
+  readonly stack: string;
+  readonly clusterName: string;
+  readonly network: string;
+  readonly meshId: string;
+  /** The mesh root this stack trusts, when known before deploy (not for the anchor, which makes it). */
+  readonly trustRoot?: string;
+}
+
+export type PeerState =
+  | {
+      readonly stack: string;
+      readonly status: "linked";
+      readonly cluster: string;
+      readonly network: string;
+      readonly server: string;
+      readonly trustRoot: string;
+    }
+  | { readonly stack: string; readonly status: "pending"; readonly missing: readonly string[]; readonly next: string };
+
+export interface PeerAssessment {
+  readonly state: PeerState;
+  /** Reasons the peer cannot be linked: each stops the run. */
+  readonly problems: readonly string[];
+  /** Allowed but worth saying. */
+  readonly warnings: readonly string[];
+}
+
+/** The peer trusts another root than ours. */
+export function trustRootProblem(stack: string): string {
+  return `peer ${stack}: its trust root differs from ours: cross-cluster mTLS would fail with CERTIFICATE_VERIFY_FAILED
+    fix: issue every intermediate from one root: mesh:trust.rootStack must name the same anchor in every stack; after changing it run pulumi up -s ${stackShortName(stack)}`;
+}
+
+const REQUIRED = ["clusterName", "network", "meshId", "trustRoot", "remoteSecret"] as const;
+
+export const stackShortName = (stack: string): string => stack.split("/").pop() ?? stack;
+
+export function assessPeer(local: LocalIdentity, stack: string, out: PeerOutputs): PeerAssessment {
+  const peer = stackShortName(stack);
+  const us = stackShortName(local.stack);
+  const missing = REQUIRED.filter((k) => out[k] === undefined || out[k] === null || out[k] === "");
+  if (missing.length > 0) {
+    const next = `pulumi up -s ${peer}, then pulumi up -s ${us} again`;
+    return {
+      state: { stack, status: "pending", missing, next },
+      problems: [],
+      warnings: [`peer ${stack} has not exported ${missing.join(", ")} yet, so ${local.clusterName} does not read it: run ${next}`],
+    };
+  }
+  const problems: string[] = [];
+  const say = (what: string, fix: string) => problems.push(`peer ${stack}: ${what}\n    fix: ${fix}`);
+  const { clusterName, network, meshId, trustRoot } = out as Record<(typeof REQUIRED)[number], unknown>;
+  if (meshId !== local.meshId) {
+    say(
+      `its mesh id is ${JSON.stringify(meshId)}, ours is ${JSON.stringify(local.meshId)}`,
+      `use one mesh:meshId for every stack (set it in Pulumi.yaml, not in a stack file), then run pulumi up -s ${peer}`,
+    );
+  }
+  if (clusterName === local.clusterName) {
+    say(
+      `its cluster name ${JSON.stringify(clusterName)} is ours too: istiod would take it for itself`,
+      `give every stack its own mesh:cluster.name`,
+    );
+  }
+  if (network === local.network) {
+    say(
+      `its network ${JSON.stringify(network)} is ours too: traffic would go to its pod IPs instead of its east-west gateway`,
+      `give every cluster its own mesh:cluster.network`,
+    );
+  }
+  if (local.trustRoot !== undefined && (typeof trustRoot !== "string" || !sameRoot(trustRoot, local.trustRoot))) {
+    problems.push(trustRootProblem(stack));
+  }
+  const kube = parseRemoteKubeconfig(out.remoteSecret);
+  if ("problem" in kube) {
+    say(
+      `its remoteSecret is not a kubeconfig istiod can use (${kube.problem}); a stack whose secrets were encrypted with another passphrase or secrets provider reads as a placeholder`,
+      `use the same PULUMI_CONFIG_PASSPHRASE (or secrets provider) for every stack, then run pulumi up -s ${peer} and this stack again`,
+    );
+  } else if (kube.cluster !== clusterName) {
+    say(
+      `its remoteSecret is for cluster ${JSON.stringify(kube.cluster)}, not ${JSON.stringify(clusterName)}`,
+      `run pulumi up -s ${peer} to re-export it`,
+    );
+  }
+  const warnings: string[] = [];
+  if (Array.isArray(out.peers) && !out.peers.some((p) => (p as { stack?: unknown })?.stack === local.stack)) {
+    warnings.push(
+      `peer ${stack} does not list ${local.stack} in mesh:peers: its istiod will not read ${local.clusterName}; add it to Pulumi.${peer}.yaml`,
+    );
+  }
+  return {
+    state:
+      problems.length === 0 && !("problem" in kube)
+        ? {
+            stack,
+            status: "linked",
+            cluster: clusterName as string,
+            network: network as string,
+            server: kube.server,
+            trustRoot: trustRoot as string,
+          }
+        : { stack, status: "pending", missing: [], next: "" },
+    problems,
+    warnings,
+  };
+}
