@@ -30,7 +30,8 @@ export = async () => {
   const peers = await assessPeers(mesh, trust.status === "ready" ? { ...local, trustRoot: trust.rootPem } : local, stacks);
   const warnings = peers.flatMap((p) => p.warnings);
   if (trust.status === "pending") warnings.push(trust.message);
-  if (trust.status === "none") warnings.push("mesh:trust is not set: istiod signs with its own root and cross-cluster mTLS fails (CERTIFICATE_VERIFY_FAILED)");
+  if (trust.status === "none")
+    warnings.push("mesh:trust is not set: istiod signs with its own root and cross-cluster mTLS fails (CERTIFICATE_VERIFY_FAILED)");
   for (const w of warnings) void pulumi.log.warn(w);
 
   const source = mesh.cluster.source;

@@ -16,7 +16,7 @@ it("fails on a peer whose mesh id differs", async () => {
   assert.ok(failure instanceof ProgramFailure);
   assert.ok(pulumi.RunError.isInstance(failure.error));
   assert.equal(
-    (failure.error).message,
+    failure.error.message,
     '1 peer problem; nothing was deployed:\n  - peer organization/mesh/cn-shanghai: its mesh id is "mesh2", ours is "mesh1"\n    fix: use one mesh:meshId for every stack (set it in Pulumi.yaml, not in a stack file), then run pulumi up -s cn-shanghai',
   );
   // only the reads of the other stack happened

@@ -237,7 +237,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
     const mod = (await import(join(PROJECT_DIR, "index"))) as { default?: unknown };
     // `export = async () => ({...})`: the engine calls it and takes its result as the outputs
     const main = typeof mod.default === "function" ? (mod.default as () => Promise<Record<string, unknown>>) : undefined;
-    program = main ? await main() : (mod);
+    program = main ? await main() : mod;
   } catch (error) {
     await settle();
     throw new ProgramFailure(error, registrations);
