@@ -15,6 +15,7 @@ import { PeerLink } from "./components/peer-link";
 import { RemoteAccess } from "./components/remote-access";
 import { assessPeers, resolveTrust, StackOutputs } from "./components/stack-outputs";
 import { ackPlan } from "./model/ack";
+import { exportsRemoteAccess } from "./model/cluster-objects";
 import { trustRootProblem } from "./model/peers";
 import { serviceHost } from "./model/services";
 
@@ -63,16 +64,15 @@ export = async () => {
     installIstiod: trust.status !== "pending",
   });
 
-  const remote =
-    source.kind === "ack" || mesh.cluster.apiServer !== undefined
-      ? new RemoteAccess(name, {
-          clusterName: name,
-          apiServer: cluster.apiServer.apply((s) => s!),
-          generation: mesh.cluster.readerTokenGeneration,
-          provider: cluster.provider,
-          serviceAccountReady: istio.base,
-        })
-      : undefined;
+  const remote = exportsRemoteAccess(mesh)
+    ? new RemoteAccess(name, {
+        clusterName: name,
+        apiServer: cluster.apiServer.apply((s) => s!),
+        generation: mesh.cluster.readerTokenGeneration,
+        provider: cluster.provider,
+        serviceAccountReady: istio.base,
+      })
+    : undefined;
 
   if (istio.istiod && istio.crossNetworkGateway) {
     for (const p of peers) {

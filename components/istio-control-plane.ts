@@ -12,7 +12,7 @@ import {
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
-import { CACERTS_SECRET } from "../model/trust";
+import { cacertsSecret } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 
 export interface IstioControlPlaneArgs {
@@ -59,13 +59,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     );
     if (args.caCerts !== undefined) {
       // istiod mounts cacerts optionally: it must exist before istiod starts, or istiod self-signs
+      const secret = cacertsSecret(pulumi.secret(args.caCerts));
       this.caCerts = new k8s.core.v1.Secret(
         `${name}-cacerts`,
-        {
-          metadata: { name: CACERTS_SECRET, namespace: this.namespace.metadata.name },
-          type: "Opaque",
-          stringData: pulumi.secret(args.caCerts),
-        },
+        { metadata: secret.metadata, type: secret.type as string, stringData: secret.stringData },
         { ...child, dependsOn: [this.namespace] },
       );
     }

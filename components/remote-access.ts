@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { READER_TOKEN_PREFIX, readerTokenSecret, renderRemoteKubeconfig, tokenGenerations } from "../model/remote";
+import { readerTokenName, readerTokenSecret, renderRemoteKubeconfig, tokenGenerations } from "../model/remote";
 
 export interface RemoteAccessArgs {
   readonly clusterName: string;
@@ -33,10 +33,7 @@ export class RemoteAccess extends pulumi.ComponentResource {
       const shape = readerTokenSecret("");
       return new k8s.core.v1.Secret(
         `${name}-reader-token-g${g}`,
-        {
-          metadata: { ...shape.metadata, name: pulumi.interpolate`${READER_TOKEN_PREFIX}-g${g}-${suffix.hex}` },
-          type: shape.type as string,
-        },
+        { metadata: { ...shape.metadata, name: suffix.hex.apply((hex) => readerTokenName(g, hex)) }, type: shape.type as string },
         // a token Secret for an account that does not exist yet is deleted by the token controller
         { parent: this, provider: args.provider, dependsOn: [args.serviceAccountReady] },
       );

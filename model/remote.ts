@@ -3,7 +3,7 @@
  * (ISTIO-FACTS §7): a reader token in the cluster being read, and in the reading cluster a
  * Secret `istio-remote-secret-<cluster>` holding a token kubeconfig.
  */
-import { parse, stringify } from "yaml";
+import { fromYaml, toYaml } from "./yaml";
 import { CLUSTER_ANNOTATION, ISTIO_NAMESPACE, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, remoteSecretName } from "./istio-facts";
 import type { KubeObject } from "./istio";
 
@@ -14,6 +14,9 @@ export const READER_TOKEN_PREFIX = `${READER_SERVICE_ACCOUNT}-istio-remote-secre
 export function tokenGenerations(current: number): number[] {
   return current > 1 ? [current - 1, current] : [current];
 }
+
+/** A new name per generation and random suffix, so a bump always mints a new token. */
+export const readerTokenName = (generation: number, suffix: string): string => `${READER_TOKEN_PREFIX}-g${generation}-${suffix}`;
 
 export function readerTokenSecret(name: string): KubeObject {
   return {
@@ -47,7 +50,7 @@ export function renderRemoteKubeconfig(i: RemoteKubeconfigInput): string {
       `the reader token Secret of ${i.cluster} has no ${!token ? "token" : "ca.crt"} yet: the service-account token controller has not filled it; run the update again`,
     );
   }
-  return stringify({
+  return toYaml({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: i.cluster, cluster: { "certificate-authority-data": i.caData, server: i.server } }],
@@ -76,7 +79,7 @@ export function parseRemoteKubeconfig(text: unknown): ParsedRemoteKubeconfig | {
   if (typeof text !== "string" || text.trim() === "") return { problem: "it is empty or not a string" };
   let doc: KubeconfigDoc | null;
   try {
-    doc = parse(text) as KubeconfigDoc | null;
+    doc = fromYaml(text) as KubeconfigDoc | null;
   } catch {
     return { problem: "it is not YAML" };
   }

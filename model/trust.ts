@@ -2,7 +2,15 @@
  * The mesh's shared trust: one root CA, an intermediate per cluster, and the `cacerts` Secret
  * istiod reads at start-up (ISTIO-FACTS §8). Shapes only; the keys are made by @pulumi/tls.
  */
+import { ISTIO_NAMESPACE } from "./istio-facts";
+import type { KubeObject } from "./istio";
+
 export const CACERTS_SECRET = "cacerts";
+
+/** `cacerts` in istio-system, as `kubectl create secret generic cacerts --from-file=...` makes it. */
+export function cacertsSecret<D>(stringData: D): KubeObject & { readonly stringData: D } {
+  return { apiVersion: "v1", kind: "Secret", metadata: { name: CACERTS_SECRET, namespace: ISTIO_NAMESPACE }, type: "Opaque", stringData };
+}
 
 /** RSA 4096 for root and intermediates, as Istio's own cert tooling makes them. */
 export const CA_KEY = { algorithm: "RSA", rsaBits: 4096 } as const;

@@ -83,6 +83,12 @@ export function validateConfig(raw: RawConfig): MeshConfig {
       if (key !== "trust") add(`${NS}:${key}`, "required key is missing", FIX_FOR_KEY[key]);
       continue;
     }
+    if (key === "services") {
+      const catalog = validateCatalog(value);
+      issues.push(...catalog.issues);
+      if (catalog.data) parsed.services = catalog.data;
+      continue;
+    }
     const result = SCHEMAS[key].safeParse(value);
     if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
     else issues.push(...zodIssues(key, result.error.issues));
@@ -95,12 +101,6 @@ export function validateConfig(raw: RawConfig): MeshConfig {
   const version = part(IstioSchema.shape.version, rawIstio?.version);
   const values = part(IstioSchema.shape.values, rawIstio?.values ?? {});
   if (version && values) checkIstioValues(version, values, add);
-
-  if (Array.isArray(raw.mesh.services))
-    checkServices(
-      raw.mesh.services.map((s) => part(ServiceSchema, s)),
-      add,
-    );
 
   const rawCluster = asObject(raw.mesh.cluster);
   const peerCount = Array.isArray(raw.mesh.peers) ? raw.mesh.peers.length : 0;
@@ -155,6 +155,26 @@ export function validateConfig(raw: RawConfig): MeshConfig {
 }
 
 type Add = (path: string, message: string, fix: string) => void;
+
+/** Every stack of a project shares Pulumi.yaml's catalog: validate each catalog object once. */
+const catalogs = new WeakMap<object, { readonly data?: ServiceInput[]; readonly issues: readonly ConfigIssue[] }>();
+
+function validateCatalog(value: unknown): { readonly data?: ServiceInput[]; readonly issues: readonly ConfigIssue[] } {
+  const cached = typeof value === "object" && value !== null ? catalogs.get(value) : undefined;
+  if (cached) return cached;
+  const issues: ConfigIssue[] = [];
+  const result = ServicesSchema.safeParse(value);
+  if (!result.success) issues.push(...zodIssues("services", result.error.issues));
+  // the rules read each service on its own, so one malformed service does not hide the others' problems
+  if (Array.isArray(value))
+    checkServices(
+      value.map((s) => part(ServiceSchema, s)),
+      (path, message, fix) => issues.push({ path, message, fix }),
+    );
+  const out = { data: result.success && issues.length === 0 ? result.data : undefined, issues };
+  if (typeof value === "object" && value !== null) catalogs.set(value, out);
+  return out;
+}
 
 const asObject = (v: unknown): Record<string, unknown> | undefined =>
   v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;

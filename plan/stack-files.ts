@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { fromYaml } from "../model/yaml";
 
 export interface ProjectFiles {
   readonly dir: string;
@@ -32,7 +32,7 @@ function readYaml(path: string): unknown {
     throw new StackFileError(`${path}: cannot be read (does it exist?)`);
   }
   try {
-    return parse(text);
+    return fromYaml(text);
   } catch (e) {
     throw new StackFileError(`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -99,17 +99,4 @@ export function stackConfig(files: ProjectFiles, stack: string): Record<string, 
 /** Values as the CLI hands them to a program: strings as they are, everything else as JSON. */
 export function configStrings(config: Readonly<Record<string, unknown>>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-/** Secure values (`{ secure: ... }`) that cannot be read without the stack's secrets provider. */
-export function secureKeys(config: Readonly<Record<string, unknown>>): string[] {
-  const found: string[] = [];
-  const walk = (v: unknown, path: string): void => {
-    if (v && typeof v === "object") {
-      if (!Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) found.push(path);
-      else for (const [k, c] of Object.entries(v)) walk(c, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`);
-    }
-  };
-  for (const [k, v] of Object.entries(config)) walk(v, k);
-  return found;
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
-import { parse } from "yaml";
+import { fromYaml } from "../model/yaml";
 import { b64, FAKE_KUBECONFIG, isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
 import { MESH_ROOT, MESH_ROOT_KEY, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
@@ -298,7 +298,7 @@ describe("cn-shanghai: remote access and the link to wuxi", () => {
 
   it("exports the kubeconfig peers read this cluster with, as istioctl shapes it", () => {
     assert.ok(run.secretOutputs.has("remoteSecret"));
-    const kc = parse(run.outputs.remoteSecret as string);
+    const kc = fromYaml(run.outputs.remoteSecret as string) as any;
     assert.deepEqual(kc, {
       apiVersion: "v1",
       kind: "Config",

@@ -1,7 +1,7 @@
 /** Pure rules behind the cross-cluster links, trust files, and the catalog's objects. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
+import { fromYaml } from "../model/yaml";
 import { assessPeer, type LocalIdentity } from "../model/peers";
 import { parseRemoteKubeconfig, remoteSecret, renderRemoteKubeconfig, tokenGenerations } from "../model/remote";
 import { localityDestinationRule, meshNamespaces, mirroredService } from "../model/services";
@@ -101,7 +101,7 @@ describe("remote kubeconfig", () => {
   const input = { cluster: "wuxi", server: "https://10.18.10.10:6443", caData: b64(pem("CERTIFICATE", "ca")), tokenData: b64("jwt") };
 
   it("renders one cluster, context and user named after the cluster, with the decoded token", () => {
-    const kc = parse(renderRemoteKubeconfig(input));
+    const kc = fromYaml(renderRemoteKubeconfig(input)) as any;
     assert.deepEqual(kc.clusters, [{ name: "wuxi", cluster: { "certificate-authority-data": input.caData, server: input.server } }]);
     assert.deepEqual(kc.contexts, [{ name: "wuxi", context: { cluster: "wuxi", user: "wuxi" } }]);
     assert.deepEqual(kc.users, [{ name: "wuxi", user: { token: "jwt" } }]);

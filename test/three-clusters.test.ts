@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
-import { parse } from "yaml";
+import { fromYaml } from "../model/yaml";
 import { isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems } from "./istio-schemas";
@@ -97,7 +97,7 @@ describe("third cluster: links to both other primaries", () => {
       run.byType("random:index/randomId:RandomId").map((r) => r.inputs.keepers),
       [{ generation: "1" }, { generation: "2" }],
     );
-    const kc = parse(run.outputs.remoteSecret as string);
+    const kc = fromYaml(run.outputs.remoteSecret as string) as any;
     assert.equal(kc.users[0].user.token, "token-of-istio-reader-service-account-istio-remote-secret-token-g2-a1b2c3");
     assert.equal(kc.clusters[0].cluster.server, "https://10.30.0.10:6443");
   });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
-import { parse } from "yaml";
+import { fromYaml } from "../model/yaml";
 import { isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, MESH_ROOT_KEY } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
@@ -139,7 +139,7 @@ describe("wuxi: trust and links", () => {
   });
 
   it("exports a remote kubeconfig with the data-centre API server and a bearer token only", () => {
-    const kc = parse(run.outputs.remoteSecret as string);
+    const kc = fromYaml(run.outputs.remoteSecret as string) as any;
     assert.equal(kc.clusters[0].name, "wuxi");
     assert.equal(kc.clusters[0].cluster.server, "https://10.18.10.10:6443");
     assert.deepEqual(kc.users, [

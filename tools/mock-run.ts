@@ -34,6 +34,8 @@ export interface Call {
 
 export interface RunOptions {
   readonly stack: string;
+  /** Where Pulumi.yaml and the stack files are. @default this repository */
+  readonly projectDir?: string;
   /** Config keys replaced after merging the stack files (fully qualified, e.g. `mesh:cluster`). */
   readonly override?: Readonly<Record<string, unknown>>;
   /** Stack outputs of peers, by fully qualified stack name, as StackReferences will read them. */
@@ -103,7 +105,7 @@ export class ProgramFailure extends Error {
 }
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
-  const files = readProject(PROJECT_DIR);
+  const files = readProject(opts.projectDir ?? PROJECT_DIR);
   // a synthetic stack has no file of its own: project config plus the overrides
   const base = files.stacks[opts.stack] ? stackConfig(files, opts.stack) : files.projectConfig;
   const config: Record<string, unknown> = { ...base, ...(opts.override ?? {}) };

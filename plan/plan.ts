@@ -1,0 +1,521 @@
+/**
+ * The whole mesh, planned offline from the project's stack files: every cluster, the links between
+ * them, the routing of every catalog service from every cluster, and the mistakes that only show
+ * across stacks. Built from the same model/ functions the program applies.
+ */
+import * as ipaddr from "ipaddr.js";
+import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
+import { ConfigError, type ConfigIssue } from "../model/errors";
+import { gatewayEndpoint, gatewayExposure } from "../model/istio";
+import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
+import type { CatalogService, MeshConfig } from "../model/types";
+import { validateConfig } from "../model/validate";
+import { stackConfig, type ProjectFiles } from "./stack-files";
+
+export const PLAN_SCHEMA_VERSION = 1;
+
+export interface Finding {
+  readonly severity: "error" | "warning";
+  /** Short stack name, or "*" for the project as a whole. */
+  readonly stack: string;
+  readonly path: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+export interface PlannedCluster {
+  readonly stack: string;
+  readonly name: string;
+  readonly network: string;
+  readonly region: string | null;
+  readonly source: "ack" | "kubeContext" | "kubeconfig";
+  /** e.g. `ACK ack.pro.small 1.33.3-aliyun.1 in cn-shanghai-e, cn-shanghai-f` or `kube context wuxi`. */
+  readonly sourceDetail: string;
+  /** The API server address peers will use; null when only known after deploy. */
+  readonly apiServer: string | null;
+  readonly apiServerNote: string;
+  readonly gateway: {
+    readonly type: "LoadBalancer" | "NodePort";
+    /** `address:port` peers are sent to, as far as config tells. */
+    readonly endpoints: readonly string[];
+    /** Where peers are sent, in words when the address is only known after deploy. */
+    readonly peersSendTo: string;
+    readonly note: string;
+  };
+  readonly trust: { readonly mode: "anchor" | "rootStack" | "pki" | "none"; readonly issuer: string | null };
+  /** Short names of the stacks whose clusters this istiod reads. */
+  readonly reads: readonly string[];
+}
+
+export interface PlannedLink {
+  /** The cluster whose istiod reads... */
+  readonly reader: string;
+  /** ...this cluster's API server, through `istio-remote-secret-<reads>`. */
+  readonly reads: string;
+  /** `one-way` when the other stack does not list the reader back. */
+  readonly status: "mutual" | "one-way";
+}
+
+export interface RouteStep {
+  readonly priority: number;
+  readonly cluster: string;
+  /** `local endpoints`, or the east-west gateway the traffic enters. */
+  readonly via: string;
+}
+
+/** How calls to a service move between clusters; services with the same settings share one. */
+export interface RoutingPolicy {
+  readonly id: string;
+  readonly locality: "preferLocal" | "failover" | "distribute";
+  readonly outlierDetection: Readonly<Record<string, string | number>>;
+  /** For each calling cluster, where its calls go, in order. */
+  readonly routes: readonly { readonly caller: string; readonly steps: readonly RouteStep[]; readonly words: string }[];
+}
+
+export interface PlannedService {
+  readonly host: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly ports: readonly number[];
+  /** The id of its routing policy. */
+  readonly routing: string;
+}
+
+export interface MeshPlan {
+  readonly schemaVersion: number;
+  readonly project: string;
+  readonly meshId: string | null;
+  readonly istioVersion: string | null;
+  readonly stacks: readonly string[];
+  readonly clusters: readonly PlannedCluster[];
+  readonly links: readonly PlannedLink[];
+  readonly trust: { readonly anchor: string | null; readonly issuers: readonly { readonly stack: string; readonly from: string }[] };
+  readonly routing: readonly RoutingPolicy[];
+  readonly services: readonly PlannedService[];
+  readonly findings: readonly Finding[];
+  readonly summary: { readonly errors: number; readonly warnings: number };
+}
+
+interface ValidStack {
+  readonly stack: string;
+  readonly fq: string;
+  readonly mesh: MeshConfig;
+}
+
+/**
+ * `{ secure: ... }` values stay encrypted: the plan sees them as `[secret]`. A value without any
+ * is returned as it is, so the catalog every stack shares is still one object (validated once).
+ */
+function maskSecure(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (!Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) return "[secret]";
+  const entries = Object.entries(v);
+  const masked = entries.map(([, c]) => maskSecure(c));
+  if (masked.every((m, i) => m === entries[i]![1])) return v;
+  return Array.isArray(v) ? masked : Object.fromEntries(entries.map(([k], i) => [k, masked[i]]));
+}
+
+function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; issues: readonly ConfigIssue[] } {
+  const config = stackConfig(files, stack);
+  const mesh: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config))
+    if (k.startsWith(`${files.project}:`)) mesh[k.slice(files.project.length + 1)] = maskSecure(v);
+  const region = config["alicloud:region"];
+  const identity = { organization: "organization", project: files.project, stack };
+  try {
+    const m = validateConfig({ stack: identity, mesh, alicloudRegion: typeof region === "string" ? region : undefined });
+    return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
+  } catch (e) {
+    if (e instanceof ConfigError) return { issues: e.issues };
+    throw e;
+  }
+}
+
+const short = (fq: string): string => fq.split("/").pop() ?? fq;
+
+function isPrivateHost(host: string): boolean | undefined {
+  if (!ipaddr.isValid(host)) return undefined;
+  return ipaddr.parse(host).range() !== "unicast";
+}
+
+export function planMesh(files: ProjectFiles): MeshPlan {
+  const findings: Finding[] = [];
+  const stacks = Object.keys(files.stacks);
+  for (const p of files.projectConfigProblems) {
+    findings.push({
+      severity: "error",
+      stack: "*",
+      path: "Pulumi.yaml",
+      message: p,
+      fix: "write the entry as the Pulumi CLI accepts it (see README: configuration)",
+    });
+  }
+  const valid: ValidStack[] = [];
+  for (const stack of stacks) {
+    const { valid: v, issues } = loadStack(files, stack);
+    for (const i of issues) findings.push({ severity: "error", stack, path: i.path, message: i.message, fix: i.fix });
+    if (v) valid.push(v);
+  }
+  const byFq = new Map(valid.map((v) => [v.fq, v]));
+  findings.push(...crossStackFindings(valid, stacks, files.project));
+
+  const clusters = valid.map((v) => planCluster(v, byFq));
+  const links: PlannedLink[] = [];
+  for (const v of valid) {
+    for (const p of v.mesh.peers) {
+      const other = byFq.get(p);
+      if (!other) continue;
+      links.push({
+        reader: v.mesh.cluster.name,
+        reads: other.mesh.cluster.name,
+        status: other.mesh.peers.includes(v.fq) ? "mutual" : "one-way",
+      });
+    }
+  }
+  const anchor = valid.find((v) => v.mesh.trust.kind === "anchor");
+  const issuers = valid.flatMap((v) =>
+    v.mesh.trust.kind === "anchor"
+      ? [{ stack: v.stack, from: "its own root (anchor)" }]
+      : v.mesh.trust.kind === "rootStack"
+        ? [{ stack: v.stack, from: short(v.mesh.trust.stack) }]
+        : v.mesh.trust.kind === "pki"
+          ? [{ stack: v.stack, from: "the team's PKI" }]
+          : [],
+  );
+  const first = valid[0]?.mesh;
+  const errors = findings.filter((f) => f.severity === "error").length;
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    project: files.project,
+    meshId: first?.meshId ?? null,
+    istioVersion: first?.istio.version ?? null,
+    stacks,
+    clusters,
+    links,
+    trust: { anchor: anchor?.stack ?? null, issuers },
+    ...planServices(valid, byFq, clusters),
+    findings,
+    summary: { errors, warnings: findings.length - errors },
+  };
+}
+
+function planCluster(v: ValidStack, byFq: Map<string, ValidStack>): PlannedCluster {
+  const c = v.mesh.cluster;
+  const src = c.source;
+  const endpoint = gatewayEndpoint(gatewayExposure(v.mesh));
+  const port = endpoint.peerPort !== undefined ? String(endpoint.peerPort) : "<node port assigned at deploy>";
+  const gw = v.mesh.eastWestGateway;
+  const internalSlb =
+    src.kind === "ack" && gw.annotations["service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type"] === undefined;
+  const endpoints = endpoint.addresses.map((a) => `${a}:${port}`);
+  const unknown =
+    gw.type === "LoadBalancer"
+      ? `<${internalSlb ? "internal SLB" : "load balancer"} address, known after deploy>:${port}`
+      : `<selected nodes' ExternalIP>:${port}`;
+  return {
+    stack: v.stack,
+    name: c.name,
+    network: c.network,
+    region: src.kind === "ack" ? src.region : (c.locality?.region ?? null),
+    source: src.kind,
+    sourceDetail:
+      src.kind === "ack"
+        ? `ACK ${src.clusterSpec} ${src.version} in ${src.zones.join(", ")}`
+        : src.kind === "kubeContext"
+          ? `existing cluster, kube context ${src.context}`
+          : "existing cluster, kubeconfig [secret]",
+    apiServer: c.apiServer ?? null,
+    apiServerNote: c.apiServer
+      ? "from mesh:cluster.apiServer"
+      : src.kind === "ack"
+        ? "the cluster's intranet endpoint, known after deploy"
+        : "not set: peers cannot read this cluster",
+    gateway: {
+      type: gw.type,
+      endpoints,
+      peersSendTo: gw.type === "LoadBalancer" || endpoints.length === 0 ? [unknown, ...endpoints].join(", ") : endpoints.join(", "),
+      note:
+        gw.type === "LoadBalancer"
+          ? `${internalSlb ? "an internal SLB" : "a load balancer"}; istiod adds any externalIPs to its address`
+          : `traffic.istio.io/nodeSelector ${JSON.stringify(gw.nodeSelector ?? {})}; istiod adds externalIPs to the selected nodes' ExternalIPs`,
+    },
+    trust: {
+      mode: v.mesh.trust.kind,
+      issuer:
+        v.mesh.trust.kind === "rootStack"
+          ? short(v.mesh.trust.stack)
+          : v.mesh.trust.kind === "anchor"
+            ? v.stack
+            : v.mesh.trust.kind === "pki"
+              ? "team PKI"
+              : null,
+    },
+    reads: v.mesh.peers.filter((p) => byFq.has(p)).map(short),
+  };
+}
+
+function outlierOf(s: CatalogService): Record<string, string | number> {
+  return { ...DEFAULT_OUTLIER_DETECTION, ...(s.outlierDetection ?? {}) };
+}
+
+function planServices(
+  valid: readonly ValidStack[],
+  byFq: Map<string, ValidStack>,
+  clusters: readonly PlannedCluster[],
+): { routing: RoutingPolicy[]; services: PlannedService[] } {
+  const catalog = valid[0]?.mesh.services ?? [];
+  const gatewayOf = new Map(clusters.map((c) => [c.stack, c.gateway.peersSendTo]));
+  const policies = new Map<string, RoutingPolicy>();
+  const services = catalog.map((s) => {
+    // the routes depend only on these: 1000 services with the defaults share one policy
+    const key = JSON.stringify([s.locality, s.outlierDetection ?? null]);
+    let policy = policies.get(key);
+    if (!policy) policies.set(key, (policy = routingPolicy(`r${policies.size + 1}`, s, valid, byFq, gatewayOf)));
+    return { host: serviceHost(s), name: s.name, namespace: s.namespace, ports: s.ports.map((p) => p.port), routing: policy.id };
+  });
+  return { routing: [...policies.values()], services };
+}
+
+function routingPolicy(
+  id: string,
+  s: CatalogService,
+  valid: readonly ValidStack[],
+  byFq: Map<string, ValidStack>,
+  gatewayOf: Map<string, string>,
+): RoutingPolicy {
+  const od = outlierOf(s);
+  const trigger = `${od.consecutive5xxErrors} consecutive 5xx, checked every ${od.interval}, ejected for ${od.baseEjectionTime}, up to ${od.maxEjectionPercent}% of hosts`;
+  const routes = valid.map((caller) => {
+    const remote = caller.mesh.peers.map((p) => byFq.get(p)).filter((p): p is ValidStack => p !== undefined);
+    const steps: RouteStep[] = [
+      { priority: 0, cluster: caller.mesh.cluster.name, via: "local endpoints" },
+      ...remote.map((r) => ({ priority: 1, cluster: r.mesh.cluster.name, via: `east-west gateway ${gatewayOf.get(r.stack)!}` })),
+    ];
+    const others = remote.map((r) => `${r.mesh.cluster.name} through ${gatewayOf.get(r.stack)!}`).join(" and ");
+    let words: string;
+    if (s.locality.mode === "distribute") {
+      const weights = s.locality
+        .distribute!.map(
+          (d) =>
+            `${d.from} → ${Object.entries(d.to)
+              .map(([k, w]) => `${k} ${w}%`)
+              .join(", ")}`,
+        )
+        .join("; ");
+      words = `From ${caller.mesh.cluster.name}: spread by locality weights (${weights}), over local endpoints${others ? ` and ${others}` : ""}.`;
+    } else {
+      words =
+        `From ${caller.mesh.cluster.name}: its own endpoints first (priority 0)` +
+        (others
+          ? `; when outlier detection (${trigger}) has ejected enough of them, ${others} (priority 1)`
+          : "; no other cluster is read, so no failover") +
+        (s.locality.mode === "failover" ? `; across regions ${s.locality.failover!.map((f) => `${f.from} → ${f.to}`).join(", ")}` : "") +
+        ".";
+    }
+    return { caller: caller.mesh.cluster.name, steps, words };
+  });
+  return { id, locality: s.locality.mode, outlierDetection: od, routes };
+}
+
+/** The mistakes no single stack can see. */
+export function crossStackFindings(valid: readonly ValidStack[], stacks: readonly string[], project: string): Finding[] {
+  const out: Finding[] = [];
+  const add = (severity: Finding["severity"], stack: string, path: string, message: string, fix: string) =>
+    out.push({ severity, stack, path, message, fix });
+  if (valid.length === 0) return out;
+  const first = valid[0]!;
+
+  for (const v of valid.slice(1)) {
+    if (v.mesh.meshId !== first.mesh.meshId) {
+      add(
+        "error",
+        v.stack,
+        "mesh:meshId",
+        `mesh id ${JSON.stringify(v.mesh.meshId)} differs from ${first.stack}'s ${JSON.stringify(first.mesh.meshId)}`,
+        "set mesh:meshId once, in Pulumi.yaml, and remove it from the stack files",
+      );
+    }
+    if (v.mesh.istio.version !== first.mesh.istio.version) {
+      add(
+        "warning",
+        v.stack,
+        "mesh:istio.version",
+        `Istio ${v.mesh.istio.version} here, ${first.mesh.istio.version} in ${first.stack}`,
+        "finish the upgrade: pin one version in Pulumi.yaml once every cluster runs it",
+      );
+    }
+    // the shared catalog is one object; only a stack that overrides it needs comparing
+    if (v.mesh.services !== first.mesh.services && JSON.stringify(v.mesh.services) !== JSON.stringify(first.mesh.services)) {
+      const names = new Set([...first.mesh.services, ...v.mesh.services].map((s) => `${s.namespace}/${s.name}`));
+      const differ = [...names].filter((n) => {
+        const x = first.mesh.services.find((s) => `${s.namespace}/${s.name}` === n);
+        const y = v.mesh.services.find((s) => `${s.namespace}/${s.name}` === n);
+        return JSON.stringify(x) !== JSON.stringify(y);
+      });
+      add(
+        "error",
+        v.stack,
+        "mesh:services",
+        `the mirrored services ${differ.join(", ")} would differ from ${first.stack}'s: a Service must be identical in every cluster (istioctl analyze flags it, and DNS of a remote-only service breaks where it is missing)`,
+        "define the catalog once, in Pulumi.yaml, and remove mesh:services from the stack files",
+      );
+    }
+  }
+
+  const seenName = new Map<string, string>();
+  const seenNet = new Map<string, string>();
+  for (const v of valid) {
+    const n = v.mesh.cluster.name;
+    if (seenName.has(n))
+      add("error", v.stack, "mesh:cluster.name", `cluster name ${n} is also ${seenName.get(n)}'s`, "give every cluster its own name");
+    else seenName.set(n, v.stack);
+    const net = v.mesh.cluster.network;
+    if (seenNet.has(net)) {
+      add(
+        "error",
+        v.stack,
+        "mesh:cluster.network",
+        `network ${net} is also ${seenNet.get(net)}'s: istiod would send traffic to the other cluster's pod IPs, not its gateway`,
+        "give every cluster its own network",
+      );
+    } else seenNet.set(net, v.stack);
+  }
+
+  const fqs = new Set(stacks.map((s) => `organization/${project}/${s}`));
+  const byFq = new Map(valid.map((v) => [v.fq, v]));
+  for (const v of valid) {
+    v.mesh.peers.forEach((p, i) => {
+      if (!fqs.has(p)) {
+        add(
+          "error",
+          v.stack,
+          `mesh:peers[${i}]`,
+          `${p} is not a stack of this project (stacks: ${stacks.join(", ")})`,
+          `add Pulumi.${short(p)}.yaml or correct the name (organization/${project}/<stack>)`,
+        );
+        return;
+      }
+      const other = byFq.get(p);
+      if (other && !other.mesh.peers.includes(v.fq)) {
+        add(
+          "error",
+          other.stack,
+          "mesh:peers",
+          `${v.stack} lists ${other.stack} as a peer but ${other.stack} does not list ${v.stack}: ${other.stack}'s istiod will not read ${v.mesh.cluster.name}, so calls from ${other.stack} never reach it`,
+          `add ${v.fq} to mesh:peers in Pulumi.${other.stack}.yaml`,
+        );
+      }
+    });
+  }
+
+  const anchors = valid.filter((v) => v.mesh.trust.kind === "anchor");
+  const usesAnchor = valid.some((v) => v.mesh.trust.kind === "rootStack" || v.mesh.trust.kind === "anchor");
+  if (anchors.length === 0 && usesAnchor) {
+    add("error", "*", "mesh:trust", "no stack is the trust anchor", "set mesh:trust: { anchor: true } on exactly one stack");
+  }
+  for (const a of anchors.slice(1)) {
+    add(
+      "error",
+      a.stack,
+      "mesh:trust.anchor",
+      `${anchors[0]!.stack} is the trust anchor already: two roots split the mesh (CERTIFICATE_VERIFY_FAILED)`,
+      `set mesh:trust: { rootStack: ${anchors[0]!.fq} } here`,
+    );
+  }
+  for (const v of valid) {
+    const t = v.mesh.trust;
+    if (t.kind === "none") {
+      add(
+        "error",
+        v.stack,
+        "mesh:trust",
+        "no trust source: istiod would sign with its own root and cross-cluster mTLS would fail",
+        anchors[0]
+          ? `set mesh:trust: { rootStack: ${anchors[0].fq} }`
+          : "set mesh:trust: { anchor: true } on one stack and { rootStack: ... } on the others",
+      );
+    }
+    if (t.kind === "rootStack") {
+      const root = byFq.get(t.stack);
+      if (!fqs.has(t.stack))
+        add(
+          "error",
+          v.stack,
+          "mesh:trust.rootStack",
+          `${t.stack} is not a stack of this project`,
+          `name the anchor, e.g. ${anchors[0]?.fq ?? `organization/${project}/<anchor>`}`,
+        );
+      // with no anchor at all, that one finding says it; naming every rootStack again is noise
+      else if (root && root.mesh.trust.kind !== "anchor" && anchors.length > 0)
+        add(
+          "error",
+          v.stack,
+          "mesh:trust.rootStack",
+          `${short(t.stack)} is not the trust anchor`,
+          anchors[0] ? `name the anchor: ${anchors[0].fq}` : `set mesh:trust: { anchor: true } in Pulumi.${short(t.stack)}.yaml`,
+        );
+    }
+  }
+
+  for (const v of valid) {
+    const api = v.mesh.cluster.apiServer;
+    const peersOfV = valid.filter((o) => o.mesh.peers.includes(v.fq));
+    if (api) {
+      const host = new URL(api).hostname.replace(/^\[|\]$/g, "");
+      const isPrivate = isPrivateHost(host);
+      const privatePeers = peersOfV.filter((o) => clusterIsPrivate(o.mesh));
+      if (isPrivate === false && privatePeers.length > 0) {
+        add(
+          "warning",
+          v.stack,
+          "mesh:cluster.apiServer",
+          `${api} is a public address, but ${privatePeers.map((o) => o.stack).join(", ")} ${privatePeers.length === 1 ? "is" : "are"} on a private network and may not reach it: istiod would time out reading this cluster`,
+          "use the address the other clusters reach over the private line",
+        );
+      }
+    } else if (!exportsRemoteAccess(v.mesh) && peersOfV.length > 0) {
+      add(
+        "error",
+        v.stack,
+        "mesh:cluster.apiServer",
+        `${peersOfV.map((o) => o.stack).join(", ")} read this cluster, but its API server address is not set`,
+        "set mesh:cluster.apiServer to the address the other clusters reach",
+      );
+    }
+    const gw = v.mesh.eastWestGateway;
+    if (gw.type === "NodePort" && gw.externalIPs.length === 0) {
+      add(
+        "warning",
+        v.stack,
+        "mesh:eastWestGateway.service.externalIPs",
+        "a NodePort gateway without externalIPs: istiod offers peers only the selected nodes' ExternalIP addresses, which on-prem nodes usually lack",
+        "list the node IPs the other clusters reach in externalIPs",
+      );
+    }
+  }
+  return out;
+}
+
+/** A cluster on a private network: ACK without an internet API server, or a private API server address. */
+function clusterIsPrivate(m: MeshConfig): boolean {
+  if (m.cluster.source.kind === "ack") return !m.cluster.source.apiServerInternet;
+  if (!m.cluster.apiServer) return false;
+  return isPrivateHost(new URL(m.cluster.apiServer).hostname) === true;
+}
+
+/** Every object each valid stack will create once the mesh has converged (all peers linked). */
+export function plannedObjects(files: ProjectFiles): Map<string, ClusterObjects> {
+  const out = new Map<string, ClusterObjects>();
+  const loaded = Object.keys(files.stacks)
+    .map((s) => loadStack(files, s).valid)
+    .filter((v): v is ValidStack => v !== undefined);
+  const byFq = new Map(loaded.map((v) => [v.fq, v]));
+  for (const v of loaded) {
+    const linkedPeers = v.mesh.peers
+      .map((p) => byFq.get(p))
+      .filter((p): p is ValidStack => p !== undefined && exportsRemoteAccess(p.mesh))
+      .map((p) => p.mesh.cluster.name);
+    out.set(v.stack, clusterObjects(v.mesh, { trustReady: true, linkedPeers }));
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+/** The plan as a person reads it: terminal text, Markdown for a pull-request comment, a Mermaid diagram. */
+import type { Finding, MeshPlan, RoutingPolicy } from "./plan";
+
+/** Services drawn in the diagram; the tables list them all. */
+const DIAGRAM_SERVICES = 8;
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** Markdown renderers take `<...>` for HTML and drop it. */
+const mdText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const esc = (c: string) => mdText(c).replace(/\|/g, "\\|");
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)].join(
+    "\n",
+  );
+}
+
+function clusterRows(plan: MeshPlan): string[][] {
+  return plan.clusters.map((c) => [
+    c.stack,
+    c.name,
+    c.network,
+    c.sourceDetail,
+    c.apiServer ?? `(${c.apiServerNote})`,
+    `${c.gateway.type} ${c.gateway.peersSendTo}`,
+  ]);
+}
+const CLUSTER_HEADER = ["stack", "cluster", "network", "source", "API server (peers use)", "east-west gateway (peers are sent to)"];
+
+function linkMatrix(plan: MeshPlan): { header: string[]; rows: string[][] } {
+  const names = plan.clusters.map((c) => c.name);
+  const rows = names.map((reader) => [
+    reader,
+    ...names.map((reads) => {
+      if (reads === reader) return "-";
+      const l = plan.links.find((x) => x.reader === reader && x.reads === reads);
+      return l ? (l.status === "mutual" ? "reads" : "reads (one-way)") : "";
+    }),
+  ]);
+  return { header: ["istiod of \\ reads", ...names], rows };
+}
+
+function trustLines(plan: MeshPlan): string[] {
+  const lines = [plan.trust.anchor ? `anchor: ${plan.trust.anchor} owns the mesh root` : "no trust anchor"];
+  for (const i of plan.trust.issuers) lines.push(`${i.stack} issues its intermediate CA from ${i.from}`);
+  return lines;
+}
+
+function routeRows(policy: RoutingPolicy): string[][] {
+  return policy.routes.flatMap((r) => r.steps.map((st) => [r.caller, String(st.priority), st.cluster, st.via]));
+}
+const ROUTE_HEADER = ["caller", "priority", "endpoints in", "via"];
+
+const policyTitle = (p: RoutingPolicy, plan: MeshPlan) => {
+  const n = plan.services.filter((s) => s.routing === p.id).length;
+  return `Routing ${p.id}: ${p.locality}, outlier detection ${outlierText(p.outlierDetection)}; ${n} service${n === 1 ? "" : "s"}`;
+};
+const CATALOG_HEADER = ["service", "ports", "routing"];
+const catalogRows = (plan: MeshPlan) => plan.services.map((s) => [s.host, s.ports.join(", "), s.routing]);
+
+const outlierText = (o: Readonly<Record<string, string | number>>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+
+function findingText(f: Finding): string {
+  return `${f.severity.toUpperCase()}  ${f.stack}  ${f.path}: ${f.message}\n    fix: ${f.fix}`;
+}
+
+function summaryLine(plan: MeshPlan): string {
+  const { errors, warnings } = plan.summary;
+  return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
+}
+
+function headline(plan: MeshPlan): string {
+  return `Mesh ${plan.meshId ?? "?"} · Istio ${plan.istioVersion ?? "?"} · ${plan.clusters.length} of ${plan.stacks.length} stacks planned (project ${plan.project})`;
+}
+
+export function renderText(plan: MeshPlan): string {
+  const m = linkMatrix(plan);
+  const out = [
+    headline(plan),
+    "",
+    "Clusters",
+    table(CLUSTER_HEADER, clusterRows(plan)),
+    "",
+    "Links: whose istiod reads which cluster's API server (through istio-remote-secret-<cluster>)",
+    table(m.header, m.rows),
+    "",
+    "Trust",
+    ...trustLines(plan).map((l) => `  ${l}`),
+    "",
+    "Services",
+  ];
+  if (plan.services.length === 0) out.push("  (no catalog services)");
+  else out.push(table(CATALOG_HEADER, catalogRows(plan)));
+  for (const p of plan.routing) {
+    out.push("", `  ${policyTitle(p, plan)}`);
+    for (const r of p.routes) out.push(`    ${r.words}`);
+    out.push("", table(ROUTE_HEADER, routeRows(p), "    "));
+  }
+  out.push("", "Checks across all stacks");
+  if (plan.findings.length === 0) out.push("  no problems found");
+  for (const f of plan.findings) out.push(`  ${findingText(f)}`);
+  out.push("", summaryLine(plan), "");
+  return out.join("\n");
+}
+
+export function renderMarkdown(plan: MeshPlan): string {
+  const m = linkMatrix(plan);
+  const out = [
+    `## ${headline(plan)}`,
+    "",
+    "### Clusters",
+    "",
+    mdTable(CLUSTER_HEADER, clusterRows(plan)),
+    "",
+    "### Links",
+    "",
+    "Whose istiod reads which cluster's API server (through `istio-remote-secret-&lt;cluster&gt;`).",
+    "",
+    mdTable(m.header, m.rows),
+    "",
+    "### Trust",
+    "",
+    ...trustLines(plan).map((l) => `- ${l}`),
+    "",
+    "### Services",
+    "",
+  ];
+  if (plan.services.length > 0) out.push(mdTable(CATALOG_HEADER, catalogRows(plan)), "");
+  else out.push("No catalog services.", "");
+  for (const p of plan.routing) {
+    out.push(`**${mdText(policyTitle(p, plan))}**`, "");
+    for (const r of p.routes) out.push(`- ${mdText(r.words)}`);
+    out.push("", mdTable(ROUTE_HEADER, routeRows(p)), "");
+  }
+  out.push("### Diagram", "", "```mermaid", renderMermaid(plan), "```", "", "### Checks across all stacks", "");
+  if (plan.findings.length === 0) out.push("No problems found.");
+  else
+    out.push(
+      mdTable(
+        ["severity", "stack", "path", "problem", "fix"],
+        plan.findings.map((f) => [f.severity, f.stack, `\`${f.path}\``, f.message, f.fix]),
+      ),
+    );
+  out.push("", `**${summaryLine(plan)}**`, "");
+  return out.join("\n");
+}
+
+/** A Mermaid node id: prefixed, so no cluster name collides with a keyword (`end`, `graph`). */
+const id = (s: string) => `c_${s.replace(/[^A-Za-z0-9]/g, "_")}`;
+const label = (s: string) => s.replace(/"/g, "#quot;");
+
+/** Clusters, their gateways and API servers, who reads whom, the trust chain, and the catalog. */
+export function renderMermaid(plan: MeshPlan): string {
+  const out = ["flowchart LR"];
+  if (plan.trust.anchor) out.push(`  root(("mesh root<br/>${label(plan.trust.anchor)}"))`);
+  for (const c of plan.clusters) {
+    const k = id(c.name);
+    out.push(`  subgraph ${k}["${label(`${c.name} · ${c.network} · ${c.source === "ack" ? "ACK" : "existing"}`)}"]`);
+    out.push(`    ${k}_istiod["istiod"]`);
+    out.push(`    ${k}_api["API server<br/>${label(c.apiServer ?? "intranet endpoint")}"]`);
+    out.push(
+      `    ${k}_gw["east-west gateway<br/>${label(`${c.gateway.type} ${c.gateway.endpoints.join(", ") || "address after deploy"}`)}"]`,
+    );
+    plan.services
+      .slice(0, DIAGRAM_SERVICES)
+      .forEach((s, i) => out.push(`    ${k}_svc${i}["${label(`${s.name}.${s.namespace} :${s.ports.join(",")}`)}"]`));
+    if (plan.services.length > DIAGRAM_SERVICES) out.push(`    ${k}_more["… ${plan.services.length - DIAGRAM_SERVICES} more services"]`);
+    out.push("  end");
+  }
+  for (const i of plan.trust.issuers) {
+    const c = plan.clusters.find((x) => x.stack === i.stack);
+    if (c && plan.trust.anchor) out.push(`  root -. intermediate CA .-> ${id(c.name)}_istiod`);
+  }
+  for (const l of plan.links) out.push(`  ${id(l.reader)}_istiod -- reads --> ${id(l.reads)}_api`);
+  const pairs = new Set<string>();
+  for (const l of plan.links) {
+    const key = [l.reader, l.reads].sort().join("|");
+    if (pairs.has(key)) continue;
+    pairs.add(key);
+    out.push(`  ${id(l.reader)}_gw <-- "mTLS, SNI :15443" --> ${id(l.reads)}_gw`);
+  }
+  return out.join("\n");
+}

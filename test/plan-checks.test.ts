@@ -1,0 +1,272 @@
+/**
+ * `mesh plan`'s checks across stacks: each fixture project triggers one, and the finding's
+ * severity, stack, path and the exit code are asserted. Also: unreadable files and secrets.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { toYaml } from "../model/yaml";
+import { EXIT, runPlan } from "../cli";
+import type { MeshPlan } from "../plan/plan";
+
+type Config = Record<string, unknown>;
+
+const PROJECT: Config = {
+  "mesh:meshId": { type: "string", default: "mesh1" },
+  "mesh:istio": { value: { version: "1.30.3" } },
+  "mesh:services": { value: [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 5000 }] }] },
+};
+
+/** The repository's two stacks, in a shape each test changes. */
+function stacks(): Record<string, Config> {
+  return {
+    "cn-shanghai": {
+      "alicloud:region": "cn-shanghai",
+      "mesh:cluster": {
+        name: "cn-shanghai",
+        ack: {
+          version: "1.33.3-aliyun.1",
+          zones: ["cn-shanghai-e", "cn-shanghai-f"],
+          vpcCidr: "192.168.0.0/16",
+          vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
+          podCidr: "172.20.0.0/16",
+          serviceCidr: "172.21.0.0/20",
+          nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
+        },
+      },
+      "mesh:peers": ["organization/mesh/wuxi"],
+      "mesh:trust": { anchor: true },
+    },
+    wuxi: {
+      "mesh:cluster": { name: "wuxi", kubeContext: "wuxi", apiServer: "https://10.18.10.10:6443" },
+      "mesh:eastWestGateway": { service: { type: "NodePort", externalIPs: ["10.18.10.196"], nodePorts: { tls: 30880 } } },
+      "mesh:peers": ["organization/mesh/cn-shanghai"],
+      "mesh:trust": { rootStack: "organization/mesh/cn-shanghai" },
+    },
+  };
+}
+
+function project(stackConfigs: Record<string, Config>, projectConfig: Config = PROJECT): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-plan-"));
+  writeFileSync(join(dir, "Pulumi.yaml"), toYaml({ name: "mesh", runtime: "nodejs", config: projectConfig }));
+  for (const [s, c] of Object.entries(stackConfigs)) writeFileSync(join(dir, `Pulumi.${s}.yaml`), toYaml({ config: c }));
+  return dir;
+}
+
+function plan(dir: string): { code: number; plan?: MeshPlan; printed: string } {
+  let printed = "";
+  const code = runPlan({ dir, format: "json" }, (s) => (printed += s));
+  let parsed: MeshPlan | undefined;
+  try {
+    parsed = JSON.parse(printed) as MeshPlan;
+  } catch {
+    parsed = undefined;
+  }
+  return { code, plan: parsed, printed };
+}
+
+interface Case {
+  readonly name: string;
+  readonly change: (s: Record<string, Config>) => void;
+  readonly finding: { severity: "error" | "warning"; stack: string; path: string; message: RegExp };
+}
+
+const CASES: Case[] = [
+  {
+    name: "different mesh ids",
+    change: (s) => (s.wuxi!["mesh:meshId"] = "mesh2"),
+    finding: { severity: "error", stack: "wuxi", path: "mesh:meshId", message: /mesh id "mesh2" differs from cn-shanghai's "mesh1"/ },
+  },
+  {
+    name: "different Istio versions",
+    change: (s) => (s.wuxi!["mesh:istio"] = { version: "1.29.4" }),
+    finding: { severity: "warning", stack: "wuxi", path: "mesh:istio.version", message: /Istio 1\.29\.4 here, 1\.30\.3 in cn-shanghai/ },
+  },
+  {
+    name: "duplicate cluster names",
+    change: (s) => Object.assign(s.wuxi!["mesh:cluster"] as Config, { name: "cn-shanghai", network: "network-wuxi" }),
+    finding: { severity: "error", stack: "wuxi", path: "mesh:cluster.name", message: /cluster name cn-shanghai is also cn-shanghai's/ },
+  },
+  {
+    name: "duplicate networks",
+    change: (s) => ((s.wuxi!["mesh:cluster"] as Config).network = "network-cn-shanghai"),
+    finding: {
+      severity: "error",
+      stack: "wuxi",
+      path: "mesh:cluster.network",
+      message: /network network-cn-shanghai is also cn-shanghai's/,
+    },
+  },
+  {
+    name: "a peer list that is not symmetric",
+    change: (s) => (s.wuxi!["mesh:peers"] = []),
+    finding: {
+      severity: "error",
+      stack: "wuxi",
+      path: "mesh:peers",
+      message: /cn-shanghai lists wuxi as a peer but wuxi does not list cn-shanghai/,
+    },
+  },
+  {
+    name: "no trust anchor",
+    change: (s) => (s["cn-shanghai"]!["mesh:trust"] = { rootStack: "organization/mesh/wuxi" }),
+    finding: { severity: "error", stack: "*", path: "mesh:trust", message: /no stack is the trust anchor/ },
+  },
+  {
+    name: "two trust anchors",
+    change: (s) => (s.wuxi!["mesh:trust"] = { anchor: true }),
+    finding: { severity: "error", stack: "wuxi", path: "mesh:trust.anchor", message: /cn-shanghai is the trust anchor already/ },
+  },
+  {
+    name: "a stack without trust",
+    change: (s) => delete s.wuxi!["mesh:trust"],
+    finding: { severity: "error", stack: "wuxi", path: "mesh:trust", message: /no trust source/ },
+  },
+  {
+    name: "a peer that is not a stack of this project",
+    change: (s) => (s.wuxi!["mesh:peers"] = ["organization/mesh/cn-shanghai", "organization/mesh/hangzhou"]),
+    finding: {
+      severity: "error",
+      stack: "wuxi",
+      path: "mesh:peers[1]",
+      message: /organization\/mesh\/hangzhou is not a stack of this project/,
+    },
+  },
+  {
+    name: "a loopback API server",
+    change: (s) => ((s.wuxi!["mesh:cluster"] as Config).apiServer = "https://127.0.0.1:6443"),
+    finding: { severity: "error", stack: "wuxi", path: "mesh:cluster.apiServer", message: /loopback/ },
+  },
+  {
+    name: "a public API server while the other cluster is on a private network",
+    change: (s) => ((s.wuxi!["mesh:cluster"] as Config).apiServer = "https://47.100.20.30:6443"),
+    finding: {
+      severity: "warning",
+      stack: "wuxi",
+      path: "mesh:cluster.apiServer",
+      message: /public address, but cn-shanghai is on a private network/,
+    },
+  },
+  {
+    name: "a NodePort gateway istiod finds no address for",
+    change: (s) => (s.wuxi!["mesh:eastWestGateway"] = { service: { type: "NodePort" } }),
+    finding: { severity: "error", stack: "wuxi", path: "mesh:eastWestGateway.service", message: /neither externalIPs nor nodeSelector/ },
+  },
+  {
+    name: "a NodePort gateway relying on nodes' ExternalIPs",
+    change: (s) => (s.wuxi!["mesh:eastWestGateway"] = { service: { type: "NodePort", nodeSelector: { "mesh/gateway": "true" } } }),
+    finding: {
+      severity: "warning",
+      stack: "wuxi",
+      path: "mesh:eastWestGateway.service.externalIPs",
+      message: /on-prem nodes usually lack/,
+    },
+  },
+  {
+    name: "mirrored services that would differ between clusters",
+    change: (s) => (s.wuxi!["mesh:services"] = [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 8080 }] }]),
+    finding: {
+      severity: "error",
+      stack: "wuxi",
+      path: "mesh:services",
+      message: /the mirrored services dev\/helloworld would differ from cn-shanghai's/,
+    },
+  },
+  {
+    name: "a rootStack that is not the anchor",
+    change: (s) => {
+      s.hangzhou = {
+        "mesh:cluster": { name: "hangzhou", kubeContext: "hangzhou", apiServer: "https://10.30.0.10:6443" },
+        "mesh:peers": [],
+        "mesh:trust": { rootStack: "organization/mesh/wuxi" },
+      };
+    },
+    finding: { severity: "error", stack: "hangzhou", path: "mesh:trust.rootStack", message: /wuxi is not the trust anchor/ },
+  },
+];
+
+describe("mesh plan: checks across stacks", () => {
+  it("finds nothing in the repository's topology", () => {
+    const r = plan(project(stacks()));
+    assert.equal(r.code, EXIT.ok);
+    assert.deepEqual(r.plan!.findings, []);
+  });
+
+  for (const c of CASES) {
+    it(`reports ${c.name}`, () => {
+      const s = stacks();
+      c.change(s);
+      const r = plan(project(s));
+      const f = r.plan!.findings;
+      assert.equal(f.length, 1, JSON.stringify(f, null, 1));
+      assert.deepEqual(
+        { severity: f[0]!.severity, stack: f[0]!.stack, path: f[0]!.path },
+        { severity: c.finding.severity, stack: c.finding.stack, path: c.finding.path },
+      );
+      assert.match(f[0]!.message, c.finding.message);
+      assert.ok(f[0]!.fix.length > 0);
+      assert.equal(r.code, c.finding.severity === "error" ? EXIT.findings : EXIT.ok);
+      assert.deepEqual(r.plan!.summary, {
+        errors: c.finding.severity === "error" ? 1 : 0,
+        warnings: c.finding.severity === "warning" ? 1 : 0,
+      });
+    });
+  }
+
+  it("reports a Pulumi.yaml entry the CLI would reject", () => {
+    const r = plan(project(stacks(), { ...PROJECT, "mesh:istio": { version: "1.30.3" } }));
+    assert.equal(r.code, EXIT.findings);
+    assert.equal(r.plan!.findings[0]!.path, "Pulumi.yaml");
+  });
+});
+
+describe("mesh plan: files it cannot read", () => {
+  const text = (dir: string) => {
+    let printed = "";
+    const code = runPlan({ dir, format: "text" }, (s) => (printed += s));
+    return { code, printed };
+  };
+
+  it("names the file and the YAML problem", () => {
+    const dir = project(stacks());
+    writeFileSync(join(dir, "Pulumi.wuxi.yaml"), "config:\n  mesh:cluster: {name: wuxi\n");
+    const r = text(dir);
+    assert.equal(r.code, EXIT.unreadable);
+    assert.match(r.printed, /^mesh plan: .*Pulumi\.wuxi\.yaml: not valid YAML: /);
+    assert.ok(!r.printed.includes("    at "), "no stack trace");
+  });
+
+  it("says when there is no Pulumi.yaml", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-plan-"));
+    assert.deepEqual(text(dir), {
+      code: EXIT.unreadable,
+      printed: `mesh plan: ${join(dir, "Pulumi.yaml")}: cannot be read (does it exist?)`,
+    });
+  });
+
+  it("says when there is no stack file", () => {
+    const dir = project({});
+    assert.deepEqual(text(dir), {
+      code: EXIT.unreadable,
+      printed: `mesh plan: no Pulumi.<stack>.yaml in ${dir}; create one per cluster (see README)`,
+    });
+  });
+});
+
+describe("mesh plan: secrets", () => {
+  it("keeps secure values opaque", () => {
+    const s = stacks();
+    s.wuxi!["mesh:cluster"] = { name: "wuxi", kubeconfig: { secure: "v1:CIPHERTEXTabcdef" }, apiServer: "https://10.18.10.10:6443" };
+    const dir = project(s);
+    for (const format of ["text", "markdown", "json"] as const) {
+      let printed = "";
+      const code = runPlan({ dir, format }, (x) => (printed += x));
+      assert.equal(code, EXIT.ok);
+      assert.ok(!printed.includes("CIPHERTEXT"), format);
+    }
+    const r = plan(dir);
+    assert.equal(r.plan!.clusters.find((c) => c.stack === "wuxi")!.sourceDetail, "existing cluster, kubeconfig [secret]");
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * `mesh plan` on the repository's own stack files, in its three formats. The golden files are the
+ * reviewed output: a change to them shows in review. `UPDATE_GOLDEN=1 npm run test:unit` rewrites them.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { EXIT, runPlan } from "../cli";
+import type { MeshPlan } from "../plan/plan";
+import { PROJECT_DIR } from "../tools/mock-run";
+
+function render(format: "text" | "markdown" | "json"): { code: number; printed: string } {
+  let printed = "";
+  const code = runPlan({ dir: PROJECT_DIR, format }, (s) => (printed += s));
+  return { code, printed };
+}
+
+describe("mesh plan on the repository's stacks", () => {
+  for (const [format, file] of [
+    ["text", "plan.txt"],
+    ["markdown", "plan.md"],
+    ["json", "plan.json"],
+  ] as const) {
+    it(`prints the ${format} golden output and exits 0`, () => {
+      const { code, printed } = render(format);
+      const path = join(__dirname, "golden", file);
+      if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, printed);
+      assert.equal(code, EXIT.ok);
+      assert.equal(printed, readFileSync(path, "utf8"));
+    });
+  }
+
+  it("plans the user's mesh: wuxi reached at 10.18.10.196:30880, cn-shanghai on an internal SLB, helloworld local first", () => {
+    const plan = JSON.parse(render("json").printed) as MeshPlan;
+    assert.equal(plan.schemaVersion, 1);
+    assert.deepEqual(plan.stacks, ["cn-shanghai", "wuxi"]);
+    const wuxi = plan.clusters.find((c) => c.stack === "wuxi")!;
+    assert.deepEqual(wuxi.gateway.endpoints, ["10.18.10.196:30880"]);
+    assert.equal(wuxi.apiServer, "https://10.18.10.10:6443");
+    const sh = plan.clusters.find((c) => c.stack === "cn-shanghai")!;
+    assert.equal(sh.gateway.peersSendTo, "<internal SLB address, known after deploy>:15443");
+    assert.equal(sh.apiServer, null);
+    assert.deepEqual(plan.links, [
+      { reader: "cn-shanghai", reads: "wuxi", status: "mutual" },
+      { reader: "wuxi", reads: "cn-shanghai", status: "mutual" },
+    ]);
+    assert.deepEqual(plan.trust, {
+      anchor: "cn-shanghai",
+      issuers: [
+        { stack: "cn-shanghai", from: "its own root (anchor)" },
+        { stack: "wuxi", from: "cn-shanghai" },
+      ],
+    });
+    const hello = plan.services.find((s) => s.host === "helloworld.dev.svc.cluster.local")!;
+    assert.deepEqual(hello.ports, [5000]);
+    const routing = plan.routing.find((r) => r.id === hello.routing)!;
+    assert.equal(routing.locality, "preferLocal");
+    assert.deepEqual(routing.routes.find((r) => r.caller === "cn-shanghai")!.steps, [
+      { priority: 0, cluster: "cn-shanghai", via: "local endpoints" },
+      { priority: 1, cluster: "wuxi", via: "east-west gateway 10.18.10.196:30880" },
+    ]);
+    assert.deepEqual(routing.routes.find((r) => r.caller === "wuxi")!.steps, [
+      { priority: 0, cluster: "wuxi", via: "local endpoints" },
+      { priority: 1, cluster: "cn-shanghai", via: "east-west gateway <internal SLB address, known after deploy>:15443" },
+    ]);
+    assert.deepEqual(routing.outlierDetection, {
+      consecutive5xxErrors: 1,
+      interval: "1s",
+      baseEjectionTime: "1m",
+      maxEjectionPercent: 100,
+    });
+    assert.deepEqual(plan.summary, { errors: 0, warnings: 0 });
+  });
+
+  it("draws the clusters, links and trust in Mermaid inside the Markdown", () => {
+    const md = render("markdown").printed;
+    const diagram = /```mermaid\n([\s\S]*?)\n```/.exec(md)![1]!;
+    assert.match(diagram, /^flowchart LR\n/);
+    assert.equal((diagram.match(/^\s+subgraph /gm) ?? []).length, 2);
+    assert.equal((diagram.match(/^\s+end$/gm) ?? []).length, 2);
+    assert.match(diagram, /c_cn_shanghai_istiod -- reads --> c_wuxi_api/);
+    assert.match(diagram, /c_wuxi_istiod -- reads --> c_cn_shanghai_api/);
+    assert.match(diagram, /root -\. intermediate CA \.-> c_wuxi_istiod/);
+    assert.match(diagram, /c_cn_shanghai_gw <-- "mTLS, SNI :15443" --> c_wuxi_gw/);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * How `mesh plan` and the program scale with clusters and catalog services. Generates synthetic
+ * projects (2, 5, 10 clusters × 10, 100, 1000 services), and for each measures, in fresh
+ * processes: the plan (read, validate, plan, render as JSON) and one stack's program under mocks
+ * (all peers converged). Prints wall time, peak memory and resources per stack.
+ *
+ *   npm run bench                 the full matrix
+ *   npm run bench -- 10 1000      one cell
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toYaml } from "../model/yaml";
+
+interface Metrics {
+  readonly ms: number;
+  /** Resident memory once the code is loaded, before the work: node, tsx and the modules. */
+  readonly loadedMiB: number;
+  readonly peakMiB: number;
+  readonly resources?: number;
+  readonly remoteSecrets?: number;
+}
+
+const stackName = (i: number) => `c${i}`;
+
+/** A project of `clusters` stacks (c0 is an ACK anchor, the others on-prem NodePort) sharing `services`. */
+export function generate(clusters: number, services: number): string {
+  const dir = mkdtempSync(join(tmpdir(), `mesh-bench-${clusters}x${services}-`));
+  const catalog = Array.from({ length: services }, (_, i) => ({
+    name: `svc-${i}`,
+    namespace: `team-${i % 20}`,
+    ports: [
+      { name: "http", port: 8080 },
+      { name: "grpc", port: 9090 },
+    ],
+  }));
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    toYaml({
+      name: "mesh",
+      runtime: "nodejs",
+      config: {
+        "mesh:meshId": { type: "string", default: "mesh1" },
+        "mesh:istio": { value: { version: "1.30.3" } },
+        "mesh:services": { value: catalog },
+      },
+    }),
+  );
+  for (let i = 0; i < clusters; i++) {
+    const peers = Array.from({ length: clusters }, (_, j) => j)
+      .filter((j) => j !== i)
+      .map((j) => `organization/mesh/${stackName(j)}`);
+    const config: Record<string, unknown> =
+      i === 0
+        ? {
+            "alicloud:region": "cn-shanghai",
+            "mesh:cluster": {
+              name: stackName(i),
+              ack: {
+                version: "1.33.3-aliyun.1",
+                zones: ["cn-shanghai-e", "cn-shanghai-f"],
+                vpcCidr: "192.168.0.0/16",
+                vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
+                podCidr: "172.20.0.0/16",
+                serviceCidr: "172.21.0.0/20",
+                nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
+              },
+            },
+            "mesh:trust": { anchor: true },
+          }
+        : {
+            "mesh:cluster": { name: stackName(i), kubeContext: stackName(i), apiServer: `https://10.${i}.0.10:6443` },
+            "mesh:eastWestGateway": { service: { type: "NodePort", externalIPs: [`10.${i}.0.196`], nodePorts: { tls: 30880 } } },
+            "mesh:trust": { rootStack: "organization/mesh/c0" },
+          };
+    config["mesh:peers"] = peers;
+    writeFileSync(join(dir, `Pulumi.${stackName(i)}.yaml`), toYaml({ config }));
+  }
+  return dir;
+}
+
+const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const rssMiB = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
+
+async function child(kind: string, dir: string, clusters: number): Promise<Metrics> {
+  if (kind === "plan") {
+    // loaded here, so the plan's process holds only what `mesh plan` loads
+    const { runPlan } = await import("../cli");
+    const loadedMiB = rssMiB();
+    const t = performance.now();
+    let bytes = 0;
+    runPlan({ dir, format: "json" }, (s) => (bytes += s.length));
+    return { ms: Math.round(performance.now() - t), loadedMiB, peakMiB: peakMiB() };
+  }
+  const { pem, runProgram } = await import("./mock-run");
+  const { remoteKubeconfig } = await import("../test/fixtures/stacks");
+  // c1's program, with every other stack converged
+  const root = pem("CERTIFICATE", "c0-root");
+  const peerOutputs = Object.fromEntries(
+    Array.from({ length: clusters }, (_, j) => j)
+      .filter((j) => j !== 1)
+      .map((j) => [
+        `organization/mesh/${stackName(j)}`,
+        {
+          clusterName: stackName(j),
+          network: `network-${stackName(j)}`,
+          meshId: "mesh1",
+          trustRoot: root,
+          ...(j === 0 ? { trustRootKey: pem("PRIVATE KEY", "c0-root-key") } : {}),
+          remoteSecret: remoteKubeconfig(stackName(j), `https://10.${j}.0.10:6443`, "t"),
+          peers: [{ stack: "organization/mesh/c1" }],
+        },
+      ]),
+  );
+  const loadedMiB = rssMiB();
+  const t = performance.now();
+  const run = await runProgram({ stack: "c1", projectDir: dir, peerOutputs });
+  const ms = Math.round(performance.now() - t);
+  if (run.warnings.length > 0) throw new Error(run.warnings.join("\n"));
+  return {
+    ms,
+    loadedMiB,
+    peakMiB: peakMiB(),
+    resources: run.registrations.length,
+    remoteSecrets: run.registrations.filter(
+      (r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.labels?.["istio/multiCluster"] === "true",
+    ).length,
+  };
+}
+
+function measure(kind: string, dir: string, clusters: number): Metrics {
+  const out = execFileSync(process.execPath, ["--import", "tsx", __filename, "--child", kind, dir, String(clusters)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  return JSON.parse(out.trim().split("\n").pop()!) as Metrics;
+}
+
+function main(): void {
+  const [c, s] = process.argv.slice(2).map(Number);
+  const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
+  const rows: string[][] = [];
+  for (const [clusters, services] of cells as [number, number][]) {
+    const dir = generate(clusters, services);
+    const plan = measure("plan", dir, clusters);
+    const program = measure("program", dir, clusters);
+    rmSync(dir, { recursive: true, force: true });
+    const mem = (m: Metrics) => `${m.peakMiB} (${m.loadedMiB})`;
+    rows.push([clusters, services, plan.ms, mem(plan), program.ms, mem(program), program.resources, program.remoteSecrets].map(String));
+    console.log(
+      `clusters=${clusters} services=${services} plan=${plan.ms}ms peak ${mem(plan)} MiB; program(c1)=${program.ms}ms peak ${mem(program)} MiB; resources/stack=${program.resources}; remote secrets/stack=${program.remoteSecrets}`,
+    );
+  }
+  const header = [
+    "clusters",
+    "services",
+    "plan ms",
+    "plan peak MiB (loaded)",
+    "program ms",
+    "program peak MiB (loaded)",
+    "resources/stack",
+    "remote secrets/stack",
+  ];
+  console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---:").join("|")}|`);
+  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+}
+
+if (require.main !== module) {
+  // imported for its generator
+} else if (process.argv[2] === "--child") {
+  const [, kind, dir, clusters] = process.argv.slice(2);
+  child(kind!, dir!, Number(clusters))
+    .then((m) => console.log(JSON.stringify(m)))
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+} else {
+  main();
+}
