@@ -185,15 +185,29 @@ function part<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> | unde
   return r.success ? r.data : undefined;
 }
 
+/** The keys of `raw` among `keys`; a problem at `path` unless exactly one is set. */
+function exactlyOne<K extends string>(
+  raw: Record<string, unknown>,
+  keys: readonly K[],
+  path: string,
+  what: string,
+  fix: string,
+  add: Add,
+): K[] {
+  const set = keys.filter((k) => raw[k] !== undefined);
+  if (set.length !== 1) add(path, set.length === 0 ? `no ${what}` : `several ${what}s (${set.join(", ")})`, fix);
+  return set;
+}
+
 function checkClusterSource(rawCluster: Record<string, unknown>, region: string | undefined, peerCount: number, add: Add): void {
-  const sources = (["ack", "kubeContext", "kubeconfig"] as const).filter((k) => rawCluster[k] !== undefined);
-  if (sources.length !== 1) {
-    add(
-      `${NS}:cluster`,
-      sources.length === 0 ? "no cluster source" : `several cluster sources (${sources.join(", ")})`,
-      "set exactly one of ack (this stack provisions ACK), kubeContext (a context of your kubeconfig) or kubeconfig (secret: pulumi config set --secret --path cluster.kubeconfig)",
-    );
-  }
+  const sources = exactlyOne(
+    rawCluster,
+    ["ack", "kubeContext", "kubeconfig"] as const,
+    `${NS}:cluster`,
+    "cluster source",
+    "set exactly one of ack (this stack provisions ACK), kubeContext (a context of your kubeconfig) or kubeconfig (secret: pulumi config set --secret --path 'mesh:cluster.kubeconfig')",
+    add,
+  );
   const ack = part(AckSchema, rawCluster.ack);
   if (ack) checkAck(ack, region, add);
   if (rawCluster.ack !== undefined && !region) {
@@ -275,14 +289,14 @@ function checkPeers(peers: readonly unknown[], stack: StackIdentity, add: Add): 
 }
 
 function checkTrust(rawTrust: Record<string, unknown>, stack: StackIdentity, add: Add): void {
-  const modes = (["anchor", "rootStack", "pki"] as const).filter((k) => rawTrust[k] !== undefined);
-  if (modes.length !== 1) {
-    add(
-      `${NS}:trust`,
-      modes.length === 0 ? "no trust source" : `several trust sources (${modes.join(", ")})`,
-      "set exactly one of anchor: true (this stack owns the root CA), rootStack: <org>/mesh/<anchor stack>, or pki (your own CA, as secrets)",
-    );
-  }
+  exactlyOne(
+    rawTrust,
+    ["anchor", "rootStack", "pki"] as const,
+    `${NS}:trust`,
+    "trust source",
+    "set exactly one of anchor: true (this stack owns the root CA), rootStack: <org>/mesh/<anchor stack>, or pki (your own CA, as secrets)",
+    add,
+  );
   const rootStack = part(TrustSchema.shape.rootStack, rawTrust.rootStack);
   if (rootStack && rootStack.split("/")[2] === stack.stack) {
     add(`${NS}:trust.rootStack`, "names this stack itself", "on the anchor set trust: { anchor: true }; elsewhere name the anchor's stack");

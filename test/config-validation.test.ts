@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, type ConfigIssue } from "../model/errors";
 import { validateConfig, type RawConfig } from "../model/validate";
+import { ackConfig } from "./fixtures/ack";
 
 const STACK = { organization: "organization", project: "mesh", stack: "wuxi" };
 
@@ -16,17 +17,6 @@ function onPrem(): Record<string, any> {
     eastWestGateway: { service: { type: "NodePort", externalIPs: ["10.18.10.196"], nodeSelector: {}, nodePorts: { tls: 30880 } } },
     peers: ["organization/mesh/cn-shanghai"],
     trust: { rootStack: "organization/mesh/cn-shanghai" },
-  };
-}
-function ack(): Record<string, any> {
-  return {
-    version: "1.33.3-aliyun.1",
-    zones: ["cn-shanghai-e", "cn-shanghai-f"],
-    vpcCidr: "192.168.0.0/16",
-    vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
-    podCidr: "172.20.0.0/16",
-    serviceCidr: "172.21.0.0/20",
-    nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
   };
 }
 
@@ -51,7 +41,7 @@ interface Case {
 }
 
 const withAck = (f: (a: Record<string, any>) => void) => (m: Record<string, any>) => {
-  m.cluster = { name: "cn-shanghai", ack: ack() };
+  m.cluster = { name: "cn-shanghai", ack: ackConfig() };
   m.eastWestGateway = {};
   f(m.cluster.ack);
 };

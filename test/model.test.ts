@@ -8,6 +8,7 @@ import { deepMerge } from "../model/merge";
 import { closest } from "../model/text";
 import type { MeshConfig } from "../model/types";
 import { validateConfig } from "../model/validate";
+import { ackConfig } from "./fixtures/ack";
 
 function mesh(cluster: Record<string, unknown>, eastWestGateway: Record<string, unknown>): MeshConfig {
   return validateConfig({
@@ -16,15 +17,7 @@ function mesh(cluster: Record<string, unknown>, eastWestGateway: Record<string, 
     alicloudRegion: "cn-shanghai",
   });
 }
-const ACK = {
-  version: "1.33.3-aliyun.1",
-  zones: ["cn-shanghai-e", "cn-shanghai-f"],
-  vpcCidr: "192.168.0.0/16",
-  vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
-  podCidr: "172.20.0.0/16",
-  serviceCidr: "172.21.0.0/20",
-  nodePools: [{ name: "a", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 1 }],
-};
+const ACK = ackConfig();
 
 describe("gateway Service annotations", () => {
   it("asks ACK for an internal SLB", () => {

@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { toYaml } from "../model/yaml";
 import { EXIT, runPlan } from "../cli";
 import type { MeshPlan } from "../plan/plan";
+import { ackConfig } from "./fixtures/ack";
 
 type Config = Record<string, unknown>;
 
@@ -26,15 +27,7 @@ function stacks(): Record<string, Config> {
       "alicloud:region": "cn-shanghai",
       "mesh:cluster": {
         name: "cn-shanghai",
-        ack: {
-          version: "1.33.3-aliyun.1",
-          zones: ["cn-shanghai-e", "cn-shanghai-f"],
-          vpcCidr: "192.168.0.0/16",
-          vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
-          podCidr: "172.20.0.0/16",
-          serviceCidr: "172.21.0.0/20",
-          nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
-        },
+        ack: ackConfig(),
       },
       "mesh:peers": ["organization/mesh/wuxi"],
       "mesh:trust": { anchor: true },

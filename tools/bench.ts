@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toYaml } from "../model/yaml";
+import { ackConfig } from "../test/fixtures/ack";
 
 interface Metrics {
   readonly ms: number;
@@ -57,15 +58,7 @@ export function generate(clusters: number, services: number): string {
             "alicloud:region": "cn-shanghai",
             "mesh:cluster": {
               name: stackName(i),
-              ack: {
-                version: "1.33.3-aliyun.1",
-                zones: ["cn-shanghai-e", "cn-shanghai-f"],
-                vpcCidr: "192.168.0.0/16",
-                vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
-                podCidr: "172.20.0.0/16",
-                serviceCidr: "172.21.0.0/20",
-                nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
-              },
+              ack: ackConfig(),
             },
             "mesh:trust": { anchor: true },
           }

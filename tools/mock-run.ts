@@ -269,6 +269,17 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   return { registrations, calls, outputs, secretOutputs, warnings, byType, one, urnOf: (t, n) => one(t, n).urn };
 }
 
+/** Runs the program expecting it to stop: the failure, or an assertion error if it ran. */
+export async function runProgramFailing(opts: RunOptions): Promise<ProgramFailure> {
+  try {
+    await runProgram(opts);
+  } catch (e) {
+    if (e instanceof ProgramFailure) return e;
+    throw e;
+  }
+  throw new Error(`the program ran for stack ${opts.stack}; it should have stopped`);
+}
+
 /** `urn::id` of a provider registration, as children reference it. */
 export function providerRef(p: Registration): string {
   return `${p.urn}::${p.id}`;
