@@ -16,8 +16,8 @@ import { RemoteAccess } from "./components/remote-access";
 import { assessPeers, resolveTrust, StackOutputs } from "./components/stack-outputs";
 import { ackPlan } from "./model/ack";
 import { exportsRemoteAccess } from "./model/cluster-objects";
-import { trustRootProblem } from "./model/peers";
-import { serviceHost } from "./model/services";
+import { peerOutput, trustRootProblem } from "./model/peers";
+import { servicesOutput } from "./model/services";
 
 export = async () => {
   const { mesh, secrets } = loadConfig();
@@ -107,13 +107,7 @@ export = async () => {
     trustRoot: ca?.trustRoot,
     trustRootKey: ca?.trustRootKey === undefined ? undefined : pulumi.secret(ca.trustRootKey),
     remoteSecret: remote === undefined ? undefined : pulumi.secret(remote.kubeconfig),
-    peers: peers.map((p) =>
-      p.state.status === "linked"
-        ? { stack: p.state.stack, cluster: p.state.cluster, status: "linked" }
-        : { stack: p.state.stack, status: "pending", missing: p.state.missing, next: p.state.next },
-    ),
-    services: istio.istiod
-      ? mesh.services.map((s) => ({ host: serviceHost(s), ports: s.ports.map((p) => p.port), locality: s.locality.mode }))
-      : [],
+    peers: peers.map((p) => peerOutput(p.state)),
+    services: istio.istiod ? servicesOutput(mesh.services) : [],
   };
 };

@@ -124,3 +124,10 @@ export function assessPeer(local: LocalIdentity, stack: string, out: PeerOutputs
     warnings,
   };
 }
+
+/** A peer's entry in the stack output `peers`: linked, or pending with what is missing and what to run. */
+export function peerOutput(state: PeerState): Record<string, unknown> {
+  return state.status === "linked"
+    ? { stack: state.stack, cluster: state.cluster, status: "linked" }
+    : { stack: state.stack, status: "pending", missing: state.missing, next: state.next };
+}

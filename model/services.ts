@@ -74,3 +74,8 @@ export function localityDestinationRule(s: CatalogService): KubeObject {
     },
   };
 }
+
+/** The stack output `services`: what this cluster serves and mirrors. */
+export function servicesOutput(services: readonly CatalogService[]): { host: string; ports: number[]; locality: string }[] {
+  return services.map((s) => ({ host: serviceHost(s), ports: s.ports.map((p) => p.port), locality: s.locality.mode }));
+}
