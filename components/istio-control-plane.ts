@@ -22,8 +22,8 @@ export interface IstioControlPlaneArgs {
   /** What must exist before workloads are scheduled (node pools). @default [] */
   readonly clusterReady?: readonly pulumi.Resource[];
   /**
-   * Creates the `cacerts` Secret in the given namespace. istiod starts only after it exists: a
-   * missing `cacerts` makes istiod self-sign, and cross-cluster mTLS fails until it restarts.
+   * The files of `cacerts` (this cluster's intermediate CA), written to istio-system before istiod
+   * starts: a missing `cacerts` makes istiod self-sign, and cross-cluster mTLS fails until it restarts.
    * @default none: istiod uses its self-signed root
    */
   readonly caCerts?: pulumi.Input<Record<string, string>>;

@@ -73,6 +73,14 @@ describe("mesh plan on the repository's stacks", () => {
     assert.deepEqual(plan.summary, { errors: 0, warnings: 0 });
   });
 
+  it("keeps the README's diagram the one the plan draws", () => {
+    const diagram = /```mermaid\n[\s\S]*?\n```/.exec(render("markdown").printed)![0];
+    assert.ok(
+      readFileSync(join(PROJECT_DIR, "README.md"), "utf8").includes(diagram),
+      "README.md: paste the diagram from npm run -s plan -- --format markdown",
+    );
+  });
+
   it("draws the clusters, links and trust in Mermaid inside the Markdown", () => {
     const md = render("markdown").printed;
     const diagram = /```mermaid\n([\s\S]*?)\n```/.exec(md)![1]!;
