@@ -13,6 +13,7 @@ import {
   NETWORK_LABEL,
   NODE_SELECTOR_ANNOTATION,
 } from "./istio-facts";
+import type { BaseValues, GatewayValues, IstiodValues } from "./chart-values-types";
 import { deepMerge, type Values } from "./merge";
 import type { MeshConfig } from "./types";
 
@@ -57,7 +58,7 @@ function release(
   cfg: MeshConfig,
   chart: ReleaseSpec["chart"],
   name: string,
-  own: Values,
+  own: BaseValues | IstiodValues | GatewayValues,
   timeoutSeconds: number,
   atomic: boolean,
 ): ReleaseSpec {
@@ -68,7 +69,7 @@ function release(
     repo: cfg.istio.repo,
     namespace: ISTIO_NAMESPACE,
     // the user's values are an escape hatch: merged last, over ours
-    values: deepMerge(own, cfg.istio.values[chart]),
+    values: deepMerge({ ...own }, cfg.istio.values[chart]),
     timeoutSeconds,
     atomic,
   };
@@ -76,13 +77,13 @@ function release(
 
 /** CRDs and the reader service account. `defaultRevision` already defaults to `default`. */
 export function baseRelease(cfg: MeshConfig): ReleaseSpec {
-  const own: Values = cfg.istio.revision ? { defaultRevision: cfg.istio.revision } : {};
+  const own: BaseValues = cfg.istio.revision ? { defaultRevision: cfg.istio.revision } : {};
   // never atomic: a rollback of a first install would take the CRDs with it
   return release(cfg, "base", "istio-base", own, 300, false);
 }
 
 export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
-  const own: Values = {
+  const own: IstiodValues = {
     ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
     global: {
       meshID: cfg.meshId,
@@ -117,12 +118,12 @@ export function gatewayUsesFixedNodePorts(cfg: MeshConfig): boolean {
 export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
   const gw = cfg.eastWestGateway;
   const network = cfg.cluster.network;
-  const service: Values = {
+  const service: GatewayValues["service"] = {
     type: gw.type,
     annotations: gatewayServiceAnnotations(cfg),
     ...(gw.externalIPs.length > 0 ? { externalIPs: [...gw.externalIPs] } : {}),
   };
-  const own: Values = {
+  const own: GatewayValues = {
     // the chart derives the selector `istio: eastwestgateway` from this name
     name: EAST_WEST_GATEWAY_NAME,
     ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
