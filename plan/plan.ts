@@ -7,6 +7,7 @@ import * as ipaddr from "ipaddr.js";
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
 import { ConfigError, type ConfigIssue } from "../model/errors";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
+import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService, MeshConfig } from "../model/types";
 import { validateConfig } from "../model/validate";
@@ -131,7 +132,10 @@ function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; is
   }
 }
 
-const short = (fq: string): string => fq.split("/").pop() ?? fq;
+/** The stacks of this project that `v` lists as peers, in its order. */
+function peerStacks(v: ValidStack, byFq: ReadonlyMap<string, ValidStack>): ValidStack[] {
+  return v.mesh.peers.map((p) => byFq.get(p)).filter((p): p is ValidStack => p !== undefined);
+}
 
 function isPrivateHost(host: string): boolean | undefined {
   if (!ipaddr.isValid(host)) return undefined;
@@ -162,9 +166,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
   const clusters = valid.map((v) => planCluster(v, byFq));
   const links: PlannedLink[] = [];
   for (const v of valid) {
-    for (const p of v.mesh.peers) {
-      const other = byFq.get(p);
-      if (!other) continue;
+    for (const other of peerStacks(v, byFq)) {
       links.push({
         reader: v.mesh.cluster.name,
         reads: other.mesh.cluster.name,
@@ -177,7 +179,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
     v.mesh.trust.kind === "anchor"
       ? [{ stack: v.stack, from: "its own root (anchor)" }]
       : v.mesh.trust.kind === "rootStack"
-        ? [{ stack: v.stack, from: short(v.mesh.trust.stack) }]
+        ? [{ stack: v.stack, from: stackShortName(v.mesh.trust.stack) }]
         : v.mesh.trust.kind === "pki"
           ? [{ stack: v.stack, from: "the team's PKI" }]
           : [],
@@ -243,14 +245,14 @@ function planCluster(v: ValidStack, byFq: Map<string, ValidStack>): PlannedClust
       mode: v.mesh.trust.kind,
       issuer:
         v.mesh.trust.kind === "rootStack"
-          ? short(v.mesh.trust.stack)
+          ? stackShortName(v.mesh.trust.stack)
           : v.mesh.trust.kind === "anchor"
             ? v.stack
             : v.mesh.trust.kind === "pki"
               ? "team PKI"
               : null,
     },
-    reads: v.mesh.peers.filter((p) => byFq.has(p)).map(short),
+    reads: peerStacks(v, byFq).map((p) => p.stack),
   };
 }
 
@@ -286,7 +288,7 @@ function routingPolicy(
   const od = outlierOf(s);
   const trigger = `${od.consecutive5xxErrors} consecutive 5xx, checked every ${od.interval}, ejected for ${od.baseEjectionTime}, up to ${od.maxEjectionPercent}% of hosts`;
   const routes = valid.map((caller) => {
-    const remote = caller.mesh.peers.map((p) => byFq.get(p)).filter((p): p is ValidStack => p !== undefined);
+    const remote = peerStacks(caller, byFq);
     const steps: RouteStep[] = [
       { priority: 0, cluster: caller.mesh.cluster.name, via: "local endpoints" },
       ...remote.map((r) => ({ priority: 1, cluster: r.mesh.cluster.name, via: `east-west gateway ${gatewayOf.get(r.stack)!}` })),
@@ -391,7 +393,7 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
           v.stack,
           `mesh:peers[${i}]`,
           `${p} is not a stack of this project (stacks: ${stacks.join(", ")})`,
-          `add Pulumi.${short(p)}.yaml or correct the name (organization/${project}/<stack>)`,
+          `add Pulumi.${stackShortName(p)}.yaml or correct the name (organization/${project}/<stack>)`,
         );
         return;
       }
@@ -451,8 +453,8 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
           "error",
           v.stack,
           "mesh:trust.rootStack",
-          `${short(t.stack)} is not the trust anchor`,
-          anchors[0] ? `name the anchor: ${anchors[0].fq}` : `set mesh:trust: { anchor: true } in Pulumi.${short(t.stack)}.yaml`,
+          `${stackShortName(t.stack)} is not the trust anchor`,
+          anchors[0] ? `name the anchor: ${anchors[0].fq}` : `set mesh:trust: { anchor: true } in Pulumi.${stackShortName(t.stack)}.yaml`,
         );
     }
   }
@@ -511,9 +513,8 @@ export function plannedObjects(files: ProjectFiles): Map<string, ClusterObjects>
     .filter((v): v is ValidStack => v !== undefined);
   const byFq = new Map(loaded.map((v) => [v.fq, v]));
   for (const v of loaded) {
-    const linkedPeers = v.mesh.peers
-      .map((p) => byFq.get(p))
-      .filter((p): p is ValidStack => p !== undefined && exportsRemoteAccess(p.mesh))
+    const linkedPeers = peerStacks(v, byFq)
+      .filter((p) => exportsRemoteAccess(p.mesh))
       .map((p) => p.mesh.cluster.name);
     out.set(v.stack, clusterObjects(v.mesh, { trustReady: true, linkedPeers }));
   }
