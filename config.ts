@@ -3,6 +3,7 @@
  * and keeps secret values apart from the model so they can only travel as Pulumi secrets.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { runError } from "./components/run-error";
 import { ConfigError, type ConfigIssue } from "./model/errors";
 import { MESH_KEYS, validateConfig } from "./model/validate";
 import type { MeshConfig } from "./model/types";
@@ -60,7 +61,7 @@ export function loadConfig(): LoadedConfig {
     });
   } catch (e) {
     // RunError ends the program with this message alone: no stack trace, nothing registered
-    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    if (e instanceof ConfigError) throw runError(e.message);
     throw e;
   }
 

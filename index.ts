@@ -96,17 +96,18 @@ export = async () => {
     });
   }
 
+  // outputs a stack does not have are left out: an undefined one is a warning on every run
   return {
     clusterName: name,
     network: mesh.cluster.network,
     meshId: mesh.meshId,
     istioVersion: mesh.istio.version,
     apiServer: cluster.apiServer,
-    eastWestGateway: istio.eastWestGateway,
-    kubeconfig: cluster.kubeconfig === undefined ? undefined : pulumi.secret(cluster.kubeconfig),
-    trustRoot: ca?.trustRoot,
-    trustRootKey: ca?.trustRootKey === undefined ? undefined : pulumi.secret(ca.trustRootKey),
-    remoteSecret: remote === undefined ? undefined : pulumi.secret(remote.kubeconfig),
+    ...(istio.eastWestGateway ? { eastWestGateway: istio.eastWestGateway } : {}),
+    ...(cluster.kubeconfig ? { kubeconfig: pulumi.secret(cluster.kubeconfig) } : {}),
+    ...(ca ? { trustRoot: ca.trustRoot } : {}),
+    ...(ca?.trustRootKey ? { trustRootKey: pulumi.secret(ca.trustRootKey) } : {}),
+    ...(remote ? { remoteSecret: pulumi.secret(remote.kubeconfig) } : {}),
     peers: peers.map((p) => peerOutput(p.state)),
     services: istio.istiod ? servicesOutput(mesh.services) : [],
   };

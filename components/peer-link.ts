@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { runError } from "./run-error";
 import { remoteSecret } from "../model/remote";
 import { rootMismatch } from "../model/trust";
 
@@ -40,7 +41,7 @@ export function checkedKubeconfig(kubeconfig: pulumi.Input<string>, check: PeerL
   if (!check) return pulumi.output(kubeconfig);
   return pulumi.all([check.ours, kubeconfig]).apply(([ours, kc]) => {
     const problem = rootMismatch(ours, check.theirs, check.problem);
-    if (problem) throw new pulumi.RunError(problem);
+    if (problem) throw runError(problem);
     return kc;
   });
 }

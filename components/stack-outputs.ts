@@ -3,6 +3,7 @@
  * any resource is planned, so a missing peer is a pending link and a mismatch stops the run early.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { runError } from "./run-error";
 import { assessPeer, stackShortName, type LocalIdentity, type PeerAssessment } from "../model/peers";
 import { isPem, type CaMaterial } from "../model/trust";
 import type { MeshConfig } from "../model/types";
@@ -69,7 +70,7 @@ export async function resolveTrust(
         };
       }
       if (!isPem(o.trustRoot, "CERTIFICATE") || !isPem(o.trustRootKey, "PRIVATE KEY")) {
-        throw new pulumi.RunError(
+        throw runError(
           `trust anchor ${trust.stack}: its trustRoot or trustRootKey is not PEM; a stack whose secrets were encrypted with another passphrase or secrets provider reads as a placeholder\n    fix: use the same PULUMI_CONFIG_PASSPHRASE (or secrets provider) for every stack`,
         );
       }
@@ -98,7 +99,7 @@ export async function assessPeers(
   );
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) {
-    throw new pulumi.RunError(
+    throw runError(
       `${problems.length} peer problem${problems.length === 1 ? "" : "s"}; nothing was deployed:\n  - ${problems.join("\n  - ")}`,
     );
   }

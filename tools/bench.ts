@@ -6,6 +6,7 @@
  *
  *   npm run bench                 the full matrix
  *   npm run bench -- 10 1000      one cell
+ *   npm run bench -- report       how soon a config mistake is reported, against a successful run
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toYaml } from "../model/yaml";
 import { ackConfig } from "../test/fixtures/ack";
+import { reportLatency } from "./bench-report";
 
 interface Metrics {
   readonly ms: number;
@@ -130,7 +132,8 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
   return JSON.parse(out.trim().split("\n").pop()!) as Metrics;
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  if (process.argv[2] === "report") return reportLatency();
   const [c, s] = process.argv.slice(2).map(Number);
   const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];
@@ -157,6 +160,7 @@ function main(): void {
   ];
   console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---:").join("|")}|`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+  if (!(c && s)) await reportLatency();
 }
 
 if (require.main !== module) {
@@ -170,5 +174,8 @@ if (require.main !== module) {
       process.exitCode = 1;
     });
 } else {
-  main();
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

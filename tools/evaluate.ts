@@ -1,66 +1,52 @@
 /**
- * Brings the whole mesh up under Pulumi's mocks (no CLI, cloud or cluster), in the order a real
- * bring-up takes: the trust anchor, then the other stacks with the anchor's outputs, then the
- * anchor again with theirs. Prints what each run creates, its outputs and its warnings. Each run
- * is its own process, since the program registers its resources once per process.
+ * Brings the whole mesh up the way `pulumi up` runs the program, without the CLI, a cloud or a
+ * cluster: each run starts index.ts through the Node.js language host's entry point
+ * (`@pulumi/pulumi/cmd/run`, ts-node, the CLI's config merge) against the project's stand-in engine,
+ * in the order of a real bring-up: the trust anchor, the other stacks with its outputs, the anchor
+ * again with theirs. Prints what each run registers, its outputs and what the CLI would show.
  *
  *   npm run evaluate
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { readProject, stackConfig } from "../plan/stack-files";
-import { PROJECT_DIR, runProgram } from "./mock-run";
+import { PROJECT_DIR, runLikeCli } from "./cli-run";
 
-type Outputs = Record<string, Record<string, unknown>>;
-
-/** Child: one run of one stack, given every other stack's outputs so far. */
-async function evaluateOne(stack: string, inputFile: string, outputFile: string): Promise<void> {
-  const known = JSON.parse(readFileSync(inputFile, "utf8")) as Outputs;
-  const run = await runProgram({ stack, peerOutputs: known });
-  console.log(`  ${run.registrations.length} resources (ids, addresses and credentials are stand-ins from the mocks):`);
-  for (const r of run.registrations) console.log(`    ${r.read ? "read  " : "create"}  ${r.type.padEnd(48)} ${r.name}`);
-  console.log("  outputs:");
-  for (const [k, v] of Object.entries(run.outputs)) {
-    if (v !== undefined) console.log(`    ${k}: ${run.secretOutputs.has(k) ? "[secret]" : JSON.stringify(v)}`);
-  }
-  for (const w of run.warnings) console.log(`  warning: ${w}`);
-  writeFileSync(outputFile, JSON.stringify(run.outputs));
+/** The order that converges: anchors, the others, the anchors again (README: bring-up). */
+export function bringUpOrder(stacks: readonly string[], isAnchor: (stack: string) => boolean): string[] {
+  const anchors = stacks.filter(isAnchor);
+  return [...anchors, ...stacks.filter((s) => !anchors.includes(s)), ...anchors];
 }
 
-function bringUp(): void {
+async function main(): Promise<number> {
   const files = readProject(PROJECT_DIR);
   const stacks = Object.keys(files.stacks);
-  const anchors = stacks.filter((s) => (stackConfig(files, s)["mesh:trust"] as { anchor?: boolean } | undefined)?.anchor === true);
-  const order = [...anchors, ...stacks.filter((s) => !anchors.includes(s)), ...anchors];
-  const dir = mkdtempSync(join(tmpdir(), "mesh-evaluate-"));
+  const order = bringUpOrder(stacks, (s) => (stackConfig(files, s)["mesh:trust"] as { anchor?: unknown } | undefined)?.anchor === true);
   // every stack exists (pulumi stack init) but has exported nothing yet
   const fq = (s: string) => `organization/${files.project}/${s}`;
-  const outputs: Outputs = Object.fromEntries(stacks.map((s) => [fq(s), {}]));
-  let failed = false;
-  order.forEach((stack, step) => {
+  const outputs: Record<string, Record<string, unknown>> = Object.fromEntries(stacks.map((s) => [fq(s), {}]));
+  let failed = 0;
+  for (const [step, stack] of order.entries()) {
     console.log(`\n== ${step + 1}/${order.length}: pulumi up -s ${stack}`);
-    const input = join(dir, `in-${step}.json`);
-    const output = join(dir, `out-${step}.json`);
-    writeFileSync(input, JSON.stringify(outputs));
-    try {
-      execFileSync(process.execPath, ["--import", "tsx", __filename, stack, input, output], { stdio: "inherit" });
-      outputs[fq(stack)] = JSON.parse(readFileSync(output, "utf8")) as Record<string, unknown>;
-    } catch {
-      failed = true;
-    }
-  });
-  if (failed) process.exitCode = 1;
+    const run = await runLikeCli({ stack, peerOutputs: outputs });
+    const created = run.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    console.log(`  ${created.length} resources (ids, addresses and credentials are stand-ins):`);
+    for (const r of created) console.log(`    ${r.read ? "read  " : "create"}  ${r.type.padEnd(48)} ${r.name}`);
+    console.log("  outputs:");
+    for (const [k, v] of Object.entries(run.outputs)) console.log(`    ${k}: ${run.secretOutputs.has(k) ? "[secret]" : JSON.stringify(v)}`);
+    // what the CLI prints without -v: everything but debug
+    for (const d of run.diagnostics) if (d.severity !== "debug") console.log(`  ${d.severity}: ${d.message.trimEnd()}`);
+    console.log(`  program exited ${run.exitCode} after ${(run.ms / 1000).toFixed(1)} s`);
+    if (run.exitCode === 0) outputs[fq(stack)] = { ...run.outputs };
+    else failed++;
+  }
+  return failed === 0 ? 0 : 1;
 }
 
-const [stack, input, output] = process.argv.slice(2);
-if (stack && input && output) {
-  evaluateOne(stack, input, output).catch((e: unknown) => {
-    const error = (e as { error?: unknown }).error ?? e;
-    console.error(`  failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  });
-} else {
-  bringUp();
+if (require.main === module) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      console.error(`evaluate: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -1,0 +1,152 @@
+/**
+ * Runs index.ts the way `pulumi preview` / `pulumi up` runs it, without the CLI: the Node.js
+ * language host's command line and environment (pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs,
+ * `constructArguments`, `constructConfig`, `execRuntime`) against the stand-in engine of `engine.ts`.
+ * It proves the program loads, compiles with ts-node and the project's tsconfig.json, and talks gRPC
+ * to an engine like the real one; it creates nothing (no providers run).
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { configStrings, readProject, stackConfig } from "../plan/stack-files";
+import { startEngine, type Diagnostic } from "./engine";
+import type { Call, Registration, StandInOptions } from "./stand-in";
+
+export const PROJECT_DIR = join(__dirname, "..");
+
+/** The language host's default run path, resolved from the program's own node_modules. */
+const RUN_PATH = require.resolve("@pulumi/pulumi/cmd/run", { paths: [PROJECT_DIR] });
+
+export interface CliRunOptions extends StandInOptions {
+  /** Where Pulumi.yaml and the stack files are. @default this repository */
+  readonly projectDir?: string;
+  /** Config keys replaced after merging the stack files (fully qualified, e.g. `mesh:cluster`); undefined removes one. */
+  readonly override?: Readonly<Record<string, unknown>>;
+  /** Keys the CLI would pass as secrets (decrypted `secure:` values). */
+  readonly secretKeys?: readonly string[];
+  /** `pulumi preview` rather than `pulumi up` (`--dry-run`). */
+  readonly preview?: boolean;
+  /** @default 120000 */
+  readonly timeoutMs?: number;
+}
+
+export interface CliRun {
+  /** The program process's exit code; 32 means it has already told the user what went wrong. */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Messages the program logged through the engine, as the CLI shows them. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly registrations: readonly Registration[];
+  readonly calls: readonly Call[];
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly secretOutputs: ReadonlySet<string>;
+  /** From spawning the program to its exit. */
+  readonly ms: number;
+}
+
+/**
+ * `PULUMI_CONFIG` as the language host builds it: every key as `<namespace>:config:<name>`, strings as
+ * they are and structured values as JSON (the CLI has already merged Pulumi.yaml under the stack file).
+ */
+export function languageHostConfig(config: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(configStrings(config)).map(([k, v]) => {
+      const i = k.indexOf(":");
+      return [`${k.slice(0, i)}:config:${k.slice(i + 1)}`, v];
+    }),
+  );
+}
+
+/** The language host's arguments to `@pulumi/pulumi/cmd/run` (`constructArguments`). */
+export function languageHostArgs(o: {
+  readonly address: string;
+  readonly organization: string;
+  readonly project: string;
+  readonly stack: string;
+  readonly rootDirectory: string;
+  readonly programDirectory: string;
+  readonly preview: boolean;
+  readonly parallel: number;
+}): string[] {
+  return [
+    RUN_PATH,
+    "--monitor",
+    o.address,
+    "--engine",
+    o.address,
+    "--organization",
+    o.organization,
+    "--project",
+    o.project,
+    "--root-directory",
+    o.rootDirectory,
+    "--stack",
+    o.stack,
+    "--pwd",
+    o.programDirectory,
+    ...(o.preview ? ["--dry-run"] : []),
+    "--parallel",
+    String(o.parallel),
+    // Pulumi.yaml has no `main`: the entry point is the program directory, resolved through package.json
+    ".",
+  ];
+}
+
+export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
+  const dir = opts.projectDir ?? PROJECT_DIR;
+  const files = readProject(dir);
+  const config: Record<string, unknown> = { ...stackConfig(files, opts.stack), ...(opts.override ?? {}) };
+  for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
+
+  const engine = await startEngine({ ...opts, project: files.project });
+  const args = languageHostArgs({
+    address: engine.address,
+    organization: "organization",
+    project: files.project,
+    stack: opts.stack,
+    rootDirectory: dir,
+    programDirectory: dir,
+    preview: opts.preview ?? false,
+    parallel: 16,
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PULUMI_CONFIG: JSON.stringify(languageHostConfig(config)),
+    PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(opts.secretKeys ?? []),
+    // Pulumi.yaml's runtime options leave `typescript` at its default, true: ts-node compiles index.ts
+    PULUMI_NODEJS_TYPESCRIPT: "true",
+  };
+  // a test runner's own markers must not leak into the program's process
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
+
+  const started = performance.now();
+  try {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+      child.on("error", reject);
+      child.on("close", (c) => {
+        clearTimeout(timer);
+        resolve({ code: c, stdout, stderr });
+      });
+    });
+    return {
+      exitCode: code,
+      stdout,
+      stderr,
+      diagnostics: engine.diagnostics,
+      registrations: engine.registrations,
+      calls: engine.calls,
+      outputs: engine.outputs,
+      secretOutputs: engine.secretOutputs,
+      ms: performance.now() - started,
+    };
+  } finally {
+    await engine.close();
+  }
+}
