@@ -41,6 +41,9 @@ export interface AckPlan {
   readonly protect: boolean;
 }
 
+/** ACK's name of a node pool: the cluster's name, then the pool's. */
+export const ackNodePoolName = (cluster: string, pool: string): string => `${cluster}-${pool}`;
+
 export function ackPlan(cluster: ClusterConfig, meshId: string): AckPlan | undefined {
   const src = cluster.source;
   if (src.kind !== "ack") return undefined;
@@ -70,7 +73,7 @@ export function ackPlan(cluster: ClusterConfig, meshId: string): AckPlan | undef
     },
     nodePools: ack.nodePools.map((p) => ({
       key: p.name,
-      nodePoolName: `${cluster.name}-${p.name}`,
+      nodePoolName: ackNodePoolName(cluster.name, p.name),
       instanceTypes: p.instanceTypes,
       desiredSize: String(p.desiredSize),
       systemDiskCategory: p.systemDiskCategory,

@@ -52,5 +52,13 @@ export const NODE_PORT_MAX = 32767;
 /** Name patterns Kubernetes enforces. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** A named container port (`IANA_SVC_NAME`): at most 15 characters; also needs a letter and no `--`. */
+export const IANA_SVC_NAME = /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
+/** Helm's limit on a release name (53) less `istiod-`: the longest revision istiod's release can carry. */
+export const ISTIOD_REVISION_MAX = 53 - "istiod-".length;
+/** Namespaces the catalog may not use: the control plane's own, and Kubernetes' system namespaces. */
+export const RESERVED_NAMESPACES = ["istio-system", "kube-system", "kube-public", "kube-node-lease"] as const;
+/** ACK's limit on a node pool name (console and API: 1 to 63 characters). */
+export const ACK_NODE_POOL_NAME_MAX = 63;
 /** A label value (what `topology.istio.io/network` must be). */
 export const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;

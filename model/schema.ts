@@ -4,7 +4,19 @@
  */
 import { z } from "zod";
 import * as ipaddr from "ipaddr.js";
-import { DNS1035_LABEL, DNS1123_LABEL, ISTIO_CHART_REPO, LABEL_VALUE, NETWORK_GATEWAY_PORTS } from "./istio-facts";
+import {
+  DNS1035_LABEL,
+  DNS1123_LABEL,
+  IANA_SVC_NAME,
+  ISTIO_CHART_REPO,
+  ISTIOD_REVISION_MAX,
+  LABEL_VALUE,
+  NETWORK_GATEWAY_PORTS,
+} from "./istio-facts";
+import { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./trust";
+
+/** 30 years: the longest CA lifetime the program issues; longer is a typo (and overflows time in the TLS provider). */
+export const MAX_VALIDITY_HOURS = 262800;
 
 /** Separates what is wrong from how to fix it inside one zod message. */
 export const FIX = "\u0000fix:";
@@ -35,14 +47,30 @@ const labelValue = (what: string) =>
 const cidr = z.string().refine((s) => isCidr(s), {
   error: problem("not an IPv4 CIDR block", "write it as a.b.c.d/n, e.g. 10.0.0.0/16"),
 });
-const ip = z.string().refine((s) => ipaddr.isValid(s), {
-  error: problem("not an IP address", "write an IPv4 or IPv6 address, e.g. 10.18.10.196"),
+const ip = z.string().superRefine((s, ctx) => {
+  const problemOf = addressProblem(s);
+  if (problemOf)
+    ctx.addIssue({
+      code: "custom",
+      message: problem(problemOf, "write the address peers reach, as four decimal numbers (e.g. 10.18.10.196) or an IPv6 address"),
+    });
 });
 const port = z
   .number({ error: problem("not a port number", "use a whole number from 1 to 65535") })
   .int({ error: problem("not a whole number", "use a whole number from 1 to 65535") })
   .min(1, { error: problem("port below 1", "use a whole number from 1 to 65535") })
   .max(65535, { error: problem("port above 65535", "use a whole number from 1 to 65535") });
+const refineUrl = (fixCredentials: string, fixAddress: string) => (url: string, ctx: z.RefinementCtx<string>) => {
+  const why = urlProblem(url);
+  if (why) ctx.addIssue({ code: "custom", message: problem(why, why.startsWith("carries credentials") ? fixCredentials : fixAddress) });
+};
+
+/** A label key: an optional DNS subdomain prefix and a name of at most 63 characters. */
+const labelKey = z
+  .string()
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+    error: problem("not a valid label key", "use e.g. app or app.kubernetes.io/name"),
+  });
 const stringMap = z.record(z.string(), z.string({ error: problem("not a string", "quote the value") }));
 /** Go/protobuf duration as Istio's CRDs accept it: `1s`, `500ms`, `1m`. */
 const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/, {
@@ -54,6 +82,36 @@ const stackName = z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, {
     "write <org>/<project>/<stack>; on a self-managed backend the org is `organization`, e.g. organization/mesh/wuxi",
   ),
 });
+
+/**
+ * Why an address cannot be one peers are sent to, or undefined. Only the canonical four-part
+ * decimal IPv4 form is taken: `0x0a.0.0.1`, `010.1.1.1` or `1` parse as other addresses than they
+ * read. Loopback and unspecified addresses (IPv4-mapped forms included) would send a peer to itself.
+ */
+export function addressProblem(s: string): string | undefined {
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(s);
+  if (!v4 && !(s.includes(":") && ipaddr.IPv6.isValid(s))) return "not an IP address in canonical form";
+  let a: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(s);
+  if (a instanceof ipaddr.IPv6 && a.isIPv4MappedAddress()) a = a.toIPv4Address();
+  const range = a.range();
+  if (range === "loopback" || range === "unspecified") return `a ${range} address: a peer would be sent to itself`;
+  return undefined;
+}
+
+/**
+ * Why a URL cannot be stored or dialled, or undefined. Never echoes the URL: it may carry a password.
+ * Credentials in the authority would be plain text in the state; a host spelled as a non-canonical
+ * IPv4 number is normalised by URL parsers into another address than it reads.
+ */
+export function urlProblem(url: string): string | undefined {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url)?.[1];
+  if (authority === undefined) return undefined;
+  if (authority.includes("@")) return "carries credentials (user:password@), which would be stored in plain text";
+  const host = authority.startsWith("[") ? authority.slice(1, authority.indexOf("]")) : authority.replace(/:[^:]*$/, "");
+  if (host.toLowerCase() === "localhost") return "a loopback address: a peer would be sent to itself";
+  if (ipaddr.IPv4.isValid(host) || host.includes(":")) return addressProblem(host);
+  return undefined;
+}
 
 export function isCidr(s: string): boolean {
   if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(s)) return false;
@@ -73,8 +131,22 @@ export const IstioSchema = z.strictObject({
   }),
   repo: z
     .url({ protocol: /^(https|oci)$/, error: problem("not an https:// or oci:// URL", `use ${ISTIO_CHART_REPO}`) })
+    .superRefine(
+      refineUrl(
+        "remove the credentials from the URL; give the repository's credentials to Helm outside the config",
+        "use the repository's address as the clusters' Helm reaches it",
+      ),
+    )
     .default(ISTIO_CHART_REPO),
-  revision: dns1123("revision").optional(),
+  // istiod's release is `istiod-<revision>`, and Helm names a release in 53 characters at most
+  revision: dns1123("revision")
+    .max(ISTIOD_REVISION_MAX, {
+      error: problem(
+        `longer than ${ISTIOD_REVISION_MAX} characters: the release istiod-<revision> would exceed Helm's 53`,
+        "shorten it, e.g. 1-30-3",
+      ),
+    })
+    .optional(),
   values: z
     .strictObject({
       base: z.record(z.string(), z.unknown()).default({}),
@@ -112,7 +184,18 @@ const LocalitySchema = z.strictObject({
 const ServicePortSchema = z.strictObject({
   name: dns1123("port name"),
   port,
-  targetPort: z.union([port, z.string().regex(/^[a-z0-9-]{1,15}$/)]).optional(),
+  /** A number, or a container port's name (an IANA service name: Kubernetes' rule for named ports). */
+  targetPort: z
+    .union([
+      port,
+      z.string().refine((t) => IANA_SVC_NAME.test(t) && /[a-z]/.test(t) && !t.includes("--"), {
+        error: problem(
+          "not a container port name (an IANA service name)",
+          "use a port number, or the container port's name: at most 15 lower-case letters, digits and '-', with a letter, no '--'",
+        ),
+      }),
+    ])
+    .optional(),
   protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP"),
   appProtocol: z.string().optional(),
 });
@@ -127,7 +210,7 @@ export const ServiceSchema = z.strictObject({
   namespace: dns1123("namespace"),
   ports: z.array(ServicePortSchema).min(1, { error: problem("a service needs at least one port", "add a port") }),
   /** Pod selector of the Service; defaults to `{ app: <name> }`. */
-  selector: stringMap.optional(),
+  selector: z.record(labelKey, labelValue("selector value")).optional(),
   locality: LocalitySchema.default({ mode: "preferLocal" }),
   outlierDetection: OutlierDetectionSchema.optional(),
 });
@@ -184,6 +267,12 @@ export const ClusterSchema = z.strictObject({
       protocol: /^https$/,
       error: problem("not an https:// URL", "write the API server URL peers reach, e.g. https://10.18.10.10:6443"),
     })
+    .superRefine(
+      refineUrl(
+        "write the URL without credentials, e.g. https://10.18.10.10:6443: peers authenticate with the reader token",
+        "use the address the other clusters reach this API server on, e.g. https://10.18.10.10:6443",
+      ),
+    )
     .optional(),
   /** Bump to mint a new reader token for peers; the previous one stays valid until the next bump. */
   readerTokenGeneration: z.number().int().min(1).default(1),
@@ -230,8 +319,31 @@ export const TrustSchema = z.strictObject({
       certChain: z.string().min(1).optional(),
     })
     .optional(),
-  rootValidityHours: z.number().int().min(24).default(87600),
-  intermediateValidityHours: z.number().int().min(24).default(17520),
+  rootValidityHours: z
+    .number()
+    .int()
+    .min(24)
+    .max(MAX_VALIDITY_HOURS, {
+      error: problem(`longer than ${MAX_VALIDITY_HOURS} hours (30 years)`, "use at most 262800; the default is 87600 (10 years)"),
+    })
+    .default(87600),
+  // re-issued on the first run within its renewal window: a shorter life is a new intermediate every run
+  intermediateValidityHours: z
+    .number()
+    .int()
+    .min(2 * INTERMEDIATE_EARLY_RENEWAL_HOURS, {
+      error: problem(
+        `shorter than twice the ${INTERMEDIATE_EARLY_RENEWAL_HOURS}-hour renewal window: it would be re-issued on (nearly) every run`,
+        `use at least ${2 * INTERMEDIATE_EARLY_RENEWAL_HOURS}; the default is 17520 (2 years)`,
+      ),
+    })
+    .max(MAX_VALIDITY_HOURS, {
+      error: problem(
+        `longer than ${MAX_VALIDITY_HOURS} hours (30 years)`,
+        "use at most the root's lifetime; the default is 17520 (2 years)",
+      ),
+    })
+    .default(17520),
 });
 
 export const MeshIdSchema = labelValue("mesh id");

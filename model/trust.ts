@@ -2,6 +2,7 @@
  * The mesh's shared trust: one root CA, an intermediate per cluster, and the `cacerts` Secret
  * istiod reads at start-up (ISTIO-FACTS §8). Shapes only; the keys are made by @pulumi/tls.
  */
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { ISTIO_NAMESPACE } from "./istio-facts";
 import type { KubeObject } from "./istio";
 
@@ -61,4 +62,96 @@ export function isPem(value: unknown, kind: "CERTIFICATE" | "PRIVATE KEY"): valu
 /** The problem to report when a peer's root is not ours, else undefined. */
 export function rootMismatch(ours: string, theirs: string, problem: string): string | undefined {
   return sameRoot(ours, theirs) ? undefined : problem;
+}
+
+/** The team's own CA material, as given in `mesh:trust.pki` (secret config). */
+export interface PkiInput {
+  readonly rootCert?: unknown;
+  readonly rootKey?: unknown;
+  readonly intermediateCert?: unknown;
+  readonly intermediateKey?: unknown;
+  readonly certChain?: unknown;
+}
+
+export interface PkiProblem {
+  readonly field: keyof PkiInput;
+  readonly message: string;
+  readonly fix: string;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;
+
+/** The certificates of a PEM text, or why it is not one or more of them (never its content). */
+function certificates(text: string): X509Certificate[] | string {
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0) return "not PEM";
+  if (blocks.some((b) => b[1] !== "CERTIFICATE"))
+    return blocks.some((b) => b[1]!.includes("PRIVATE KEY"))
+      ? "holds a private key, not a certificate"
+      : "holds a PEM block that is not a certificate";
+  try {
+    return blocks.map((b) => new X509Certificate(b[0]));
+  } catch {
+    return "a certificate that does not parse";
+  }
+}
+
+function privateKey(text: string): KeyObject | string {
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length !== 1) return blocks.length === 0 ? "not PEM" : "more than one PEM block";
+  if (!blocks[0]![1]!.endsWith("PRIVATE KEY"))
+    return blocks[0]![1] === "CERTIFICATE" ? "a certificate, not a private key" : "not a private key";
+  try {
+    return createPrivateKey(blocks[0]![0]);
+  } catch {
+    return "a private key that does not parse";
+  }
+}
+
+/**
+ * Whether each field of `mesh:trust.pki` is what it says, checked with Node's own X.509 and key
+ * parsers before anything is registered: a private key in `rootCert` would otherwise be exported as
+ * the plain `trustRoot`, and bad material fails only after istiod is installed. Messages never carry
+ * the material itself.
+ */
+export function pkiProblems(pki: PkiInput, now = new Date()): PkiProblem[] {
+  const out: PkiProblem[] = [];
+  const say = (field: keyof PkiInput, message: string, fix: string) => out.push({ field, message, fix });
+  const certOf = (field: "rootCert" | "intermediateCert"): X509Certificate | undefined => {
+    const v = pki[field];
+    if (typeof v !== "string") return undefined;
+    const certs = certificates(v);
+    if (typeof certs === "string") {
+      say(field, certs, "give the CA certificate as PEM (-----BEGIN CERTIFICATE-----)");
+      return undefined;
+    }
+    const c = certs[0]!;
+    if (certs.length > 1)
+      say(field, `${certs.length} certificates where one is expected`, "give only the CA's own certificate; put the chain in certChain");
+    else if (!c.ca)
+      say(field, "not a CA certificate (basicConstraints CA:FALSE)", "give the CA's certificate, not a workload's or server's");
+    else if (new Date(c.validTo) <= now)
+      say(field, `expired on ${new Date(c.validTo).toISOString().slice(0, 10)}`, "renew the CA and give the new certificate");
+    return c;
+  };
+  const keyOf = (field: "rootKey" | "intermediateKey", cert: X509Certificate | undefined, of: string) => {
+    const v = pki[field];
+    if (typeof v !== "string") return;
+    const key = privateKey(v);
+    if (typeof key === "string") say(field, key, "give the CA's private key as PEM (-----BEGIN PRIVATE KEY-----)");
+    else if (cert && !cert.checkPrivateKey(key)) say(field, `does not belong to ${of}`, `give the private key of the certificate in ${of}`);
+  };
+  const root = certOf("rootCert");
+  keyOf("rootKey", root, "rootCert");
+  const intermediate = certOf("intermediateCert");
+  keyOf("intermediateKey", intermediate, "intermediateCert");
+  if (root && intermediate && !(intermediate.checkIssued(root) && intermediate.verify(root.publicKey))) {
+    say("intermediateCert", "was not issued by rootCert", "give the intermediate your root signed, or the root that signed it");
+  }
+  if (typeof pki.certChain === "string") {
+    const chain = certificates(pki.certChain);
+    if (typeof chain === "string")
+      say("certChain", chain, "give the chain as PEM certificates: the intermediate, then its issuers up to the root");
+  }
+  return out;
 }

@@ -7,7 +7,17 @@ import { z } from "zod";
 import { configPath, ConfigError, type ConfigIssue } from "./errors";
 import { unknownChartValuePaths } from "./chart-values";
 import { closest } from "./text";
-import { NETWORK_GATEWAY_PORTS, NODE_PORT_MAX, NODE_PORT_MIN } from "./istio-facts";
+import {
+  ACK_NODE_POOL_NAME_MAX,
+  ISTIO_NAMESPACE,
+  NETWORK_GATEWAY_PORTS,
+  NETWORK_LABEL,
+  NODE_PORT_MAX,
+  NODE_PORT_MIN,
+  RESERVED_NAMESPACES,
+} from "./istio-facts";
+import { ackNodePoolName } from "./ack";
+import { pkiProblems } from "./trust";
 import {
   AckSchema,
   ClusterSchema,
@@ -76,14 +86,28 @@ export function validateConfig(raw: RawConfig): MeshConfig {
     }
   }
 
+  // a value nested past any real config's depth is refused before anything walks it recursively
+  const tooDeep = new Set<string>();
+  for (const key of MESH_KEYS) {
+    const at = deeperThan(raw.mesh[key], MAX_DEPTH);
+    if (at === undefined) continue;
+    tooDeep.add(key);
+    add(
+      configPath(NS, [key, ...at]),
+      `nested deeper than ${MAX_DEPTH} levels`,
+      "flatten it: no Istio chart value or config key is nested this deep",
+    );
+  }
+
   const parsed: { -readonly [K in keyof typeof SCHEMAS]?: z.infer<(typeof SCHEMAS)[K]> } = {};
   for (const key of MESH_KEYS) {
+    if (tooDeep.has(key)) continue;
     const value = raw.mesh[key] ?? DEFAULTS[key];
     if (value === undefined) {
       if (key !== "trust") add(`${NS}:${key}`, "required key is missing", FIX_FOR_KEY[key]);
       continue;
     }
-    if (key === "services") {
+    if (key === "services" && !tooDeep.has(key)) {
       const catalog = validateCatalog(value);
       issues.push(...catalog.issues);
       if (catalog.data) parsed.services = catalog.data;
@@ -97,22 +121,24 @@ export function validateConfig(raw: RawConfig): MeshConfig {
   const { meshId, istio, services, cluster, eastWestGateway, peers, trust } = parsed;
 
   // The rules below read each part on its own, so a typo in one field does not hide the others.
-  const rawIstio = asObject(raw.mesh.istio);
+  const rawIstio = tooDeep.has("istio") ? undefined : asObject(raw.mesh.istio);
   const version = part(IstioSchema.shape.version, rawIstio?.version);
-  const values = part(IstioSchema.shape.values, rawIstio?.values ?? {});
+  const values = rawIstio && part(IstioSchema.shape.values, rawIstio.values ?? {});
+  if (values) checkIdentityValues(values, add);
   if (version && values) checkIstioValues(version, values, add);
 
-  const rawCluster = asObject(raw.mesh.cluster);
+  const rawCluster = tooDeep.has("cluster") ? undefined : asObject(raw.mesh.cluster);
   const peerCount = Array.isArray(raw.mesh.peers) ? raw.mesh.peers.length : 0;
   if (rawCluster) checkClusterSource(rawCluster, raw.alicloudRegion, peerCount, add);
+  if (rawCluster) checkDerivedClusterNames(rawCluster, add);
 
-  const rawService = asObject(asObject(raw.mesh.eastWestGateway ?? {})?.service ?? {});
+  const rawService = tooDeep.has("eastWestGateway") ? undefined : asObject(asObject(raw.mesh.eastWestGateway ?? {})?.service ?? {});
   const gatewayService = rawService && part(GatewaySchema.shape.service.unwrap(), rawService);
   if (gatewayService) checkGatewayService(gatewayService, add);
 
   if (Array.isArray(raw.mesh.peers)) checkPeers(raw.mesh.peers, raw.stack, add);
 
-  const rawTrust = asObject(raw.mesh.trust);
+  const rawTrust = tooDeep.has("trust") ? undefined : asObject(raw.mesh.trust);
   if (rawTrust) checkTrust(rawTrust, raw.stack, add);
 
   if (issues.length > 0) throw new ConfigError(issues);
@@ -213,17 +239,7 @@ function checkClusterSource(rawCluster: Record<string, unknown>, region: string 
   if (rawCluster.ack !== undefined && !region) {
     add("alicloud:region", "missing: the ACK cluster's region", "pulumi config set alicloud:region cn-shanghai");
   }
-  const apiServer = part(ClusterSchema.shape.apiServer, rawCluster.apiServer);
-  if (apiServer) {
-    const host = new URL(apiServer).hostname.replace(/^\[|\]$/g, "");
-    if (host === "localhost" || (ipaddr.isValid(host) && ipaddr.parse(host).range() === "loopback")) {
-      add(
-        `${NS}:cluster.apiServer`,
-        `${apiServer} is a loopback address: a peer's istiod would dial itself`,
-        "use the address the other clusters reach this API server on",
-      );
-    }
-  } else if (rawCluster.apiServer === undefined && sources.length === 1 && sources[0] !== "ack" && peerCount > 0) {
+  if (rawCluster.apiServer === undefined && sources.length === 1 && sources[0] !== "ack" && peerCount > 0) {
     add(
       `${NS}:cluster.apiServer`,
       "missing: peers need the address of this cluster's API server as they reach it",
@@ -302,6 +318,15 @@ function checkTrust(rawTrust: Record<string, unknown>, stack: StackIdentity, add
     add(`${NS}:trust.rootStack`, "names this stack itself", "on the anchor set trust: { anchor: true }; elsewhere name the anchor's stack");
   }
   const pki = part(TrustSchema.shape.pki, rawTrust.pki);
+  if (pki) for (const p of pkiProblems(pki)) add(`${NS}:trust.pki.${p.field}`, p.message, p.fix);
+  const trust = part(TrustSchema, rawTrust);
+  if (trust?.anchor && trust.intermediateValidityHours > trust.rootValidityHours) {
+    add(
+      `${NS}:trust.intermediateValidityHours`,
+      `${trust.intermediateValidityHours} hours outlives the root's ${trust.rootValidityHours}: the intermediates would stop working when the root expires`,
+      "make it shorter than rootValidityHours",
+    );
+  }
   if (pki && !pki.rootKey && !(pki.intermediateCert && pki.intermediateKey && pki.certChain)) {
     add(
       `${NS}:trust.pki`,
@@ -318,6 +343,44 @@ function trustModeOf(trust: z.infer<typeof TrustSchema> | undefined): TrustMode 
   return { kind: "pki", issuesIntermediate: trust.pki!.rootKey !== undefined && trust.pki!.intermediateCert === undefined };
 }
 
+/**
+ * Values the program sets for the mesh's identity and wiring; set again through the escape hatch they
+ * would silently split the mesh (another mesh id, network or cluster name than peers expect, a
+ * gateway the cross-network Gateway does not select). Each names the key to use instead.
+ */
+export const IDENTITY_VALUES: readonly {
+  readonly chart: "base" | "istiod" | "gateway";
+  readonly path: readonly string[];
+  readonly use: string;
+}[] = [
+  { chart: "istiod", path: ["global", "meshID"], use: "mesh:meshId" },
+  { chart: "istiod", path: ["global", "network"], use: "mesh:cluster.network" },
+  { chart: "istiod", path: ["global", "multiCluster", "clusterName"], use: "mesh:cluster.name" },
+  { chart: "istiod", path: ["revision"], use: "mesh:istio.revision" },
+  { chart: "base", path: ["defaultRevision"], use: "mesh:istio.revision" },
+  { chart: "gateway", path: ["name"], use: "nothing: the east-west gateway is always istio-eastwestgateway" },
+  { chart: "gateway", path: ["networkGateway"], use: "mesh:cluster.network" },
+  { chart: "gateway", path: ["revision"], use: "mesh:istio.revision" },
+  { chart: "gateway", path: ["service", "type"], use: "mesh:eastWestGateway.service.type" },
+  { chart: "gateway", path: ["service", "externalIPs"], use: "mesh:eastWestGateway.service.externalIPs" },
+  { chart: "gateway", path: ["service", "ports"], use: "mesh:eastWestGateway.service.nodePorts" },
+  { chart: "gateway", path: ["labels", NETWORK_LABEL], use: "mesh:cluster.network" },
+  { chart: "gateway", path: ["labels", "istio"], use: "nothing: the cross-network Gateway selects istio: eastwestgateway" },
+];
+
+function checkIdentityValues(values: IstioInput["values"], add: Add): void {
+  for (const { chart, path, use } of IDENTITY_VALUES) {
+    let at: unknown = values[chart];
+    for (const seg of path) at = asObject(at)?.[seg];
+    if (at === undefined) continue;
+    add(
+      configPath(NS, ["istio", "values", chart, ...path]),
+      "set by the program for the mesh's identity and wiring; another value here would silently break the mesh",
+      use.startsWith("mesh:") ? `remove it and use ${use}` : `remove it (${use})`,
+    );
+  }
+}
+
 function checkIstioValues(version: string, values: IstioInput["values"], add: Add): void {
   for (const chart of ["base", "istiod", "gateway"] as const) {
     for (const p of unknownChartValuePaths(chart, version, values[chart])) {
@@ -332,12 +395,31 @@ function checkIstioValues(version: string, values: IstioInput["values"], add: Ad
 
 function checkServices(services: readonly (ServiceInput | undefined)[], add: Add): void {
   const seen = new Map<string, number>();
+  const derivedNames = new Map<string, { key: string; index: number }>();
   services.forEach((s, i) => {
     if (!s) return;
     const at = `${NS}:services[${i}]`;
     const key = `${s.namespace}/${s.name}`;
     if (seen.has(key)) add(at, `${key} is already defined at mesh:services[${seen.get(key)}]`, "define each service once");
     seen.set(key, i);
+    // MeshServices names its resources <cluster>-svc-<namespace>-<name>: dev/a-b and dev-a/b would be one
+    const derived = `${s.namespace}-${s.name}`;
+    const twin = derivedNames.get(derived);
+    if (twin !== undefined && twin.key !== key) {
+      add(
+        at,
+        `${key} and mesh:services[${twin.index}] (${twin.key}) derive the same resource names (…-svc-${derived})`,
+        "rename one of them: a namespace and name joined by '-' must be unique in the catalog",
+      );
+    }
+    if (twin === undefined) derivedNames.set(derived, { key, index: i });
+    if ((RESERVED_NAMESPACES as readonly string[]).includes(s.namespace)) {
+      add(
+        `${at}.namespace`,
+        `${s.namespace} is ${s.namespace === ISTIO_NAMESPACE ? "the control plane's namespace: a catalog Service there could replace the east-west gateway's or istiod's" : "a Kubernetes system namespace: the catalog would label it for sidecar injection"}`,
+        "put catalog services in their applications' namespaces",
+      );
+    }
     const ports = new Set<number>();
     const names = new Set<string>();
     s.ports.forEach((p, j) => {
@@ -427,6 +509,46 @@ function checkAck(ack: AckInput, region: string | undefined, add: Add): void {
     if (pools.has(p.name)) add(`${at}.nodePools[${i}].name`, `node pool ${p.name} is defined twice`, "give every node pool a unique name");
     pools.add(p.name);
   });
+}
+
+/** Names the program derives from the cluster's name, checked against the limits where they land. */
+function checkDerivedClusterNames(rawCluster: Record<string, unknown>, add: Add): void {
+  const name = part(ClusterSchema.shape.name, rawCluster.name);
+  if (name === undefined) return;
+  if (rawCluster.network === undefined && `network-${name}`.length > 63) {
+    add(
+      `${NS}:cluster.network`,
+      `the default network network-${name} is longer than a label value's 63 characters`,
+      "set mesh:cluster.network to a label value of at most 63 characters, or shorten the cluster name",
+    );
+  }
+  const ack = part(AckSchema, rawCluster.ack);
+  ack?.nodePools.forEach((p, i) => {
+    const poolName = ackNodePoolName(name, p.name);
+    if (poolName.length > ACK_NODE_POOL_NAME_MAX) {
+      add(
+        `${NS}:cluster.ack.nodePools[${i}].name`,
+        `the ACK node pool name ${poolName} is longer than ACK's ${ACK_NODE_POOL_NAME_MAX} characters`,
+        `shorten the pool name to at most ${ACK_NODE_POOL_NAME_MAX - name.length - 1} characters`,
+      );
+    }
+  });
+}
+
+/** Deepest config nesting taken: Istio's charts go 8 levels deep, so 64 leaves room for any real value. */
+export const MAX_DEPTH = 64;
+
+/** The path at which `value` nests deeper than `limit`, without recursion (it may be thousands deep). */
+function deeperThan(value: unknown, limit: number): (string | number)[] | undefined {
+  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (path.length > limit) return path.slice(0, limit + 1);
+    if (v !== null && typeof v === "object") {
+      for (const [k, c] of Object.entries(v)) stack.push({ v: c, path: [...path, Array.isArray(v) ? Number(k) : k] });
+    }
+  }
+  return undefined;
 }
 
 function cidrRange(c: string): [number, number] {

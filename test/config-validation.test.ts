@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { ConfigError, type ConfigIssue } from "../model/errors";
 import { validateConfig, type RawConfig } from "../model/validate";
 import { ackConfig } from "./fixtures/ack";
+import { ROOT_CERT } from "./fixtures/pki";
 
 const STACK = { organization: "organization", project: "mesh", stack: "wuxi" };
 
@@ -282,7 +283,7 @@ const CASES: Case[] = [
     change: (m) => (m.trust = { rootStack: "organization/mesh/wuxi" }),
     paths: ["mesh:trust.rootStack"],
   },
-  { name: "PKI without a key", change: (m) => (m.trust = { pki: { rootCert: "-----BEGIN CERTIFICATE-----" } }), paths: ["mesh:trust.pki"] },
+  { name: "PKI without a key", change: (m) => (m.trust = { pki: { rootCert: ROOT_CERT } }), paths: ["mesh:trust.pki"] },
 ];
 
 describe("config validation", () => {

@@ -86,13 +86,48 @@ const long = (n: number, c = "a") => c.repeat(n);
 /** Mutations aimed at the classes of failure users have hit, each named after its class. */
 const TARGETED: readonly { readonly cls: string; readonly apply: (m: Json, r: Rng) => void }[] = [
   // names derived from config
-  { cls: "names", apply: (m) => m.services.push({ name: "b", namespace: "dev-a", ports: [{ name: "http", port: 80 }] }, { name: "a-b", namespace: "dev", ports: [{ name: "http", port: 80 }] }) },
-  { cls: "names", apply: (m, r) => m.services.push({ name: pick(r, ["istio-eastwestgateway", "istiod", "web"]), namespace: "istio-system", ports: [{ name: "http", port: 80 }] }) },
-  { cls: "names", apply: (m, r) => m.services.push({ name: "dns", namespace: pick(r, ["kube-system", "kube-public", "kube-node-lease"]), ports: [{ name: "dns", port: 53 }] }) },
-  { cls: "names", apply: (m, r) => { m.cluster.name = long(50 + Math.floor(r() * 14)); delete m.cluster.network; } },
+  {
+    cls: "names",
+    apply: (m) =>
+      m.services.push(
+        { name: "b", namespace: "dev-a", ports: [{ name: "http", port: 80 }] },
+        { name: "a-b", namespace: "dev", ports: [{ name: "http", port: 80 }] },
+      ),
+  },
+  {
+    cls: "names",
+    apply: (m, r) =>
+      m.services.push({
+        name: pick(r, ["istio-eastwestgateway", "istiod", "web"]),
+        namespace: "istio-system",
+        ports: [{ name: "http", port: 80 }],
+      }),
+  },
+  {
+    cls: "names",
+    apply: (m, r) =>
+      m.services.push({
+        name: "dns",
+        namespace: pick(r, ["kube-system", "kube-public", "kube-node-lease"]),
+        ports: [{ name: "dns", port: 53 }],
+      }),
+  },
+  {
+    cls: "names",
+    apply: (m, r) => {
+      m.cluster.name = long(50 + Math.floor(r() * 14));
+      delete m.cluster.network;
+    },
+  },
   { cls: "names", apply: (m, r) => (m.istio.revision = long(40 + Math.floor(r() * 23))) },
   { cls: "names", apply: (m, r) => (m.services[0].ports[0].targetPort = pick(r, [long(16), "--", "-a", "123", "a--b"])) },
-  { cls: "names", apply: (m, r) => { if (m.cluster.ack) m.cluster.ack.nodePools[0].name = long(50 + Math.floor(r() * 13)); else m.cluster.name = long(63); } },
+  {
+    cls: "names",
+    apply: (m, r) => {
+      if (m.cluster.ack) m.cluster.ack.nodePools[0].name = long(50 + Math.floor(r() * 13));
+      else m.cluster.name = long(63);
+    },
+  },
   // identity through the escape hatch
   {
     cls: "identity",
@@ -117,7 +152,28 @@ const TARGETED: readonly { readonly cls: string; readonly apply: (m: Json, r: Rn
   {
     cls: "addresses",
     apply: (m, r) => {
-      m.eastWestGateway = { service: { type: "NodePort", nodeSelector: {}, externalIPs: [pick(r, ["127.0.0.1", "127.9.9.9", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1", "::ffff:7f00:1", "0x0a.0.0.1", "1", "010.18.10.196", "10.18.10.196.", "10.1"])] } };
+      m.eastWestGateway = {
+        service: {
+          type: "NodePort",
+          nodeSelector: {},
+          externalIPs: [
+            pick(r, [
+              "127.0.0.1",
+              "127.9.9.9",
+              "0.0.0.0",
+              "::1",
+              "::",
+              "::ffff:127.0.0.1",
+              "::ffff:7f00:1",
+              "0x0a.0.0.1",
+              "1",
+              "010.18.10.196",
+              "10.18.10.196.",
+              "10.1",
+            ]),
+          ],
+        },
+      };
     },
   },
   {
@@ -138,7 +194,11 @@ const TARGETED: readonly { readonly cls: string; readonly apply: (m: Json, r: Rn
       ]);
     },
   },
-  { cls: "addresses", apply: (m, r) => (m.istio.repo = pick(r, [`https://user:${PASSWORD}@charts.example.com/istio`, `oci://robot:${PASSWORD}@registry.example.com/istio`])) },
+  {
+    cls: "addresses",
+    apply: (m, r) =>
+      (m.istio.repo = pick(r, [`https://user:${PASSWORD}@charts.example.com/istio`, `oci://robot:${PASSWORD}@registry.example.com/istio`])),
+  },
   // trust material
   {
     cls: "trust",
@@ -171,6 +231,30 @@ const TARGETED: readonly { readonly cls: string; readonly apply: (m: Json, r: Rn
   // depth and size
   { cls: "depth", apply: (m, r) => (m.istio.values = { istiod: { meshConfig: deep(pick(r, [200, 2000, 5000])) } }) },
   { cls: "depth", apply: (m, r) => (m.services[0].selector = { app: long(pick(r, [64, 5000])) }) },
+];
+
+/** Valid variations, so the accepted side of every invariant is exercised too. */
+const BENIGN: readonly ((m: Json, r: Rng) => void)[] = [
+  (m, r) =>
+    m.services.push({
+      name: `svc-${Math.floor(r() * 1000)}`,
+      namespace: pick(r, ["dev", "team-a", "payments"]),
+      ports: [{ name: "grpc", port: 9090, targetPort: "grpc" }],
+    }),
+  (m, r) => (m.istio.revision = pick(r, ["canary", "1-30-3", long(46, "r")])),
+  (m) =>
+    (m.istio.values = {
+      istiod: { pilot: { resources: { requests: { cpu: "500m" } } } },
+      gateway: { resources: { limits: { cpu: "2" } } },
+    }),
+  (m, r) => (m.cluster.network = pick(r, ["net-a", long(63, "n"), "Network_1.b"])),
+  (m) => {
+    m.trust = { anchor: true, rootValidityHours: 87600, intermediateValidityHours: 8760 };
+  },
+  (m, r) => {
+    if (!m.cluster.ack) m.eastWestGateway.service.externalIPs = [pick(r, ["10.18.10.197", "192.168.1.5", "fd00::1"])];
+  },
+  (m) => (m.trust = { pki: { rootCert: ROOT_CERT, rootKey: ROOT_KEY } }),
 ];
 
 /** Generic damage anywhere: wrong types, missing keys, unknown keys. */
@@ -225,7 +309,8 @@ function acceptedProblems(mesh: MeshConfig): string[] {
   const peers = ["peer-one"];
   const objs = clusterObjects(mesh, { trustReady: true, linkedPeers: peers });
   for (const r of objs.releases) {
-    if (r.name.length > 53 || !DNS1123_LABEL.test(r.name)) say(`Helm release name ${r.name.slice(0, 80)} is not valid (53 characters at most)`);
+    if (r.name.length > 53 || !DNS1123_LABEL.test(r.name))
+      say(`Helm release name ${r.name.slice(0, 80)} is not valid (53 characters at most)`);
     const v = r.values as Json;
     if (r.chart === "istiod") {
       if (v.global?.meshID !== mesh.meshId) say("istiod global.meshID differs from mesh:meshId");
@@ -235,10 +320,12 @@ function acceptedProblems(mesh: MeshConfig): string[] {
     }
     if (r.chart === "gateway") {
       if (v.name !== "istio-eastwestgateway") say(`gateway name is ${String(v.name)}`);
-      if (v.networkGateway !== undefined && v.networkGateway !== mesh.cluster.network) say("gateway networkGateway differs from the network");
+      if (v.networkGateway !== undefined && v.networkGateway !== mesh.cluster.network)
+        say("gateway networkGateway differs from the network");
       if ((v.revision ?? undefined) !== mesh.istio.revision) say("gateway revision differs from mesh:istio.revision");
     }
-    if (r.chart === "base" && (v.defaultRevision ?? undefined) !== mesh.istio.revision) say("base defaultRevision differs from mesh:istio.revision");
+    if (r.chart === "base" && (v.defaultRevision ?? undefined) !== mesh.istio.revision)
+      say("base defaultRevision differs from mesh:istio.revision");
     if (/\/\/[^/]*@/.test(r.repo)) say("a chart repository URL with credentials was accepted");
   }
   const serviceKeys = new Map<string, string>();
@@ -247,22 +334,35 @@ function acceptedProblems(mesh: MeshConfig): string[] {
     const limit = o.kind === "Namespace" || o.kind === "Service" ? 63 : 253;
     const pattern = o.kind === "Namespace" || o.kind === "Service" ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
     if (name.length > limit || !pattern.test(name.replace("<random>", "abcdef"))) say(`${o.kind} name ${name.slice(0, 80)} is not valid`);
-    for (const [k, v] of Object.entries(o.metadata.labels ?? {})) if (v.length > 63 || !LABEL_VALUE.test(v)) say(`label ${k}=${v.slice(0, 80)} is not a valid label value`);
-    if ((o.kind === "Service" || o.kind === "DestinationRule") && RESERVED_NAMESPACES.has(o.metadata.namespace ?? "")) say(`catalog ${o.kind} in ${o.metadata.namespace}`);
-    if (o.kind === "Namespace" && name !== "istio-system" && RESERVED_NAMESPACES.has(name)) say(`catalog namespace ${name} would be relabelled`);
+    for (const [k, v] of Object.entries(o.metadata.labels ?? {}))
+      if (v.length > 63 || !LABEL_VALUE.test(v)) say(`label ${k}=${v.slice(0, 80)} is not a valid label value`);
+    if ((o.kind === "Service" || o.kind === "DestinationRule") && RESERVED_NAMESPACES.has(o.metadata.namespace ?? ""))
+      say(`catalog ${o.kind} in ${o.metadata.namespace}`);
+    if (o.kind === "Namespace" && name !== "istio-system" && RESERVED_NAMESPACES.has(name))
+      say(`catalog namespace ${name} would be relabelled`);
     if (o.kind === "Service") {
       // the Pulumi name MeshServices derives: <cluster>-svc-<namespace>-<name>
       const key = `${o.metadata.namespace}-${name}`;
-      if (serviceKeys.has(key)) say(`catalog services ${serviceKeys.get(key)} and ${o.metadata.namespace}/${name} derive the same resource name`);
+      if (serviceKeys.has(key))
+        say(`catalog services ${serviceKeys.get(key)} and ${o.metadata.namespace}/${name} derive the same resource name`);
       serviceKeys.set(key, `${o.metadata.namespace}/${name}`);
       for (const p of ((o.spec as Json).ports ?? []) as Json[]) {
-        if (typeof p.targetPort === "string" && !(p.targetPort.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(p.targetPort) && /[a-z]/.test(p.targetPort) && !p.targetPort.includes("--")))
+        if (
+          typeof p.targetPort === "string" &&
+          !(
+            p.targetPort.length <= 15 &&
+            /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(p.targetPort) &&
+            /[a-z]/.test(p.targetPort) &&
+            !p.targetPort.includes("--")
+          )
+        )
           say(`targetPort ${p.targetPort} is not an IANA service name`);
       }
     }
   }
   const ack = ackPlan(mesh.cluster, mesh.meshId);
-  for (const p of ack?.nodePools ?? []) if (p.nodePoolName.length > 63) say(`ACK node pool name ${p.nodePoolName.slice(0, 80)} is longer than 63`);
+  for (const p of ack?.nodePools ?? [])
+    if (p.nodePoolName.length > 63) say(`ACK node pool name ${p.nodePoolName.slice(0, 80)} is longer than 63`);
   for (const ip of mesh.eastWestGateway.externalIPs) {
     const u = unsafeAddress(ip);
     if (u) say(`externalIPs accepted a ${u}`);
@@ -275,7 +375,8 @@ function acceptedProblems(mesh: MeshConfig): string[] {
   }
   if (mesh.trust.kind === "anchor" || mesh.trust.kind === "rootStack" || (mesh.trust.kind === "pki" && mesh.trust.issuesIntermediate)) {
     const { rootHours, intermediateHours } = mesh.trustValidity;
-    if (intermediateHours <= 720) say(`intermediate lifetime ${intermediateHours} h is within its 720 h renewal window: re-issued on every run`);
+    if (intermediateHours <= 720)
+      say(`intermediate lifetime ${intermediateHours} h is within its 720 h renewal window: re-issued on every run`);
     if (mesh.trust.kind === "anchor" && intermediateHours > rootHours) say("intermediate outlives its root");
     if (rootHours > 30 * 8760 || intermediateHours > 30 * 8760) say(`absurd lifetime ${rootHours}/${intermediateHours} h accepted`);
   }
@@ -330,12 +431,12 @@ export function fuzz(seed: number, cases: number, perCaseMs = 1000): FuzzResult 
   let slowestMs = 0;
   for (let i = 0; i < cases; i++) {
     const mesh = r() < 0.5 ? onPrem() : ack();
-    const targeted = r() < 0.75;
-    const mutation = targeted ? pick(r, TARGETED) : undefined;
-    const cls = mutation?.cls ?? "generic";
+    const dice = r();
+    const mutation = dice < 0.6 ? pick(r, TARGETED) : undefined;
+    const cls = mutation?.cls ?? (dice < 0.85 ? "benign" : "generic");
     if (mutation) mutation.apply(mesh, r);
-    const extra = Math.floor(r() * 3);
-    for (let j = 0; j < (targeted ? extra - 1 : extra + 1); j++) randomDamage(mesh, r);
+    else if (cls === "benign") for (let j = 0; j < 1 + Math.floor(r() * 3); j++) pick(r, BENIGN)(mesh, r);
+    else for (let j = 0; j < 1 + Math.floor(r() * 2); j++) randomDamage(mesh, r);
     const region = mesh.cluster?.ack ? "cn-shanghai" : undefined;
     const stack = { organization: "organization", project: "mesh", stack: mesh.cluster?.ack ? "cn-shanghai" : "wuxi" };
     const bad = (detail: string) => violations.push({ cls, seed, index: i, detail });
@@ -374,7 +475,9 @@ if (require.main === module) {
   for (const seed of seeds) {
     const res = fuzz(seed, cases);
     total += res.cases;
-    console.log(`seed ${seed}: ${res.cases} cases, ${res.accepted} accepted, ${res.rejected} rejected, ${res.violations.length} violations, slowest ${Math.round(res.slowestMs)} ms`);
+    console.log(
+      `seed ${seed}: ${res.cases} cases, ${res.accepted} accepted, ${res.rejected} rejected, ${res.violations.length} violations, slowest ${Math.round(res.slowestMs)} ms`,
+    );
     for (const v of res.violations) {
       byClass.set(v.cls, (byClass.get(v.cls) ?? 0) + 1);
       const d = v.detail.replace(/[a]{10,}/g, "a…").replace(/\d+/g, "N");
