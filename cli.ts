@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMarkdown, renderText } from "./plan/render";
 import { readProject, StackFileError } from "./plan/stack-files";
-import { writeOut } from "./plan/write-out";
+import { OutError, writeOut } from "./plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
@@ -29,13 +29,21 @@ export function runPlan(opts: { dir: string; format: "text" | "markdown" | "json
     return EXIT.unreadable;
   }
   const plan = planMesh(files);
+  // the folder is checked (and written) first, so a refused --out prints nothing but why
+  let written: string[] | undefined;
+  if (opts.out) {
+    try {
+      written = writeOut(opts.out, plannedObjects(files));
+    } catch (e) {
+      if (!(e instanceof OutError)) throw e;
+      print(`mesh plan: ${e.message}`);
+      return EXIT.unreadable;
+    }
+  }
   print(
     opts.format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : opts.format === "markdown" ? renderMarkdown(plan) : renderText(plan),
   );
-  if (opts.out) {
-    const written = writeOut(opts.out, plannedObjects(files));
-    if (opts.format !== "json") print(`wrote ${written.length} files to ${opts.out}\n`);
-  }
+  if (written && opts.format !== "json") print(`wrote ${written.length} files to ${opts.out}\n`);
   return plan.summary.errors > 0 ? EXIT.findings : EXIT.ok;
 }
 

@@ -4,9 +4,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { runError } from "./components/run-error";
-import { ConfigError, type ConfigIssue } from "./model/errors";
-import { MESH_KEYS, validateConfig } from "./model/validate";
+import { ConfigError } from "./model/errors";
+import { MESH_KEYS } from "./model/validate";
+import { decodeMeshConfig, validateStrings } from "./model/decode";
 import type { MeshConfig } from "./model/types";
+
+/**
+ * Whether the CLI passed a key as a secret (`PULUMI_CONFIG_SECRET_KEYS`). The SDK exports this at run
+ * time without declaring it; a test asserts it is there, so an SDK upgrade cannot drop it silently.
+ */
+export function isConfigSecret(key: string): boolean {
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  // without the SDK's answer, assume secret: a hidden diff is better than a password in the state
+  return fn === undefined ? true : fn(key);
+}
 
 export interface LoadedConfig {
   readonly mesh: MeshConfig;
@@ -19,52 +30,32 @@ export interface LoadedConfig {
   };
 }
 
-/** Keys whose values are strings rather than JSON. */
-const STRING_KEYS = new Set(["meshId"]);
-
 export function loadConfig(): LoadedConfig {
   const cfg = new pulumi.Config("mesh");
-  const issues: ConfigIssue[] = [];
-  const mesh: Record<string, unknown> = {};
-
   const present = Object.keys(pulumi.runtime.allConfig())
     .filter((k) => k.startsWith("mesh:"))
     .map((k) => k.slice("mesh:".length));
+  const strings: Record<string, string> = {};
   for (const key of new Set([...MESH_KEYS, ...present])) {
     const text = cfg.get(key);
-    if (text === undefined) continue;
-    if (STRING_KEYS.has(key)) {
-      mesh[key] = text;
-      continue;
-    }
-    try {
-      mesh[key] = JSON.parse(text);
-    } catch {
-      issues.push({
-        path: `mesh:${key}`,
-        message: "not a structured value (a list or object)",
-        fix: `write it as YAML in the stack file, or use pulumi config set --path 'mesh:${key}...'`,
-      });
-    }
+    if (text !== undefined) strings[key] = text;
   }
+  const secretKeys = Object.keys(strings).filter((k) => isConfigSecret(`mesh:${k}`));
   let model: MeshConfig;
   try {
-    if (issues.length > 0) throw new ConfigError(issues);
-    model = validateConfig({
-      stack: {
-        organization: pulumi.getOrganization(),
-        project: pulumi.getProject(),
-        stack: pulumi.getStack(),
-      },
-      mesh,
+    model = validateStrings({
+      stack: { organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() },
+      strings,
       alicloudRegion: new pulumi.Config("alicloud").get("region"),
+      secretKeys,
     });
   } catch (e) {
     // RunError ends the program with this message alone: no stack trace, nothing registered
     if (e instanceof ConfigError) throw runError(e.message);
     throw e;
   }
-
+  // secret material is read again from the decoded config, never from the model
+  const { mesh } = decodeMeshConfig(strings);
   const cluster = mesh.cluster as { kubeconfig?: string };
   const trust = mesh.trust as { pki?: Record<string, string> } | undefined;
   return {

@@ -17,6 +17,7 @@ import { assessPeers, resolveTrust, StackOutputs } from "./components/stack-outp
 import { ackPlan } from "./model/ack";
 import { exportsRemoteAccess } from "./model/cluster-objects";
 import { peerOutput, trustRootProblem } from "./model/peers";
+import { catalogSecret } from "./model/secrecy";
 import { servicesOutput } from "./model/services";
 
 export = async () => {
@@ -25,7 +26,7 @@ export = async () => {
   const self = `${mesh.stack.organization}/${mesh.stack.project}/${mesh.stack.stack}`;
 
   // other stacks first: a peer of another mesh stops the run before anything is planned
-  const stacks = new StackOutputs();
+  const stacks = await StackOutputs.open(mesh);
   const trust = await resolveTrust(mesh, secrets.pki, stacks);
   const local = { stack: self, clusterName: name, network: mesh.cluster.network, meshId: mesh.meshId };
   const peers = await assessPeers(mesh, trust.status === "ready" ? { ...local, trustRoot: trust.rootPem } : local, stacks);
@@ -93,6 +94,7 @@ export = async () => {
       revision: mesh.istio.revision,
       provider: cluster.adoptingProvider,
       istiod: istio.istiod,
+      secret: catalogSecret(mesh),
     });
   }
 

@@ -12,6 +12,7 @@ import {
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
+import { namespaceLabelsSecret, releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
 import { cacertsSecret } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 
@@ -54,7 +55,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     const ns = istioNamespace(mesh);
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-istio-system`,
-      { metadata: { name: ns.name, labels: ns.labels } },
+      { metadata: { name: ns.name, labels: namespaceLabelsSecret(mesh) ? pulumi.secret(ns.labels) : ns.labels } },
       { ...child, dependsOn: [...(args.clusterReady ?? [])] },
     );
     if (args.caCerts !== undefined) {
@@ -74,11 +75,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
           name: spec.name,
           chart: spec.chart,
           version: spec.version,
-          repositoryOpts: { repo: spec.repo },
+          repositoryOpts: releaseRepoSecret(mesh) ? pulumi.secret({ repo: spec.repo }) : { repo: spec.repo },
           namespace: this.namespace.metadata.name,
           // the namespace is ours: Helm must not create one without the network label
           createNamespace: false,
-          values: spec.values,
+          // derived from config stored as a secret: a plain input would be plain text in the state
+          values: releaseValuesSecret(mesh, spec.chart) ? pulumi.secret(spec.values) : spec.values,
           timeout: spec.timeoutSeconds,
           atomic: spec.atomic,
           cleanupOnFail: true,

@@ -14,6 +14,8 @@ export interface MeshServicesArgs {
   readonly provider: k8s.Provider;
   /** istiod: its webhook validates the DestinationRules. */
   readonly istiod: pulumi.Resource;
+  /** The catalog was stored as a secret: the objects' specs stay secret. @default false */
+  readonly secret?: boolean;
 }
 
 /** The catalog in this cluster: namespaces, mirrored Services, and local-first DestinationRules. */
@@ -22,6 +24,7 @@ export class MeshServices extends pulumi.ComponentResource {
     super("mesh:services:MeshServices", name, {}, opts);
     // shared with application pipelines: never deleted by this program
     const shared = { parent: this, provider: args.provider, retainOnDelete: true };
+    const wrap = <T>(v: T): pulumi.Input<T> => (args.secret ? (pulumi.secret(v) as pulumi.Output<T>) : v);
     const namespaces = new Map(
       meshNamespaces(args.services, args.revision).map((ns) => [
         ns.name,
@@ -33,13 +36,13 @@ export class MeshServices extends pulumi.ComponentResource {
       const svc = mirroredService(s);
       new k8s.core.v1.Service(
         `${name}-svc-${s.namespace}-${s.name}`,
-        { metadata: svc.metadata, spec: svc.spec as k8s.types.input.core.v1.ServiceSpec },
+        { metadata: svc.metadata, spec: wrap(svc.spec as k8s.types.input.core.v1.ServiceSpec) },
         { ...shared, dependsOn: [ns] },
       );
       const dr = localityDestinationRule(s);
       new k8s.apiextensions.CustomResource(
         `${name}-dr-${s.namespace}-${s.name}`,
-        { apiVersion: dr.apiVersion, kind: dr.kind, metadata: dr.metadata, spec: dr.spec },
+        { apiVersion: dr.apiVersion, kind: dr.kind, metadata: dr.metadata, spec: wrap(dr.spec) },
         { parent: this, provider: args.provider, dependsOn: [ns, args.istiod] },
       );
     }

@@ -4,13 +4,35 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { runError } from "./run-error";
-import { assessPeer, stackShortName, type LocalIdentity, type PeerAssessment } from "../model/peers";
+import {
+  assessPeer,
+  referencedStacks,
+  stackShortName,
+  unreadableStackReport,
+  type LocalIdentity,
+  type PeerAssessment,
+} from "../model/peers";
 import { isPem, type CaMaterial } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 import type { TrustSource } from "./mesh-trust";
 
 export class StackOutputs {
   private readonly refs = new Map<string, pulumi.StackReference>();
+
+  /**
+   * References every stack the config names and fails, naming the config paths and the fix, if one
+   * cannot be read. The SDK also reports a failed read as an unhandled rejection of its own, with a
+   * stack trace and after Node 20's slow formatting (run-error.ts); that rejection carries the same
+   * error object, so it is turned into the report in place and the user sees the report once.
+   */
+  static async open(mesh: MeshConfig): Promise<StackOutputs> {
+    const outputs = new StackOutputs();
+    const named = [...referencedStacks(mesh)];
+    const results = await Promise.allSettled(named.map(([stack]) => outputs.ref(stack).getOutputDetails("clusterName")));
+    const failures = results.flatMap((r, i) => (r.status === "rejected" ? [asReport(r.reason, unreadableStackReport(...named[i]!))] : []));
+    if (failures.length > 0) throw failures[0]!;
+    return outputs;
+  }
 
   /** One StackReference per stack, however many roles it plays (anchor and peer). */
   private ref(stack: string): pulumi.StackReference {
@@ -25,6 +47,12 @@ export class StackOutputs {
     const values = await Promise.all(names.map(async (n) => (await ref.getOutputDetails(n)) as { value?: unknown; secretValue?: unknown }));
     return Object.fromEntries(names.map((n, i) => [n, values[i]!.value ?? values[i]!.secretValue]));
   }
+}
+
+/** The SDK's error turned into the user's report (a RunError without a stack), or a new one. */
+function asReport(reason: unknown, message: string): Error {
+  if (!(reason instanceof Error)) return runError(message);
+  return Object.assign(reason, { message, stack: undefined, __pulumiRunError: true });
 }
 
 export type ResolvedTrust =

@@ -3,6 +3,7 @@
  * exported yet is the normal first bring-up: pending, with the next command to run.
  */
 import { parseRemoteKubeconfig } from "./remote";
+import { DNS1123_LABEL, LABEL_VALUE } from "./istio-facts";
 import { sameRoot } from "./trust";
 
 /** The outputs of a peer stack this program reads (absent ones are undefined). */
@@ -69,6 +70,19 @@ export function assessPeer(local: LocalIdentity, stack: string, out: PeerOutputs
   const problems: string[] = [];
   const say = (what: string, fix: string) => problems.push(`peer ${stack}: ${what}\n    fix: ${fix}`);
   const { clusterName, network, meshId, trustRoot } = out as Record<(typeof REQUIRED)[number], unknown>;
+  // names this stack will write into its own cluster: the remote secret's name, its data key, labels
+  if (typeof clusterName !== "string" || clusterName.length > 63 || !DNS1123_LABEL.test(clusterName)) {
+    say(
+      "its clusterName is not a DNS-1123 label of at most 63 characters: it would name this cluster's remote secret",
+      `correct mesh:cluster.name in Pulumi.${peer}.yaml, then run pulumi up -s ${peer}`,
+    );
+  }
+  if (typeof network !== "string" || network.length > 63 || !LABEL_VALUE.test(network)) {
+    say(
+      "its network is not a label value of at most 63 characters",
+      `correct mesh:cluster.network in Pulumi.${peer}.yaml, then run pulumi up -s ${peer}`,
+    );
+  }
   if (meshId !== local.meshId) {
     say(
       `its mesh id is ${JSON.stringify(meshId)}, ours is ${JSON.stringify(local.meshId)}`,
@@ -130,4 +144,23 @@ export function peerOutput(state: PeerState): Record<string, unknown> {
   return state.status === "linked"
     ? { stack: state.stack, cluster: state.cluster, status: "linked" }
     : { stack: state.stack, status: "pending", missing: state.missing, next: state.next };
+}
+
+/** The stacks this stack reads (its anchor and its peers), each with the config paths that name it. */
+export function referencedStacks(mesh: {
+  readonly trust: { readonly kind: string; readonly stack?: string };
+  readonly peers: readonly string[];
+}): Map<string, string[]> {
+  const named = new Map<string, string[]>();
+  const add = (stack: string, path: string) => named.set(stack, [...(named.get(stack) ?? []), path]);
+  if (mesh.trust.kind === "rootStack" && mesh.trust.stack) add(mesh.trust.stack, "mesh:trust.rootStack");
+  mesh.peers.forEach((p, i) => add(p, `mesh:peers[${i}]`));
+  return named;
+}
+
+/** What to say when a stack named in config cannot be read (it does not exist, or is not this backend's). */
+export function unreadableStackReport(stack: string, paths: readonly string[]): string {
+  const short = stackShortName(stack);
+  return `${paths.join(" and ")} name${paths.length === 1 ? "s" : ""} the stack ${stack}, which cannot be read: it does not exist on this backend, or the name is wrong
+    fix: create it (pulumi stack init ${stack}, then pulumi up -s ${short}), or correct the name in this stack's file (pulumi stack ls lists the stacks)`;
 }

@@ -55,4 +55,6 @@ export interface MeshConfig {
   readonly peers: readonly string[];
   readonly trust: TrustMode;
   readonly trustValidity: { readonly rootHours: number; readonly intermediateHours: number };
+  /** The `mesh:` keys stored as secrets (`pulumi config set --secret`): what is derived from them stays secret. */
+  readonly secretKeys: ReadonlySet<string>;
 }

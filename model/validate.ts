@@ -44,6 +44,8 @@ export interface RawConfig {
   readonly mesh: Readonly<Record<string, unknown>>;
   /** `alicloud:region`, needed when the stack provisions ACK. */
   readonly alicloudRegion?: string;
+  /** The `mesh:` keys (without the namespace) whose values are secret. @default none */
+  readonly secretKeys?: readonly string[];
 }
 
 export const MESH_KEYS = ["meshId", "istio", "services", "cluster", "eastWestGateway", "peers", "trust"] as const;
@@ -177,6 +179,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
       rootHours: trust?.rootValidityHours ?? 87600,
       intermediateHours: trust?.intermediateValidityHours ?? 17520,
     },
+    secretKeys: new Set(raw.secretKeys ?? []),
   };
 }
 

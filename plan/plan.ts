@@ -10,8 +10,8 @@ import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService, MeshConfig } from "../model/types";
-import { validateConfig } from "../model/validate";
-import { stackConfig, type ProjectFiles } from "./stack-files";
+import { validateStrings } from "../model/decode";
+import { configStrings, stackConfig, type ProjectFiles } from "./stack-files";
 
 export const PLAN_SCHEMA_VERSION = 1;
 
@@ -118,13 +118,18 @@ function maskSecure(v: unknown): unknown {
 
 function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; issues: readonly ConfigIssue[] } {
   const config = stackConfig(files, stack);
-  const mesh: Record<string, unknown> = {};
+  const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config))
-    if (k.startsWith(`${files.project}:`)) mesh[k.slice(files.project.length + 1)] = maskSecure(v);
+    if (k.startsWith(`${files.project}:`)) own[k.slice(files.project.length + 1)] = maskSecure(v);
   const region = config["alicloud:region"];
   const identity = { organization: "organization", project: files.project, stack };
   try {
-    const m = validateConfig({ stack: identity, mesh, alicloudRegion: typeof region === "string" ? region : undefined });
+    // as the CLI hands config to the program: every value a string, so the two accept the same files
+    const m = validateStrings({
+      stack: identity,
+      strings: configStrings(own),
+      alicloudRegion: region === undefined || region === null ? undefined : configStrings({ region }).region,
+    });
     return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
   } catch (e) {
     if (e instanceof ConfigError) return { issues: e.issues };

@@ -2,7 +2,7 @@
  * Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the Pulumi CLI merges them: project-level
  * config first, stack files override. No CLI, no network: for the offline plan and the tests.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../model/yaml";
 
@@ -24,19 +24,76 @@ export class StackFileError extends Error {
   }
 }
 
-function readYaml(path: string): unknown {
-  let text: string;
+/** Far above any real stack file (a few KB), far below what takes long to parse. */
+export const MAX_FILE_BYTES = 1 << 20;
+/** Values a file may expand to once YAML aliases are followed: a 1 KB alias bomb expands to billions. */
+export const MAX_EXPANDED_VALUES = 200_000;
+
+/**
+ * A regular file's text. Opened without blocking and checked on the open descriptor, so a FIFO, a
+ * device or a link to one is refused at once instead of hanging the read.
+ */
+function readRegularFile(path: string): string {
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     throw new StackFileError(`${path}: cannot be read (does it exist?)`);
   }
   try {
-    return fromYaml(text);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new StackFileError(`${path}: not a regular file`);
+    if (st.size > MAX_FILE_BYTES) throw new StackFileError(`${path}: larger than ${MAX_FILE_BYTES} bytes, which no stack file is`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How many values `v` holds with every alias expanded, counted without expanding (shared nodes once). */
+export function expandedSize(v: unknown, limit: number): number {
+  const memo = new Map<object, number>();
+  const size = (x: unknown, depth: number): number => {
+    if (x === null || typeof x !== "object") return 1;
+    const known = memo.get(x);
+    if (known !== undefined) {
+      if (known < 0) throw new StackFileError("a YAML alias refers to a value that contains it");
+      return known;
+    }
+    if (depth > 256) return Infinity;
+    memo.set(x, -1);
+    let n = 1;
+    for (const c of Object.values(x)) {
+      n += size(c, depth + 1);
+      if (n > limit) break;
+    }
+    memo.set(x, n);
+    return n;
+  };
+  return size(v, 0);
+}
+
+function readYaml(path: string): unknown {
+  const text = readRegularFile(path);
+  let doc: unknown;
+  try {
+    doc = fromYaml(text);
   } catch (e) {
     throw new StackFileError(`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
+  try {
+    if (expandedSize(doc, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES) {
+      throw new StackFileError(`more than ${MAX_EXPANDED_VALUES} values once its YAML aliases are expanded`);
+    }
+  } catch (e) {
+    if (e instanceof StackFileError) throw new StackFileError(`${path}: ${e.message}`);
+    throw e;
+  }
+  return doc;
 }
+
+/** The CLI's rule for a stack name (pulumi tokens.ParseStackName), less `.` and `..`, which are paths. */
+export const isStackName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,100}$/.test(s) && !/^\.+$/.test(s);
 
 const SCHEMA_TYPES = new Set(["string", "boolean", "integer", "array"]);
 
@@ -78,6 +135,11 @@ export function readProject(dir: string): ProjectFiles {
   for (const file of readdirSync(dir).sort()) {
     const m = /^Pulumi\.(.+)\.ya?ml$/.exec(file);
     if (!m) continue;
+    if (!isStackName(m[1]!)) {
+      throw new StackFileError(
+        `${join(dir, file)}: "${m[1]}" is not a stack name (letters, digits, '-', '_' and '.', at most 100, not only dots); rename or remove the file`,
+      );
+    }
     const stackDoc = readYaml(join(dir, file)) as { config?: Record<string, unknown> } | null;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(stackDoc?.config ?? {})) config[k.includes(":") ? k : `${project}:${k}`] = v;

@@ -244,7 +244,7 @@ const BENIGN: readonly ((m: Json, r: Rng) => void)[] = [
   (m, r) => (m.istio.revision = pick(r, ["canary", "1-30-3", long(46, "r")])),
   (m) =>
     (m.istio.values = {
-      istiod: { pilot: { resources: { requests: { cpu: "500m" } } } },
+      istiod: { resources: { requests: { cpu: "500m" } } },
       gateway: { resources: { limits: { cpu: "2" } } },
     }),
   (m, r) => (m.cluster.network = pick(r, ["net-a", long(63, "n"), "Network_1.b"])),

@@ -17,6 +17,8 @@ export interface RunOptions extends StandInOptions {
   readonly projectDir?: string;
   /** Config keys replaced after merging the stack files (fully qualified, e.g. `mesh:cluster`). */
   readonly override?: Readonly<Record<string, unknown>>;
+  /** Keys the CLI would pass as secrets (`pulumi config set --secret`), fully qualified. */
+  readonly secretKeys?: readonly string[];
 }
 
 export interface ProgramRun {
@@ -49,7 +51,7 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
   const base = files.stacks[opts.stack] ? stackConfig(files, opts.stack) : files.projectConfig;
   const config: Record<string, unknown> = { ...base, ...(opts.override ?? {}) };
   for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
-  pulumi.runtime.setAllConfig(configStrings(config));
+  pulumi.runtime.setAllConfig(configStrings(config), [...(opts.secretKeys ?? [])]);
 
   const registrations: Registration[] = [];
   const warnings: string[] = [];
