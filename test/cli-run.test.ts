@@ -161,3 +161,28 @@ describe("a config typo as pulumi up reports it", () => {
     );
   });
 });
+
+describe("a stack named in config that does not exist", () => {
+  let run: CliRun;
+  before(async () => {
+    run = await runLikeCli({ stack: "wuxi", peerOutputs: {} });
+  });
+
+  it("is one report naming both config paths and the fix, with no stack trace", () => {
+    assert.equal(run.exitCode, 32);
+    assert.deepEqual(
+      userVisible(run).map((d) => `${d.severity}: ${d.message}`),
+      [
+        "error: mesh:trust.rootStack and mesh:peers[0] name the stack organization/mesh/cn-shanghai, which cannot be read: it does not exist on this backend, or the name is wrong\n    fix: create it (pulumi stack init organization/mesh/cn-shanghai, then pulumi up -s cn-shanghai), or correct the name in this stack's file (pulumi stack ls lists the stacks)",
+      ],
+    );
+    assert.equal(run.stderr, "");
+  });
+
+  it("registers nothing but the stack itself", () => {
+    assert.deepEqual(
+      run.registrations.map((r) => r.type),
+      ["pulumi:pulumi:Stack"],
+    );
+  });
+});
