@@ -12,7 +12,7 @@ import {
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
-import { namespaceLabelsSecret, releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
+import { releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
 import { cacertsSecret } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 
@@ -55,7 +55,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     const ns = istioNamespace(mesh);
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-istio-system`,
-      { metadata: { name: ns.name, labels: namespaceLabelsSecret(mesh) ? pulumi.secret(ns.labels) : ns.labels } },
+      { metadata: { name: ns.name, labels: ns.labels } },
       { ...child, dependsOn: [...(args.clusterReady ?? [])] },
     );
     if (args.caCerts !== undefined) {

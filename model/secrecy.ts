@@ -7,11 +7,16 @@
 import type { ReleaseSpec } from "./istio";
 import type { MeshConfig } from "./types";
 
-/** The config keys each release's values are computed from. */
+/**
+ * The config keys each release's values are computed from. `mesh:cluster` and `mesh:trust` are left
+ * out on purpose: they are stored as secrets for their credentials (`kubeconfig`, `pki`), which the
+ * program keeps secret field by field, while the rest of them (the cluster's name and network) is the
+ * cluster's public identity, exported as plain stack outputs for peers to read.
+ */
 const RELEASE_SOURCES: Readonly<Record<ReleaseSpec["chart"], readonly string[]>> = {
   base: ["istio"],
-  istiod: ["istio", "meshId", "cluster"],
-  gateway: ["istio", "eastWestGateway", "cluster"],
+  istiod: ["istio", "meshId"],
+  gateway: ["istio", "eastWestGateway"],
 };
 
 export function releaseValuesSecret(mesh: MeshConfig, chart: ReleaseSpec["chart"]): boolean {
@@ -23,6 +28,3 @@ export const releaseRepoSecret = (mesh: MeshConfig): boolean => mesh.secretKeys.
 
 /** The catalog's Services and DestinationRules (`mesh:services` stored as a secret). */
 export const catalogSecret = (mesh: MeshConfig): boolean => mesh.secretKeys.has("services");
-
-/** The labels of istio-system (its network, from `mesh:cluster`). */
-export const namespaceLabelsSecret = (mesh: MeshConfig): boolean => mesh.secretKeys.has("cluster");

@@ -139,6 +139,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
   if (gatewayService) checkGatewayService(gatewayService, add);
 
   if (Array.isArray(raw.mesh.peers)) checkPeers(raw.mesh.peers, raw.stack, add);
+  checkStoredAsSecret(raw, add);
 
   const rawTrust = tooDeep.has("trust") ? undefined : asObject(raw.mesh.trust);
   if (rawTrust) checkTrust(rawTrust, raw.stack, add);
@@ -512,6 +513,32 @@ function checkAck(ack: AckInput, region: string | undefined, add: Add): void {
     if (pools.has(p.name)) add(`${at}.nodePools[${i}].name`, `node pool ${p.name} is defined twice`, "give every node pool a unique name");
     pools.add(p.name);
   });
+}
+
+/**
+ * Credentials and keys given in plain config: the program would keep them secret in the state, but
+ * they already sit in plain text in Pulumi.<stack>.yaml, which is usually committed.
+ */
+function checkStoredAsSecret(raw: RawConfig, add: Add): void {
+  const secret = new Set(raw.secretKeys ?? []);
+  const cluster = asObject(raw.mesh.cluster);
+  if (cluster?.kubeconfig !== undefined && !secret.has("cluster")) {
+    add(
+      `${NS}:cluster.kubeconfig`,
+      "stored in plain text in the stack file",
+      "store it as a secret: pulumi config set --secret --path 'mesh:cluster.kubeconfig' < kubeconfig.yaml",
+    );
+  }
+  const pki = asObject(asObject(raw.mesh.trust)?.pki);
+  for (const field of ["rootKey", "intermediateKey"]) {
+    if (pki?.[field] !== undefined && !secret.has("trust")) {
+      add(
+        `${NS}:trust.pki.${field}`,
+        "a private key stored in plain text in the stack file",
+        `store it as a secret: pulumi config set --secret --path 'mesh:trust.pki.${field}' < key.pem`,
+      );
+    }
+  }
 }
 
 /** Names the program derives from the cluster's name, checked against the limits where they land. */

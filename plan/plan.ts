@@ -119,8 +119,14 @@ function maskSecure(v: unknown): unknown {
 function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; issues: readonly ConfigIssue[] } {
   const config = stackConfig(files, stack);
   const own: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config))
-    if (k.startsWith(`${files.project}:`)) own[k.slice(files.project.length + 1)] = maskSecure(v);
+  // a key holding a `secure:` value anywhere is one the CLI passes as a secret
+  const secretKeys: string[] = [];
+  for (const [k, v] of Object.entries(config)) {
+    if (!k.startsWith(`${files.project}:`)) continue;
+    const key = k.slice(files.project.length + 1);
+    own[key] = maskSecure(v);
+    if (own[key] !== v) secretKeys.push(key);
+  }
   const region = config["alicloud:region"];
   const identity = { organization: "organization", project: files.project, stack };
   try {
@@ -129,6 +135,7 @@ function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; is
       stack: identity,
       strings: configStrings(own),
       alicloudRegion: region === undefined || region === null ? undefined : configStrings({ region }).region,
+      secretKeys,
     });
     return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
   } catch (e) {

@@ -22,7 +22,8 @@ function onPrem(): Record<string, any> {
 }
 
 function issuesOf(mesh: Record<string, unknown>, region?: string): ConfigIssue[] {
-  const raw: RawConfig = { stack: STACK, mesh, alicloudRegion: region };
+  // credentials and keys stored as the README says: as secrets
+  const raw: RawConfig = { stack: STACK, mesh, alicloudRegion: region, secretKeys: ["cluster", "trust"] };
   try {
     validateConfig(raw);
     return [];

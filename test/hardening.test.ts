@@ -43,6 +43,7 @@ function issuesOf(mesh: Record<string, unknown>): ConfigIssue[] {
       stack: { organization: "organization", project: "mesh", stack: ack ? "cn-shanghai" : "wuxi" },
       mesh,
       alicloudRegion: ack ? "cn-shanghai" : undefined,
+      secretKeys: ["cluster", "trust"],
     });
     return [];
   } catch (e) {
@@ -294,6 +295,29 @@ describe("trust material and lifetimes", () => {
       paths: ["mesh:trust.intermediateValidityHours"],
     },
   ]);
+});
+
+describe("credentials in plain config", () => {
+  const plain = (mesh: Record<string, unknown>) => {
+    try {
+      validateConfig({ stack: { organization: "organization", project: "mesh", stack: "wuxi" }, mesh });
+      return [];
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(!e.message.includes(KEY_LINE));
+      return e.issues.map((i) => i.path);
+    }
+  };
+  it("refuses a kubeconfig that is not stored as a secret", () => {
+    const m = onPrem();
+    m.cluster = { name: "wuxi", kubeconfig: "apiVersion: v1", apiServer: "https://10.18.10.10:6443" };
+    assert.deepEqual(plain(m), ["mesh:cluster.kubeconfig"]);
+  });
+  it("refuses CA keys that are not stored as secrets", () => {
+    const m = onPrem();
+    m.trust = { pki: { rootCert: ROOT_CERT, rootKey: ROOT_KEY } };
+    assert.deepEqual(plain(m), ["mesh:trust.pki.rootKey"]);
+  });
 });
 
 describe("depth and size", () => {

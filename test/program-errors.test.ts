@@ -18,9 +18,10 @@ it("reports every config problem at once as a RunError and registers nothing", a
   const message = failure.error.message;
   // no stack: the SDK's colourised formatting of one takes ~15 s on Node 20 (components/run-error.ts)
   assert.equal(failure.error.stack, undefined);
-  assert.match(message, /^7 configuration problems; nothing was deployed:/);
+  assert.match(message, /^8 configuration problems; nothing was deployed:/);
   for (const path of [
     "mesh:cluster.name",
+    "mesh:cluster.kubeconfig",
     "mesh:cluster:",
     "mesh:cluster.apiServer",
     "mesh:eastWestGateway.service:",

@@ -18,6 +18,8 @@ let run: ProgramRun;
 before(async () => {
   run = await runProgram({
     stack: "hangzhou",
+    // the kubeconfig is stored as a secret (pulumi config set --secret --path mesh:cluster.kubeconfig)
+    secretKeys: ["mesh:cluster"],
     override: {
       "mesh:istio": {
         version: "1.30.3",
