@@ -2,10 +2,11 @@
  * The project's command line. `mesh plan` plans the whole mesh offline from the stack files:
  * no network, no Pulumi CLI, no credentials.
  *
- *   npm run plan -- [--format text|markdown|json] [--out <dir>] [--dir <project dir>]
+ *   npm run plan -- [--format text|markdown|json|mirror] [--out <dir>] [--dir <project dir>]
  */
 import { Command, Option } from "commander";
 import { planMesh, plannedObjects } from "./plan/plan";
+import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
 import { readProject, StackFileError } from "./plan/stack-files";
 import { OutError, writeOut } from "./plan/write-out";
@@ -13,7 +14,9 @@ import { OutError, writeOut } from "./plan/write-out";
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
 
-export function runPlan(opts: { dir: string; format: "text" | "markdown" | "json"; out?: string }, print: (s: string) => void): number {
+export type PlanFormat = "text" | "markdown" | "json" | "mirror";
+
+export function runPlan(opts: { dir: string; format: PlanFormat; out?: string }, print: (s: string) => void): number {
   let files;
   try {
     files = readProject(opts.dir);
@@ -40,10 +43,14 @@ export function runPlan(opts: { dir: string; format: "text" | "markdown" | "json
       return EXIT.unreadable;
     }
   }
-  print(
-    opts.format === "json" ? `${JSON.stringify(plan, null, 2)}\n` : opts.format === "markdown" ? renderMarkdown(plan) : renderText(plan),
-  );
-  if (written && opts.format !== "json") print(`wrote ${written.length} files to ${opts.out}\n`);
+  const render: Record<PlanFormat, () => string> = {
+    text: () => renderText(plan),
+    markdown: () => renderMarkdown(plan),
+    json: () => `${JSON.stringify(plan, null, 2)}\n`,
+    mirror: () => renderMirrorScript(plan),
+  };
+  print(render[opts.format]());
+  if (written && (opts.format === "text" || opts.format === "markdown")) print(`wrote ${written.length} files to ${opts.out}\n`);
   return plan.summary.errors > 0 ? EXIT.findings : EXIT.ok;
 }
 
@@ -53,10 +60,10 @@ export function cli(argv: readonly string[]): number {
   program
     .command("plan")
     .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
     .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
     .option("--dir <dir>", "the Pulumi project directory", process.cwd())
-    .action((opts: { format: "text" | "markdown" | "json"; out?: string; dir: string }) => {
+    .action((opts: { format: PlanFormat; out?: string; dir: string }) => {
       code = runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
     });
   try {

@@ -7,7 +7,9 @@ import { runError } from "./components/run-error";
 import { ConfigError } from "./model/errors";
 import { MESH_KEYS } from "./model/validate";
 import { decodeMeshConfig, validateStrings } from "./model/decode";
+import { chartSource } from "./model/supply";
 import type { MeshConfig } from "./model/types";
+import { localCharts, type LocalCharts } from "./local-charts";
 
 /**
  * Whether the CLI passed a key as a secret (`PULUMI_CONFIG_SECRET_KEYS`). The SDK exports this at run
@@ -19,8 +21,13 @@ export function isConfigSecret(key: string): boolean {
   return fn === undefined ? true : fn(key);
 }
 
+/** The project's folder: the CLI runs the program (`--pwd`) and the providers there. */
+const projectDir = (): string => process.cwd();
+
 export interface LoadedConfig {
   readonly mesh: MeshConfig;
+  /** How each chart is vendored, when `mesh:istio.repo` is a folder of the project. */
+  readonly chartForms: LocalCharts["forms"];
   /** Secret config values; never part of the model. */
   readonly secrets: {
     /** `mesh:cluster.kubeconfig`, for an existing cluster. */
@@ -48,6 +55,7 @@ export function loadConfig(): LoadedConfig {
       strings,
       alicloudRegion: new pulumi.Config("alicloud").get("region"),
       secretKeys,
+      localChartProblems: (dir, version) => localCharts(projectDir(), dir, version).problems,
     });
   } catch (e) {
     // RunError ends the program with this message alone: no stack trace, nothing registered
@@ -58,8 +66,10 @@ export function loadConfig(): LoadedConfig {
   const { mesh } = decodeMeshConfig(strings);
   const cluster = mesh.cluster as { kubeconfig?: string };
   const trust = mesh.trust as { pki?: Record<string, string> } | undefined;
+  const source = chartSource(model.istio.repo);
   return {
     mesh: model,
+    chartForms: source.kind === "local" ? localCharts(projectDir(), source.dir, model.istio.version).forms : {},
     secrets: {
       kubeconfig: cluster.kubeconfig === undefined ? undefined : pulumi.secret(cluster.kubeconfig),
       pki: trust?.pki === undefined ? undefined : pulumi.secret(trust.pki),

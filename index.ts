@@ -21,7 +21,7 @@ import { catalogSecret } from "./model/secrecy";
 import { servicesOutput } from "./model/services";
 
 export = async () => {
-  const { mesh, secrets } = loadConfig();
+  const { mesh, secrets, chartForms } = loadConfig();
   const name = mesh.cluster.name;
   const self = `${mesh.stack.organization}/${mesh.stack.project}/${mesh.stack.stack}`;
 
@@ -63,6 +63,7 @@ export = async () => {
     clusterReady: cluster.ready,
     caCerts: ca?.cacerts,
     installIstiod: trust.status !== "pending",
+    chartForms,
   });
 
   const remote = exportsRemoteAccess(mesh)

@@ -13,6 +13,7 @@ import {
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
 import { releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
+import { releaseChartArgs, type LocalChartForm } from "../model/supply";
 import { cacertsSecret } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 
@@ -34,6 +35,8 @@ export interface IstioControlPlaneArgs {
    * @default true
    */
   readonly installIstiod?: boolean;
+  /** How each chart is vendored, when the charts come from a folder of the project. @default unpacked */
+  readonly chartForms?: Partial<Record<ReleaseSpec["chart"], LocalChartForm>>;
 }
 
 /** istio-system with the network label, istio-base → istiod → east-west gateway, the cross-network Gateway. */
@@ -68,14 +71,23 @@ export class IstioControlPlane extends pulumi.ComponentResource {
       );
     }
 
+    // where the chart comes from: a repository, an oci:// registry, or the project's folder
+    const chartArgs = (spec: ReleaseSpec) => {
+      const { chart, version, repositoryOpts } = releaseChartArgs(spec, args.chartForms?.[spec.chart]);
+      // a secret mesh:istio keeps its source secret: the repository, or the oci:// or local reference
+      const secret = releaseRepoSecret(mesh);
+      return {
+        chart: secret && !repositoryOpts ? pulumi.secret(chart) : chart,
+        ...(version !== undefined ? { version } : {}),
+        ...(repositoryOpts ? { repositoryOpts: secret ? pulumi.secret(repositoryOpts) : repositoryOpts } : {}),
+      };
+    };
     const release = (spec: ReleaseSpec, dependsOn: pulumi.Resource[]) =>
       new k8s.helm.v3.Release(
         `${name}-${spec.name}`,
         {
           name: spec.name,
-          chart: spec.chart,
-          version: spec.version,
-          repositoryOpts: releaseRepoSecret(mesh) ? pulumi.secret({ repo: spec.repo }) : { repo: spec.repo },
+          ...chartArgs(spec),
           namespace: this.namespace.metadata.name,
           // the namespace is ours: Helm must not create one without the network label
           createNamespace: false,

@@ -19,6 +19,11 @@ export interface IstiodValues {
     /** Unique per cluster; the name peers use in remote secrets. */
     multiCluster: { clusterName: string };
     network: string;
+    /** Registry path of istiod's and every injected proxy's image. */
+    hub: string;
+    tag: string;
+    /** Secrets istiod's pod and every injected pod (the gateway's too) pull images with. */
+    imagePullSecrets?: string[];
   };
 }
 
@@ -40,6 +45,8 @@ export interface GatewayValues {
   labels?: Record<string, string>;
   env?: Record<string, string>;
   autoscaling: { minReplicas: number; maxReplicas: number };
+  /** The gateway pod's own pull secrets (its image is injected by istiod). */
+  imagePullSecrets?: { name: string }[];
   service: {
     type: "LoadBalancer" | "NodePort";
     annotations: Record<string, string>;

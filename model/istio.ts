@@ -89,6 +89,10 @@ export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
       meshID: cfg.meshId,
       multiCluster: { clusterName: cfg.cluster.name },
       network: cfg.cluster.network,
+      // set even when they are the chart's defaults: what runs is what the plan's Supply lists
+      hub: cfg.istio.hub,
+      tag: cfg.istio.tag ?? cfg.istio.version,
+      ...(cfg.istio.imagePullSecrets.length > 0 ? { imagePullSecrets: [...cfg.istio.imagePullSecrets] } : {}),
     },
   };
   const name = cfg.istio.revision ? `istiod-${cfg.istio.revision}` : "istiod";
@@ -128,6 +132,7 @@ export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
     name: EAST_WEST_GATEWAY_NAME,
     ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
     autoscaling: { minReplicas: gw.replicas, maxReplicas: Math.max(5, gw.replicas) },
+    ...(cfg.istio.imagePullSecrets.length > 0 ? { imagePullSecrets: cfg.istio.imagePullSecrets.map((name) => ({ name })) } : {}),
     service,
   };
   if (gatewayUsesFixedNodePorts(cfg)) {

@@ -14,6 +14,11 @@ import {
   NETWORK_GATEWAY_PORTS,
 } from "./istio-facts";
 import { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./trust";
+import { chartSourceProblem, ISTIO_DEFAULT_HUB } from "./supply";
+
+/** An image registry path: host[:port] and path, lower case, no scheme, credentials or tag. */
+const IMAGE_HUB = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** 30 years: the longest CA lifetime the program issues; longer is a typo (and overflows time in the TLS provider). */
 export const MAX_VALIDITY_HOURS = 262800;
@@ -129,15 +134,51 @@ export const IstioSchema = z.strictObject({
   version: z.string({ error: problem("missing", 'pin the Istio version, e.g. "1.30.3"') }).regex(/^\d+\.\d+\.\d+$/, {
     error: problem("not an Istio release version", 'pin an exact release, e.g. "1.30.3" (no ranges, no "v")'),
   }),
+  /** An https:// Helm repository, an oci:// registry path, or a folder of the project holding the charts. */
   repo: z
-    .url({ protocol: /^(https|oci)$/, error: problem("not an https:// or oci:// URL", `use ${ISTIO_CHART_REPO}`) })
-    .superRefine(
+    .string()
+    .min(1)
+    .superRefine((repo, ctx) => {
+      const source = chartSourceProblem(repo);
+      if (source) return void ctx.addIssue({ code: "custom", message: problem(source.message, source.fix) });
+      if (!/^(https|oci):\/\//.test(repo)) return;
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(repo);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.hostname) return void ctx.addIssue({ code: "custom", message: problem("not a URL", `use e.g. ${ISTIO_CHART_REPO}`) });
       refineUrl(
-        "remove the credentials from the URL; give the repository's credentials to Helm outside the config",
-        "use the repository's address as the clusters' Helm reaches it",
-      ),
-    )
+        "remove the credentials from the URL: for an oci:// registry run helm registry login on the machine that runs pulumi up; ACR EE can allow the VPC without credentials",
+        "use the repository's address as the machine that runs pulumi up reaches it",
+      )(repo, ctx);
+    })
     .default(ISTIO_CHART_REPO),
+  /** Registry and path the images come from (istiod, and every injected proxy): `global.hub`. */
+  hub: z
+    .string()
+    .regex(IMAGE_HUB, {
+      error: problem(
+        "not a registry path",
+        "write host[:port]/path without a scheme, credentials or tag, e.g. mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio",
+      ),
+    })
+    .default(ISTIO_DEFAULT_HUB),
+  /** Image tag: `global.tag`. @default the version */
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: problem("not an image tag", 'write e.g. "1.30.3" (a digest is not a tag)') })
+    .optional(),
+  /** Existing `kubernetes.io/dockerconfigjson` Secrets the images are pulled with, in every namespace that runs them. */
+  imagePullSecrets: z
+    .array(
+      z
+        .string()
+        .max(253)
+        .regex(DNS1123_SUBDOMAIN, { error: problem("not a Secret name", "use the name of an existing Secret, e.g. registry-pull") }),
+    )
+    .default([]),
   // istiod's release is `istiod-<revision>`, and Helm names a release in 53 characters at most
   revision: dns1123("revision")
     .max(ISTIOD_REVISION_MAX, {

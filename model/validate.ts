@@ -17,6 +17,7 @@ import {
   RESERVED_NAMESPACES,
 } from "./istio-facts";
 import { ackNodePoolName } from "./ack";
+import { chartSource } from "./supply";
 import { pkiProblems } from "./trust";
 import {
   AckSchema,
@@ -46,6 +47,11 @@ export interface RawConfig {
   readonly alicloudRegion?: string;
   /** The `mesh:` keys (without the namespace) whose values are secret. @default none */
   readonly secretKeys?: readonly string[];
+  /**
+   * What is wrong with the charts vendored in a project folder (`mesh:istio.repo` a path), read by
+   * the caller, who has the files. @default not checked
+   */
+  readonly localChartProblems?: (dir: string, version: string) => readonly { readonly message: string; readonly fix: string }[];
 }
 
 export const MESH_KEYS = ["meshId", "istio", "services", "cluster", "eastWestGateway", "peers", "trust"] as const;
@@ -127,6 +133,11 @@ export function validateConfig(raw: RawConfig): MeshConfig {
   const version = part(IstioSchema.shape.version, rawIstio?.version);
   const values = rawIstio && part(IstioSchema.shape.values, rawIstio.values ?? {});
   if (values) checkIdentityValues(values, add);
+  const repo = rawIstio && part(IstioSchema.shape.repo, rawIstio.repo);
+  const source = repo === undefined ? undefined : chartSource(repo);
+  if (source?.kind === "local" && version && raw.localChartProblems) {
+    for (const p of raw.localChartProblems(source.dir, version)) add(`${NS}:istio.repo`, p.message, p.fix);
+  }
   if (version && values) checkIstioValues(version, values, add);
 
   const rawCluster = tooDeep.has("cluster") ? undefined : asObject(raw.mesh.cluster);
@@ -361,6 +372,13 @@ export const IDENTITY_VALUES: readonly {
   { chart: "istiod", path: ["global", "network"], use: "mesh:cluster.network" },
   { chart: "istiod", path: ["global", "multiCluster", "clusterName"], use: "mesh:cluster.name" },
   { chart: "istiod", path: ["revision"], use: "mesh:istio.revision" },
+  // where the images come from: the Supply section and the mirror script must see every one
+  { chart: "istiod", path: ["global", "hub"], use: "mesh:istio.hub" },
+  { chart: "istiod", path: ["global", "tag"], use: "mesh:istio.tag" },
+  { chart: "istiod", path: ["hub"], use: "mesh:istio.hub" },
+  { chart: "istiod", path: ["tag"], use: "mesh:istio.tag" },
+  { chart: "istiod", path: ["global", "imagePullSecrets"], use: "mesh:istio.imagePullSecrets" },
+  { chart: "gateway", path: ["imagePullSecrets"], use: "mesh:istio.imagePullSecrets" },
   { chart: "base", path: ["defaultRevision"], use: "mesh:istio.revision" },
   { chart: "gateway", path: ["name"], use: "nothing: the east-west gateway is always istio-eastwestgateway" },
   { chart: "gateway", path: ["networkGateway"], use: "mesh:cluster.network" },

@@ -11,6 +11,16 @@ import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService, MeshConfig } from "../model/types";
 import { validateStrings } from "../model/decode";
+import { baseRelease, gatewayRelease, istiodRelease } from "../model/istio";
+import {
+  chartHost,
+  clusterSupply,
+  imageHost,
+  isMainlandChinaRegion,
+  unreachableInMainlandChina,
+  type ClusterSupply,
+} from "../model/supply";
+import { localCharts } from "../local-charts";
 import { configStrings, stackConfig, type ProjectFiles } from "./stack-files";
 
 export const PLAN_SCHEMA_VERSION = 1;
@@ -82,6 +92,15 @@ export interface PlannedService {
   readonly routing: string;
 }
 
+/** What one cluster pulls: the three charts and every image, with where each comes from. */
+export interface PlannedSupply {
+  readonly stack: string;
+  readonly cluster: string;
+  readonly region: string | null;
+  readonly charts: ClusterSupply["charts"];
+  readonly images: ClusterSupply["images"];
+}
+
 export interface MeshPlan {
   readonly schemaVersion: number;
   readonly project: string;
@@ -93,6 +112,7 @@ export interface MeshPlan {
   readonly trust: { readonly anchor: string | null; readonly issuers: readonly { readonly stack: string; readonly from: string }[] };
   readonly routing: readonly RoutingPolicy[];
   readonly services: readonly PlannedService[];
+  readonly supply: readonly PlannedSupply[];
   readonly findings: readonly Finding[];
   readonly summary: { readonly errors: number; readonly warnings: number };
 }
@@ -136,6 +156,7 @@ function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; is
       strings: configStrings(own),
       alicloudRegion: region === undefined || region === null ? undefined : configStrings({ region }).region,
       secretKeys,
+      localChartProblems: (dir, version) => localCharts(files.dir, dir, version).problems,
     });
     return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
   } catch (e) {
@@ -147,6 +168,32 @@ function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; is
 /** The stacks of this project that `v` lists as peers, in its order. */
 function peerStacks(v: ValidStack, byFq: ReadonlyMap<string, ValidStack>): ValidStack[] {
   return v.mesh.peers.map((p) => byFq.get(p)).filter((p): p is ValidStack => p !== undefined);
+}
+
+/** A stack in mainland China that pulls from a host often blocked there: one warning per host and key. */
+export function supplyFindings(supply: readonly PlannedSupply[]): Finding[] {
+  const out: Finding[] = [];
+  for (const s of supply) {
+    if (!isMainlandChinaRegion(s.region ?? undefined)) continue;
+    const pulls = [
+      ...s.charts.map((c) => ({ host: chartHost(c.source), what: `the ${c.name} chart`, path: "mesh:istio.repo" })),
+      ...s.images.map((i) => ({ host: imageHost(i.ref), what: `the image ${i.ref}`, path: "mesh:istio.hub" })),
+    ];
+    const seen = new Set<string>();
+    for (const p of pulls) {
+      if (p.host === undefined || !unreachableInMainlandChina(p.host) || seen.has(`${p.host} ${p.path}`)) continue;
+      seen.add(`${p.host} ${p.path}`);
+      const all = pulls.filter((q) => q.host === p.host && q.path === p.path).map((q) => q.what);
+      out.push({
+        severity: "warning",
+        stack: s.stack,
+        path: p.path,
+        message: `region ${s.region} pulls ${all.join(", ")} from ${p.host}, which is often unreachable or throttled from mainland China`,
+        fix: `mirror them (npm run -s plan -- --format mirror) and set ${p.path} to the mirror: an ACR Enterprise Edition instance or the site's own registry (README: Mainland China and air-gapped sites)`,
+      });
+    }
+  }
+  return out;
 }
 
 function isPrivateHost(host: string): boolean | undefined {
@@ -176,6 +223,13 @@ export function planMesh(files: ProjectFiles): MeshPlan {
   findings.push(...crossStackFindings(valid, stacks, files.project));
 
   const clusters = valid.map((v) => planCluster(v, byFq));
+  const supply = valid.map((v, i) => ({
+    stack: v.stack,
+    cluster: v.mesh.cluster.name,
+    region: clusters[i]!.region,
+    ...clusterSupply([baseRelease(v.mesh), istiodRelease(v.mesh), gatewayRelease(v.mesh)]),
+  }));
+  findings.push(...supplyFindings(supply));
   const links: PlannedLink[] = [];
   for (const v of valid) {
     for (const other of peerStacks(v, byFq)) {
@@ -208,6 +262,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
     links,
     trust: { anchor: anchor?.stack ?? null, issuers },
     ...planServices(valid, byFq, clusters),
+    supply,
     findings,
     summary: { errors, warnings: findings.length - errors },
   };

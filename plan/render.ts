@@ -32,6 +32,15 @@ function clusterRows(plan: MeshPlan): string[][] {
 }
 const CLUSTER_HEADER = ["stack", "cluster", "network", "source", "API server (peers use)", "east-west gateway (peers are sent to)"];
 
+function supplyRows(plan: MeshPlan): string[][] {
+  return plan.supply.flatMap((s) => [
+    ...s.charts.map((c) => [s.cluster, "chart", `${c.name} ${c.version}`, c.ref]),
+    ...s.images.map((i) => [s.cluster, "image", i.usedBy, i.ref]),
+  ]);
+}
+const SUPPLY_HEADER = ["cluster", "kind", "what", "pulled from"];
+const SUPPLY_TITLE = "Supply: every chart and image each cluster pulls";
+
 function linkMatrix(plan: MeshPlan): { header: string[]; rows: string[][] } {
   const names = plan.clusters.map((c) => c.name);
   const rows = names.map((reader) => [
@@ -104,6 +113,7 @@ export function renderText(plan: MeshPlan): string {
     for (const r of p.routes) out.push(`    ${r.words}`);
     out.push("", table(ROUTE_HEADER, routeRows(p), "    "));
   }
+  out.push("", SUPPLY_TITLE, table(SUPPLY_HEADER, supplyRows(plan)));
   out.push("", "Checks across all stacks");
   if (plan.findings.length === 0) out.push("  no problems found");
   for (const f of plan.findings) out.push(`  ${findingText(f)}`);
@@ -140,6 +150,7 @@ export function renderMarkdown(plan: MeshPlan): string {
     for (const r of p.routes) out.push(`- ${mdText(r.words)}`);
     out.push("", mdTable(ROUTE_HEADER, routeRows(p)), "");
   }
+  out.push(`### ${SUPPLY_TITLE}`, "", mdTable(SUPPLY_HEADER, supplyRows(plan)), "");
   out.push("### Diagram", "", "```mermaid", renderMermaid(plan), "```", "", "### Checks across all stacks", "");
   if (plan.findings.length === 0) out.push("No problems found.");
   else

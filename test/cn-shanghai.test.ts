@@ -157,7 +157,7 @@ describe("cn-shanghai: Istio primary", () => {
     assert.ok(ns.dependencies.includes(run.urnOf("alicloud:cs/nodePool:NodePool", "cn-shanghai-system")));
   });
 
-  it("installs istio-base, istiod and the east-west gateway from the official repo at the pinned version", () => {
+  it("installs istio-base, istiod and the east-west gateway from the ACR mirror (OCI) at the pinned version", () => {
     const releases = run
       .byType(RELEASE)
       .map((r) => [
@@ -165,19 +165,31 @@ describe("cn-shanghai: Istio primary", () => {
         r.inputs.name,
         r.inputs.chart,
         r.inputs.version,
-        r.inputs.repositoryOpts.repo,
+        r.inputs.repositoryOpts,
         r.inputs.namespace,
         r.inputs.createNamespace,
         r.inputs.skipAwait,
         r.inputs.timeout,
         r.inputs.atomic,
       ]);
-    const repo = "https://istio-release.storage.googleapis.com/charts";
+    // an oci:// chart reference carries its registry: no repositoryOpts
+    const oci = "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts";
     assert.deepEqual(releases, [
-      ["cn-shanghai-istio-base", "istio-base", "base", "1.30.3", repo, "istio-system", false, false, 300, false],
-      ["cn-shanghai-istiod", "istiod", "istiod", "1.30.3", repo, "istio-system", false, false, 600, true],
+      ["cn-shanghai-istio-base", "istio-base", `${oci}/base`, "1.30.3", undefined, "istio-system", false, false, 300, false],
+      ["cn-shanghai-istiod", "istiod", `${oci}/istiod`, "1.30.3", undefined, "istio-system", false, false, 600, true],
       // an SLB takes minutes: Helm waits for its address
-      ["cn-shanghai-istio-eastwestgateway", "istio-eastwestgateway", "gateway", "1.30.3", repo, "istio-system", false, false, 900, true],
+      [
+        "cn-shanghai-istio-eastwestgateway",
+        "istio-eastwestgateway",
+        `${oci}/gateway`,
+        "1.30.3",
+        undefined,
+        "istio-system",
+        false,
+        false,
+        900,
+        true,
+      ],
     ]);
   });
 
@@ -209,7 +221,15 @@ describe("cn-shanghai: Istio primary", () => {
 
   it("gives istiod the mesh id, cluster name and network", () => {
     const values = run.one(RELEASE, "cn-shanghai-istiod").inputs.values;
-    assert.deepEqual(values, { global: { meshID: "mesh1", multiCluster: { clusterName: "cn-shanghai" }, network: "network-cn-shanghai" } });
+    assert.deepEqual(values, {
+      global: {
+        meshID: "mesh1",
+        multiCluster: { clusterName: "cn-shanghai" },
+        network: "network-cn-shanghai",
+        hub: "mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio",
+        tag: "1.30.3",
+      },
+    });
     assert.deepEqual(unknownChartValuePaths("istiod", "1.30.3", values), []);
     assert.deepEqual(run.one(RELEASE, "cn-shanghai-istio-base").inputs.values, {});
   });

@@ -7,14 +7,14 @@ import { it } from "node:test";
 import { plannedObjects } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { PROJECT_DIR, runProgram } from "../tools/mock-run";
-import { registeredObjects, sortObjects } from "./fixtures/agreement";
+import { asRegistered, registeredObjects, sortObjects } from "./fixtures/agreement";
 import { wuxiOutputs } from "./fixtures/stacks";
 
 it("plans exactly the Kubernetes objects and Helm releases the program creates", async () => {
   const run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
   const planned = plannedObjects(readProject(PROJECT_DIR)).get("cn-shanghai")!;
   const registered = registeredObjects(run);
-  assert.deepEqual(registered.releases, planned.releases);
+  assert.deepEqual(registered.releases, planned.releases.map(asRegistered));
   assert.deepEqual(registered.objects, sortObjects(planned.objects));
   // namespace, cacerts, reader token, cross-network Gateway, remote secret, app namespace, Service, DestinationRule
   assert.equal(registered.objects.length, 8);

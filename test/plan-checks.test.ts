@@ -16,7 +16,14 @@ type Config = Record<string, unknown>;
 
 const PROJECT: Config = {
   "mesh:meshId": { type: "string", default: "mesh1" },
-  "mesh:istio": { value: { version: "1.30.3" } },
+  // mirrors, as mainland China needs them: upstream hosts are a check of their own (test/supply.test.ts)
+  "mesh:istio": {
+    value: {
+      version: "1.30.3",
+      repo: "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts",
+      hub: "mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio",
+    },
+  },
   "mesh:services": { value: [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 5000 }] }] },
 };
 
@@ -67,6 +74,12 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  {
+    name: "a mainland stack that pulls its images from Docker Hub",
+    change: (s) =>
+      (s["cn-shanghai"]!["mesh:istio"] = { version: "1.30.3", repo: "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts" }),
+    finding: { severity: "warning", stack: "cn-shanghai", path: "mesh:istio.hub", message: /from docker\.io, which is often unreachable/ },
+  },
   {
     name: "different mesh ids",
     change: (s) => (s.wuxi!["mesh:meshId"] = "mesh2"),

@@ -3,14 +3,16 @@
  * reviewed output: a change to them shows in review. `UPDATE_GOLDEN=1 npm run test:unit` rewrites them.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT, runPlan } from "../cli";
 import type { MeshPlan } from "../plan/plan";
 import { PROJECT_DIR } from "../tools/mock-run";
 
-function render(format: "text" | "markdown" | "json"): { code: number; printed: string } {
+function render(format: "text" | "markdown" | "json" | "mirror"): { code: number; printed: string } {
   let printed = "";
   const code = runPlan({ dir: PROJECT_DIR, format }, (s) => (printed += s));
   return { code, printed };
@@ -21,6 +23,7 @@ describe("mesh plan on the repository's stacks", () => {
     ["text", "plan.txt"],
     ["markdown", "plan.md"],
     ["json", "plan.json"],
+    ["mirror", "mirror.sh"],
   ] as const) {
     it(`prints the ${format} golden output and exits 0`, () => {
       const { code, printed } = render(format);
@@ -30,6 +33,33 @@ describe("mesh plan on the repository's stacks", () => {
       assert.equal(printed, readFileSync(path, "utf8"));
     });
   }
+
+  it("lists what each cluster pulls, every chart and image from its own mirror", () => {
+    const plan = JSON.parse(render("json").printed) as MeshPlan;
+    assert.deepEqual(
+      plan.supply.map((s) => [s.stack, s.region, s.charts.map((c) => c.ref), s.images.map((i) => i.ref)]),
+      [
+        [
+          "cn-shanghai",
+          "cn-shanghai",
+          ["base", "istiod", "gateway"].map((c) => `oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts/${c}`),
+          ["pilot", "proxyv2"].map((i) => `mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio/${i}:1.30.3`),
+        ],
+        [
+          "wuxi",
+          "cn-wuxi",
+          ["base", "istiod", "gateway"].map((c) => `oci://harbor.wuxi.internal/istio-charts/${c}`),
+          ["pilot", "proxyv2"].map((i) => `harbor.wuxi.internal/istio/${i}:1.30.3`),
+        ],
+      ],
+    );
+  });
+
+  it("prints a mirror script that bash parses", () => {
+    const path = join(tmpdir(), `mesh-mirror-${process.pid}.sh`);
+    writeFileSync(path, render("mirror").printed);
+    execFileSync("bash", ["-n", path]);
+  });
 
   it("plans the user's mesh: wuxi reached at 10.18.10.196:30880, cn-shanghai on an internal SLB, helloworld local first", () => {
     const plan = JSON.parse(render("json").printed) as MeshPlan;

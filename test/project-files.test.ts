@@ -31,7 +31,11 @@ describe("Pulumi.yaml", () => {
   it("sets the mesh-wide keys for every stack", () => {
     assert.deepEqual(Object.keys(files.projectConfig).sort(), ["mesh:istio", "mesh:meshId", "mesh:services"]);
     assert.equal(files.projectConfig["mesh:meshId"], "mesh1");
-    assert.deepEqual(files.projectConfig["mesh:istio"], { version: "1.30.3", repo: "https://istio-release.storage.googleapis.com/charts" });
+    assert.deepEqual(files.projectConfig["mesh:istio"], {
+      version: "1.30.3",
+      repo: "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts",
+      hub: "mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio",
+    });
   });
 
   it("has exactly the two stacks of the real topology, each valid", () => {

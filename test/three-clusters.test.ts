@@ -130,6 +130,8 @@ describe("third cluster: revision and user values", () => {
         meshID: "mesh1",
         multiCluster: { clusterName: "hangzhou" },
         network: "network-hangzhou",
+        hub: "docker.io/istio",
+        tag: "1.30.3",
         logging: { level: "default:debug" },
       },
     });

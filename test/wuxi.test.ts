@@ -76,7 +76,15 @@ describe("wuxi: Istio primary", () => {
 
   it("gives istiod the mesh id, cluster name and network", () => {
     const values = run.one(RELEASE, "wuxi-istiod").inputs.values;
-    assert.deepEqual(values, { global: { meshID: "mesh1", multiCluster: { clusterName: "wuxi" }, network: "network-wuxi" } });
+    assert.deepEqual(values, {
+      global: {
+        meshID: "mesh1",
+        multiCluster: { clusterName: "wuxi" },
+        network: "network-wuxi",
+        hub: "harbor.wuxi.internal/istio",
+        tag: "1.30.3",
+      },
+    });
   });
 
   it("renders the gateway without networkGateway so the tls node port can be fixed, setting what that mode sets", () => {

@@ -105,7 +105,8 @@ export function standInMocks(opts: StandInOptions): pulumi.runtime.Mocks & { rea
           state.connections = { apiServerIntranet: ACK_INTRANET, apiServerInternet: "" };
           break;
         case "kubernetes:helm.sh/v3:Release":
-          if (args.inputs.chart === "gateway") gatewayValues = args.inputs.values;
+          // the chart is a name, an oci:// reference or a local path: the release name says which one
+          if (args.inputs.name === "istio-eastwestgateway") gatewayValues = args.inputs.values;
           state.status = {
             name: args.inputs.name,
             namespace: args.inputs.namespace,
