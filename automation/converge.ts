@@ -1,0 +1,107 @@
+/**
+ * Brings every stack of the mesh to a steady state in rounds: the trust anchor; then every other stack,
+ * in parallel; then only the stacks whose peers' outputs they consume have changed since they last
+ * ran; until a round has nothing to do. A fresh mesh settles in three rounds whatever its size (not the
+ * 2N−1 runs of a sequential bring-up); a settled mesh applies no changes; a failure stops at the end of
+ * its round with what ran and how to resume; a mesh that keeps changing stops at a bound and says why.
+ */
+import type { StackEngine } from "./engine";
+import type { Jobs } from "./jobs";
+import type { ChangeSummary, JobRecord } from "./types";
+
+export interface ConvergeStack {
+  readonly name: string;
+  readonly anchor: boolean;
+  /** Short names of the stacks whose outputs this one reads. */
+  readonly peers: readonly string[];
+}
+
+export interface RoundReport {
+  readonly round: number;
+  readonly why: string;
+  readonly jobs: readonly { readonly stack: string; readonly jobId: string; readonly state: JobRecord["state"]; readonly changes?: ChangeSummary }[];
+}
+
+export interface ConvergeResult {
+  readonly state: "settled" | "failed" | "bound";
+  readonly rounds: readonly RoundReport[];
+  /** In words: what happened, and what to do next. */
+  readonly message: string;
+}
+
+export interface ConvergeOptions {
+  readonly stacks: readonly ConvergeStack[];
+  readonly jobs: Jobs;
+  readonly engine: StackEngine;
+  readonly requestedBy: string;
+  /** @default 5 (a fresh mesh needs 3) */
+  readonly maxRounds?: number;
+  readonly onRound?: (r: RoundReport) => void;
+}
+
+/** The outputs a stack reads of its anchor and peers, and that change what it deploys (`peers` only warns). */
+export const CONSUMED_OUTPUTS = ["clusterName", "network", "meshId", "trustRoot", "trustRootKey", "remoteSecret"] as const;
+
+export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
+  const maxRounds = o.maxRounds ?? 5;
+  const anchor = o.stacks.find((s) => s.anchor)?.name;
+  const sources = (s: ConvergeStack) => [...new Set([...(anchor && anchor !== s.name ? [anchor] : []), ...s.peers])];
+  const consumed = async (s: ConvergeStack): Promise<string> => {
+    const parts = await Promise.all(
+      sources(s).map(async (p) => {
+        const out = await o.engine.outputs(p);
+        return [p, CONSUMED_OUTPUTS.map((k) => out[k]?.value ?? null)] as const;
+      }),
+    );
+    return JSON.stringify(parts);
+  };
+  const seen = new Map<string, string>();
+  const rounds: RoundReport[] = [];
+
+  for (let round = 1; ; round++) {
+    let batch: ConvergeStack[];
+    let why: string;
+    if (round === 1) {
+      batch = anchor ? o.stacks.filter((s) => s.name === anchor) : [...o.stacks];
+      why = anchor ? "the trust anchor makes the mesh root" : "no trust anchor: every stack";
+    } else if (round === 2 && anchor) {
+      batch = o.stacks.filter((s) => s.name !== anchor);
+      why = "every other stack, with the anchor's root";
+    } else {
+      batch = [];
+      for (const s of o.stacks) if ((await consumed(s)) !== seen.get(s.name)) batch.push(s);
+      why = "stacks whose peers' outputs changed since they ran";
+    }
+    if (batch.length === 0) {
+      const n = rounds.length;
+      return { state: "settled", rounds, message: `settled after ${n} round${n === 1 ? "" : "s"}: no stack has a peer whose outputs changed since it ran` };
+    }
+    if (round > maxRounds) {
+      return {
+        state: "bound",
+        rounds,
+        message: `stopped after ${maxRounds} rounds with ${batch.map((s) => s.name).join(", ")} still to run: their peers' outputs change on every run (a token or certificate re-issued each time?). Look at those stacks' last jobs; mesh converge runs again from here`,
+      };
+    }
+    for (const s of batch) seen.set(s.name, await consumed(s));
+    const submitted = batch.map((s) => ({ stack: s.name, record: o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy }) }));
+    const ended = await Promise.all(submitted.map(async (j) => ({ stack: j.stack, record: await o.jobs.wait(j.record.id) })));
+    const report: RoundReport = {
+      round,
+      why,
+      jobs: ended.map((j) => ({ stack: j.stack, jobId: j.record.id, state: j.record.state, ...(j.record.summary ? { changes: j.record.summary.changes } : {}) })),
+    };
+    rounds.push(report);
+    o.onRound?.(report);
+    const failed = ended.filter((j) => j.record.state !== "succeeded");
+    if (failed.length > 0) {
+      const what = failed.map((f) => `${f.stack} ${f.record.state}${f.record.error ? ` (${f.record.error.code}: ${f.record.error.message})` : ""}`).join("; ");
+      const ok = ended.filter((j) => j.record.state === "succeeded").map((j) => j.stack);
+      return {
+        state: "failed",
+        rounds,
+        message: `round ${round} (${why}): ${what}.${ok.length ? ` ${ok.join(", ")} ran.` : ""} Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
+      };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * What the core needs from Pulumi, and nothing more. The production implementation is a thin layer over
+ * the Automation API's LocalWorkspace (`local-engine.ts`); tests and benchmarks use the simulation in
+ * `memory-engine.ts`. Implementations throw only `MeshError`s.
+ */
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { ChangeSummary, JobKind } from "./types";
+
+export interface OperationOptions {
+  /** Every engine event, in order. */
+  readonly onEvent: (event: EngineEvent) => void;
+  /** Graceful cancellation: the CLI gets one SIGINT. */
+  readonly signal: AbortSignal;
+  /** destroy: also protected resources (the ACK cluster, its VPC). @default false */
+  readonly includeProtected?: boolean;
+}
+
+export interface OperationResult {
+  readonly changes: ChangeSummary;
+}
+
+export interface StackOutput {
+  readonly value: unknown;
+  readonly secret: boolean;
+}
+
+export interface HistoryEntry {
+  readonly kind: string;
+  readonly result: string;
+  readonly startTime: string;
+  readonly endTime?: string;
+  readonly changes?: ChangeSummary;
+}
+
+export interface StackEngine {
+  /** Runs one operation on a stack (selecting it, or creating it if it does not exist yet). */
+  run(stack: string, kind: JobKind, options: OperationOptions): Promise<OperationResult>;
+  /** The stack's outputs after its last update; `{}` for a stack that has none. */
+  outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>>;
+  history(stack: string, limit: number): Promise<readonly HistoryEntry[]>;
+  /** `pulumi cancel`: on a self-managed backend it removes the lock; it does not stop a running process. */
+  cancel(stack: string): Promise<void>;
+  /** Values to remove from every message (the passphrase, credentials the engine was given). */
+  readonly secretValues?: readonly string[];
+}

@@ -1,0 +1,87 @@
+/**
+ * The automation core's vocabulary: jobs, their states and summaries, the typed progress events a
+ * client sees, and the typed errors. Nothing here carries engine free text or a secret.
+ */
+
+export type JobKind = "preview" | "up" | "refresh" | "destroy";
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+export const TERMINAL: readonly JobState[] = ["succeeded", "failed", "cancelled", "interrupted"];
+
+/** Resource changes by operation (`create`, `update`, `delete`, `replace`, `same`, ...), as the engine counts them. */
+export type ChangeSummary = Readonly<Record<string, number>>;
+
+export type ErrorCode = "not_found" | "busy" | "config_invalid" | "peer_pending" | "engine_failed" | "cancelled";
+
+export interface JobError {
+  readonly code: ErrorCode;
+  /** Written for the user; never the engine's free text. */
+  readonly message: string;
+  /** The program's own configuration report (config_invalid). */
+  readonly report?: string;
+}
+
+export interface JobRecord {
+  readonly id: string;
+  /** Short stack name, e.g. `wuxi`. */
+  readonly stack: string;
+  readonly kind: JobKind;
+  /** Who asked: a user, a token's subject, `converge`. */
+  readonly requestedBy: string;
+  readonly state: JobState;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly summary?: { readonly changes: ChangeSummary; readonly durationMs: number };
+  readonly error?: JobError;
+  /** What to do next, when the job did not finish on its own (interrupted, cancel not honoured). */
+  readonly recovery?: string;
+  /** Options the job was asked with (e.g. destroy's includeProtected). */
+  readonly options?: Readonly<Record<string, boolean>>;
+}
+
+/** What a client sees of a job, in order; `seq` starts at 1 per job. */
+export type MeshEventBody =
+  | { readonly type: "job.queued" }
+  | { readonly type: "job.started" }
+  | { readonly type: "job.cancelling"; readonly graceMs: number }
+  | { readonly type: "job.finished"; readonly state: JobState; readonly error?: JobError; readonly recovery?: string }
+  | { readonly type: "resource.started"; readonly op: string; readonly resourceType: string; readonly name: string }
+  | { readonly type: "resource.finished"; readonly op: string; readonly resourceType: string; readonly name: string }
+  | { readonly type: "resource.failed"; readonly op: string; readonly resourceType: string; readonly name: string }
+  | { readonly type: "diagnostic"; readonly severity: "info" | "warning" | "error"; readonly message: string; readonly resource?: string }
+  | { readonly type: "progress"; readonly done: number; readonly total?: number }
+  | { readonly type: "summary"; readonly changes: ChangeSummary; readonly durationSeconds: number }
+  | { readonly type: "mesh.peerPending"; readonly peer: string; readonly next: string }
+  | { readonly type: "mesh.linkEstablished"; readonly peer: string };
+
+export type MeshEvent = MeshEventBody & { readonly seq: number; readonly jobId: string; readonly stack: string; readonly at: string };
+
+/** A failure the core reports to its callers, typed, with a message safe to show. */
+export class MeshError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra: { readonly report?: string; readonly runningJobId?: string } = {},
+  ) {
+    super(message);
+    this.name = "MeshError";
+  }
+  toJobError(): JobError {
+    return { code: this.code, message: this.message, ...(this.extra.report ? { report: this.extra.report } : {}) };
+  }
+}
+
+export const notFound = (what: string): MeshError => new MeshError("not_found", `${what} does not exist`);
+export const busy = (stack: string, runningJobId?: string): MeshError =>
+  new MeshError(
+    "busy",
+    runningJobId
+      ? `stack ${stack} is running job ${runningJobId}`
+      : `stack ${stack} is locked by another process (another pulumi up, or a lock left by one that died): wait for it, or on a self-managed backend clear a stale lock with pulumi cancel`,
+    runningJobId ? { runningJobId } : {},
+  );
+export const configInvalid = (report: string): MeshError =>
+  new MeshError("config_invalid", "the stack's configuration is invalid; nothing was deployed", { report });
+export const engineFailed = (stack: string, kind: JobKind): MeshError =>
+  new MeshError("engine_failed", `pulumi ${kind} of stack ${stack} failed; the job's diagnostics say why`);
+export const cancelled = (): MeshError => new MeshError("cancelled", "cancelled");
