@@ -1,10 +1,15 @@
 /**
- * The project's command line. `mesh plan` plans the whole mesh offline from the stack files:
- * no network, no Pulumi CLI, no credentials.
+ * The project's command line. `mesh plan` plans the whole mesh offline from the stack files (no
+ * network, no Pulumi CLI, no credentials); the other commands run jobs through the automation core.
  *
  *   npm run plan -- [--format text|markdown|json|mirror] [--out <dir>] [--dir <project dir>]
+ *   npm run mesh -- preview|up|refresh|destroy|converge|status|outputs|jobs ...
  */
 import { Command, Option } from "commander";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { EXIT_CODES, EXIT_HELP, runConverge, runJob, runJobsList, runOutputs, runStatus, type CommandDeps } from "./automation/commands";
+import { LocalEngine, localEngineOptionsFromEnv } from "./automation/local-engine";
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
@@ -54,17 +59,105 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string },
   return plan.summary.errors > 0 ? EXIT.findings : EXIT.ok;
 }
 
-export function cli(argv: readonly string[]): number {
-  let code: number = EXIT.ok;
-  const program = new Command("mesh").description("One Istio mesh across several Kubernetes clusters").exitOverride();
+/** What the commands need from the world; tests give their own. */
+export function defaultDeps(dir: string): CommandDeps {
+  return {
+    projectDir: dir,
+    engine: () => new LocalEngine(localEngineOptionsFromEnv(dir)),
+    journalDir: process.env.MESH_JOURNAL_DIR || join(dir, ".mesh", "journal"),
+    out: process.stdout,
+    requestedBy: process.env.MESH_USER || userInfo().username,
+    onInterrupt: (handler) => {
+      process.on("SIGINT", handler);
+      return () => process.off("SIGINT", handler);
+    },
+  };
+}
+
+export async function cli(argv: readonly string[], deps: (dir: string) => CommandDeps = defaultDeps): Promise<number> {
+  let run: () => Promise<number> | number = () => EXIT.ok;
+  const program = new Command("mesh")
+    .description("One Istio mesh across several Kubernetes clusters")
+    .addHelpText("after", `\n${EXIT_HELP}`)
+    .exitOverride();
+  const dirOption = () => new Option("--dir <dir>", "the Pulumi project directory").default(process.cwd(), "the current directory");
+  const json = () => new Option("--json", "one JSON event per line, for scripts");
   program
     .command("plan")
     .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
     .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
     .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
-    .option("--dir <dir>", "the Pulumi project directory", process.cwd())
+    .addOption(dirOption())
     .action((opts: { format: PlanFormat; out?: string; dir: string }) => {
-      code = runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
+      run = () => runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
+    });
+  for (const [kind, what] of [
+    ["preview", "show what pulumi up would change on one stack"],
+    ["up", "update one stack"],
+    ["refresh", "read one stack's resources back from the cloud and the cluster"],
+  ] as const) {
+    program
+      .command(`${kind} <stack>`)
+      .description(what)
+      .addOption(json())
+      .addOption(dirOption())
+      .action((stack: string, opts: { json?: boolean; dir: string }) => {
+        run = () => runJob(deps(opts.dir), kind, stack, opts);
+      });
+  }
+  program
+    .command("destroy <stack>")
+    .description("delete one stack's resources; protected ones (the ACK cluster, its VPC) stay unless --include-protected")
+    .requiredOption("--confirm <stack>", "the stack's name again, typed")
+    .option("--include-protected", "also delete protected resources")
+    .addOption(json())
+    .addOption(dirOption())
+    .action((stack: string, opts: { confirm: string; includeProtected?: boolean; json?: boolean; dir: string }) => {
+      run = () => {
+        if (opts.confirm !== stack) {
+          process.stdout.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
+          return EXIT_CODES.usage;
+        }
+        return runJob(deps(opts.dir), "destroy", stack, opts);
+      };
+    });
+  program
+    .command("converge")
+    .description("bring every stack to a steady state: the trust anchor, the others in parallel, then whoever's peers changed")
+    .option("--max-rounds <n>", "stop after this many rounds", (v) => Number.parseInt(v, 10))
+    .option("--parallel <n>", "stacks updated at once", (v) => Number.parseInt(v, 10))
+    .addOption(json())
+    .addOption(dirOption())
+    .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string }) => {
+      run = () => runConverge(deps(opts.dir), opts);
+    });
+  program
+    .command("status")
+    .description("every stack: its last job and its links")
+    .addOption(json())
+    .addOption(dirOption())
+    .action((opts: { json?: boolean; dir: string }) => {
+      run = () => runStatus(deps(opts.dir), opts);
+    });
+  program
+    .command("outputs <stack>")
+    .description("one stack's outputs, secrets as [secret]")
+    .option("--show-secrets", "print secret outputs in clear")
+    .addOption(json())
+    .addOption(dirOption())
+    .action((stack: string, opts: { showSecrets?: boolean; json?: boolean; dir: string }) => {
+      run = () => runOutputs(deps(opts.dir), stack, opts);
+    });
+  program
+    .command("jobs")
+    .description("past and running jobs, newest first")
+    .option("--stack <stack>", "one stack's")
+    .option("--state <state>", "queued, running, succeeded, failed, cancelled or interrupted")
+    .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 50)
+    .addOption(json())
+    .addOption(dirOption())
+    .action((opts: { stack?: string; state?: string; limit: number; json?: boolean; dir: string }) => {
+      run = () => runJobsList(deps(opts.dir), opts);
     });
   try {
     program.parse(argv, { from: "user" });
@@ -73,7 +166,15 @@ export function cli(argv: readonly string[]): number {
     const c = (e as { exitCode?: number }).exitCode;
     return c === 0 ? EXIT.ok : EXIT.unreadable;
   }
-  return code;
+  return run();
 }
 
-if (require.main === module) process.exitCode = cli(process.argv.slice(2));
+if (require.main === module) {
+  cli(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`mesh: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = EXIT_CODES.failed;
+    },
+  );
+}

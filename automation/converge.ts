@@ -19,7 +19,12 @@ export interface ConvergeStack {
 export interface RoundReport {
   readonly round: number;
   readonly why: string;
-  readonly jobs: readonly { readonly stack: string; readonly jobId: string; readonly state: JobRecord["state"]; readonly changes?: ChangeSummary }[];
+  readonly jobs: readonly {
+    readonly stack: string;
+    readonly jobId: string;
+    readonly state: JobRecord["state"];
+    readonly changes?: ChangeSummary;
+  }[];
 }
 
 export interface ConvergeResult {
@@ -37,6 +42,8 @@ export interface ConvergeOptions {
   /** @default 5 (a fresh mesh needs 3) */
   readonly maxRounds?: number;
   readonly onRound?: (r: RoundReport) => void;
+  /** Each job as it is submitted, e.g. to follow its events. */
+  readonly onJob?: (r: JobRecord) => void;
 }
 
 /** The outputs a stack reads of its anchor and peers, and that change what it deploys (`peers` only warns). */
@@ -74,7 +81,11 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
     }
     if (batch.length === 0) {
       const n = rounds.length;
-      return { state: "settled", rounds, message: `settled after ${n} round${n === 1 ? "" : "s"}: no stack has a peer whose outputs changed since it ran` };
+      return {
+        state: "settled",
+        rounds,
+        message: `settled after ${n} round${n === 1 ? "" : "s"}: no stack has a peer whose outputs changed since it ran`,
+      };
     }
     if (round > maxRounds) {
       return {
@@ -84,18 +95,29 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       };
     }
     for (const s of batch) seen.set(s.name, await consumed(s));
-    const submitted = batch.map((s) => ({ stack: s.name, record: o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy }) }));
+    const submitted = batch.map((s) => ({
+      stack: s.name,
+      record: o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy }),
+    }));
+    for (const j of submitted) o.onJob?.(j.record);
     const ended = await Promise.all(submitted.map(async (j) => ({ stack: j.stack, record: await o.jobs.wait(j.record.id) })));
     const report: RoundReport = {
       round,
       why,
-      jobs: ended.map((j) => ({ stack: j.stack, jobId: j.record.id, state: j.record.state, ...(j.record.summary ? { changes: j.record.summary.changes } : {}) })),
+      jobs: ended.map((j) => ({
+        stack: j.stack,
+        jobId: j.record.id,
+        state: j.record.state,
+        ...(j.record.summary ? { changes: j.record.summary.changes } : {}),
+      })),
     };
     rounds.push(report);
     o.onRound?.(report);
     const failed = ended.filter((j) => j.record.state !== "succeeded");
     if (failed.length > 0) {
-      const what = failed.map((f) => `${f.stack} ${f.record.state}${f.record.error ? ` (${f.record.error.code}: ${f.record.error.message})` : ""}`).join("; ");
+      const what = failed
+        .map((f) => `${f.stack} ${f.record.state}${f.record.error ? ` (${f.record.error.code}: ${f.record.error.message})` : ""}`)
+        .join("; ");
       const ok = ended.filter((j) => j.record.state === "succeeded").map((j) => j.stack);
       return {
         state: "failed",

@@ -13,7 +13,8 @@ export interface EventContext {
   total?: number;
 }
 
-const ANSI = /\u001b\[[0-9;]*m|<\{%(reset|fg \d+|bold)%\}>/g;
+// colour codes: ESC [ ... m, and the CLI's own <{%fg 3%}> markup
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m|<\\{%(reset|fg \\d+|bold)%\\}>`, "g");
 const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
 /** The program's own warning for a peer that has not exported yet (model/peers.ts). */
 const PEER_PENDING = /^peer (\S+) has not exported .* run (.+)$/;
@@ -47,9 +48,15 @@ export function meshEvents(e: EngineEvent, ctx: EventContext): MeshEventBody[] {
       out.push({ type: "resource.finished", ...base });
       ctx.done++;
       out.push({ type: "progress", done: ctx.done, ...(ctx.total !== undefined ? { total: ctx.total } : {}) });
-      const secret = step.new?.inputs as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } | undefined;
+      const secret = step.new?.inputs as
+        { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } | undefined;
       const peer = secret?.metadata?.annotations?.["networking.istio.io/cluster"];
-      if (step.type === "kubernetes:core/v1:Secret" && secret?.metadata?.labels?.["istio/multiCluster"] === "true" && peer && ["create", "replace", "create-replacement"].includes(step.op)) {
+      if (
+        step.type === "kubernetes:core/v1:Secret" &&
+        secret?.metadata?.labels?.["istio/multiCluster"] === "true" &&
+        peer &&
+        ["create", "replace", "create-replacement"].includes(step.op)
+      ) {
         out.push({ type: "mesh.linkEstablished", peer });
       }
     }

@@ -108,7 +108,12 @@ export class Jobs {
   /** Newest first. */
   list(filter: JobFilter = {}): JobRecord[] {
     const all = [...this.records.values()]
-      .filter((r) => (!filter.stack || r.stack === filter.stack) && (!filter.state || r.state === filter.state) && (!filter.kind || r.kind === filter.kind))
+      .filter(
+        (r) =>
+          (!filter.stack || r.stack === filter.stack) &&
+          (!filter.state || r.state === filter.state) &&
+          (!filter.kind || r.kind === filter.kind),
+      )
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
     return filter.limit === undefined ? all : all.slice(0, filter.limit);
   }
@@ -202,7 +207,10 @@ export class Jobs {
       if (controller.signal.aborted) this.finish(r.id, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
       else this.finish(r.id, "succeeded", { summary: { changes: result.changes, durationMs } });
     } catch (e) {
-      const error = e instanceof MeshError ? e.toJobError() : { code: "engine_failed" as const, message: `pulumi ${r.kind} of stack ${r.stack} failed` };
+      const error =
+        e instanceof MeshError
+          ? e.toJobError()
+          : { code: "engine_failed" as const, message: `pulumi ${r.kind} of stack ${r.stack} failed` };
       if (controller.signal.aborted) this.finish(r.id, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
       else this.finish(r.id, "failed", { error: { ...error, message: this.redactor.redact(error.message) } });
     } finally {
@@ -233,7 +241,13 @@ export class Jobs {
     const r = this.records.get(id)!;
     const log = this.eventLog.get(id) ?? [];
     this.eventLog.set(id, log);
-    const e = { ...body, seq: (log[log.length - 1]?.seq ?? 0) + 1, jobId: id, stack: r.stack, at: this.opts.now().toISOString() } as MeshEvent;
+    const e = {
+      ...body,
+      seq: (log[log.length - 1]?.seq ?? 0) + 1,
+      jobId: id,
+      stack: r.stack,
+      at: this.opts.now().toISOString(),
+    } as MeshEvent;
     log.push(e);
     this.opts.journal?.event(e);
     for (const l of this.listeners.get(id) ?? []) l(e);

@@ -43,7 +43,9 @@ export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.Proces
     project: "mesh",
     envVars,
     ...(env.MESH_SECRETS_PROVIDER ? { secretsProvider: env.MESH_SECRETS_PROVIDER } : {}),
-    ...(env.MESH_PULUMI_ROOT ? { pulumi: { root: env.MESH_PULUMI_ROOT, ...(env.MESH_PULUMI_VERSION ? { version: env.MESH_PULUMI_VERSION } : {}) } } : {}),
+    ...(env.MESH_PULUMI_ROOT
+      ? { pulumi: { root: env.MESH_PULUMI_ROOT, ...(env.MESH_PULUMI_VERSION ? { version: env.MESH_PULUMI_VERSION } : {}) } }
+      : {}),
   };
 }
 
@@ -151,6 +153,12 @@ export class LocalEngine implements StackEngine {
     if (e instanceof StackNotFoundError) return notFound(`stack ${this.qualify(stack)}`);
     if (e instanceof CommandError) {
       const result = (e as unknown as { commandResult?: { stdout?: string; stderr?: string } }).commandResult;
+      if (/spawn \S*pulumi ENOENT/.test(result?.stderr ?? "")) {
+        return new MeshError(
+          "engine_failed",
+          "the Pulumi CLI was not found: install it (pulumi version works), or name a pinned one with MESH_PULUMI_ROOT and MESH_PULUMI_VERSION",
+        );
+      }
       const report = configReport(diagnostics) ?? configReport(result?.stderr ?? "") ?? configReport(result?.stdout ?? "");
       if (report) return configInvalid(report);
     }

@@ -5,7 +5,7 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "./engine";
-import { busy, cancelled, engineFailed, notFound, type ChangeSummary, type JobKind } from "./types";
+import { busy, cancelled, engineFailed, notFound, type JobKind } from "./types";
 
 export interface SimulatedStack {
   readonly name: string;
@@ -88,35 +88,55 @@ export class MemoryEngine implements StackEngine {
     if (kind === "destroy") {
       const n = s.deployed ? base + (s.trusted ? 3 : 0) + s.linked.size : 0;
       return {
-        steps: Array.from({ length: n }, (_, i) => ({ op: "delete" as const, type: "kubernetes:core/v1:ConfigMap", name: `${stack}-r${i}` })),
+        steps: Array.from({ length: n }, (_, i) => ({
+          op: "delete" as const,
+          type: "kubernetes:core/v1:ConfigMap",
+          name: `${stack}-r${i}`,
+        })),
         warnings: [],
         next: () => this.state.set(stack, { deployed: false, trusted: false, linked: new Set(), history: s.history }),
       };
     }
     if (kind === "refresh") {
       const n = s.deployed ? base : 0;
-      return { steps: Array.from({ length: n }, (_, i) => ({ op: "same" as const, type: "kubernetes:core/v1:ConfigMap", name: `${stack}-r${i}` })), warnings: [], next: () => {} };
+      return {
+        steps: Array.from({ length: n }, (_, i) => ({ op: "same" as const, type: "kubernetes:core/v1:ConfigMap", name: `${stack}-r${i}` })),
+        warnings: [],
+        next: () => {},
+      };
     }
     const anchor = this.opts.stacks.find((x) => x.anchor);
     const trustReady = d.anchor === true || !anchor || this.state.get(anchor.name)?.outputs?.trustRoot !== undefined;
     const exported = d.peers.filter((p) => this.state.get(p)?.outputs?.remoteSecret !== undefined);
     const pending = d.peers.filter((p) => !exported.includes(p));
     const steps: Step[] = [];
-    for (let i = 0; i < base; i++) steps.push({ op: s.deployed ? "same" : "create", type: "kubernetes:core/v1:ConfigMap", name: `${stack}-r${i}` });
-    if (trustReady) for (const r of ["cacerts", "istiod", "istio-eastwestgateway"]) steps.push({ op: s.trusted ? "same" : "create", type: "kubernetes:helm.sh/v3:Release", name: `${stack}-${r}` });
+    for (let i = 0; i < base; i++)
+      steps.push({ op: s.deployed ? "same" : "create", type: "kubernetes:core/v1:ConfigMap", name: `${stack}-r${i}` });
+    if (trustReady)
+      for (const r of ["cacerts", "istiod", "istio-eastwestgateway"])
+        steps.push({ op: s.trusted ? "same" : "create", type: "kubernetes:helm.sh/v3:Release", name: `${stack}-${r}` });
     for (const p of trustReady ? exported : []) {
       steps.push({
         op: s.linked.has(p) ? "same" : "create",
         type: "kubernetes:core/v1:Secret",
         name: `${stack}-${p}-remote-secret`,
-        inputs: { metadata: { name: `istio-remote-secret-${p}`, labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": p } } },
+        inputs: {
+          metadata: {
+            name: `istio-remote-secret-${p}`,
+            labels: { "istio/multiCluster": "true" },
+            annotations: { "networking.istio.io/cluster": p },
+          },
+        },
       });
     }
     const warnings = pending.map(
       (p) =>
         `peer ${this.fq(p)} has not exported clusterName, network, meshId, trustRoot, remoteSecret yet, so ${stack} does not read it: run pulumi up -s ${p}, then pulumi up -s ${stack} again`,
     );
-    if (!trustReady) warnings.push(`the mesh root from ${this.fq(anchor!.name)} is not available yet, so istiod is not installed: run pulumi up -s ${anchor!.name} first, then pulumi up -s ${stack} again`);
+    if (!trustReady)
+      warnings.push(
+        `the mesh root from ${this.fq(anchor.name)} is not available yet, so istiod is not installed: run pulumi up -s ${anchor.name} first, then pulumi up -s ${stack} again`,
+      );
     return {
       steps,
       warnings,
@@ -135,7 +155,9 @@ export class MemoryEngine implements StackEngine {
             ...(d.anchor ? { trustRootKey: { value: `root key of ${stack}`, secret: true } } : {}),
             remoteSecret: { value: `kubeconfig of ${stack}${this.opts.rotating?.includes(stack) ? ` #${n}` : ""}`, secret: true },
             peers: {
-              value: d.peers.map((p) => (linked.has(p) ? { stack: this.fq(p), cluster: p, status: "linked" } : { stack: this.fq(p), status: "pending" })),
+              value: d.peers.map((p) =>
+                linked.has(p) ? { stack: this.fq(p), cluster: p, status: "linked" } : { stack: this.fq(p), status: "pending" },
+              ),
               secret: false,
             },
           },
@@ -154,10 +176,12 @@ export class MemoryEngine implements StackEngine {
     const { steps, warnings, next } = this.plan(stack, kind, n);
     const started = Date.now();
     let seq = 0;
-    const emit = (e: Omit<EngineEvent, "sequence" | "timestamp">) => o.onEvent({ sequence: seq++, timestamp: Math.floor(Date.now() / 1000), ...e } as EngineEvent);
+    const emit = (e: Omit<EngineEvent, "sequence" | "timestamp">) =>
+      o.onEvent({ sequence: seq++, timestamp: Math.floor(Date.now() / 1000), ...e });
     emit({ preludeEvent: { config: {} } });
     for (const w of warnings) emit({ diagnosticEvent: { message: `${w}\n`, color: "never", severity: "warning" } });
-    if (this.opts.leakInDiagnostics) emit({ diagnosticEvent: { message: `token: ${this.opts.leakInDiagnostics}\n`, color: "never", severity: "info" } });
+    if (this.opts.leakInDiagnostics)
+      emit({ diagnosticEvent: { message: `token: ${this.opts.leakInDiagnostics}\n`, color: "never", severity: "info" } });
     const changes: Record<string, number> = {};
     const preview = kind === "preview";
     for (const [i, step] of steps.entries()) {
@@ -167,39 +191,70 @@ export class MemoryEngine implements StackEngine {
         urn: this.urn(stack, step.type, step.name),
         type: step.type,
         provider: "",
-        ...(step.inputs ? { new: { type: step.type, urn: this.urn(stack, step.type, step.name), id: "", parent: "", inputs: step.inputs, outputs: {}, provider: "" } } : {}),
+        ...(step.inputs
+          ? {
+              new: {
+                type: step.type,
+                urn: this.urn(stack, step.type, step.name),
+                id: "",
+                parent: "",
+                inputs: step.inputs,
+                outputs: {},
+                provider: "",
+              },
+            }
+          : {}),
       };
-      emit({ resourcePreEvent: { metadata, planning: preview } as never });
+      emit({ resourcePreEvent: { metadata, planning: preview } });
       if (!preview && step.op !== "same") await sleep(this.opts.stepMs ?? 0, o.signal);
       if (fails && i >= steps.length / 2) {
-        emit({ resOpFailedEvent: { metadata, status: 1, steps: 1 } as never });
-        emit({ diagnosticEvent: { message: `error: ${step.type} ${step.name}: the simulated operation failed\n`, color: "never", severity: "error", urn: metadata.urn } });
+        emit({ resOpFailedEvent: { metadata, status: 1, steps: 1 } });
+        emit({
+          diagnosticEvent: {
+            message: `error: ${step.type} ${step.name}: the simulated operation failed\n`,
+            color: "never",
+            severity: "error",
+            urn: metadata.urn,
+          },
+        });
         throw engineFailed(stack, kind);
       }
-      emit({ resOutputsEvent: { metadata, planning: preview } as never });
+      emit({ resOutputsEvent: { metadata, planning: preview } });
       changes[step.op] = (changes[step.op] ?? 0) + 1;
     }
     const durationSeconds = Math.round((Date.now() - started) / 1000);
-    emit({ summaryEvent: { maybeCorrupt: false, durationSeconds, resourceChanges: changes, policyPacks: {} } as never });
+    emit({ summaryEvent: { maybeCorrupt: false, durationSeconds, resourceChanges: changes, policyPacks: {} } });
     if (!preview) {
       next();
-      this.state.get(stack)!.history.unshift({ kind, result: "succeeded", startTime: new Date(started).toISOString(), endTime: new Date().toISOString(), changes });
+      this.state.get(stack)!.history.unshift({
+        kind,
+        result: "succeeded",
+        startTime: new Date(started).toISOString(),
+        endTime: new Date().toISOString(),
+        changes,
+      });
     }
-    return { changes: changes as ChangeSummary };
+    return { changes: changes };
   }
 
-  async outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>> {
-    this.def(stack);
-    return this.state.get(stack)!.outputs ?? {};
+  outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>> {
+    return this.settle(() => this.state.get(this.def(stack).name)!.outputs ?? {});
   }
 
-  async history(stack: string, limit: number): Promise<readonly HistoryEntry[]> {
-    this.def(stack);
-    return this.state.get(stack)!.history.slice(0, limit);
+  history(stack: string, limit: number): Promise<readonly HistoryEntry[]> {
+    return this.settle(() => this.state.get(this.def(stack).name)!.history.slice(0, limit));
   }
 
-  async cancel(stack: string): Promise<void> {
-    this.def(stack);
-    this.locked.delete(stack);
+  cancel(stack: string): Promise<void> {
+    return this.settle(() => void this.locked.delete(this.def(stack).name));
+  }
+
+  /** A value, or the MeshError computing it threw, as a promise. */
+  private settle<T>(f: () => T): Promise<T> {
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 }

@@ -8,7 +8,10 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 [secret]"],
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[secret]"],
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, "$1[secret]@"],
-  [/\b(password|passphrase|secret|token|client-key-data|client-certificate-data|certificate-authority-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, "$1$2[secret]"],
+  [
+    /\b(password|passphrase|secret|token|client-key-data|client-certificate-data|certificate-authority-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi,
+    "$1$2[secret]",
+  ],
 ];
 
 export class Redactor {

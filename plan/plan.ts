@@ -573,6 +573,23 @@ function clusterIsPrivate(m: MeshConfig): boolean {
 }
 
 /** Every object each valid stack will create once the mesh has converged (all peers linked). */
+/** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
+export function meshTopology(files: ProjectFiles): {
+  readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];
+  readonly errors: readonly Finding[];
+} {
+  const plan = planMesh(files);
+  const errors = plan.findings.filter((f) => f.severity === "error");
+  const loaded = Object.keys(files.stacks)
+    .map((s) => loadStack(files, s).valid)
+    .filter((v): v is ValidStack => v !== undefined);
+  const byFq = new Map(loaded.map((v) => [v.fq, v]));
+  return {
+    stacks: loaded.map((v) => ({ name: v.stack, anchor: v.mesh.trust.kind === "anchor", peers: peerStacks(v, byFq).map((p) => p.stack) })),
+    errors,
+  };
+}
+
 export function plannedObjects(files: ProjectFiles): Map<string, ClusterObjects> {
   const out = new Map<string, ClusterObjects>();
   const loaded = Object.keys(files.stacks)

@@ -63,7 +63,7 @@ describe("jobs: one at a time per stack, in order", () => {
 
 describe("events", () => {
   const ctx = () => ({ redactor: new Redactor(["hunter22-passphrase"]), done: 0 });
-  const ev = (e: Partial<EngineEvent>): EngineEvent => ({ sequence: 0, timestamp: 0, ...e }) as EngineEvent;
+  const ev = (e: Partial<EngineEvent>): EngineEvent => ({ sequence: 0, timestamp: 0, ...e });
   it("maps resource steps, counts progress, and drops stdout, debug and ephemeral lines", () => {
     const c = ctx();
     const metadata = {
@@ -79,7 +79,7 @@ describe("events", () => {
       ev({ resOpFailedEvent: { metadata, status: 1, steps: 1 } as never }),
       ev({ diagnosticEvent: { message: "debug line", color: "never", severity: "debug" as never } }),
       ev({ diagnosticEvent: { message: "working...", color: "never", severity: "info", ephemeral: true } }),
-      ev({ summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { create: 1 }, policyPacks: {} } as never }),
+      ev({ summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { create: 1 }, policyPacks: {} } }),
     ].flatMap((e) => meshEvents(e, c));
     assert.deepEqual(out, [
       { type: "resource.started", op: "create", resourceType: "kubernetes:core/v1:Namespace", name: "wuxi-istio-system" },
@@ -199,9 +199,9 @@ describe("cancellation", () => {
     let release!: () => void;
     const stubborn: StackEngine = {
       run: (_s: string, _k, _o: OperationOptions) => new Promise((resolve) => (release = () => resolve({ changes: {} }))),
-      outputs: async () => ({}),
-      history: async () => [],
-      cancel: async () => {},
+      outputs: () => Promise.resolve({}),
+      history: () => Promise.resolve([]),
+      cancel: () => Promise.resolve(),
     };
     const jobs = new Jobs({ engine: stubborn, cancelGraceMs: 20 });
     const j = jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });

@@ -68,7 +68,19 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
       ["stack", "output", "--json", "--stack", "organization/mesh/wuxi", "--non-interactive"],
       ["stack", "output", "--json", "--show-secrets", "--stack", "organization/mesh/wuxi", "--non-interactive"],
       // Stack.up reads the last update with info(showSecrets = undefined), which history() turns into --show-secrets
-      ["stack", "history", "--json", "--show-secrets", "--page-size", "1", "--page", "1", "--stack", "organization/mesh/wuxi", "--non-interactive"],
+      [
+        "stack",
+        "history",
+        "--json",
+        "--show-secrets",
+        "--page-size",
+        "1",
+        "--page",
+        "1",
+        "--stack",
+        "organization/mesh/wuxi",
+        "--non-interactive",
+      ],
     ]);
     const events = jobs.events(job.id).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
     assert.deepEqual(events, [

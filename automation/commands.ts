@@ -1,0 +1,327 @@
+/**
+ * The operator's face of the core: `mesh preview | up | refresh | destroy | converge | status | outputs
+ * | jobs`. Progress bars per stack on a terminal, plain lines otherwise, one JSON event per line with
+ * --json; secrets hidden unless --show-secrets; exit codes that scripts can branch on.
+ */
+import { MultiBar, Presets, type SingleBar } from "cli-progress";
+import { readProject, StackFileError } from "../plan/stack-files";
+import { meshTopology } from "../plan/plan";
+import { converge, type ConvergeResult } from "./converge";
+import type { StackEngine } from "./engine";
+import { Jobs } from "./jobs";
+import { Journal } from "./journal";
+import { MeshError, type JobKind, type JobRecord, type MeshEvent } from "./types";
+
+/** Exit codes of the `mesh` commands (also in --help). */
+export const EXIT_CODES = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  busy: 3,
+  configInvalid: 4,
+  cancelled: 5,
+  bound: 6,
+} as const;
+
+export const EXIT_HELP = `Exit codes:
+  0  done (converge: settled)
+  1  the job failed, or mesh plan found errors
+  2  usage error, or the project's files cannot be read
+  3  busy: another process holds the stack's lock
+  4  the stack's configuration is invalid (the program's report is printed)
+  5  cancelled (Ctrl-C: the engine gets one interrupt and stops gracefully)
+  6  converge stopped at its round bound: outputs keep changing`;
+
+export interface CommandDeps {
+  readonly projectDir: string;
+  /** The engine, made when a command needs it (the Pulumi CLI is only looked up then). */
+  readonly engine: () => StackEngine;
+  /** Where jobs are journaled. */
+  readonly journalDir: string;
+  readonly out: { write(s: string): unknown; readonly isTTY?: boolean };
+  readonly requestedBy: string;
+  /** Registers a Ctrl-C handler; returns its remover. */
+  readonly onInterrupt?: (handler: () => void) => () => void;
+}
+
+export interface OutputFlags {
+  readonly json?: boolean;
+  readonly showSecrets?: boolean;
+}
+
+const exitFor = (r: JobRecord): number =>
+  r.state === "succeeded"
+    ? EXIT_CODES.ok
+    : r.state === "cancelled"
+      ? EXIT_CODES.cancelled
+      : r.error?.code === "busy"
+        ? EXIT_CODES.busy
+        : r.error?.code === "config_invalid"
+          ? EXIT_CODES.configInvalid
+          : EXIT_CODES.failed;
+
+/** What a person reads of one event, or undefined for events a line would only clutter. */
+export function eventLine(e: MeshEvent): string | undefined {
+  switch (e.type) {
+    case "job.started":
+      return `${e.stack}: job ${e.jobId} started`;
+    case "resource.finished":
+      return e.op === "same" ? undefined : `${e.stack}: ${e.op} ${e.resourceType} ${e.name}`;
+    case "resource.failed":
+      return `${e.stack}: FAILED ${e.op} ${e.resourceType} ${e.name}`;
+    case "diagnostic":
+      return `${e.stack}: ${e.severity}: ${e.message}`;
+    case "mesh.peerPending":
+      return `${e.stack}: link to ${e.peer} pending: ${e.next}`;
+    case "mesh.linkEstablished":
+      return `${e.stack}: linked ${e.peer}`;
+    case "summary":
+      return `${e.stack}: ${formatChanges(e.changes)} in ${e.durationSeconds} s`;
+    case "job.cancelling":
+      return `${e.stack}: cancelling (the engine gets ${Math.round(e.graceMs / 1000)} s to stop)`;
+    case "job.finished":
+      return `${e.stack}: ${e.state}${e.error ? `: ${e.error.message}` : ""}${e.error?.report ? `\n${e.error.report}` : ""}${e.recovery ? `\n${e.recovery}` : ""}`;
+    default:
+      return undefined;
+  }
+}
+
+const OP_ORDER = ["create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import", "read", "refresh", "same"];
+const opRank = (op: string) => (OP_ORDER.includes(op) ? OP_ORDER.indexOf(op) : OP_ORDER.length);
+
+/** `2 create, 1 update, 20 same`, in the order Pulumi prints them. */
+export const formatChanges = (c: Readonly<Record<string, number>>): string =>
+  Object.entries(c)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => opRank(a) - opRank(b))
+    .map(([op, n]) => `${n} ${op}`)
+    .join(", ") || "no changes";
+
+/** Renders live events: JSON lines, progress bars on a terminal, or plain lines. */
+class Renderer {
+  private readonly bars?: MultiBar;
+  private readonly perStack = new Map<string, SingleBar>();
+  constructor(
+    private readonly out: CommandDeps["out"],
+    private readonly json: boolean,
+  ) {
+    if (!json && out.isTTY) {
+      this.bars = new MultiBar(
+        {
+          format: "{stack} [{bar}] {value} resources | {status}",
+          hideCursor: true,
+          clearOnComplete: false,
+          stopOnComplete: false,
+          stream: out as unknown as NodeJS.WritableStream,
+        },
+        Presets.shades_classic,
+      );
+    }
+  }
+  private print(s: string): void {
+    if (this.bars) this.bars.log(`${s}\n`);
+    else this.out.write(`${s}\n`);
+  }
+  event(e: MeshEvent): void {
+    if (this.json) return void this.out.write(`${JSON.stringify(e)}\n`);
+    if (this.bars) {
+      let bar = this.perStack.get(e.stack);
+      if (!bar) this.perStack.set(e.stack, (bar = this.bars.create(1, 0, { stack: e.stack.padEnd(14), status: "queued" })));
+      if (e.type === "progress") bar.update(e.done, { status: "running" });
+      if (e.type === "progress" && e.done >= bar.getTotal()) bar.setTotal(e.done + 1);
+      if (e.type === "job.started") bar.update({ status: "running" });
+      if (e.type === "job.finished") {
+        bar.setTotal(Math.max(1, bar.getProgress() * bar.getTotal()));
+        bar.update({ status: e.state });
+      }
+      if (e.type === "diagnostic" || e.type === "resource.failed" || e.type === "job.finished" || e.type.startsWith("mesh.")) {
+        const line = eventLine(e);
+        if (line) this.print(line);
+      }
+      return;
+    }
+    const line = eventLine(e);
+    if (line) this.print(line);
+  }
+  info(obj: object, text: string): void {
+    if (this.json) this.out.write(`${JSON.stringify(obj)}\n`);
+    else this.print(text);
+  }
+  stop(): void {
+    this.bars?.stop();
+  }
+}
+
+function openJobs(deps: CommandDeps): Jobs {
+  return new Jobs({ engine: deps.engine(), journal: new Journal(deps.journalDir) });
+}
+
+async function follow(deps: CommandDeps, jobs: Jobs, record: JobRecord, render: Renderer): Promise<JobRecord> {
+  for (const e of jobs.events(record.id)) render.event(e);
+  const seen = jobs.events(record.id).at(-1)?.seq ?? 0;
+  const unsubscribe = jobs.subscribe(record.id, (e) => e.seq > seen && render.event(e));
+  const removeInterrupt = deps.onInterrupt?.(() => jobs.cancel(record.id));
+  try {
+    return await jobs.wait(record.id);
+  } finally {
+    unsubscribe();
+    removeInterrupt?.();
+  }
+}
+
+/** `mesh preview|up|refresh|destroy <stack>` */
+export async function runJob(
+  deps: CommandDeps,
+  kind: JobKind,
+  stack: string,
+  flags: OutputFlags & { includeProtected?: boolean },
+): Promise<number> {
+  const jobs = openJobs(deps);
+  const render = new Renderer(deps.out, flags.json ?? false);
+  try {
+    const record = jobs.submit({
+      stack,
+      kind,
+      requestedBy: deps.requestedBy,
+      options: { includeProtected: flags.includeProtected ?? false },
+    });
+    return exitFor(await follow(deps, jobs, record, render));
+  } finally {
+    render.stop();
+  }
+}
+
+function topology(deps: CommandDeps): ReturnType<typeof meshTopology> | number {
+  try {
+    return meshTopology(readProject(deps.projectDir));
+  } catch (e) {
+    if (e instanceof StackFileError) {
+      deps.out.write(`mesh: ${e.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    throw e;
+  }
+}
+
+/** `mesh converge` */
+export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxRounds?: number; parallel?: number }): Promise<number> {
+  const topo = topology(deps);
+  if (typeof topo === "number") return topo;
+  const render = new Renderer(deps.out, flags.json ?? false);
+  if (topo.errors.length > 0) {
+    for (const f of topo.errors)
+      render.info({ type: "converge.refused", finding: f }, `${f.stack}: ${f.path}: ${f.message}\n  fix: ${f.fix}`);
+    render.stop();
+    return EXIT_CODES.configInvalid;
+  }
+  const engine = deps.engine();
+  const jobs = new Jobs({ engine, journal: new Journal(deps.journalDir), ...(flags.parallel ? { maxRunning: flags.parallel } : {}) });
+  const unsubscribes: (() => void)[] = [];
+  let stopped = false;
+  const removeInterrupt = deps.onInterrupt?.(() => {
+    stopped = true;
+    for (const r of jobs.list()) if (r.state === "running" || r.state === "queued") jobs.cancel(r.id);
+  });
+  // every job converge submits is followed live
+  const onJob = (r: JobRecord) => {
+    for (const e of jobs.events(r.id)) render.event(e);
+    const last = jobs.events(r.id).at(-1)?.seq ?? 0;
+    unsubscribes.push(jobs.subscribe(r.id, (e) => e.seq > last && render.event(e)));
+  };
+  let result: ConvergeResult;
+  try {
+    result = await converge({
+      stacks: topo.stacks,
+      jobs,
+      engine,
+      requestedBy: `converge (${deps.requestedBy})`,
+      onJob,
+      ...(flags.maxRounds ? { maxRounds: flags.maxRounds } : {}),
+      onRound: (r) =>
+        render.info(
+          { type: "converge.round", ...r },
+          `round ${r.round} (${r.why}): ${r.jobs.map((j) => `${j.stack} ${j.state}${j.changes ? ` (${formatChanges(j.changes)})` : ""}`).join("; ")}`,
+        ),
+    });
+  } finally {
+    for (const u of unsubscribes) u();
+    removeInterrupt?.();
+  }
+  render.info({ type: "converge.finished", state: result.state, rounds: result.rounds.length, message: result.message }, result.message);
+  render.stop();
+  if (stopped) return EXIT_CODES.cancelled;
+  return result.state === "settled" ? EXIT_CODES.ok : result.state === "bound" ? EXIT_CODES.bound : EXIT_CODES.failed;
+}
+
+const masked = (o: { value: unknown; secret: boolean }, show: boolean): unknown => (o.secret && !show ? "[secret]" : o.value);
+
+/** `mesh outputs <stack>` */
+export async function runOutputs(deps: CommandDeps, stack: string, flags: OutputFlags): Promise<number> {
+  try {
+    const outputs = await deps.engine().outputs(stack);
+    const shown = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, masked(o, flags.showSecrets ?? false)]));
+    if (flags.json) deps.out.write(`${JSON.stringify(shown, null, 2)}\n`);
+    else for (const [k, v] of Object.entries(shown)) deps.out.write(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+    return EXIT_CODES.ok;
+  } catch (e) {
+    return reportError(deps, e);
+  }
+}
+
+/** `mesh status`: every stack of the project, its last job and its links. */
+export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<number> {
+  const topo = topology(deps);
+  if (typeof topo === "number") return topo;
+  const jobs = new Journal(deps.journalDir).load().map((j) => j.record);
+  const engine = deps.engine();
+  const rows = await Promise.all(
+    topo.stacks.map(async (s) => {
+      const last = jobs.filter((j) => j.stack === s.name).at(-1);
+      let peers: unknown;
+      try {
+        peers = (await engine.outputs(s.name)).peers?.value;
+      } catch {
+        peers = undefined;
+      }
+      const links = Array.isArray(peers)
+        ? (peers as { stack?: string; status?: string }[]).map((p) => `${p.stack?.split("/").pop() ?? "?"} ${p.status ?? "?"}`)
+        : [];
+      return {
+        stack: s.name,
+        anchor: s.anchor,
+        lastJob: last ? { id: last.id, kind: last.kind, state: last.state, finishedAt: last.finishedAt ?? null } : null,
+        links,
+      };
+    }),
+  );
+  if (flags.json) deps.out.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else
+    for (const r of rows)
+      deps.out.write(
+        `${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${r.lastJob ? `last ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})` : "no job yet"}; links: ${r.links.join(", ") || "unknown (no outputs)"}\n`,
+      );
+  return EXIT_CODES.ok;
+}
+
+/** `mesh jobs` */
+export function runJobsList(deps: CommandDeps, flags: OutputFlags & { stack?: string; state?: string; limit?: number }): number {
+  const records = new Journal(deps.journalDir)
+    .load()
+    .map((j) => j.record)
+    .filter((r) => (!flags.stack || r.stack === flags.stack) && (!flags.state || r.state === flags.state))
+    .reverse()
+    .slice(0, flags.limit ?? 50);
+  if (flags.json) deps.out.write(`${JSON.stringify(records, null, 2)}\n`);
+  else
+    for (const r of records)
+      deps.out.write(
+        `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}\n`,
+      );
+  return EXIT_CODES.ok;
+}
+
+function reportError(deps: CommandDeps, e: unknown): number {
+  if (!(e instanceof MeshError)) throw e;
+  deps.out.write(`mesh: ${e.message}\n${e.extra.report ? `${e.extra.report}\n` : ""}`);
+  return e.code === "busy" ? EXIT_CODES.busy : e.code === "config_invalid" ? EXIT_CODES.configInvalid : EXIT_CODES.failed;
+}
