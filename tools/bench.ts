@@ -7,6 +7,7 @@
  *   npm run bench                 the full matrix
  *   npm run bench -- 10 1000      one cell
  *   npm run bench -- report       how soon a config mistake is reported, against a successful run
+ *   npm run bench -- converge     converge of 10 simulated stacks against a sequential bring-up
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toYaml } from "../model/yaml";
 import { ackConfig } from "../test/fixtures/ack";
+import { benchConverge } from "./bench-converge";
 import { reportLatency } from "./bench-report";
 
 interface Metrics {
@@ -134,6 +136,7 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
 
 async function main(): Promise<void> {
   if (process.argv[2] === "report") return reportLatency();
+  if (process.argv[2] === "converge") return benchConverge();
   const [c, s] = process.argv.slice(2).map(Number);
   const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];
@@ -160,7 +163,10 @@ async function main(): Promise<void> {
   ];
   console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---:").join("|")}|`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  if (!(c && s)) await reportLatency();
+  if (!(c && s)) {
+    await reportLatency();
+    await benchConverge();
+  }
 }
 
 if (require.main !== module) {
