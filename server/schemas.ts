@@ -1,0 +1,94 @@
+/** Request and response shapes of the portal API, written once: validation, serialization and OpenAPI come from them. */
+import { z } from "zod";
+
+export const StackParams = z.strictObject({ stack: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) });
+export const JobParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
+export const ConvergeParams = z.strictObject({ id: z.string().regex(/^converge-[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
+
+export const JobKind = z.enum(["preview", "up", "refresh", "destroy"]);
+export const JobStateSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]);
+
+export const JobsQuery = z.strictObject({
+  stack: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,100}$/)
+    .optional(),
+  state: JobStateSchema.optional(),
+  kind: JobKind.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** An empty object: preview, up and refresh take no options. */
+export const NoBody = z.strictObject({}).nullish();
+
+export const DestroyBody = z.strictObject({
+  /** The stack's name again: a destroy is never one click. */
+  confirm: z.string().max(100),
+  includeProtected: z.boolean().default(false),
+});
+
+const Changes = z.record(z.string(), z.number().int());
+
+export const JobErrorSchema = z.object({
+  code: z.enum(["not_found", "busy", "config_invalid", "peer_pending", "engine_failed", "cancelled"]),
+  message: z.string(),
+  report: z.string().optional(),
+});
+
+export const Job = z.object({
+  id: z.string(),
+  stack: z.string(),
+  kind: JobKind,
+  requestedBy: z.string(),
+  state: JobStateSchema,
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  summary: z.object({ changes: Changes, durationMs: z.number() }).optional(),
+  error: JobErrorSchema.optional(),
+  recovery: z.string().optional(),
+  options: z.record(z.string(), z.boolean()).optional(),
+});
+
+export const JobList = z.object({ jobs: z.array(Job) });
+
+export const StackStatus = z.object({
+  stack: z.string(),
+  anchor: z.boolean(),
+  peers: z.array(z.string()),
+  lastJob: Job.nullable(),
+  runningJob: z.string().nullable(),
+  /** Stack outputs; secret ones are "[secret]". Null when they cannot be read. */
+  outputs: z.record(z.string(), z.unknown()).nullable(),
+});
+export const StackList = z.object({ stacks: z.array(StackStatus) });
+
+export const ConvergeRun = z.object({
+  id: z.string(),
+  state: z.enum(["running", "settled", "failed", "bound"]),
+  requestedBy: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  message: z.string().optional(),
+  rounds: z.array(
+    z.object({
+      round: z.number().int(),
+      why: z.string(),
+      jobs: z.array(z.object({ stack: z.string(), jobId: z.string(), state: JobStateSchema, changes: Changes.optional() })),
+    }),
+  ),
+  jobs: z.array(z.string()),
+});
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  runningJob: z.string().optional(),
+});
+
+export const Health = z.object({ status: z.string() });
+/** The `mesh plan` JSON (schemaVersion 1), see the README. */
+export const MeshPlanSchema = z.record(z.string(), z.unknown());

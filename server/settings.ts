@@ -1,0 +1,65 @@
+/**
+ * The service's settings from the environment. Without any authentication it refuses to start, unless
+ * explicitly started insecure, and then only on loopback.
+ */
+import { isIP } from "node:net";
+import { parseTokens, readTokensFile, type AuthSettings, type StaticToken } from "./auth";
+
+export interface ServerSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly auth: AuthSettings;
+  readonly limits: Limits;
+}
+
+export interface Limits {
+  /** Request body, bytes. @default 16384 */
+  readonly bodyBytes: number;
+  /** Jobs queued or running at once, all stacks. @default 32 */
+  readonly jobs: number;
+  /** Event streams open on one job. @default 200 */
+  readonly streamsPerJob: number;
+  /** Event streams open in all. @default 1000 */
+  readonly streams: number;
+  /** Comment line on an idle event stream, ms. @default 15000 */
+  readonly heartbeatMs: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { bodyBytes: 16_384, jobs: 32, streamsPerJob: 200, streams: 1000, heartbeatMs: 15_000 };
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
+  const tokens: StaticToken[] = [];
+  if (env.MESH_API_TOKENS) tokens.push(...parseTokens(env.MESH_API_TOKENS, "MESH_API_TOKENS"));
+  if (env.MESH_API_TOKENS_FILE) tokens.push(...readTokensFile(env.MESH_API_TOKENS_FILE));
+  const oidc =
+    env.MESH_OIDC_ISSUER || env.MESH_OIDC_JWKS_URL || env.MESH_OIDC_AUDIENCE
+      ? {
+          issuer: required(env, "MESH_OIDC_ISSUER"),
+          audience: required(env, "MESH_OIDC_AUDIENCE"),
+          jwksUrl: required(env, "MESH_OIDC_JWKS_URL"),
+          ...(env.MESH_OIDC_ROLE_CLAIM ? { roleClaim: env.MESH_OIDC_ROLE_CLAIM } : {}),
+        }
+      : undefined;
+  const insecure = env.MESH_API_INSECURE === "loopback-only";
+  const host = env.MESH_API_HOST ?? "127.0.0.1";
+  if (tokens.length === 0 && !oidc && !insecure) {
+    throw new Error(
+      "no authentication is configured: set MESH_API_TOKENS or MESH_API_TOKENS_FILE, or MESH_OIDC_ISSUER, MESH_OIDC_AUDIENCE and MESH_OIDC_JWKS_URL (or, on a developer machine only, MESH_API_INSECURE=loopback-only)",
+    );
+  }
+  if (insecure && (tokens.length > 0 || oidc)) throw new Error("MESH_API_INSECURE=loopback-only cannot be combined with tokens or OIDC");
+  if (insecure && !LOOPBACK.has(host)) throw new Error(`MESH_API_INSECURE=loopback-only binds to loopback only, not ${host}`);
+  if (!LOOPBACK.has(host) && isIP(host) === 0 && host !== "0.0.0.0" && host !== "::")
+    throw new Error(`MESH_API_HOST: ${host} is not an address`);
+  const port = Number(env.MESH_API_PORT ?? "8080");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("MESH_API_PORT: not a port");
+  return { host, port, auth: { tokens, ...(oidc ? { oidc } : {}), insecure }, limits: DEFAULT_LIMITS };
+}
+
+function required(env: NodeJS.ProcessEnv, key: string): string {
+  const v = env[key];
+  if (!v) throw new Error(`${key} is required with OIDC`);
+  return v;
+}
