@@ -8,6 +8,7 @@
  *   npm run bench -- 10 1000      one cell
  *   npm run bench -- report       how soon a config mistake is reported, against a successful run
  *   npm run bench -- converge     converge of 10 simulated stacks against a sequential bring-up
+ *   npm run bench -- api          100 event streams on one job and 20 concurrent POST up on one stack
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toYaml } from "../model/yaml";
 import { ackConfig } from "../test/fixtures/ack";
+import { benchApi } from "./bench-api";
 import { benchConverge } from "./bench-converge";
 import { reportLatency } from "./bench-report";
 
@@ -137,6 +139,7 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
 async function main(): Promise<void> {
   if (process.argv[2] === "report") return reportLatency();
   if (process.argv[2] === "converge") return benchConverge();
+  if (process.argv[2] === "api") return benchApi();
   const [c, s] = process.argv.slice(2).map(Number);
   const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
   if (!(c && s)) {
     await reportLatency();
     await benchConverge();
+    await benchApi();
   }
 }
 
