@@ -2,7 +2,7 @@
  * The project's command line. `mesh plan` plans the whole mesh offline from the stack files (no
  * network, no Pulumi CLI, no credentials); the other commands run jobs through the automation core.
  *
- *   npm run plan -- [--format text|markdown|json|mirror] [--out <dir>] [--dir <project dir>]
+ *   npm run plan -- [--format text|markdown|json|mirror] [--out <dir>] [--diff <git ref or folder>] [--dir <project dir>]
  *   npm run mesh -- preview|up|refresh|destroy|converge|status|outputs|jobs ...
  */
 import { Command, Option } from "commander";
@@ -13,7 +13,11 @@ import { LocalEngine, localEngineOptionsFromEnv } from "./automation/local-engin
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
-import { readProject, StackFileError } from "./plan/stack-files";
+import { existsSync, statSync } from "node:fs";
+import { diffMesh } from "./plan/diff";
+import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
+import { gitSource } from "./plan/git-source";
+import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files";
 import { OutError, writeOut } from "./plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
@@ -21,10 +25,16 @@ export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
 
 export type PlanFormat = "text" | "markdown" | "json" | "mirror";
 
-export function runPlan(opts: { dir: string; format: PlanFormat; out?: string }, print: (s: string) => void): number {
+export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; diff?: string }, print: (s: string) => void): number {
   let files;
+  let base;
   try {
     files = readProject(opts.dir);
+    if (opts.diff !== undefined) {
+      // another project folder, or a git ref of this repository (read with git show, nothing checked out)
+      const folder = existsSync(join(opts.diff, "Pulumi.yaml")) && statSync(opts.diff).isDirectory();
+      base = folder ? readProject(opts.diff) : readProjectFrom(opts.diff, gitSource(opts.dir, opts.diff));
+    }
   } catch (e) {
     if (e instanceof StackFileError) {
       print(`mesh plan: ${e.message}`);
@@ -35,6 +45,17 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string },
   if (Object.keys(files.stacks).length === 0) {
     print(`mesh plan: no Pulumi.<stack>.yaml in ${opts.dir}; create one per cluster (see README)`);
     return EXIT.unreadable;
+  }
+  if (base && opts.diff !== undefined) {
+    if (opts.format === "mirror" || opts.out) {
+      print("mesh plan: --diff prints a diff as text, markdown or json; --format mirror and --out do not apply");
+      return EXIT.unreadable;
+    }
+    const d = diffMesh(base, files, opts.diff);
+    print(
+      opts.format === "json" ? `${JSON.stringify(d, null, 2)}\n` : opts.format === "markdown" ? renderDiffMarkdown(d) : renderDiffText(d),
+    );
+    return d.errors > 0 ? EXIT.findings : EXIT.ok;
   }
   const plan = planMesh(files);
   // the folder is checked (and written) first, so a refused --out prints nothing but why
@@ -87,8 +108,9 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
     .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
     .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
+    .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
     .addOption(dirOption())
-    .action((opts: { format: PlanFormat; out?: string; dir: string }) => {
+    .action((opts: { format: PlanFormat; out?: string; diff?: string; dir: string }) => {
       run = () => runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
     });
   for (const [kind, what] of [

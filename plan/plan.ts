@@ -573,6 +573,16 @@ function clusterIsPrivate(m: MeshConfig): boolean {
 }
 
 /** Every object each valid stack will create once the mesh has converged (all peers linked). */
+/** Every stack whose config is valid, by short name. */
+export function validStacks(files: ProjectFiles): Map<string, MeshConfig> {
+  const out = new Map<string, MeshConfig>();
+  for (const s of Object.keys(files.stacks)) {
+    const v = loadStack(files, s).valid;
+    if (v) out.set(s, v.mesh);
+  }
+  return out;
+}
+
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {
   readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];

@@ -73,8 +73,25 @@ export function expandedSize(v: unknown, limit: number): number {
   return size(v, 0);
 }
 
-function readYaml(path: string): unknown {
-  const text = readRegularFile(path);
+/** Where a project's files come from: a folder, or a commit of its repository. */
+export interface FileSource {
+  /** Names of the files at the project's root. */
+  list(): string[];
+  /** A file's text; throws StackFileError when it cannot be read. */
+  read(name: string): string;
+  /** How to name a file in a message. */
+  label(name: string): string;
+}
+
+export const folderSource = (dir: string): FileSource => ({
+  list: () => readdirSync(dir),
+  read: (name) => readRegularFile(join(dir, name)),
+  label: (name) => join(dir, name),
+});
+
+function readYaml(source: FileSource, name: string): unknown {
+  const path = source.label(name);
+  const text = source.read(name);
   let doc: unknown;
   try {
     doc = fromYaml(text);
@@ -122,8 +139,12 @@ function projectEntry(project: string, rawKey: string, entry: unknown, problems:
 }
 
 export function readProject(dir: string): ProjectFiles {
-  const doc = readYaml(join(dir, "Pulumi.yaml")) as { name?: unknown; config?: Record<string, unknown> } | null;
-  if (!doc || typeof doc.name !== "string") throw new StackFileError(`${join(dir, "Pulumi.yaml")}: no project name`);
+  return readProjectFrom(dir, folderSource(dir));
+}
+
+export function readProjectFrom(dir: string, source: FileSource): ProjectFiles {
+  const doc = readYaml(source, "Pulumi.yaml") as { name?: unknown; config?: Record<string, unknown> } | null;
+  if (!doc || typeof doc.name !== "string") throw new StackFileError(`${source.label("Pulumi.yaml")}: no project name`);
   const project = doc.name;
   const problems: string[] = [];
   const projectConfig: Record<string, unknown> = {};
@@ -132,15 +153,15 @@ export function readProject(dir: string): ProjectFiles {
     if (entry) projectConfig[entry[0]] = entry[1];
   }
   const stacks: Record<string, Record<string, unknown>> = {};
-  for (const file of readdirSync(dir).sort()) {
+  for (const file of source.list().sort()) {
     const m = /^Pulumi\.(.+)\.ya?ml$/.exec(file);
     if (!m) continue;
     if (!isStackName(m[1]!)) {
       throw new StackFileError(
-        `${join(dir, file)}: "${m[1]}" is not a stack name (letters, digits, '-', '_' and '.', at most 100, not only dots); rename or remove the file`,
+        `${source.label(file)}: "${m[1]}" is not a stack name (letters, digits, '-', '_' and '.', at most 100, not only dots); rename or remove the file`,
       );
     }
-    const stackDoc = readYaml(join(dir, file)) as { config?: Record<string, unknown> } | null;
+    const stackDoc = readYaml(source, file) as { config?: Record<string, unknown> } | null;
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(stackDoc?.config ?? {})) config[k.includes(":") ? k : `${project}:${k}`] = v;
     stacks[m[1]!] = config;

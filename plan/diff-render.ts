@@ -1,0 +1,127 @@
+/** The mesh diff as a person reads it: terminal text, and a pull-request comment that always fits. */
+import type { FieldChange, ItemChange, MeshDiff } from "./diff";
+
+/** Finds the one comment this tool keeps up to date on a pull request. */
+export const DIFF_MARKER = "<!-- mesh-plan-diff -->";
+/** GitHub refuses a comment body over 65,536 characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+const value = (v: unknown): string => {
+  const s = v === undefined ? "(none)" : JSON.stringify(v);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+};
+const field = (f: FieldChange) => `${f.path}: ${value(f.before)} → ${value(f.after)}`;
+const sign = (c: ItemChange["change"]) => (c === "added" ? "+" : c === "removed" ? "-" : "~");
+const counts = (items: readonly ItemChange[]) => ["added", "changed", "removed"].map((c) => items.filter((i) => i.change === c).length);
+
+export function diffHeadline(d: MeshDiff): string {
+  const changed = d.stacks.filter((s) => s.change !== "unchanged").map((s) => s.stack);
+  const destroys = d.disruptions.filter((x) => x.severity === "destroys").length;
+  const disrupts = d.disruptions.length - destroys;
+  return `Mesh change against ${d.base}: ${changed.length ? `${changed.join(", ")} changed` : "no stack changes"}; ${destroys} destructive, ${disrupts} disruptive`;
+}
+
+export function renderDiffText(d: MeshDiff): string {
+  const out = [diffHeadline(d), ""];
+  if (d.disruptions.length > 0) {
+    out.push("Disruptive changes");
+    for (const x of d.disruptions) out.push(`  ${x.severity.toUpperCase()} ${x.stack}: ${x.what}`, `    ${x.advice}`);
+    out.push("");
+  }
+  for (const s of d.stacks) {
+    out.push(`${s.stack}: ${s.change}`);
+    for (const i of [...s.releases, ...s.objects]) {
+      out.push(`  ${sign(i.change)} ${i.item}`);
+      for (const f of i.fields) out.push(`      ${field(f)}`);
+    }
+  }
+  for (const [title, rows] of [
+    ["Routing", d.routing.map((r) => `${r.change === "added" ? "+" : "-"} ${r.line}`)],
+    ["Links", d.links.map((r) => `${r.change === "added" ? "+" : "-"} ${r.link}`)],
+    ["Trust", d.trust.map((r) => `${r.change === "added" ? "+" : "-"} ${r.line}`)],
+    [
+      "Checks",
+      d.checks.map(
+        (c) => `${c.change === "appeared" ? "+" : "-"} ${c.finding.severity} ${c.finding.stack} ${c.finding.path}: ${c.finding.message}`,
+      ),
+    ],
+  ] as const) {
+    if (rows.length > 0) out.push("", title, ...rows.map((r) => `  ${r}`));
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+const md = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
+
+/**
+ * Markdown for the pull request: the marker, a summary table, what disrupts or destroys, then the
+ * details in collapsible sections while they fit in `limit`; what does not fit is counted and pointed to.
+ */
+export function renderDiffMarkdown(
+  d: MeshDiff,
+  limit = GITHUB_COMMENT_LIMIT,
+  elsewhere = "the job summary or the plan-diff artifact",
+): string {
+  const head = [DIFF_MARKER, `### ${md(diffHeadline(d))}`, ""];
+  head.push("| stack | change | objects + / ~ / − | releases + / ~ / − | destructive | disruptive |", "|---|---|---|---|---|---|");
+  for (const s of d.stacks) {
+    const x = d.disruptions.filter((y) => y.stack === s.stack);
+    head.push(
+      `| ${md(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
+    );
+  }
+  head.push("");
+  if (d.disruptions.length > 0) {
+    for (const x of d.disruptions)
+      head.push(`> **${x.severity === "destroys" ? "Destroys" : "Disrupts"}** \`${md(x.stack)}\`: ${md(x.what)} — ${md(x.advice)}`, ">");
+    head.pop();
+    head.push("");
+  }
+  const sections: string[] = [];
+  for (const s of d.stacks) {
+    const items = [...s.releases, ...s.objects];
+    if (items.length === 0) continue;
+    const rows = items.flatMap((i) =>
+      i.fields.length === 0
+        ? [`| ${sign(i.change)} | ${md(i.item)} | | |`]
+        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | \`${md(f.path)}\` | ${md(value(f.before))} → ${md(value(f.after))} |`),
+    );
+    sections.push(
+      `<details><summary>${md(s.stack)}: ${items.length} object${items.length === 1 ? "" : "s"} and release${items.length === 1 ? "" : "s"} changed</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
+    );
+  }
+  const list = (title: string, rows: readonly string[]) =>
+    rows.length
+      ? [`<details><summary>${title} (${rows.length})</summary>\n\n${rows.map((r) => `- ${md(r)}`).join("\n")}\n\n</details>`]
+      : [];
+  sections.push(
+    ...list(
+      "Routing",
+      d.routing.map((r) => `${r.change}: ${r.line}`),
+    ),
+    ...list(
+      "Links",
+      d.links.map((r) => `${r.change}: ${r.link}`),
+    ),
+    ...list(
+      "Trust",
+      d.trust.map((r) => `${r.change}: ${r.line}`),
+    ),
+    ...list(
+      "Checks",
+      d.checks.map((c) => `${c.change}: ${c.finding.severity} ${c.finding.stack} ${c.finding.path}: ${c.finding.message}`),
+    ),
+  );
+  let text = `${head.join("\n")}\n`;
+  let left = sections.length;
+  for (const s of sections) {
+    const note = left > 1 ? 200 : 0;
+    if (text.length + s.length + 2 + note > limit) break;
+    text += `${s}\n\n`;
+    left--;
+  }
+  if (left > 0) text += `_${left} more section${left === 1 ? "" : "s"} did not fit in this comment: see ${elsewhere}._\n`;
+  if (text.length > limit) text = `${text.slice(0, limit - 80)}\n\n_(cut to fit: see ${elsewhere})_\n`;
+  return text;
+}

@@ -1,0 +1,242 @@
+/**
+ * `mesh plan --diff <base>`: what a change to the stack files does to the mesh, computed from two
+ * plans — the base (a git ref or another project folder) and the working tree. Per stack: Kubernetes
+ * objects and Helm values added, changed and removed, field by field, secrets as `[secret]`; routing per
+ * caller, links, trust, and checks that appear or are resolved. At the top: what disrupts or destroys.
+ */
+import { ackPlan } from "../model/ack";
+import type { KubeObject, ReleaseSpec } from "../model/istio";
+import type { MeshConfig } from "../model/types";
+import { planMesh, plannedObjects, validStacks, type Finding, type MeshPlan } from "./plan";
+import type { ProjectFiles } from "./stack-files";
+
+export interface FieldChange {
+  /** e.g. `spec.ports[0].port` */
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface ItemChange {
+  /** `Service dev/helloworld`, `release istiod`. */
+  readonly item: string;
+  readonly change: "added" | "removed" | "changed";
+  readonly fields: readonly FieldChange[];
+}
+
+export interface Disruption {
+  readonly severity: "destroys" | "disrupts";
+  readonly stack: string;
+  readonly what: string;
+  readonly advice: string;
+}
+
+export interface StackDiff {
+  readonly stack: string;
+  readonly change: "added" | "removed" | "changed" | "unchanged";
+  readonly objects: readonly ItemChange[];
+  readonly releases: readonly ItemChange[];
+}
+
+export interface MeshDiff {
+  readonly base: string;
+  readonly disruptions: readonly Disruption[];
+  readonly stacks: readonly StackDiff[];
+  readonly routing: readonly { readonly change: "added" | "removed"; readonly line: string }[];
+  readonly links: readonly { readonly change: "added" | "removed"; readonly link: string }[];
+  readonly trust: readonly { readonly change: "added" | "removed"; readonly line: string }[];
+  readonly checks: readonly { readonly change: "appeared" | "resolved"; readonly finding: Finding }[];
+  /** The working tree's plan has errors. */
+  readonly errors: number;
+}
+
+type Json = unknown;
+const isObj = (v: Json): v is Record<string, Json> => v !== null && typeof v === "object" && !Array.isArray(v);
+const seg = (path: string, k: string | number) =>
+  typeof k === "number" ? `${path}[${k}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}["${k}"]`;
+
+/** Field-level differences of two JSON values. */
+export function fieldDiff(before: Json, after: Json, path = ""): FieldChange[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (isObj(before) && isObj(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .sort()
+      .flatMap((k) => fieldDiff(before[k], after[k], seg(path, k)));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((b, i) => fieldDiff(b, after[i], seg(path, i)));
+  }
+  return [{ path: path || "(whole)", ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) }];
+}
+
+function itemDiff<T>(before: readonly T[], after: readonly T[], key: (x: T) => string, body: (x: T) => Json): ItemChange[] {
+  const b = new Map(before.map((x) => [key(x), x]));
+  const a = new Map(after.map((x) => [key(x), x]));
+  const out: ItemChange[] = [];
+  for (const [k, x] of a) {
+    const old = b.get(k);
+    if (!old) out.push({ item: k, change: "added", fields: [] });
+    else {
+      const fields = fieldDiff(body(old), body(x));
+      if (fields.length > 0) out.push({ item: k, change: "changed", fields });
+    }
+  }
+  for (const k of b.keys()) if (!a.has(k)) out.push({ item: k, change: "removed", fields: [] });
+  return out;
+}
+
+const objectKey = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+const releaseBody = (r: ReleaseSpec) => ({
+  chart: r.chart,
+  version: r.version,
+  repo: r.repo,
+  timeoutSeconds: r.timeoutSeconds,
+  atomic: r.atomic,
+  values: r.values,
+});
+
+/** ACK fields the provider cannot change in place: a change replaces the cluster (PULUMI-FACTS: create-only). */
+const ACK_REPLACING = ["name", "serviceCidr", "podCidr", "podVswitchIds", "slbInternetEnabled", "addons", "clusterSpec"] as const;
+
+function disruptions(base: Map<string, MeshConfig>, head: Map<string, MeshConfig>): Disruption[] {
+  const out: Disruption[] = [];
+  for (const [stack, h] of head) {
+    const b = base.get(stack);
+    if (!b) continue;
+    const untilPeers = "until every peer has run pulumi up again to re-read it (mesh converge)";
+    if (b.meshId !== h.meshId)
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `mesh id ${b.meshId} → ${h.meshId}`,
+        advice: `cross-cluster traffic stops ${untilPeers}`,
+      });
+    if (b.cluster.name !== h.cluster.name)
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `cluster name ${b.cluster.name} → ${h.cluster.name}`,
+        advice: `peers' remote secrets name the old cluster ${untilPeers}`,
+      });
+    if (b.cluster.network !== h.cluster.network)
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `network ${b.cluster.network} → ${h.cluster.network}`,
+        advice: `istiod re-labels every endpoint; cross-network routing breaks ${untilPeers}`,
+      });
+    if (JSON.stringify(b.trust) !== JSON.stringify(h.trust)) {
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `trust ${b.trust.kind} → ${h.trust.kind}`,
+        advice:
+          "a new root: cross-cluster mTLS fails (CERTIFICATE_VERIFY_FAILED) until every cluster has re-issued its intermediate and restarted istiod",
+      });
+    }
+    if (b.istio.version !== h.istio.version) {
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `Istio ${b.istio.version} → ${h.istio.version} in place`,
+        advice: "upgrade with a canary instead: set mesh:istio.revision (e.g. 1-31-0) and move namespaces over with istio.io/rev",
+      });
+    }
+    const ba = ackPlan(b.cluster, b.meshId)?.cluster as Record<string, unknown> | undefined;
+    const ha = ackPlan(h.cluster, h.meshId)?.cluster as Record<string, unknown> | undefined;
+    if (ba && ha) {
+      for (const f of ACK_REPLACING) {
+        if (JSON.stringify(ba[f]) !== JSON.stringify(ha[f])) {
+          out.push({
+            severity: "destroys",
+            stack,
+            what: `ACK ${f} ${JSON.stringify(ba[f])} → ${JSON.stringify(ha[f])}`,
+            advice: "the field cannot change in place: the cluster would be replaced (it is protected: the update fails instead)",
+          });
+        }
+      }
+    }
+    const bs = new Set(b.services.map((s) => `${s.namespace}/${s.name}`));
+    const hs = new Set(h.services.map((s) => `${s.namespace}/${s.name}`));
+    for (const s of bs)
+      if (!hs.has(s))
+        out.push({
+          severity: "destroys",
+          stack,
+          what: `catalog service ${s} removed`,
+          advice: "its DestinationRule is deleted (the Service is kept: retainOnDelete); callers from other clusters lose failover",
+        });
+    for (const p of b.peers)
+      if (!h.peers.includes(p))
+        out.push({
+          severity: "destroys",
+          stack,
+          what: `peer ${p} removed`,
+          advice: "its remote secret is deleted: this istiod stops reading that cluster",
+        });
+  }
+  for (const stack of base.keys())
+    if (!head.has(stack))
+      out.push({
+        severity: "destroys",
+        stack,
+        what: "stack file removed (or its config now invalid)",
+        advice: "its resources stay until pulumi destroy; its peers keep its remote secret",
+      });
+  return out;
+}
+
+const set = (xs: readonly string[]) => new Set(xs);
+function lines(before: readonly string[], after: readonly string[]): { change: "added" | "removed"; line: string }[] {
+  const b = set(before);
+  const a = set(after);
+  return [
+    ...after.filter((l) => !b.has(l)).map((line) => ({ change: "added" as const, line })),
+    ...before.filter((l) => !a.has(l)).map((line) => ({ change: "removed" as const, line })),
+  ];
+}
+/** One line per service and calling cluster: where its calls go. */
+const routingLines = (p: MeshPlan) =>
+  p.services.flatMap((s) => p.routing.find((r) => r.id === s.routing)?.routes.map((x) => `${s.host}: ${x.words}`) ?? []);
+const findingKey = (f: Finding) => `${f.severity} ${f.stack} ${f.path} ${f.message}`;
+
+export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: string): MeshDiff {
+  const bp = planMesh(base);
+  const hp = planMesh(head);
+  const bo = plannedObjects(base);
+  const ho = plannedObjects(head);
+  const stacks: StackDiff[] = [];
+  for (const stack of [...new Set([...bo.keys(), ...ho.keys()])].sort()) {
+    const b = bo.get(stack);
+    const h = ho.get(stack);
+    const objects = itemDiff(b?.objects ?? [], h?.objects ?? [], objectKey, (o) => o);
+    const releases = itemDiff(b?.releases ?? [], h?.releases ?? [], (r) => `release ${r.name}`, releaseBody);
+    stacks.push({
+      stack,
+      change: !b ? "added" : !h ? "removed" : objects.length + releases.length > 0 ? "changed" : "unchanged",
+      objects,
+      releases,
+    });
+  }
+  const bf = new Map(bp.findings.map((f) => [findingKey(f), f]));
+  const hf = new Map(hp.findings.map((f) => [findingKey(f), f]));
+  return {
+    base: baseLabel,
+    disruptions: disruptions(validStacks(base), validStacks(head)),
+    stacks,
+    routing: lines(routingLines(bp), routingLines(hp)),
+    links: lines(
+      bp.links.map((l) => `${l.reader} reads ${l.reads} (${l.status})`),
+      hp.links.map((l) => `${l.reader} reads ${l.reads} (${l.status})`),
+    ).map(({ change, line }) => ({ change, link: line })),
+    trust: lines(
+      [`anchor: ${bp.trust.anchor ?? "none"}`, ...bp.trust.issuers.map((i) => `${i.stack} issues from ${i.from}`)],
+      [`anchor: ${hp.trust.anchor ?? "none"}`, ...hp.trust.issuers.map((i) => `${i.stack} issues from ${i.from}`)],
+    ),
+    checks: [
+      ...[...hf].filter(([k]) => !bf.has(k)).map(([, finding]) => ({ change: "appeared" as const, finding })),
+      ...[...bf].filter(([k]) => !hf.has(k)).map(([, finding]) => ({ change: "resolved" as const, finding })),
+    ],
+    errors: hp.summary.errors,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * `mesh plan --diff`: field-level changes per stack, what disrupts or destroys at the top, secrets as
+ * [secret], a git ref read without a checkout, and a Markdown comment that always fits GitHub's limit.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { EXIT, runPlan } from "../cli";
+import { fromYaml, toYaml } from "../model/yaml";
+import { diffMesh, fieldDiff, type MeshDiff } from "../plan/diff";
+import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown } from "../plan/diff-render";
+import { readProject } from "../plan/stack-files";
+import { PROJECT_DIR } from "../tools/mock-run";
+
+type Doc = { config: Record<string, any> };
+function project(change: (files: Record<string, Doc>) => void = () => {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-diff-"));
+  const files: Record<string, Doc> = {};
+  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"])
+    files[f] = fromYaml(readFileSync(join(PROJECT_DIR, f), "utf8")) as Doc;
+  change(files);
+  for (const [f, doc] of Object.entries(files)) writeFileSync(join(dir, f), toYaml(doc));
+  return dir;
+}
+const diff = (change: (files: Record<string, Doc>) => void): MeshDiff =>
+  diffMesh(readProject(project()), readProject(project(change)), "base");
+
+describe("field-level differences", () => {
+  it("names each changed path, with values before and after", () => {
+    assert.deepEqual(fieldDiff({ a: { b: 1, c: [1, 2] }, d: "x" }, { a: { b: 2, c: [1, 3] }, e: "y" }), [
+      { path: "a.b", before: 1, after: 2 },
+      { path: "a.c[1]", before: 2, after: 3 },
+      { path: "d", before: "x" },
+      { path: "e", after: "y" },
+    ]);
+  });
+});
+
+describe("what the change does", () => {
+  it("an unchanged mesh: nothing", () => {
+    const d = diff(() => {});
+    assert.deepEqual([d.disruptions, d.routing, d.links, d.trust, d.checks], [[], [], [], [], []]);
+    assert.deepEqual(
+      d.stacks.map((s) => s.change),
+      ["unchanged", "unchanged"],
+    );
+  });
+
+  it("a new catalog service: its Service and DestinationRule in every cluster, routing per caller", () => {
+    const d = diff((f) =>
+      f["Pulumi.yaml"]!.config["mesh:services"].value.push({ name: "ratings", namespace: "dev", ports: [{ name: "http", port: 9080 }] }),
+    );
+    for (const s of d.stacks)
+      assert.deepEqual(
+        s.objects.map((o) => [o.change, o.item]),
+        [
+          ["added", "Service dev/ratings"],
+          ["added", "DestinationRule dev/ratings-locality"],
+        ],
+      );
+    assert.deepEqual(d.disruptions, []);
+    assert.ok(d.routing.every((r) => r.change === "added") && d.routing.length === 2);
+  });
+
+  it("flags what destroys or disrupts at the top: a removed peer and service, an identity change, an ACK field that replaces the cluster, an Istio upgrade in place", () => {
+    const d = diff((f) => {
+      f["Pulumi.wuxi.yaml"]!.config["mesh:peers"] = [];
+      f["Pulumi.yaml"]!.config["mesh:services"].value = [];
+      f["Pulumi.yaml"]!.config["mesh:meshId"] = { type: "string", default: "mesh2" };
+      f["Pulumi.cn-shanghai.yaml"]!.config["mesh:cluster"].ack.serviceCidr = "172.22.0.0/20";
+      f["Pulumi.wuxi.yaml"]!.config["mesh:istio"].version = "1.31.0";
+    });
+    assert.deepEqual(
+      d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
+      [
+        "disrupts cn-shanghai: mesh id mesh1 → mesh2",
+        'destroys cn-shanghai: ACK serviceCidr "172.21.0.0/20" → "172.22.0.0/20"',
+        "destroys cn-shanghai: catalog service dev/helloworld removed",
+        "disrupts wuxi: mesh id mesh1 → mesh2",
+        "disrupts wuxi: Istio 1.30.3 → 1.31.0 in place",
+        "destroys wuxi: catalog service dev/helloworld removed",
+        "destroys wuxi: peer organization/mesh/cn-shanghai removed",
+      ],
+    );
+    assert.match(d.disruptions.find((x) => x.what.startsWith("Istio"))!.advice, /mesh:istio\.revision/);
+    assert.ok(
+      d.stacks
+        .find((s) => s.stack === "wuxi")!
+        .objects.some((o) => o.change === "removed" && o.item === "Secret istio-system/istio-remote-secret-cn-shanghai"),
+    );
+  });
+
+  it("never shows a secret: a changed secure value is [secret] on both sides", () => {
+    const secure = (v: string) => (f: Record<string, Doc>) =>
+      (f["Pulumi.wuxi.yaml"]!.config["mesh:cluster"] = {
+        name: "wuxi",
+        kubeconfig: { secure: v },
+        apiServer: "https://10.18.10.10:6443",
+        network: "network-wuxi",
+      });
+    const d = diffMesh(readProject(project(secure("v1:AAAAold"))), readProject(project(secure("v1:BBBBnew"))), "base");
+    const text = JSON.stringify(d);
+    assert.ok(!text.includes("AAAAold") && !text.includes("BBBBnew"));
+  });
+});
+
+describe("the command", () => {
+  it("reads the base at a git ref with git show, without a checkout", () => {
+    const dir = project();
+    execFileSync("git", ["init", "-q", dir]);
+    execFileSync("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "."]);
+    execFileSync("git", ["-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base"]);
+    const wuxi = join(dir, "Pulumi.wuxi.yaml");
+    writeFileSync(wuxi, readFileSync(wuxi, "utf8").replace("tls: 30880", "tls: 30990"));
+    let out = "";
+    const code = runPlan({ dir, format: "json", diff: "HEAD" }, (s) => (out += s));
+    assert.equal(code, EXIT.ok);
+    const d = JSON.parse(out) as MeshDiff;
+    const gw = d.stacks.find((s) => s.stack === "wuxi")!.releases.find((r) => r.item === "release istio-eastwestgateway")!;
+    assert.deepEqual(gw.fields, [{ path: "values.service.ports[1].nodePort", before: 30880, after: 30990 }]);
+    assert.equal(execFileSync("git", ["-C", dir, "status", "--porcelain"], { encoding: "utf8" }), " M Pulumi.wuxi.yaml\n");
+  });
+
+  it("refuses a ref that git could take for an option, or one that does not exist", () => {
+    for (const ref of ["--output=/tmp/x", "no-such-branch"]) {
+      let out = "";
+      assert.equal(
+        runPlan({ dir: PROJECT_DIR, format: "text", diff: ref }, (s) => (out += s)),
+        EXIT.unreadable,
+      );
+      assert.match(out, /^mesh plan: /);
+    }
+  });
+
+  it("copies a base folder too", () => {
+    const base = project();
+    copyFileSync(join(PROJECT_DIR, "Pulumi.yaml"), join(base, "Pulumi.yaml"));
+    let out = "";
+    assert.equal(
+      runPlan({ dir: PROJECT_DIR, format: "text", diff: base }, (s) => (out += s)),
+      EXIT.ok,
+    );
+    assert.match(out, /^Mesh change against .*: no stack changes; 0 destructive, 0 disruptive\n/);
+  });
+});
+
+describe("the pull-request comment", () => {
+  it("starts with its marker and a summary table, details collapsed", () => {
+    const md = renderDiffMarkdown(diff((f) => (f["Pulumi.wuxi.yaml"]!.config["mesh:peers"] = [])));
+    assert.ok(
+      md.startsWith(`${DIFF_MARKER}\n### Mesh change against base: wuxi changed; 1 destructive, 0 disruptive\n\n| stack | change |`),
+    );
+    assert.match(md, /> \*\*Destroys\*\* `wuxi`: peer organization\/mesh\/cn-shanghai removed/);
+    assert.match(md, /<details><summary>wuxi: 1 object and release changed<\/summary>/);
+  });
+
+  it("always fits GitHub's limit, counting what it left out", () => {
+    const d = diff((f) => {
+      f["Pulumi.yaml"]!.config["mesh:services"].value = Array.from({ length: 1500 }, (_, i) => ({
+        name: `svc-${i}`,
+        namespace: `team-${i % 40}`,
+        ports: [{ name: "http", port: 8080 }],
+      }));
+    });
+    const md = renderDiffMarkdown(d);
+    assert.ok(md.length <= GITHUB_COMMENT_LIMIT, `${md.length}`);
+    assert.match(md, /_\d+ more sections? did not fit in this comment: see the job summary or the plan-diff artifact\._\n$/);
+    assert.ok(md.startsWith(DIFF_MARKER));
+  });
+});
