@@ -13,8 +13,9 @@ import { LocalEngine, localEngineOptionsFromEnv } from "./automation/local-engin
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
-import { existsSync, statSync } from "node:fs";
-import { diffMesh } from "./plan/diff";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { composeComment, labelFor, previewDrift, reviewedSummaries, summarizePreview, type PreviewSummary } from "./plan/comment";
+import { diffMesh, type MeshDiff } from "./plan/diff";
 import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
 import { gitSource } from "./plan/git-source";
 import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files";
@@ -180,6 +181,58 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .addOption(dirOption())
     .action((opts: { stack?: string; state?: string; limit: number; json?: boolean; dir: string }) => {
       run = () => runJobsList(deps(opts.dir), opts);
+    });
+  const previews = (pairs: readonly string[]): Record<string, PreviewSummary> =>
+    Object.fromEntries(
+      pairs.map((p) => {
+        const i = p.indexOf("=");
+        if (i <= 0) throw new StackFileError(`--preview ${p}: write <stack>=<file of pulumi preview --json>`);
+        return [p.slice(0, i), summarizePreview(readFileSync(p.slice(i + 1), "utf8"))];
+      }),
+    );
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  program
+    .command("pr-comment")
+    .description("the pull-request comment: each stack's preview summary and the mesh diff, under GitHub's size limit")
+    .requiredOption("--diff-json <file>", "mesh plan --diff <base> --format json")
+    .option("--preview <stack=file>", "a stack's pulumi preview --json (repeat per stack)", collect, [])
+    .option("--label-file <file>", "write the label (mesh: no changes | changes | destructive) here")
+    .action((opts: { diffJson: string; preview: string[]; labelFile?: string }) => {
+      run = () => {
+        const d = JSON.parse(readFileSync(opts.diffJson, "utf8")) as MeshDiff;
+        const p = previews(opts.preview);
+        process.stdout.write(composeComment(p, renderDiffMarkdown(d)));
+        if (opts.labelFile)
+          writeFileSync(
+            opts.labelFile,
+            labelFor(
+              p,
+              d.disruptions.some((x) => x.severity === "destroys"),
+            ),
+          );
+        return EXIT.ok;
+      };
+    });
+  program
+    .command("pr-verify")
+    .description("compare the previews reviewed on the pull request (its comment) with previews made now")
+    .requiredOption("--comment <file>", "the pull request's mesh comment")
+    .option("--preview <stack=file>", "a stack's pulumi preview --json now (repeat per stack)", collect, [])
+    .action((opts: { comment: string; preview: string[] }) => {
+      run = () => {
+        const reviewed = reviewedSummaries(readFileSync(opts.comment, "utf8"));
+        if (!reviewed) {
+          process.stdout.write("mesh pr-verify: the comment carries no preview summaries; nothing was reviewed\n");
+          return EXIT.findings;
+        }
+        const drift = previewDrift(reviewed, previews(opts.preview));
+        process.stdout.write(
+          drift.length === 0
+            ? "the previews match what was reviewed\n"
+            : `the previews differ from what was reviewed:\n${drift.map((l) => `  ${l}`).join("\n")}\n`,
+        );
+        return drift.length === 0 ? EXIT.ok : EXIT.findings;
+      };
     });
   try {
     program.parse(argv, { from: "user" });

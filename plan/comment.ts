@@ -1,0 +1,104 @@
+/**
+ * The one pull-request comment: each stack's preview summary (from `pulumi preview --json`) above the
+ * mesh diff, with a hidden marker to find it again and a machine-readable copy of the summaries, which
+ * the merge workflow compares with its own preview so that what merges is what was reviewed.
+ */
+import { DIFF_MARKER, GITHUB_COMMENT_LIMIT } from "./diff-render";
+
+export const COMMENT_MARKER = "<!-- mesh-pr-comment -->";
+const SUMMARY_OPEN = "<!-- mesh-preview-summary ";
+const SUMMARY_CLOSE = " -->";
+
+export interface PreviewSummary {
+  readonly create: number;
+  readonly update: number;
+  readonly replace: number;
+  readonly delete: number;
+  readonly status: "ok" | "failed";
+}
+
+export type Label = "mesh: no changes" | "mesh: changes" | "mesh: destructive";
+
+/** A stack's change counts from `pulumi preview --json`; a preview that failed (or printed no JSON) says so. */
+export function summarizePreview(json: string): PreviewSummary {
+  let doc: { changeSummary?: Record<string, number>; steps?: { op?: string }[]; diagnostics?: { severity?: string }[] };
+  try {
+    doc = JSON.parse(json) as typeof doc;
+  } catch {
+    return { create: 0, update: 0, replace: 0, delete: 0, status: "failed" };
+  }
+  const failed = (doc.diagnostics ?? []).some((d) => d.severity === "error") || (!doc.changeSummary && !doc.steps);
+  const counts = { create: 0, update: 0, replace: 0, delete: 0 };
+  if (doc.changeSummary) {
+    const c = doc.changeSummary;
+    Object.assign(counts, { create: c.create ?? 0, update: c.update ?? 0, replace: c.replace ?? 0, delete: c.delete ?? 0 });
+  } else {
+    // a replacement is one "replace" step, with its create-replacement and delete-replaced steps
+    for (const s of doc.steps ?? []) {
+      if (s.op === "create" || s.op === "update" || s.op === "delete" || s.op === "replace") counts[s.op]++;
+    }
+  }
+  return { ...counts, status: failed ? "failed" : "ok" };
+}
+
+export function labelFor(previews: Readonly<Record<string, PreviewSummary>>, destructiveDiff: boolean): Label {
+  const all = Object.values(previews);
+  if (destructiveDiff || all.some((p) => p.delete + p.replace > 0)) return "mesh: destructive";
+  if (all.every((p) => p.create + p.update === 0 && p.status === "ok")) return "mesh: no changes";
+  return "mesh: changes";
+}
+
+/** The comment: marker, per-stack previews, the summaries for the merge check, then as much of the diff as fits. */
+export function composeComment(
+  previews: Readonly<Record<string, PreviewSummary>>,
+  diffMarkdown: string,
+  limit = GITHUB_COMMENT_LIMIT,
+  elsewhere = "the job summary or the plan-diff artifact",
+): string {
+  const rows = Object.entries(previews)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([stack, p]) => `| ${stack} | ${p.create} | ${p.update} | ${p.replace} | ${p.delete} | ${p.status === "ok" ? "ok" : "**failed**"} |`,
+    );
+  const head = [
+    COMMENT_MARKER,
+    "### Preview per stack",
+    "",
+    "| stack | create | update | replace | delete | preview |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    `${SUMMARY_OPEN}${JSON.stringify(previews)}${SUMMARY_CLOSE}`,
+    "",
+  ].join("\n");
+  const diff = diffMarkdown.replace(`${DIFF_MARKER}\n`, "");
+  const room = limit - head.length - 200;
+  if (diff.length <= room) return `${head}${diff}`;
+  return `${head}${diff.slice(0, Math.max(0, room))}\n\n_The mesh diff was cut to fit this comment: see ${elsewhere}._\n`;
+}
+
+/** The summaries a comment carries, or undefined if it has none. */
+export function reviewedSummaries(comment: string): Record<string, PreviewSummary> | undefined {
+  const start = comment.indexOf(SUMMARY_OPEN);
+  if (start < 0) return undefined;
+  const end = comment.indexOf(SUMMARY_CLOSE, start + SUMMARY_OPEN.length);
+  try {
+    return JSON.parse(comment.slice(start + SUMMARY_OPEN.length, end)) as Record<string, PreviewSummary>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Differences between what was reviewed and what a preview now shows; empty when they agree. */
+export function previewDrift(reviewed: Readonly<Record<string, PreviewSummary>>, now: Readonly<Record<string, PreviewSummary>>): string[] {
+  const out: string[] = [];
+  for (const stack of [...new Set([...Object.keys(reviewed), ...Object.keys(now)])].sort()) {
+    const a = reviewed[stack];
+    const b = now[stack];
+    if (!a || !b) out.push(`${stack}: ${a ? "not previewed now" : "not reviewed"}`);
+    else
+      for (const k of ["create", "update", "replace", "delete", "status"] as const)
+        if (a[k] !== b[k]) out.push(`${stack}: ${k} ${a[k]} reviewed, ${b[k]} now`);
+  }
+  return out;
+}
