@@ -91,6 +91,7 @@ describe("security settings", () => {
     assert.equal(action.with.command, "preview");
     assert.match(action.with["pulumi-version"], /^\d+\.\d+\.\d+$/);
     assert.equal(action.with["comment-on-pr"], false, "the composer writes the one comment");
+    assert.equal(action.with.policyPacks, "policy");
   });
 
   it("merges converge in the protected environment, after checking the previews against what was reviewed", () => {
