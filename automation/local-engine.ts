@@ -69,7 +69,7 @@ export class LocalEngine implements StackEngine {
   }
 
   private pulumiCommand(): Promise<PulumiCommand | undefined> {
-    // PulumiCommand.get only finds an installed CLI; PulumiCommand.install (a download) is never called
+    // PulumiCommand.get only finds a CLI that is installed; nothing here ever downloads one
     const pinned = this.opts.pulumi;
     this.command ??= pinned
       ? PulumiCommand.get({ root: pinned.root, ...(pinned.version ? { version: new SemVer(pinned.version) } : {}) })

@@ -4,22 +4,10 @@ import { describe, it } from "node:test";
 import { ConfigError, type ConfigIssue } from "../model/errors";
 import { validateConfig, type RawConfig } from "../model/validate";
 import { ackConfig } from "./fixtures/ack";
+import { onPrem } from "./fixtures/on-prem";
 import { ROOT_CERT } from "./fixtures/pki";
 
 const STACK = { organization: "organization", project: "mesh", stack: "wuxi" };
-
-/** A valid on-prem stack plus a valid ACK cluster definition to swap in. */
-function onPrem(): Record<string, any> {
-  return {
-    meshId: "mesh1",
-    istio: { version: "1.30.3" },
-    services: [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 5000 }] }],
-    cluster: { name: "wuxi", kubeContext: "wuxi", apiServer: "https://10.18.10.10:6443" },
-    eastWestGateway: { service: { type: "NodePort", externalIPs: ["10.18.10.196"], nodeSelector: {}, nodePorts: { tls: 30880 } } },
-    peers: ["organization/mesh/cn-shanghai"],
-    trust: { rootStack: "organization/mesh/cn-shanghai" },
-  };
-}
 
 function issuesOf(mesh: Record<string, unknown>, region?: string): ConfigIssue[] {
   // credentials and keys stored as the README says: as secrets

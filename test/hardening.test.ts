@@ -9,23 +9,13 @@ import { ConfigError, type ConfigIssue } from "../model/errors";
 import { assessPeer } from "../model/peers";
 import { IDENTITY_VALUES, MAX_DEPTH, validateConfig } from "../model/validate";
 import { ackConfig } from "./fixtures/ack";
+import { onPrem } from "./fixtures/on-prem";
 import { INTERMEDIATE_CERT, INTERMEDIATE_KEY, LEAF_CERT, LEAF_KEY, OTHER_KEY, OTHER_ROOT_CERT, ROOT_CERT, ROOT_KEY } from "./fixtures/pki";
 import { MESH_ROOT, wuxiOutputs } from "./fixtures/stacks";
 
 const PASSWORD = "S3cr3tPa55w0rd";
 const KEY_LINE = ROOT_KEY.split("\n")[5]!;
 
-function onPrem(): Record<string, any> {
-  return {
-    meshId: "mesh1",
-    istio: { version: "1.30.3" },
-    services: [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 5000 }] }],
-    cluster: { name: "wuxi", kubeContext: "wuxi", apiServer: "https://10.18.10.10:6443" },
-    eastWestGateway: { service: { type: "NodePort", externalIPs: ["10.18.10.196"], nodeSelector: {}, nodePorts: { tls: 30880 } } },
-    peers: ["organization/mesh/cn-shanghai"],
-    trust: { rootStack: "organization/mesh/cn-shanghai" },
-  };
-}
 function onAck(): Record<string, any> {
   return {
     ...onPrem(),

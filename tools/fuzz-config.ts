@@ -12,6 +12,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ackPlan } from "../model/ack";
+import { ackConfig } from "../test/fixtures/ack";
 import { clusterObjects } from "../model/cluster-objects";
 import { ConfigError } from "../model/errors";
 import type { MeshConfig } from "../model/types";
@@ -59,16 +60,7 @@ function ack(): Json {
     cluster: {
       name: "cn-shanghai",
       network: "network-cn-shanghai",
-      ack: {
-        clusterSpec: "ack.pro.small",
-        version: "1.33.3-aliyun.1",
-        zones: ["cn-shanghai-e", "cn-shanghai-f"],
-        vpcCidr: "192.168.0.0/16",
-        vswitchCidrs: ["192.168.0.0/20", "192.168.16.0/20"],
-        podCidr: "172.20.0.0/16",
-        serviceCidr: "172.21.0.0/20",
-        nodePools: [{ name: "system", instanceTypes: ["ecs.g7.xlarge"], desiredSize: 3 }],
-      },
+      ack: { clusterSpec: "ack.pro.small", ...ackConfig() },
     },
     eastWestGateway: { service: { type: "LoadBalancer" } },
     peers: ["organization/mesh/wuxi"],
