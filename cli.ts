@@ -196,11 +196,15 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .description("the pull-request comment: each stack's preview summary and the mesh diff, under GitHub's size limit")
     .requiredOption("--diff-json <file>", "mesh plan --diff <base> --format json")
     .option("--preview <stack=file>", "a stack's pulumi preview --json (repeat per stack)", collect, [])
+    .option("--previews-from <file>", "keep the preview summaries of this (the current) comment when no --preview is given")
     .option("--label-file <file>", "write the label (mesh: no changes | changes | destructive) here")
-    .action((opts: { diffJson: string; preview: string[]; labelFile?: string }) => {
+    .action((opts: { diffJson: string; preview: string[]; previewsFrom?: string; labelFile?: string }) => {
       run = () => {
         const d = JSON.parse(readFileSync(opts.diffJson, "utf8")) as MeshDiff;
-        const p = previews(opts.preview);
+        // ci.yml rewrites the comment without previewing: it keeps what preview.yml wrote there
+        const kept =
+          opts.previewsFrom && existsSync(opts.previewsFrom) ? reviewedSummaries(readFileSync(opts.previewsFrom, "utf8")) : undefined;
+        const p = opts.preview.length > 0 ? previews(opts.preview) : (kept ?? {});
         process.stdout.write(composeComment(p, renderDiffMarkdown(d)));
         if (opts.labelFile)
           writeFileSync(

