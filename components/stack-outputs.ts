@@ -12,7 +12,7 @@ import {
   type LocalIdentity,
   type PeerAssessment,
 } from "../model/peers";
-import { isPem, type CaMaterial } from "../model/trust";
+import { isPem, outlivesRoot, type CaMaterial } from "../model/trust";
 import type { MeshConfig } from "../model/types";
 import type { TrustSource } from "./mesh-trust";
 
@@ -100,6 +100,12 @@ export async function resolveTrust(
       if (!isPem(o.trustRoot, "CERTIFICATE") || !isPem(o.trustRootKey, "PRIVATE KEY")) {
         throw runError(
           `trust anchor ${trust.stack}: its trustRoot or trustRootKey is not PEM; a stack whose secrets were encrypted with another passphrase or secrets provider reads as a placeholder\n    fix: use the same PULUMI_CONFIG_PASSPHRASE (or secrets provider) for every stack`,
+        );
+      }
+      const outlives = outlivesRoot(o.trustRoot, mesh.trustValidity.intermediateHours);
+      if (outlives) {
+        throw runError(
+          `1 configuration problem; nothing was deployed:\n  - mesh:trust.intermediateValidityHours: ${outlives} (from ${trust.stack})\n    fix: make it shorter, or renew the mesh root on ${anchor} first`,
         );
       }
       return {

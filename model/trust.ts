@@ -155,3 +155,21 @@ export function pkiProblems(pki: PkiInput, now = new Date()): PkiProblem[] {
   }
   return out;
 }
+
+/**
+ * Why an intermediate of `hours` issued now would outlive the root `rootPem`, or undefined (also when
+ * the root is not a certificate Node can parse). The TLS provider does not clamp an intermediate to its
+ * root, and every workload certificate it signs stops verifying when the root expires.
+ */
+export function outlivesRoot(rootPem: string, hours: number, now = new Date()): string | undefined {
+  let root: X509Certificate;
+  try {
+    root = new X509Certificate(rootPem);
+  } catch {
+    return undefined;
+  }
+  const rootEnds = new Date(root.validTo);
+  const ends = new Date(now.getTime() + hours * 3_600_000);
+  if (ends <= rootEnds) return undefined;
+  return `an intermediate of ${hours} hours would end on ${ends.toISOString().slice(0, 10)}, after the mesh root expires on ${rootEnds.toISOString().slice(0, 10)}`;
+}

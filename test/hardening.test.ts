@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateStrings } from "../model/decode";
 import { ConfigError, type ConfigIssue } from "../model/errors";
+import { X509Certificate } from "node:crypto";
 import { assessPeer } from "../model/peers";
+import { outlivesRoot } from "../model/trust";
 import { IDENTITY_VALUES, MAX_DEPTH, validateConfig } from "../model/validate";
 import { ackConfig } from "./fixtures/ack";
 import { onPrem } from "./fixtures/on-prem";
@@ -307,6 +309,18 @@ describe("credentials in plain config", () => {
     const m = onPrem();
     m.trust = { pki: { rootCert: ROOT_CERT, rootKey: ROOT_KEY } };
     assert.deepEqual(plain(m), ["mesh:trust.pki.rootKey"]);
+  });
+});
+
+describe("an intermediate outliving the anchor's root (known only at run time, from the anchor's output)", () => {
+  it("is reported with both dates; a shorter one, or a root Node cannot parse, passes", () => {
+    // the test root expires in 2126: from 2120, 30 years would outlive it
+    assert.equal(
+      outlivesRoot(ROOT_CERT, 262800, new Date("2120-01-01T00:00:00Z")),
+      `an intermediate of 262800 hours would end on 2149-12-24, after the mesh root expires on ${new Date(new X509Certificate(ROOT_CERT).validTo).toISOString().slice(0, 10)}`,
+    );
+    assert.equal(outlivesRoot(ROOT_CERT, 17520, new Date("2026-11-27T00:00:00Z")), undefined);
+    assert.equal(outlivesRoot("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", 17520), undefined);
   });
 });
 
