@@ -119,8 +119,10 @@ class Renderer {
     }
   }
   private print(s: string): void {
-    if (this.bars) this.bars.log(`${s}\n`);
-    else this.out.write(`${s}\n`);
+    if (!this.bars) return void this.out.write(`${s}\n`);
+    // a log line is written on the next redraw: force one, so no line waits for a bar to move
+    this.bars.log(`${s}\n`);
+    this.bars.update();
   }
   event(e: MeshEvent): void {
     if (this.json) return void this.out.write(`${JSON.stringify(e)}\n`);
@@ -148,7 +150,13 @@ class Renderer {
     else this.print(text);
   }
   stop(): void {
+    this.bars?.update();
     this.bars?.stop();
+  }
+  /** The last word, after the bars are gone. */
+  finish(obj: object, text: string): void {
+    this.stop();
+    this.out.write(this.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
   }
 }
 
@@ -247,8 +255,7 @@ export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxR
     for (const u of unsubscribes) u();
     removeInterrupt?.();
   }
-  render.info({ type: "converge.finished", state: result.state, rounds: result.rounds.length, message: result.message }, result.message);
-  render.stop();
+  render.finish({ type: "converge.finished", state: result.state, rounds: result.rounds.length, message: result.message }, result.message);
   if (stopped) return EXIT_CODES.cancelled;
   return result.state === "settled" ? EXIT_CODES.ok : result.state === "bound" ? EXIT_CODES.bound : EXIT_CODES.failed;
 }
