@@ -4,29 +4,14 @@
  * The Pulumi CLI runs the Kubernetes provider in the project's folder, so the release's `chart` is
  * this relative path.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ISTIO_CHART_REPO } from "./model/istio-facts";
 import type { LocalChartForm } from "./model/supply";
 import { fromYaml } from "./model/yaml";
+import { MAX_FILE_BYTES, onRegularFile } from "./plan/stack-files";
 
 export const CHARTS = ["base", "istiod", "gateway"] as const;
-
-/** A regular file's text, or undefined; never blocks on a FIFO or device. */
-function regularFile(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() && st.size < 1 << 20 ? readFileSync(fd, "utf8") : st.isFile() ? "" : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface LocalCharts {
   readonly forms: Partial<Record<(typeof CHARTS)[number], LocalChartForm>>;
@@ -38,11 +23,13 @@ export function localCharts(projectDir: string, dir: string, version: string): L
   const forms: LocalCharts["forms"] = {};
   const problems: { message: string; fix: string }[] = [];
   for (const chart of CHARTS) {
-    const chartYaml = regularFile(join(projectDir, dir, chart, "Chart.yaml"));
-    if (chartYaml !== undefined) {
+    const chartYaml = onRegularFile(join(projectDir, dir, chart, "Chart.yaml"), (fd, size) =>
+      size <= MAX_FILE_BYTES ? readFileSync(fd, "utf8") : "",
+    );
+    if (typeof chartYaml === "object") {
       let found: unknown;
       try {
-        found = (fromYaml(chartYaml) as { version?: unknown } | null)?.version;
+        found = (fromYaml(chartYaml.value) as { version?: unknown } | null)?.version;
       } catch {
         found = undefined;
       }
@@ -53,7 +40,7 @@ export function localCharts(projectDir: string, dir: string, version: string): L
         });
       }
       forms[chart] = "dir";
-    } else if (regularFile(join(projectDir, dir, `${chart}-${version}.tgz`)) !== undefined) {
+    } else if (typeof onRegularFile(join(projectDir, dir, `${chart}-${version}.tgz`), () => true) === "object") {
       forms[chart] = "tgz";
     } else {
       problems.push({

@@ -30,24 +30,36 @@ export const MAX_FILE_BYTES = 1 << 20;
 export const MAX_EXPANDED_VALUES = 200_000;
 
 /**
- * A regular file's text. Opened without blocking and checked on the open descriptor, so a FIFO, a
- * device or a link to one is refused at once instead of hanging the read.
+ * Runs `use` on a regular file, opened without blocking and checked on the open descriptor, so a FIFO,
+ * a device or a link to one is refused at once instead of hanging a read.
  */
-function readRegularFile(path: string): string {
+export function onRegularFile<T>(
+  path: string,
+  use: (fd: number, size: number) => T,
+): { readonly value: T } | "missing" | "not a regular file" {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
-    throw new StackFileError(`${path}: cannot be read (does it exist?)`);
+    return "missing";
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new StackFileError(`${path}: not a regular file`);
-    if (st.size > MAX_FILE_BYTES) throw new StackFileError(`${path}: larger than ${MAX_FILE_BYTES} bytes, which no stack file is`);
-    return readFileSync(fd, "utf8");
+    return st.isFile() ? { value: use(fd, st.size) } : "not a regular file";
   } finally {
     closeSync(fd);
   }
+}
+
+/** A regular file's text, at most MAX_FILE_BYTES. */
+function readRegularFile(path: string): string {
+  const r = onRegularFile(path, (fd, size) => {
+    if (size > MAX_FILE_BYTES) throw new StackFileError(`${path}: larger than ${MAX_FILE_BYTES} bytes, which no stack file is`);
+    return readFileSync(fd, "utf8");
+  });
+  if (r === "missing") throw new StackFileError(`${path}: cannot be read (does it exist?)`);
+  if (r === "not a regular file") throw new StackFileError(`${path}: not a regular file`);
+  return r.value;
 }
 
 /** How many values `v` holds with every alias expanded, counted without expanding (shared nodes once). */
