@@ -24,7 +24,7 @@ export function localCharts(projectDir: string, dir: string, version: string): L
   const problems: { message: string; fix: string }[] = [];
   for (const chart of CHARTS) {
     const chartYaml = onRegularFile(join(projectDir, dir, chart, "Chart.yaml"), (fd, size) =>
-      size <= MAX_FILE_BYTES ? readFileSync(fd, "utf8") : "",
+      size < MAX_FILE_BYTES ? readFileSync(fd, "utf8") : "",
     );
     if (typeof chartYaml === "object") {
       let found: unknown;
