@@ -228,7 +228,7 @@ export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxR
   let stopped = false;
   const removeInterrupt = deps.onInterrupt?.(() => {
     stopped = true;
-    for (const r of jobs.list()) if (r.state === "running" || r.state === "queued") jobs.cancel(r.id);
+    for (const r of jobs.active()) jobs.cancel(r.id);
   });
   // every job converge submits is followed live
   const onJob = (r: JobRecord) => {

@@ -134,6 +134,11 @@ export class Jobs {
     return () => set.delete(listener);
   }
 
+  /** Jobs running or queued in this process, running first; kept by the scheduler, so no scan of the history. */
+  active(): JobRecord[] {
+    return [...[...this.running.values()].map((r) => r.id), ...this.queue].map((id) => this.records.get(id)!);
+  }
+
   /** The job running on a stack in this process, if any. */
   runningOn(stack: string): string | undefined {
     return this.running.get(stack)?.id;

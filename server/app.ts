@@ -213,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   /** Starts a job, within the limits; a mutating job on a stack that has one queued or running is a 409. */
   function start(req: FastifyRequest, reply: FastifyReply, stack: string, kind: JobKind, options?: { includeProtected?: boolean }): void {
     requireStack(stack);
-    const active = deps.jobs.list().filter((j) => !TERMINAL.includes(j.state));
+    const active = deps.jobs.active();
     if (MUTATING.includes(kind)) {
       const other = active.find((j) => j.stack === stack && MUTATING.includes(j.kind));
       if (other) {
