@@ -136,7 +136,23 @@ function maskSecure(v: unknown): unknown {
   return Array.isArray(v) ? masked : Object.fromEntries(entries.map(([k], i) => [k, masked[i]]));
 }
 
-function loadStack(files: ProjectFiles, stack: string): { valid?: ValidStack; issues: readonly ConfigIssue[] } {
+type Loaded = { valid?: ValidStack; issues: readonly ConfigIssue[] };
+
+/**
+ * Each stack of a project read once is validated once: the plan, `--out`, the topology and the diff all
+ * ask for the same stacks of the same (never modified) ProjectFiles.
+ */
+const loadedStacks = new WeakMap<ProjectFiles, Map<string, Loaded>>();
+
+function loadStack(files: ProjectFiles, stack: string): Loaded {
+  let byStack = loadedStacks.get(files);
+  if (!byStack) loadedStacks.set(files, (byStack = new Map<string, Loaded>()));
+  let loaded = byStack.get(stack);
+  if (!loaded) byStack.set(stack, (loaded = validateStack(files, stack)));
+  return loaded;
+}
+
+function validateStack(files: ProjectFiles, stack: string): Loaded {
   const config = stackConfig(files, stack);
   const own: Record<string, unknown> = {};
   // a key holding a `secure:` value anywhere is one the CLI passes as a secret
