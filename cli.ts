@@ -8,8 +8,14 @@
 import { Command, Option } from "commander";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { EXIT_CODES, EXIT_HELP, runConverge, runJob, runJobsList, runOutputs, runStatus, type CommandDeps } from "./automation/commands";
-import { LocalEngine, localEngineOptionsFromEnv } from "./automation/local-engine";
+import type { CommandDeps } from "./automation/commands";
+import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
+
+/**
+ * The automation commands, and with them the Automation API and progress bars, load only when one of
+ * them runs: `mesh plan` needs none of it.
+ */
+const commands = () => import("./automation/commands");
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
@@ -85,7 +91,11 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; d
 export function defaultDeps(dir: string): CommandDeps {
   return {
     projectDir: dir,
-    engine: () => new LocalEngine(localEngineOptionsFromEnv(dir)),
+    engine: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a command needs an engine, not at start-up
+      const { LocalEngine, localEngineOptionsFromEnv } = require("./automation/local-engine") as typeof import("./automation/local-engine");
+      return new LocalEngine(localEngineOptionsFromEnv(dir));
+    },
     journalDir: process.env.MESH_JOURNAL_DIR || join(dir, ".mesh", "journal"),
     out: process.stdout,
     requestedBy: process.env.MESH_USER || userInfo().username,
@@ -125,7 +135,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
       .addOption(json())
       .addOption(dirOption())
       .action((stack: string, opts: { json?: boolean; dir: string }) => {
-        run = () => runJob(deps(opts.dir), kind, stack, opts);
+        run = async () => (await commands()).runJob(deps(opts.dir), kind, stack, opts);
       });
   }
   program
@@ -141,7 +151,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
           process.stdout.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
           return EXIT_CODES.usage;
         }
-        return runJob(deps(opts.dir), "destroy", stack, opts);
+        return commands().then((c) => c.runJob(deps(opts.dir), "destroy", stack, opts));
       };
     });
   program
@@ -152,7 +162,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .addOption(json())
     .addOption(dirOption())
     .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string }) => {
-      run = () => runConverge(deps(opts.dir), opts);
+      run = async () => (await commands()).runConverge(deps(opts.dir), opts);
     });
   program
     .command("status")
@@ -160,7 +170,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .addOption(json())
     .addOption(dirOption())
     .action((opts: { json?: boolean; dir: string }) => {
-      run = () => runStatus(deps(opts.dir), opts);
+      run = async () => (await commands()).runStatus(deps(opts.dir), opts);
     });
   program
     .command("outputs <stack>")
@@ -169,7 +179,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .addOption(json())
     .addOption(dirOption())
     .action((stack: string, opts: { showSecrets?: boolean; json?: boolean; dir: string }) => {
-      run = () => runOutputs(deps(opts.dir), stack, opts);
+      run = async () => (await commands()).runOutputs(deps(opts.dir), stack, opts);
     });
   program
     .command("jobs")
@@ -180,7 +190,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .addOption(json())
     .addOption(dirOption())
     .action((opts: { stack?: string; state?: string; limit: number; json?: boolean; dir: string }) => {
-      run = () => runJobsList(deps(opts.dir), opts);
+      run = async () => (await commands()).runJobsList(deps(opts.dir), opts);
     });
   const previews = (pairs: readonly string[]): Record<string, PreviewSummary> =>
     Object.fromEntries(
