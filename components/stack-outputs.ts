@@ -21,16 +21,26 @@ export class StackOutputs {
 
   /**
    * References every stack the config names and fails, naming the config paths and the fix, if one
-   * cannot be read. The SDK also reports a failed read as an unhandled rejection of its own, with a
-   * stack trace and after Node 20's slow formatting (run-error.ts); that rejection carries the same
-   * error object, so it is turned into the report in place and the user sees the report once.
+   * cannot be read. The SDK rejects a failed read's outputs and also raises unhandled rejections of the
+   * same error object (pulumi/pulumi sdk/nodejs/runtime/resource.ts `readResource`), which the language
+   * host reports with its stack as soon as the microtask queue is empty — before a slower read of
+   * another stack has answered. So each read's error is turned into its report in place the moment it
+   * rejects (still within that microtask queue): the host then shows the report, once, without frames
+   * and without Node 20's slow formatting (run-error.ts). Two misspelt stacks are two reports.
    */
   static async open(mesh: MeshConfig): Promise<StackOutputs> {
     const outputs = new StackOutputs();
-    const named = [...referencedStacks(mesh)];
-    const results = await Promise.allSettled(named.map(([stack]) => outputs.ref(stack).getOutputDetails("clusterName")));
-    const failures = results.flatMap((r, i) => (r.status === "rejected" ? [asReport(r.reason, unreadableStackReport(...named[i]!))] : []));
-    if (failures.length > 0) throw failures[0]!;
+    const reads = [...referencedStacks(mesh)].map(([stack, paths]) =>
+      outputs
+        .ref(stack)
+        .getOutputDetails("clusterName")
+        .catch((reason: unknown) => {
+          throw asReport(reason, unreadableStackReport(stack, paths));
+        }),
+    );
+    const failure = (await Promise.allSettled(reads)).find((r) => r.status === "rejected");
+    // the same object the host has already reported: it is not shown again
+    if (failure) throw failure.reason;
     return outputs;
   }
 

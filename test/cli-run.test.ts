@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { languageHostArgs, languageHostConfig, runLikeCli, type CliRun } from "../tools/cli-run";
 import { runProgram } from "../tools/mock-run";
+import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 const CN = "organization/mesh/cn-shanghai";
 const WUXI = "organization/mesh/wuxi";
@@ -185,4 +186,53 @@ describe("a stack named in config that does not exist", () => {
       ["pulumi:pulumi:Stack"],
     );
   });
+});
+
+/**
+ * A misspelt stack next to a readable one. The SDK's read of a missing stack rejects the reference's
+ * outputs and also raises unhandled rejections of the same error (pulumi/pulumi
+ * sdk/nodejs/runtime/resource.ts `readResource`: `resolveURN`/`resolveOutputs` with `err`, and
+ * `runAsyncResourceOp`), which the language host reports, frames and all, as soon as the microtask
+ * queue is empty — here while the readable stack's answer is still on its way.
+ */
+describe("a misspelt stack named next to a readable one", () => {
+  const MISSPELT = "organization/mesh/cn-shanghia";
+  const fix = `fix: create it (pulumi stack init ${MISSPELT}, then pulumi up -s cn-shanghia), or correct the name in this stack's file (pulumi stack ls lists the stacks)`;
+  const cases = [
+    {
+      what: "a second peer",
+      override: { "mesh:peers": [CN, MISSPELT] },
+      report: `error: mesh:peers[1] names the stack ${MISSPELT}, which cannot be read: it does not exist on this backend, or the name is wrong\n    ${fix}`,
+    },
+    {
+      what: "the trust anchor, the peer being readable",
+      override: { "mesh:trust": { rootStack: MISSPELT } },
+      report: `error: mesh:trust.rootStack names the stack ${MISSPELT}, which cannot be read: it does not exist on this backend, or the name is wrong\n    ${fix}`,
+    },
+  ];
+  for (const c of cases) {
+    describe(c.what, () => {
+      let run: CliRun;
+      before(async () => {
+        run = await runLikeCli({ stack: "wuxi", peerOutputs: { [CN]: cnShanghaiOutputs() }, override: c.override });
+      });
+
+      it("is one report naming its config path and the fix, with no stack trace, and exit code 32", () => {
+        assert.deepEqual(
+          userVisible(run).map((d) => `${d.severity}: ${d.message}`),
+          [c.report],
+        );
+        assert.equal(run.exitCode, 32);
+        assert.equal(run.stderr, "");
+        assert.ok(!run.diagnostics.some((d) => /\n\s+at /.test(d.message)), "a stack frame reached the engine");
+      });
+
+      it("registers nothing but the stack and the references it read", () => {
+        assert.deepEqual(
+          run.registrations.filter((r) => !r.read).map((r) => r.type),
+          ["pulumi:pulumi:Stack"],
+        );
+      });
+    });
+  }
 });
