@@ -16,6 +16,17 @@ import {
 import { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./trust";
 import { chartSourceProblem, ISTIO_DEFAULT_HUB } from "./supply";
 
+const DURATION = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
+const NS_PER: Readonly<Record<string, number>> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, µs: 1e3, ns: 1 };
+
+/** A Go duration (`1m30s`, `500us`) in nanoseconds; NaN if it is not one. */
+export function durationNs(d: string): number {
+  if (!DURATION.test(d)) return NaN;
+  let ns = 0;
+  for (const [, n, unit] of d.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ns += Number(n) * NS_PER[unit!]!;
+  return ns;
+}
+
 /** An image registry path: host[:port] and path, lower case, no scheme, credentials or tag. */
 const IMAGE_HUB = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -78,8 +89,12 @@ const labelKey = z
   });
 const stringMap = z.record(z.string(), z.string({ error: problem("not a string", "quote the value") }));
 /** Go/protobuf duration as Istio's CRDs accept it: `1s`, `500ms`, `1m`. */
-const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/, {
+const duration = z.string().regex(DURATION, {
   error: problem("not a duration", "write e.g. 1s, 500ms or 1m"),
+});
+/** A duration the DestinationRule CRD takes: its CEL rule is `duration(self) >= duration('1ms')`. */
+const atLeast1ms = duration.refine((d) => durationNs(d) >= 1e6, {
+  error: problem("shorter than 1ms: the DestinationRule CRD refuses it", "write 1ms or longer, e.g. 1s"),
 });
 const stackName = z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, {
   error: problem(
@@ -201,8 +216,8 @@ export const IstioSchema = z.strictObject({
 const OutlierDetectionSchema = z.strictObject({
   consecutive5xxErrors: z.number().int().min(0).optional(),
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
-  interval: duration.optional(),
-  baseEjectionTime: duration.optional(),
+  interval: atLeast1ms.optional(),
+  baseEjectionTime: atLeast1ms.optional(),
   maxEjectionPercent: z.number().int().min(0).max(100).optional(),
   minHealthPercent: z.number().int().min(0).max(100).optional(),
 });
@@ -258,17 +273,26 @@ export const ServiceSchema = z.strictObject({
 export const ServicesSchema = z.array(ServiceSchema);
 
 // ---------------------------------------------------------------- mesh:cluster
+/** `system_disk_category` values `alicloud_cs_kubernetes_node_pool` accepts. */
+export const SYSTEM_DISK_CATEGORIES = ["cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud_auto", "cloud_essd_entry", "cloud"] as const;
+
 const NodePoolSchema = z.strictObject({
   name: dns1123("node pool name"),
   instanceTypes: z.array(z.string().min(1)).min(1, { error: problem("no instance types", 'list at least one, e.g. ["ecs.g7.xlarge"]') }),
   desiredSize: z.number().int().min(0).max(1000),
-  systemDiskCategory: z.string().default("cloud_essd"),
+  // the provider's set (resource_alicloud_cs_kubernetes_node_pool.go, system_disk_category's StringInSlice)
+  systemDiskCategory: z
+    .enum(SYSTEM_DISK_CATEGORIES, {
+      error: problem("not a system disk category the node pool takes", `use one of ${SYSTEM_DISK_CATEGORIES.join(", ")}`),
+    })
+    .default("cloud_essd"),
   systemDiskSize: z.number().int().min(20).max(2048).default(120),
-  labels: stringMap.default({}),
+  // written onto every node of the pool: the API server takes only label keys and values
+  labels: z.record(labelKey, labelValue("node label value")).default({}),
   taints: z
     .array(
       z.strictObject({
-        key: z.string().min(1),
+        key: labelKey,
         value: z.string().optional(),
         effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
       }),

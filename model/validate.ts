@@ -478,6 +478,9 @@ function checkServices(services: readonly (ServiceInput | undefined)[], add: Add
   });
 }
 
+/** `vswitch_ids` of `alicloud_cs_managed_kubernetes`: MinItems 1, MaxItems 5. */
+export const MAX_ACK_ZONES = 5;
+
 function checkAck(ack: AckInput, region: string | undefined, add: Add): void {
   const at = `${NS}:cluster.ack`;
   if (ack.zones.length < 2) {
@@ -485,6 +488,14 @@ function checkAck(ack: AckInput, region: string | undefined, add: Add): void {
       `${at}.zones`,
       `${ack.zones.length} zone(s): a managed cluster's control plane and nodes need at least two`,
       'list two or more zones, e.g. ["cn-shanghai-e", "cn-shanghai-f"]',
+    );
+  }
+  // the provider's vswitch_ids takes 1 to 5 (resource_alicloud_cs_managed_kubernetes.go, its schema)
+  if (ack.zones.length > MAX_ACK_ZONES) {
+    add(
+      `${at}.zones`,
+      `${ack.zones.length} zones: the cluster's control plane takes one vSwitch per zone, and at most ${MAX_ACK_ZONES}`,
+      `list at most ${MAX_ACK_ZONES} zones (and as many vswitchCidrs)`,
     );
   }
   const zones = new Set<string>();
@@ -628,6 +639,16 @@ function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[]): ConfigIss
           fix: guess ? `did you mean ${guess}?` : `remove it${known.length ? `; known keys here: ${known.join(", ")}` : ""}`,
         });
       }
+      continue;
+    }
+    if (zi.code === "invalid_key") {
+      // a record's key (a label key): the key's own problem, at the key's path
+      out.push(
+        ...zodIssues(
+          key,
+          zi.issues.map((e) => ({ ...e, path: [...zi.path, ...e.path] })),
+        ),
+      );
       continue;
     }
     if (zi.code === "invalid_union") {

@@ -176,6 +176,56 @@ const CASES: Case[] = [
     paths: ["mesh:cluster.ack.version"],
     region: "cn-shanghai",
   },
+  // alicloud/resource_alicloud_cs_managed_kubernetes.go, the schema: vswitch_ids has MinItems 1, MaxItems 5
+  {
+    name: "six zones: the cluster takes at most five vSwitches",
+    change: withAck((a) => {
+      a.zones = ["e", "f", "g", "l", "m", "n"].map((z) => `cn-shanghai-${z}`);
+      a.vswitchCidrs = [0, 16, 32, 48, 64, 80].map((n) => `192.168.${n}.0/20`);
+    }),
+    paths: ["mesh:cluster.ack.zones"],
+    region: "cn-shanghai",
+    fix: "at most 5",
+  },
+  // alicloud/resource_alicloud_cs_kubernetes_node_pool.go, the schema: system_disk_category's StringInSlice
+  {
+    name: "a system disk category the provider does not take",
+    change: withAck((a) => (a.nodePools[0].systemDiskCategory = "cloud_essd_pl1")),
+    paths: ["mesh:cluster.ack.nodePools[0].systemDiskCategory"],
+    region: "cn-shanghai",
+    fix: "cloud_essd",
+  },
+  {
+    name: "a node label key that is not a Kubernetes label key",
+    change: withAck((a) => (a.nodePools[0].labels = { "mesh role": "gateway", "example.com/ok": "yes" })),
+    paths: [`mesh:cluster.ack.nodePools[0].labels["mesh role"]`],
+    region: "cn-shanghai",
+    fix: "app.kubernetes.io/name",
+  },
+  {
+    name: "a node label value that is not a label value",
+    change: withAck((a) => (a.nodePools[0].labels = { role: "east west" })),
+    paths: ["mesh:cluster.ack.nodePools[0].labels.role"],
+    region: "cn-shanghai",
+  },
+  {
+    name: "a taint key that is not a Kubernetes label key",
+    change: withAck((a) => (a.nodePools[0].taints = [{ key: "-dedicated", effect: "NoSchedule" }])),
+    paths: ["mesh:cluster.ack.nodePools[0].taints[0].key"],
+    region: "cn-shanghai",
+  },
+  // the DestinationRule CRD: duration(self) >= duration('1ms') on interval and baseEjectionTime
+  {
+    name: "an outlier-detection interval below 1 ms",
+    change: (m) => (m.services[0].outlierDetection = { interval: "500us" }),
+    paths: ["mesh:services[0].outlierDetection.interval"],
+    fix: "1ms",
+  },
+  {
+    name: "an outlier-detection ejection time of zero",
+    change: (m) => (m.services[0].outlierDetection = { baseEjectionTime: "0s" }),
+    paths: ["mesh:services[0].outlierDetection.baseEjectionTime"],
+  },
   {
     name: "duplicate catalog service",
     change: (m) => m.services.push({ name: "helloworld", namespace: "dev", ports: [{ name: "grpc", port: 5001 }] }),
