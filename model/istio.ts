@@ -32,7 +32,7 @@ export interface ReleaseSpec {
   readonly values: Values;
   /** Seconds Helm waits for the release's workloads (and a LoadBalancer's address). */
   readonly timeoutSeconds: number;
-  /** Roll a failed upgrade back to the last good release. */
+  /** A failed install uninstalls itself; a failed upgrade rolls back to the last good release. */
   readonly atomic: boolean;
 }
 
@@ -60,7 +60,6 @@ function release(
   name: string,
   own: BaseValues | IstiodValues | GatewayValues,
   timeoutSeconds: number,
-  atomic: boolean,
 ): ReleaseSpec {
   return {
     name,
@@ -71,15 +70,18 @@ function release(
     // the user's values are an escape hatch: merged last, over ours
     values: deepMerge({ ...own }, cfg.istio.values[chart]),
     timeoutSeconds,
-    atomic,
+    // atomic on every release: the provider passes only `atomic` to a first install, and
+    // `cleanupOnFail`/`maxHistory` only to upgrades (pulumi-kubernetes helm_release.go, helmCreate
+    // and helmUpdate); without it a failed first install leaves a failed release the next run trips on
+    atomic: true,
   };
 }
 
 /** CRDs and the reader service account. `defaultRevision` already defaults to `default`. */
 export function baseRelease(cfg: MeshConfig): ReleaseSpec {
   const own: BaseValues = cfg.istio.revision ? { defaultRevision: cfg.istio.revision } : {};
-  // never atomic: a rollback of a first install would take the CRDs with it
-  return release(cfg, "base", "istio-base", own, 300, false);
+  // atomic too: its CRDs carry helm.sh/resource-policy: keep, so neither an uninstall nor a rollback deletes them
+  return release(cfg, "base", "istio-base", own, 300);
 }
 
 export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
@@ -96,7 +98,7 @@ export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
     },
   };
   const name = cfg.istio.revision ? `istiod-${cfg.istio.revision}` : "istiod";
-  return release(cfg, "istiod", name, own, 600, true);
+  return release(cfg, "istiod", name, own, 600);
 }
 
 /** Annotations of the gateway Service: ours first, the user's win. */
@@ -150,7 +152,7 @@ export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
     own.networkGateway = network;
   }
   // an SLB takes minutes to allocate and Helm waits for its address; a NodePort has none to wait for
-  return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600, true);
+  return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600);
 }
 
 /** Lets peers reach every `*.local` service here by SNI through the east-west gateway (ISTIO-FACTS §6). */

@@ -175,7 +175,7 @@ describe("cn-shanghai: Istio primary", () => {
     // an oci:// chart reference carries its registry: no repositoryOpts
     const oci = "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts";
     assert.deepEqual(releases, [
-      ["cn-shanghai-istio-base", "istio-base", `${oci}/base`, "1.30.3", undefined, "istio-system", false, false, 300, false],
+      ["cn-shanghai-istio-base", "istio-base", `${oci}/base`, "1.30.3", undefined, "istio-system", false, false, 300, true],
       ["cn-shanghai-istiod", "istiod", `${oci}/istiod`, "1.30.3", undefined, "istio-system", false, false, 600, true],
       // an SLB takes minutes: Helm waits for its address
       [
@@ -191,6 +191,24 @@ describe("cn-shanghai: Istio primary", () => {
         true,
       ],
     ]);
+  });
+
+  /**
+   * pulumi/pulumi-kubernetes provider/pkg/provider/helm_release.go: `helmCreate` (the first install)
+   * passes `Atomic` to Helm's install but neither `CleanupOnFail` nor `MaxHistory`, which only
+   * `helmUpdate` (the upgrade) passes. So only `atomic` makes a failed first install uninstall itself
+   * instead of leaving a failed release that blocks the next `pulumi up`: it is set on every release,
+   * istio-base included (its CRDs carry helm.sh/resource-policy: keep, so an uninstall keeps them).
+   */
+  it("makes every release atomic, so a failed first install removes itself; an upgrade also cleans up and keeps 10 revisions", () => {
+    assert.deepEqual(
+      run.byType(RELEASE).map((r) => [r.inputs.name, r.inputs.atomic, r.inputs.cleanupOnFail, r.inputs.maxHistory]),
+      [
+        ["istio-base", true, true, 10],
+        ["istiod", true, true, 10],
+        ["istio-eastwestgateway", true, true, 10],
+      ],
+    );
   });
 
   it("creates cacerts from this cluster's intermediate before istiod starts", () => {
