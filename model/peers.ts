@@ -51,6 +51,28 @@ export function trustRootProblem(stack: string): string {
     fix: issue every intermediate from one root: mesh:trust.rootStack must name the same anchor in every stack; after changing it run pulumi up -s ${stackShortName(stack)}`;
 }
 
+/**
+ * A stack that lists a peer which does not list it back: the peer's istiod does not read it, so calls
+ * from the peer's cluster do not reach this one. A warning, in `pulumi up` and in `mesh plan` alike:
+ * it is the normal state while a cluster is being added (its stack names the existing peers before
+ * they name it back), and the link it lacks is made by the peer's next run.
+ */
+export const ONE_SIDED_PEER_SEVERITY = "warning" as const;
+
+export function oneSidedPeer(o: {
+  /** The stack that lists the other, fully qualified. */
+  readonly lister: string;
+  readonly listerCluster: string;
+  /** The stack that does not list it back, fully qualified. */
+  readonly unlisted: string;
+}): { readonly message: string; readonly fix: string } {
+  const other = stackShortName(o.unlisted);
+  return {
+    message: `${o.unlisted} does not list ${o.lister} in mesh:peers: its istiod does not read ${o.listerCluster}, so calls from ${other} do not reach ${o.listerCluster} (expected while ${stackShortName(o.lister)} is being added)`,
+    fix: `add ${o.lister} to mesh:peers in Pulumi.${other}.yaml, then run pulumi up -s ${other}`,
+  };
+}
+
 const REQUIRED = ["clusterName", "network", "meshId", "trustRoot", "remoteSecret"] as const;
 
 export const stackShortName = (stack: string): string => stack.split("/").pop() ?? stack;
@@ -118,9 +140,8 @@ export function assessPeer(local: LocalIdentity, stack: string, out: PeerOutputs
   }
   const warnings: string[] = [];
   if (Array.isArray(out.peers) && !out.peers.some((p) => (p as { stack?: unknown })?.stack === local.stack)) {
-    warnings.push(
-      `peer ${stack} does not list ${local.stack} in mesh:peers: its istiod will not read ${local.clusterName}; add it to Pulumi.${peer}.yaml`,
-    );
+    const { message, fix } = oneSidedPeer({ lister: local.stack, listerCluster: local.clusterName, unlisted: stack });
+    warnings.push(`${message}\n    fix: ${fix}`);
   }
   return {
     state:

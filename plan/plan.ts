@@ -7,7 +7,7 @@ import * as ipaddr from "ipaddr.js";
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
 import { ConfigError, type ConfigIssue } from "../model/errors";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
-import { stackShortName } from "../model/peers";
+import { ONE_SIDED_PEER_SEVERITY, oneSidedPeer, stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService, MeshConfig } from "../model/types";
 import { validateStrings } from "../model/decode";
@@ -407,6 +407,17 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
   const out: Finding[] = [];
   const add = (severity: Finding["severity"], stack: string, path: string, message: string, fix: string) =>
     out.push({ severity, stack, path, message, fix });
+  const validNames = new Set(valid.map((v) => v.stack));
+  const leftOut = stacks.filter((s) => !validNames.has(s));
+  for (const s of leftOut) {
+    add(
+      "warning",
+      s,
+      "*",
+      "left out of the checks across stacks (trust anchor, peers, names, networks) because its config has errors: what they would report may only follow from those",
+      "fix this stack's errors, then run mesh plan again",
+    );
+  }
   if (valid.length === 0) return out;
   const first = valid[0]!;
 
@@ -482,20 +493,16 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
       }
       const other = byFq.get(p);
       if (other && !other.mesh.peers.includes(v.fq)) {
-        add(
-          "error",
-          other.stack,
-          "mesh:peers",
-          `${v.stack} lists ${other.stack} as a peer but ${other.stack} does not list ${v.stack}: ${other.stack}'s istiod will not read ${v.mesh.cluster.name}, so calls from ${other.stack} never reach it`,
-          `add ${v.fq} to mesh:peers in Pulumi.${other.stack}.yaml`,
-        );
+        const { message, fix } = oneSidedPeer({ lister: v.fq, listerCluster: v.mesh.cluster.name, unlisted: other.fq });
+        add(ONE_SIDED_PEER_SEVERITY, other.stack, "mesh:peers", message, fix);
       }
     });
   }
 
   const anchors = valid.filter((v) => v.mesh.trust.kind === "anchor");
   const usesAnchor = valid.some((v) => v.mesh.trust.kind === "rootStack" || v.mesh.trust.kind === "anchor");
-  if (anchors.length === 0 && usesAnchor) {
+  // a stack left out may be the anchor: its absence from the valid ones proves nothing
+  if (anchors.length === 0 && usesAnchor && leftOut.length === 0) {
     add("error", "*", "mesh:trust", "no stack is the trust anchor", "set mesh:trust: { anchor: true } on exactly one stack");
   }
   for (const a of anchors.slice(1)) {

@@ -87,7 +87,7 @@ describe("assessing a peer", () => {
   it("warns when the peer does not list us back", () => {
     const a = assessPeer(LOCAL, WUXI, wuxiOutputs(["hangzhou"]));
     assert.deepEqual(a.warnings, [
-      "peer organization/mesh/wuxi does not list organization/mesh/cn-shanghai in mesh:peers: its istiod will not read cn-shanghai; add it to Pulumi.wuxi.yaml",
+      "organization/mesh/wuxi does not list organization/mesh/cn-shanghai in mesh:peers: its istiod does not read cn-shanghai, so calls from wuxi do not reach cn-shanghai (expected while cn-shanghai is being added)\n    fix: add organization/mesh/cn-shanghai to mesh:peers in Pulumi.wuxi.yaml, then run pulumi up -s wuxi",
     ]);
   });
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { toYaml } from "../model/yaml";
 import { EXIT, runPlan } from "../cli";
+import { ONE_SIDED_PEER_SEVERITY, oneSidedPeer } from "../model/peers";
 import type { MeshPlan } from "../plan/plan";
 import { ackConfig } from "./fixtures/ack";
 
@@ -71,7 +72,11 @@ interface Case {
   readonly name: string;
   readonly change: (s: Record<string, Config>) => void;
   readonly finding: { severity: "error" | "warning"; stack: string; path: string; message: RegExp };
+  /** The change fails the stack's validation, so the plan also notes it left the stack out. */
+  readonly leftOut?: boolean;
 }
+const isLeftOutNote = (f: { path: string; message: string }) =>
+  f.path === "*" && f.message.startsWith("left out of the checks across stacks");
 
 const CASES: Case[] = [
   {
@@ -106,13 +111,14 @@ const CASES: Case[] = [
     },
   },
   {
+    // a warning, as pulumi up says it (model/peers.ts oneSidedPeer): the normal state while a cluster is added
     name: "a peer list that is not symmetric",
     change: (s) => (s.wuxi!["mesh:peers"] = []),
     finding: {
-      severity: "error",
+      severity: "warning",
       stack: "wuxi",
       path: "mesh:peers",
-      message: /cn-shanghai lists wuxi as a peer but wuxi does not list cn-shanghai/,
+      message: /^organization\/mesh\/wuxi does not list organization\/mesh\/cn-shanghai in mesh:peers: /,
     },
   },
   {
@@ -142,6 +148,8 @@ const CASES: Case[] = [
   },
   {
     name: "a loopback API server",
+    // a validation error: the stack is left out of the checks across stacks, and the plan says so
+    leftOut: true,
     change: (s) => ((s.wuxi!["mesh:cluster"] as Config).apiServer = "https://127.0.0.1:6443"),
     finding: { severity: "error", stack: "wuxi", path: "mesh:cluster.apiServer", message: /loopback/ },
   },
@@ -157,6 +165,8 @@ const CASES: Case[] = [
   },
   {
     name: "a NodePort gateway istiod finds no address for",
+    // a validation error: the stack is left out of the checks across stacks, and the plan says so
+    leftOut: true,
     change: (s) => (s.wuxi!["mesh:eastWestGateway"] = { service: { type: "NodePort" } }),
     finding: { severity: "error", stack: "wuxi", path: "mesh:eastWestGateway.service", message: /neither externalIPs nor nodeSelector/ },
   },
@@ -205,7 +215,12 @@ describe("mesh plan: checks across stacks", () => {
       const s = stacks();
       c.change(s);
       const r = plan(project(s));
-      const f = r.plan!.findings;
+      const notes = r.plan!.findings.filter(isLeftOutNote);
+      assert.deepEqual(
+        notes.map((n) => [n.severity, n.stack]),
+        c.leftOut ? [["warning", c.finding.stack]] : [],
+      );
+      const f = r.plan!.findings.filter((x) => !isLeftOutNote(x));
       assert.equal(f.length, 1, JSON.stringify(f, null, 1));
       assert.deepEqual(
         { severity: f[0]!.severity, stack: f[0]!.stack, path: f[0]!.path },
@@ -216,10 +231,42 @@ describe("mesh plan: checks across stacks", () => {
       assert.equal(r.code, c.finding.severity === "error" ? EXIT.findings : EXIT.ok);
       assert.deepEqual(r.plan!.summary, {
         errors: c.finding.severity === "error" ? 1 : 0,
-        warnings: c.finding.severity === "warning" ? 1 : 0,
+        warnings: (c.finding.severity === "warning" ? 1 : 0) + notes.length,
       });
     });
   }
+
+  it("says the same as pulumi up about a one-sided peer: one rule, one severity", () => {
+    const s = stacks();
+    s.wuxi!["mesh:peers"] = [];
+    const f = plan(project(s)).plan!.findings[0]!;
+    const rule = oneSidedPeer({
+      lister: "organization/mesh/cn-shanghai",
+      listerCluster: "cn-shanghai",
+      unlisted: "organization/mesh/wuxi",
+    });
+    assert.deepEqual({ severity: f.severity, message: f.message, fix: f.fix }, { severity: ONE_SIDED_PEER_SEVERITY, ...rule });
+    assert.equal(ONE_SIDED_PEER_SEVERITY, "warning");
+  });
+
+  it("checks across stacks without a stack that failed validation, and says it left it out", () => {
+    const s = stacks();
+    (s["cn-shanghai"]!["mesh:cluster"] as any).ack.nodePools[0].desiredSize = "three";
+    const r = plan(project(s));
+    assert.equal(r.code, EXIT.findings);
+    // no "no stack is the trust anchor": the anchor is the stack that failed
+    assert.deepEqual(
+      r.plan!.findings.map((f) => [f.severity, f.stack, f.path]),
+      [
+        ["error", "cn-shanghai", "mesh:cluster.ack.nodePools[0].desiredSize"],
+        ["warning", "cn-shanghai", "*"],
+      ],
+    );
+    assert.equal(
+      r.plan!.findings[1]!.message,
+      "left out of the checks across stacks (trust anchor, peers, names, networks) because its config has errors: what they would report may only follow from those",
+    );
+  });
 
   it("reports a Pulumi.yaml entry the CLI would reject", () => {
     const r = plan(project(stacks(), { ...PROJECT, "mesh:istio": { version: "1.30.3" } }));
