@@ -1,5 +1,5 @@
 /** The mesh diff as a person reads it: terminal text, and a pull-request comment that always fits. */
-import type { FieldChange, ItemChange, MeshDiff } from "./diff";
+import type { Disruption, FieldChange, ItemChange, MeshDiff, StackDiff } from "./diff";
 
 /** Finds the one comment this tool keeps up to date on a pull request. */
 export const DIFF_MARKER = "<!-- mesh-plan-diff -->";
@@ -16,21 +16,30 @@ const counts = (items: readonly ItemChange[]) => ["added", "changed", "removed"]
 
 export function diffHeadline(d: MeshDiff): string {
   const changed = d.stacks.filter((s) => s.change !== "unchanged").map((s) => s.stack);
-  const destroys = d.disruptions.filter((x) => x.severity === "destroys").length;
-  const disrupts = d.disruptions.length - destroys;
-  return `Mesh change against ${d.base}: ${changed.length ? `${changed.join(", ")} changed` : "no stack changes"}; ${destroys} destructive, ${disrupts} disruptive`;
+  const n = (sev: Disruption["severity"]) => d.disruptions.filter((x) => x.severity === sev).length;
+  const extra = [n("refused") ? `${n("refused")} refused` : "", n("no-effect") ? `${n("no-effect")} without effect` : ""].filter(Boolean);
+  return `Mesh change against ${d.base}: ${changed.length ? `${changed.join(", ")} changed` : "no stack changes"}; ${n("destroys")} destructive, ${n("disrupts")} disruptive${extra.map((e) => `, ${e}`).join("")}`;
 }
+
+const LABEL: Readonly<Record<Disruption["severity"], string>> = {
+  destroys: "Destroys",
+  disrupts: "Disrupts",
+  "no-effect": "No effect",
+  refused: "Refused",
+};
+/** Every changed item of a stack: releases, Kubernetes objects, then the cloud resources. */
+const itemsOf = (s: StackDiff) => [...s.releases, ...s.objects, ...s.cloud];
 
 export function renderDiffText(d: MeshDiff): string {
   const out = [diffHeadline(d), ""];
   if (d.disruptions.length > 0) {
     out.push("Disruptive changes");
-    for (const x of d.disruptions) out.push(`  ${x.severity.toUpperCase()} ${x.stack}: ${x.what}`, `    ${x.advice}`);
+    for (const x of d.disruptions) out.push(`  ${LABEL[x.severity].toUpperCase()} ${x.stack}: ${x.what}`, `    ${x.advice}`);
     out.push("");
   }
   for (const s of d.stacks) {
     out.push(`${s.stack}: ${s.change}`);
-    for (const i of [...s.releases, ...s.objects]) {
+    for (const i of itemsOf(s)) {
       out.push(`  ${sign(i.change)} ${i.item}`);
       for (const f of i.fields) out.push(`      ${field(f)}`);
     }
@@ -53,6 +62,8 @@ export function renderDiffText(d: MeshDiff): string {
 }
 
 const md = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
+/** A code span: shown as typed, so never HTML-escaped; only a table's `|` is. */
+const code = (s: string) => `\`${s.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
 
 /**
  * Markdown for the pull request: the marker, a summary table, what disrupts or destroys, then the
@@ -64,31 +75,33 @@ export function renderDiffMarkdown(
   elsewhere = "the job summary or the plan-diff artifact",
 ): string {
   const head = [DIFF_MARKER, `### ${md(diffHeadline(d))}`, ""];
-  head.push("| stack | change | objects + / ~ / − | releases + / ~ / − | destructive | disruptive |", "|---|---|---|---|---|---|");
+  head.push(
+    "| stack | change | objects + / ~ / − | releases + / ~ / − | cloud + / ~ / − | destructive | disruptive |",
+    "|---|---|---|---|---|---|---|",
+  );
   for (const s of d.stacks) {
     const x = d.disruptions.filter((y) => y.stack === s.stack);
     head.push(
-      `| ${md(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
+      `| ${md(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${counts(s.cloud).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
     );
   }
   head.push("");
   if (d.disruptions.length > 0) {
-    for (const x of d.disruptions)
-      head.push(`> **${x.severity === "destroys" ? "Destroys" : "Disrupts"}** \`${md(x.stack)}\`: ${md(x.what)} — ${md(x.advice)}`, ">");
+    for (const x of d.disruptions) head.push(`> **${LABEL[x.severity]}** ${code(x.stack)}: ${md(x.what)} — ${md(x.advice)}`, ">");
     head.pop();
     head.push("");
   }
   const sections: string[] = [];
   for (const s of d.stacks) {
-    const items = [...s.releases, ...s.objects];
+    const items = itemsOf(s);
     if (items.length === 0) continue;
     const rows = items.flatMap((i) =>
       i.fields.length === 0
         ? [`| ${sign(i.change)} | ${md(i.item)} | | |`]
-        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | \`${md(f.path)}\` | ${md(value(f.before))} → ${md(value(f.after))} |`),
+        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${md(value(f.before))} → ${md(value(f.after))} |`),
     );
     sections.push(
-      `<details><summary>${md(s.stack)}: ${items.length} object${items.length === 1 ? "" : "s"} and release${items.length === 1 ? "" : "s"} changed</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
+      `<details><summary>${md(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
     );
   }
   const list = (title: string, rows: readonly string[]) =>

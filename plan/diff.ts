@@ -4,7 +4,8 @@
  * objects and Helm values added, changed and removed, field by field, secrets as `[secret]`; routing per
  * caller, links, trust, and checks that appear or are resolved. At the top: what disrupts or destroys.
  */
-import { ackPlan } from "../model/ack";
+import { ackPlan, type AckPlan } from "../model/ack";
+import { ackChanges, kubernetesVersionProblem } from "../model/ack-changes";
 import type { KubeObject, ReleaseSpec } from "../model/istio";
 import type { MeshConfig } from "../model/types";
 import { planMesh, plannedObjects, validStacks, type Finding, type MeshPlan } from "./plan";
@@ -25,7 +26,8 @@ export interface ItemChange {
 }
 
 export interface Disruption {
-  readonly severity: "destroys" | "disrupts";
+  /** `no-effect`: the provider keeps the old value; `refused`: the change cannot be applied (an error). */
+  readonly severity: "destroys" | "disrupts" | "no-effect" | "refused";
   readonly stack: string;
   readonly what: string;
   readonly advice: string;
@@ -36,6 +38,8 @@ export interface StackDiff {
   readonly change: "added" | "removed" | "changed" | "unchanged";
   readonly objects: readonly ItemChange[];
   readonly releases: readonly ItemChange[];
+  /** The ACK resources (VPC, vSwitches, cluster, node pools) this stack provisions, field by field. */
+  readonly cloud: readonly ItemChange[];
 }
 
 export interface MeshDiff {
@@ -46,7 +50,7 @@ export interface MeshDiff {
   readonly links: readonly { readonly change: "added" | "removed"; readonly link: string }[];
   readonly trust: readonly { readonly change: "added" | "removed"; readonly line: string }[];
   readonly checks: readonly { readonly change: "appeared" | "resolved"; readonly finding: Finding }[];
-  /** The working tree's plan has errors. */
+  /** The working tree's plan has errors, or a change is refused. */
   readonly errors: number;
 }
 
@@ -95,8 +99,18 @@ const releaseBody = (r: ReleaseSpec) => ({
   values: r.values,
 });
 
-/** ACK fields the provider cannot change in place: a change replaces the cluster (PULUMI-FACTS: create-only). */
-const ACK_REPLACING = ["name", "serviceCidr", "podCidr", "podVswitchIds", "slbInternetEnabled", "addons", "clusterSpec"] as const;
+/** The ACK resources of a plan as items: what `plan --diff` compares field by field. */
+function cloudItems(p: AckPlan | undefined): { key: string; body: unknown }[] {
+  if (!p) return [];
+  return [
+    { key: `VPC ${p.vpc.vpcName}`, body: p.vpc },
+    ...p.vswitches.map((v) => ({ key: `vSwitch ${v.vswitchName}`, body: { zoneId: v.zoneId, cidrBlock: v.cidrBlock } })),
+    { key: `ACK cluster ${p.cluster.name}`, body: { ...p.cluster, protect: p.protect } },
+    ...p.nodePools.map(({ key: _, ...pool }) => ({ key: `node pool ${pool.nodePoolName}`, body: pool })),
+  ];
+}
+
+const EFFECT_SEVERITY = { replaces: "destroys", "in-place": "disrupts", "no-effect": "no-effect" } as const;
 
 function disruptions(base: Map<string, MeshConfig>, head: Map<string, MeshConfig>): Disruption[] {
   const out: Disruption[] = [];
@@ -142,19 +156,13 @@ function disruptions(base: Map<string, MeshConfig>, head: Map<string, MeshConfig
         advice: "upgrade with a canary instead: set mesh:istio.revision (e.g. 1-31-0) and move namespaces over with istio.io/rev",
       });
     }
-    const ba = ackPlan(b.cluster, b.meshId)?.cluster as Record<string, unknown> | undefined;
-    const ha = ackPlan(h.cluster, h.meshId)?.cluster as Record<string, unknown> | undefined;
+    const ba = ackPlan(b.cluster, b.meshId);
+    const ha = ackPlan(h.cluster, h.meshId);
     if (ba && ha) {
-      for (const f of ACK_REPLACING) {
-        if (JSON.stringify(ba[f]) !== JSON.stringify(ha[f])) {
-          out.push({
-            severity: "destroys",
-            stack,
-            what: `ACK ${f} ${JSON.stringify(ba[f])} → ${JSON.stringify(ha[f])}`,
-            advice: "the field cannot change in place: the cluster would be replaced (it is protected: the update fails instead)",
-          });
-        }
-      }
+      const refused = kubernetesVersionProblem(ba.cluster.version, ha.cluster.version);
+      if (refused)
+        out.push({ severity: "refused", stack, what: refused, advice: `keep mesh:cluster.ack.version at ${ba.cluster.version} or later` });
+      for (const c of ackChanges(ba, ha)) out.push({ severity: EFFECT_SEVERITY[c.effect], stack, what: c.what, advice: c.advice });
     }
     const bs = new Set(b.services.map((s) => `${s.namespace}/${s.name}`));
     const hs = new Set(h.services.map((s) => `${s.namespace}/${s.name}`));
@@ -205,24 +213,35 @@ export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: stri
   const hp = planMesh(head);
   const bo = plannedObjects(base);
   const ho = plannedObjects(head);
+  const bv = validStacks(base);
+  const hv = validStacks(head);
+  const ack = (m: MeshConfig | undefined) => (m ? ackPlan(m.cluster, m.meshId) : undefined);
   const stacks: StackDiff[] = [];
   for (const stack of [...new Set([...bo.keys(), ...ho.keys()])].sort()) {
     const b = bo.get(stack);
     const h = ho.get(stack);
     const objects = itemDiff(b?.objects ?? [], h?.objects ?? [], objectKey, (o) => o);
     const releases = itemDiff(b?.releases ?? [], h?.releases ?? [], (r) => `release ${r.name}`, releaseBody);
+    const cloud = itemDiff(
+      cloudItems(ack(bv.get(stack))),
+      cloudItems(ack(hv.get(stack))),
+      (x) => x.key,
+      (x) => x.body,
+    );
     stacks.push({
       stack,
-      change: !b ? "added" : !h ? "removed" : objects.length + releases.length > 0 ? "changed" : "unchanged",
+      change: !b ? "added" : !h ? "removed" : objects.length + releases.length + cloud.length > 0 ? "changed" : "unchanged",
       objects,
       releases,
+      cloud,
     });
   }
   const bf = new Map(bp.findings.map((f) => [findingKey(f), f]));
   const hf = new Map(hp.findings.map((f) => [findingKey(f), f]));
+  const found = disruptions(bv, hv);
   return {
     base: baseLabel,
-    disruptions: disruptions(validStacks(base), validStacks(head)),
+    disruptions: found,
     stacks,
     routing: lines(routingLines(bp), routingLines(hp)),
     links: lines(
@@ -237,6 +256,6 @@ export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: stri
       ...[...hf].filter(([k]) => !bf.has(k)).map(([, finding]) => ({ change: "appeared" as const, finding })),
       ...[...bf].filter(([k]) => !hf.has(k)).map(([, finding]) => ({ change: "resolved" as const, finding })),
     ],
-    errors: hp.summary.errors,
+    errors: hp.summary.errors + found.filter((x) => x.severity === "refused").length,
   };
 }

@@ -10,8 +10,15 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** Markdown renderers take `<...>` for HTML and drop it. */
-const mdText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/**
+ * Markdown renderers take `<...>` for HTML and drop it, so text outside code spans is escaped; inside a
+ * code span GitHub shows an entity as typed (`&lt;`), so code spans are left as they are.
+ */
+export const mdText = (s: string): string =>
+  s
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")))
+    .join("");
 
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (c: string) => mdText(c).replace(/\|/g, "\\|");
@@ -132,7 +139,7 @@ export function renderMarkdown(plan: MeshPlan): string {
     "",
     "### Links",
     "",
-    "Whose istiod reads which cluster's API server (through `istio-remote-secret-&lt;cluster&gt;`).",
+    "Whose istiod reads which cluster's API server (through `istio-remote-secret-<cluster>`).",
     "",
     mdTable(m.header, m.rows),
     "",

@@ -11,7 +11,8 @@ import { describe, it } from "node:test";
 import { EXIT, runPlan } from "../cli";
 import { fromYaml, toYaml } from "../model/yaml";
 import { diffMesh, fieldDiff, type MeshDiff } from "../plan/diff";
-import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown } from "../plan/diff-render";
+import { kubernetesVersionProblem } from "../model/ack-changes";
+import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
 import { readProject } from "../plan/stack-files";
 import { PROJECT_DIR } from "../tools/mock-run";
 
@@ -147,6 +148,91 @@ describe("the command", () => {
   });
 });
 
+/**
+ * What the provider does with each ACK field, from aliyun/terraform-provider-alicloud:
+ * resource_alicloud_cs_managed_kubernetes.go (the schema's ForceNew flags;
+ * resourceAlicloudCSManagedKubernetesUpdate, which sends only some fields; UpgradeAlicloudKubernetesCluster),
+ * resource_alicloud_cs_kubernetes.go `migrateCluster` (ack.standard → ack.pro.* only) and
+ * resource_alicloud_vswitch.go (cidr_block and zone_id ForceNew).
+ */
+describe("ACK changes as the provider applies them", () => {
+  const ack = (change: (a: Record<string, any>) => void) =>
+    diff((f) => change(f["Pulumi.cn-shanghai.yaml"]!.config["mesh:cluster"].ack as Record<string, any>));
+  const said = (d: MeshDiff) => d.disruptions.map((x) => `${x.severity}: ${x.what}`);
+
+  it("proxyMode, serviceCidr and podCidr replace the cluster", () => {
+    const d = ack((a) => {
+      a.proxyMode = "iptables";
+      a.podCidr = "172.24.0.0/16";
+    });
+    assert.deepEqual(said(d), ['destroys: ACK podCidr "172.20.0.0/16" → "172.24.0.0/16"', 'destroys: ACK proxyMode "ipvs" → "iptables"']);
+    assert.match(d.disruptions[0]!.advice, /replaced \(it is protected: the update fails instead\)/);
+  });
+
+  it("apiServerInternet (slbInternetEnabled) has no effect once the cluster exists, and is not called a replacement", () => {
+    const d = ack((a) => (a.apiServerInternet = true));
+    assert.deepEqual(said(d), ["no-effect: ACK slbInternetEnabled false → true"]);
+    assert.equal(
+      d.disruptions[0]!.advice,
+      "has no effect once the cluster exists: the provider sets it at creation only and never updates it",
+    );
+    assert.match(renderDiffText(d), /^ {2}NO EFFECT cn-shanghai: ACK slbInternetEnabled false → true$/m);
+  });
+
+  it("clusterSpec: ack.standard → ack.pro.small migrates in place; back has no effect", () => {
+    const up = diffMesh(
+      readProject(project((f) => (f["Pulumi.cn-shanghai.yaml"]!.config["mesh:cluster"].ack.clusterSpec = "ack.standard"))),
+      readProject(project()),
+      "base",
+    );
+    assert.deepEqual(said(up), ['disrupts: ACK clusterSpec "ack.standard" → "ack.pro.small"']);
+    assert.deepEqual(said(ack((a) => (a.clusterSpec = "ack.standard"))), ['no-effect: ACK clusterSpec "ack.pro.small" → "ack.standard"']);
+  });
+
+  it("a renamed cluster replaces every ACK resource: the program names them after it", () => {
+    const d = diff((f) => (f["Pulumi.cn-shanghai.yaml"]!.config["mesh:cluster"].name = "cn-shanghai-2"));
+    assert.ok(said(d).includes('destroys: ACK cluster name "cn-shanghai" → "cn-shanghai-2"'), said(d).join("\n"));
+    assert.match(d.disruptions.find((x) => x.what.startsWith("ACK cluster name"))!.advice, /Pulumi resources/);
+  });
+
+  it("a changed zone or vSwitch CIDR replaces the vSwitch, which fails while it is in use", () => {
+    const d = ack((a) => (a.vswitchCidrs[1] = "192.168.32.0/20"));
+    assert.deepEqual(said(d), [
+      "destroys: vSwitch cn-shanghai-f 192.168.16.0/20 replaced or removed (mesh:cluster.ack.zones, vswitchCidrs)",
+    ]);
+    assert.match(d.disruptions[0]!.advice, /DependencyViolation/);
+  });
+
+  it("refuses a Kubernetes downgrade: the diff has an error", () => {
+    const d = ack((a) => (a.version = "1.32.7-aliyun.1"));
+    assert.deepEqual(said(d), [
+      "refused: Kubernetes 1.33.3-aliyun.1 → 1.32.7-aliyun.1 is a downgrade: ACK only upgrades a cluster (UpgradeCluster), and the update would fail after the rest of the stack had changed",
+    ]);
+    assert.equal(d.errors, 1);
+    assert.equal(kubernetesVersionProblem("1.33.3-aliyun.1", "1.34.1-aliyun.1"), undefined);
+  });
+
+  it("lists the ACK resources' changes field by field, as for Helm values", () => {
+    const d = ack((a) => {
+      a.version = "1.34.1-aliyun.1";
+      a.nodePools[0].desiredSize = 5;
+    });
+    const cn = d.stacks.find((s) => s.stack === "cn-shanghai")!;
+    assert.equal(cn.change, "changed");
+    assert.deepEqual(cn.cloud, [
+      {
+        item: "ACK cluster cn-shanghai",
+        change: "changed",
+        fields: [{ path: "version", before: "1.33.3-aliyun.1", after: "1.34.1-aliyun.1" }],
+      },
+      { item: "node pool cn-shanghai-system", change: "changed", fields: [{ path: "desiredSize", before: "3", after: "5" }] },
+    ]);
+    assert.deepEqual(d.disruptions, []);
+    assert.match(renderDiffText(d), /^Mesh change against base: cn-shanghai changed;/);
+    assert.match(renderDiffMarkdown(d), /\| ~ \| node pool cn-shanghai-system \| `desiredSize` \| "3" → "5" \|/);
+  });
+});
+
 describe("the pull-request comment", () => {
   it("starts with its marker and a summary table, details collapsed", () => {
     const md = renderDiffMarkdown(diff((f) => (f["Pulumi.wuxi.yaml"]!.config["mesh:peers"] = [])));
@@ -154,7 +240,7 @@ describe("the pull-request comment", () => {
       md.startsWith(`${DIFF_MARKER}\n### Mesh change against base: wuxi changed; 1 destructive, 0 disruptive\n\n| stack | change |`),
     );
     assert.match(md, /> \*\*Destroys\*\* `wuxi`: peer organization\/mesh\/cn-shanghai removed/);
-    assert.match(md, /<details><summary>wuxi: 1 object and release changed<\/summary>/);
+    assert.match(md, /<details><summary>wuxi: 1 item changed \(releases, objects, cloud resources\)<\/summary>/);
   });
 
   it("always fits GitHub's limit, counting what it left out", () => {

@@ -34,6 +34,16 @@ describe("mesh plan on the repository's stacks", () => {
     });
   }
 
+  it("writes code spans literally: GitHub shows an HTML entity inside one as typed", () => {
+    const md = render("markdown").printed;
+    const spans = [...md.matchAll(/`[^`\n]+`/g)].map((m) => m[0]);
+    assert.ok(spans.includes("`istio-remote-secret-<cluster>`"), spans.join(" "));
+    assert.deepEqual(
+      spans.filter((c) => /&(lt|gt|amp);/.test(c)),
+      [],
+    );
+  });
+
   it("lists what each cluster pulls, every chart and image from its own mirror", () => {
     const plan = JSON.parse(render("json").printed) as MeshPlan;
     assert.deepEqual(
