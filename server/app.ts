@@ -6,20 +6,14 @@
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { converge, type ConvergeResult, type RoundReport } from "../automation/converge";
 import { Redactor } from "../automation/redact";
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
 import { MeshError, TERMINAL, type JobKind, type JobRecord } from "../automation/types";
 import type { MeshPlan } from "../plan/plan";
-import { allows, AuthError, type Authenticator, type Principal, type Role } from "./auth";
+import type { Authenticator, Principal, Role } from "./auth";
 import {
   ConvergeParams,
   ConvergeRun,
@@ -36,8 +30,8 @@ import {
   StackParams,
   StackStatus,
 } from "./schemas";
+import { installEdge } from "./edge";
 import { EventStreams } from "./event-stream";
-import { loopbackRefusal } from "./loopback-guard";
 import { problem } from "./problems";
 import type { Limits } from "./settings";
 import { StackReads } from "./stack-reads";
@@ -98,9 +92,6 @@ const JobsEventsHeaders = z.object({
     .optional(),
 });
 
-/** Answers that refuse a request: audited whatever the route. */
-const REFUSED = new Set([400, 401, 403, 404, 405, 409, 413, 415, 429]);
-
 const MUTATING: readonly JobKind[] = ["up", "refresh", "destroy"];
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -138,65 +129,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  installEdge(app, { ...deps, log, redactor, now });
+
   const streams = new EventStreams(deps.jobs, limits);
   const reads = new StackReads(deps.engine, { ttlMs: limits.outputsTtlMs, concurrency: limits.engineReads });
   const converges = new Map<string, ConvergeRunRecord>();
   let closing = false;
-
-  app.addHook("onRequest", async (req, reply) => {
-    reply.header("request-id", req.id);
-    if (deps.engineName) reply.header("mesh-engine", deps.engineName);
-    if (deps.auth.insecure) {
-      const refusal = loopbackRefusal(req.raw);
-      if (refusal) return problem(reply, 403, refusal);
-    }
-    const role = req.routeOptions.config.role;
-    if (!role) return;
-    try {
-      req.principal = await deps.auth.authenticate(req.headers.authorization);
-    } catch (e) {
-      if (e instanceof AuthError) {
-        if (e.status === 401) reply.header("www-authenticate", 'Bearer realm="mesh"');
-        return problem(reply, e.status, e.message);
-      }
-      throw e;
-    }
-    if (!allows(req.principal.role, role)) return problem(reply, 403, `this needs the ${role} role; the caller has ${req.principal.role}`);
-  });
-
-  app.setErrorHandler((error, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return problem(reply, 400, "the request does not match its schema", {
-        errors: error.validation.map((v) => ({
-          path: `${error.validationContext ?? "request"}${v.instancePath || ""}`,
-          message: v.message ?? "invalid",
-        })),
-      });
-    }
-    const status = (error as { statusCode?: number }).statusCode;
-    const code = (error as { code?: string }).code;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(reply, 413, `the body is larger than ${deps.limits.bodyBytes} bytes`);
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
-    if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
-      return problem(reply, 400, "the body is not valid JSON");
-    if (error instanceof MeshError) return meshProblem(reply, error);
-    // anything else is ours: the log has it (redacted), the caller only the request's id
-    log({
-      level: "error",
-      msg: "internal error",
-      requestId: req.id,
-      method: req.method,
-      route: req.routeOptions.url ?? null,
-      error: redactor.redact(error instanceof Error ? (error.stack ?? error.message) : String(error)),
-    });
-    return problem(reply, 500, `an internal error; the server's log has it under request id ${req.id}`, { requestId: req.id });
-  });
-  app.setNotFoundHandler((_req, reply) => problem(reply, 404, "no such route"));
-
-  function meshProblem(reply: FastifyReply, e: MeshError): FastifyReply {
-    const status = e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : 500;
-    return problem(reply, status, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
-  }
 
   const topology = () => deps.topology();
   const requireStack = (stack: string) => {
@@ -207,26 +145,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = (req: FastifyRequest, fields: Record<string, unknown>) => {
     req.auditFields = { ...req.auditFields, ...fields };
   };
-  app.addHook("onResponse", async (req, reply) => {
-    const action = req.routeOptions.config.action;
-    const status = reply.statusCode;
-    if (!(action && action !== "preview") && !REFUSED.has(status)) return;
-    deps.audit({
-      time: now().toISOString(),
-      requestId: req.id,
-      actor: req.principal?.subject,
-      role: req.principal?.role,
-      via: req.principal?.via,
-      action: action ?? "request",
-      method: req.method,
-      path: req.url.split("?")[0]!.slice(0, 200),
-      ...req.auditFields,
-      status,
-      ...(req.refusal ? { reason: req.refusal } : {}),
-      ip: req.ip,
-    });
-  });
-
   const masked = async (stack: string, version: string): Promise<Record<string, unknown> | null> => {
     try {
       const out = await reads.outputs(stack, version);
