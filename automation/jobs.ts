@@ -217,7 +217,16 @@ export class Jobs {
           ? e.toJobError()
           : { code: "engine_failed" as const, message: `pulumi ${r.kind} of stack ${r.stack} failed` };
       if (controller.signal.aborted) this.finish(r.id, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
-      else this.finish(r.id, "failed", { error: { ...error, message: this.redactor.redact(error.message) } });
+      else {
+        // the failure's reason as an event too, so a client following the events sees why
+        const redacted = {
+          ...error,
+          message: this.redactor.redact(error.message),
+          ...(error.report ? { report: this.redactor.redact(error.report) } : {}),
+        };
+        this.emit(r.id, { type: "diagnostic", severity: "error", message: redacted.report ?? redacted.message });
+        this.finish(r.id, "failed", { error: redacted });
+      }
     } finally {
       this.running.delete(r.stack);
       this.pump();

@@ -77,9 +77,10 @@ export class LocalEngine implements StackEngine {
     return this.command;
   }
 
-  private async stack(stack: string): Promise<Stack> {
+  /** The stack, created first when `create` (operations); reads only ever select, so a read never runs `stack init`. */
+  private async stack(stack: string, create = true): Promise<Stack> {
     const pulumiCommand = await this.pulumiCommand();
-    return LocalWorkspace.createOrSelectStack(
+    return LocalWorkspace[create ? "createOrSelectStack" : "selectStack"](
       { stackName: this.qualify(stack), workDir: this.opts.projectDir },
       {
         envVars: { ...this.opts.envVars },
@@ -117,7 +118,7 @@ export class LocalEngine implements StackEngine {
 
   async outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>> {
     try {
-      return await (await this.stack(stack)).outputs();
+      return await (await this.stack(stack, false)).outputs();
     } catch (e) {
       throw this.mapError(e, stack, "up");
     }
@@ -125,7 +126,7 @@ export class LocalEngine implements StackEngine {
 
   async history(stack: string, limit: number): Promise<readonly HistoryEntry[]> {
     try {
-      const h = await (await this.stack(stack)).history(limit, 1, false);
+      const h = await (await this.stack(stack, false)).history(limit, 1, false);
       return h.map((u) => ({
         kind: u.kind,
         result: u.result,

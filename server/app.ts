@@ -6,19 +6,14 @@
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { converge, type ConvergeResult, type RoundReport } from "../automation/converge";
+import { Redactor } from "../automation/redact";
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
-import { MeshError, TERMINAL, type JobKind, type JobRecord, type MeshEvent } from "../automation/types";
+import { MeshError, TERMINAL, type JobKind, type JobRecord } from "../automation/types";
 import type { MeshPlan } from "../plan/plan";
-import { allows, AuthError, type Authenticator, type Principal, type Role } from "./auth";
+import type { Authenticator, Principal, Role } from "./auth";
 import {
   ConvergeParams,
   ConvergeRun,
@@ -35,7 +30,11 @@ import {
   StackParams,
   StackStatus,
 } from "./schemas";
+import { installEdge } from "./edge";
+import { EventStreams } from "./event-stream";
+import { problem } from "./problems";
 import type { Limits } from "./settings";
+import { StackReads } from "./stack-reads";
 import { z } from "zod";
 
 export interface Topology {
@@ -51,18 +50,26 @@ export interface AppDeps {
   readonly plan: () => MeshPlan;
   /** Stacks, anchors and peers, from the same files. */
   readonly topology: () => Topology;
-  /** One line per mutating request. */
+  /** One line per mutating request and per refused request. */
   readonly audit: (line: Record<string, unknown>) => void;
+  /** The server's own log: internal errors (with the request id, redacted), shutdown. @default nothing */
+  readonly log?: (line: Record<string, unknown>) => void;
+  /** Not the production engine (e.g. "simulated"): named in every response's Mesh-Engine header. */
+  readonly engineName?: string;
   readonly now?: () => Date;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
+    /** The job, stack or converge run the request concerns, for the audit line. */
+    auditFields?: Record<string, unknown>;
   }
   interface FastifyContextConfig {
     /** The least role the route needs; routes without one are public (health, OpenAPI). */
     role?: Role;
+    /** The audit log's name for the request; every request with one but preview is audited whatever its answer. */
+    action?: string;
   }
 }
 
@@ -85,32 +92,26 @@ const JobsEventsHeaders = z.object({
     .optional(),
 });
 
-const PROBLEM_TYPE = "https://mesh.invalid/problems/";
-const TITLES: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  409: "Conflict",
-  413: "Payload Too Large",
-  415: "Unsupported Media Type",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
-function problem(reply: FastifyReply, status: number, detail?: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply
-    .code(status)
-    .type("application/problem+json")
-    .send({ type: `${PROBLEM_TYPE}${status}`, title: TITLES[status] ?? "Error", status, ...(detail ? { detail } : {}), ...extra });
-}
-
 const MUTATING: readonly JobKind[] = ["up", "refresh", "destroy"];
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
-  const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  const limits = deps.limits;
+  const log = deps.log ?? (() => {});
+  const redactor = new Redactor(deps.engine.secretValues ?? []);
+  const app = Fastify({
+    bodyLimit: limits.bodyBytes,
+    logger: false,
+    return503OnClosing: true,
+    genReqId: () => randomBytes(8).toString("hex"),
+    requestIdHeader: false,
+    // every request, body included, in bounded time; idle and keep-alive connections closed
+    requestTimeout: limits.requestMs,
+    connectionTimeout: limits.idleMs,
+    keepAliveTimeout: limits.keepAliveMs,
+    maxRequestsPerSocket: limits.requestsPerSocket,
+    http: { headersTimeout: limits.headersMs, connectionsCheckingInterval: limits.deadlineCheckMs },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   // responses are serialized through their schemas: a field a schema does not name never leaves
   app.setSerializerCompiler(serializerCompiler);
@@ -128,51 +129,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  const streams = { total: 0, perJob: new Map<string, number>() };
+  installEdge(app, { ...deps, log, redactor, now });
+
+  const streams = new EventStreams(deps.jobs, limits);
+  const reads = new StackReads(deps.engine, { ttlMs: limits.outputsTtlMs, concurrency: limits.engineReads });
   const converges = new Map<string, ConvergeRunRecord>();
   let closing = false;
-
-  app.addHook("onRequest", async (req, reply) => {
-    const role = req.routeOptions.config.role;
-    if (!role) return;
-    try {
-      req.principal = await deps.auth.authenticate(req.headers.authorization);
-    } catch (e) {
-      if (e instanceof AuthError) {
-        if (e.status === 401) reply.header("www-authenticate", 'Bearer realm="mesh"');
-        return problem(reply, e.status, e.message);
-      }
-      throw e;
-    }
-    if (!allows(req.principal.role, role)) return problem(reply, 403, `this needs the ${role} role; the caller has ${req.principal.role}`);
-  });
-
-  app.setErrorHandler((error, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return problem(reply, 400, "the request does not match its schema", {
-        errors: error.validation.map((v) => ({
-          path: `${error.validationContext ?? "request"}${v.instancePath || ""}`,
-          message: v.message ?? "invalid",
-        })),
-      });
-    }
-    const status = (error as { statusCode?: number }).statusCode;
-    const code = (error as { code?: string }).code;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(reply, 413, `the body is larger than ${deps.limits.bodyBytes} bytes`);
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
-    if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
-      return problem(reply, 400, "the body is not valid JSON");
-    if (error instanceof MeshError) return meshProblem(reply, error);
-    // anything else is ours: say nothing of it
-    void req;
-    return problem(reply, 500, "an internal error; it has been logged on the server");
-  });
-  app.setNotFoundHandler((_req, reply) => problem(reply, 404, "no such route"));
-
-  function meshProblem(reply: FastifyReply, e: MeshError): FastifyReply {
-    const status = e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : 500;
-    return problem(reply, status, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
-  }
 
   const topology = () => deps.topology();
   const requireStack = (stack: string) => {
@@ -180,19 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!s) throw new MeshError("not_found", `stack ${stack} is not a stack of this mesh`);
     return s;
   };
-  const audit = (req: FastifyRequest, action: string, fields: Record<string, unknown>) =>
-    deps.audit({
-      time: now().toISOString(),
-      actor: req.principal?.subject,
-      role: req.principal?.role,
-      via: req.principal?.via,
-      action,
-      ...fields,
-    });
-
-  const masked = async (stack: string): Promise<Record<string, unknown> | null> => {
+  const audit = (req: FastifyRequest, fields: Record<string, unknown>) => {
+    req.auditFields = { ...req.auditFields, ...fields };
+  };
+  const masked = async (stack: string, version: string): Promise<Record<string, unknown> | null> => {
     try {
-      const out = await deps.engine.outputs(stack);
+      const out = await reads.outputs(stack, version);
       return Object.fromEntries(Object.entries(out).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
     } catch {
       return null;
@@ -206,18 +161,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       peers: [...s.peers],
       lastJob: last,
       runningJob: deps.jobs.runningOn(s.name) ?? null,
-      outputs: await masked(s.name),
+      // reused until the stack's last job changes
+      outputs: await masked(s.name, last ? `${last.id} ${last.state}` : "none"),
     };
   };
 
   /** Starts a job, within the limits; a mutating job on a stack that has one queued or running is a 409. */
   function start(req: FastifyRequest, reply: FastifyReply, stack: string, kind: JobKind, options?: { includeProtected?: boolean }): void {
     requireStack(stack);
+    audit(req, { stack });
     const active = deps.jobs.active();
     if (MUTATING.includes(kind)) {
       const other = active.find((j) => j.stack === stack && MUTATING.includes(j.kind));
       if (other) {
-        audit(req, kind, { stack, status: 409, runningJob: other.id });
+        audit(req, { runningJob: other.id });
         return void problem(reply, 409, `stack ${stack} has a ${other.kind} job ${other.state}; wait for it or cancel it`, {
           runningJob: other.id,
         });
@@ -225,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     if (active.length >= deps.limits.jobs) return void problem(reply, 429, `${active.length} jobs are queued or running; try again later`);
     const job = deps.jobs.submit({ stack, kind, requestedBy: req.principal!.subject, ...(options ? { options } : {}) });
-    if (kind !== "preview") audit(req, kind, { stack, status: 202, jobId: job.id });
+    audit(req, { jobId: job.id });
     void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
   }
 
@@ -259,13 +216,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ] as const) {
     app.post(
       `/v1/stacks/:stack/${kind}`,
-      { config: { role }, schema: { params: StackParams, body: NoBody, response: { 202: Job, ...problems } } },
+      { config: { role, action: kind }, schema: { params: StackParams, body: NoBody, response: { 202: Job, ...problems } } },
       (req, reply) => start(req, reply, req.params.stack, kind),
     );
   }
   app.post(
     "/v1/stacks/:stack/destroy",
-    { config: { role: "admin" }, schema: { params: StackParams, body: DestroyBody, response: { 202: Job, ...problems } } },
+    {
+      config: { role: "admin", action: "destroy" },
+      schema: { params: StackParams, body: DestroyBody, response: { 202: Job, ...problems } },
+    },
     (req, reply) => {
       if (req.body.confirm !== req.params.stack)
         return void problem(reply, 400, "confirm must repeat the stack's name", {
@@ -277,7 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.post(
     "/v1/converge",
-    { config: { role: "operator" }, schema: { body: NoBody, response: { 202: ConvergeRun, ...problems } } },
+    { config: { role: "operator", action: "converge" }, schema: { body: NoBody, response: { 202: ConvergeRun, ...problems } } },
     (req, reply) => {
       const running = [...converges.values()].find((c) => c.state === "running");
       if (running) return void problem(reply, 409, `converge ${running.id} is running`);
@@ -297,7 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         jobs: [],
       };
       converges.set(run.id, run);
-      audit(req, "converge", { status: 202, convergeId: run.id });
+      audit(req, { convergeId: run.id });
       void converge({
         stacks: topo.stacks,
         jobs: deps.jobs,
@@ -307,7 +267,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         onRound: (r) => run.rounds.push(r),
       }).then(
         (r) => Object.assign(run, { state: r.state, message: r.message, finishedAt: now().toISOString() }),
-        () => Object.assign(run, { state: "failed", message: "converge stopped on an internal error", finishedAt: now().toISOString() }),
+        (e: unknown) => {
+          log({
+            level: "error",
+            msg: "converge stopped",
+            convergeId: run.id,
+            error: redactor.redact(e instanceof Error ? (e.stack ?? e.message) : String(e)),
+          });
+          Object.assign(run, {
+            state: "failed",
+            message: `converge stopped on an internal error; the server's log has it under ${run.id}`,
+            finishedAt: now().toISOString(),
+          });
+        },
       );
       return void reply
         .code(202)
@@ -341,12 +313,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   app.post(
     "/v1/jobs/:id/cancel",
-    { config: { role: "operator" }, schema: { params: JobParams, body: NoBody, response: { 202: Job, ...problems } } },
+    { config: { role: "operator", action: "cancel" }, schema: { params: JobParams, body: NoBody, response: { 202: Job, ...problems } } },
     (req, reply) => {
-      job(req.params.id);
-      const r = deps.jobs.cancel(req.params.id);
-      audit(req, "cancel", { jobId: r.id, stack: r.stack, status: 202 });
-      return void reply.code(202).send(r);
+      const before = job(req.params.id);
+      audit(req, { jobId: before.id, stack: before.stack });
+      if (TERMINAL.includes(before.state))
+        return void problem(reply, 409, `job ${before.id} has already ended: ${before.state}`, { state: before.state });
+      return void reply.code(202).send(deps.jobs.cancel(req.params.id));
     },
   );
 
@@ -367,52 +340,46 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     (req, reply) => {
       const id = req.params.id;
-      const record = job(id);
-      const perJob = streams.perJob.get(id) ?? 0;
-      if (perJob >= deps.limits.streamsPerJob || streams.total >= deps.limits.streams)
-        return void problem(reply, 429, "too many event streams are open; try again later");
+      job(id);
       const after = Number(req.headers["last-event-id"] ?? 0);
+      const lastSeq = deps.jobs.events(id).at(-1)?.seq ?? 0;
+      // an id the job never had would skip everything, job.finished included, and pin the stream
+      if (after > lastSeq)
+        return void problem(
+          reply,
+          400,
+          `Last-Event-ID ${after} is beyond job ${id}'s last event (${lastSeq}); reconnect without it to replay from the start`,
+          {
+            errors: [{ path: "headers/last-event-id", message: `at most ${lastSeq}` }],
+          },
+        );
+      if (!streams.admits(id)) return void problem(reply, 429, "too many event streams are open; try again later");
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      streams.total++;
-      streams.perJob.set(id, perJob + 1);
-      const send = (e: MeshEvent) => res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.total--;
-        streams.perJob.set(id, (streams.perJob.get(id) ?? 1) - 1);
-        res.end();
-      };
-      const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), deps.limits.heartbeatMs);
-      let last = after;
-      for (const e of deps.jobs.events(id, after)) {
-        send(e);
-        last = e.seq;
-      }
-      const unsubscribe = deps.jobs.subscribe(id, (e) => {
-        if (e.seq <= last) return;
-        last = e.seq;
-        send(e);
-        if (e.type === "job.finished") end();
-      });
-      if (TERMINAL.includes(record.state) || deps.jobs.events(id).at(-1)?.type === "job.finished") end();
-      res.on("close", end);
+      streams.serve(reply.raw, id, after, reply.getHeaders() as Record<string, string>);
     },
   );
 
-  app.addHook("onClose", async () => {
+  // on close: no new requests (503), running jobs cancelled within the grace period, then every stream
+  // ended with a final event, before the server waits for its connections
+  app.addHook("preClose", async () => {
     closing = true;
-    await deps.jobs.shutdown();
+    const active = deps.jobs.active();
+    log({ level: "info", msg: "shutting down", jobs: active.map((j) => j.id), streams: streams.size });
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      deps.jobs.shutdown().then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), limits.shutdownGraceMs))),
+    ]);
+    clearTimeout(timer);
+    const left = deps.jobs.active();
+    if (stopped) log({ level: "info", msg: "jobs stopped", jobs: active.map((j) => ({ id: j.id, state: deps.jobs.get(j.id)?.state })) });
+    else
+      log({
+        level: "warning",
+        msg: `jobs still running ${limits.shutdownGraceMs} ms after their cancel; the next start shows them interrupted, with the recovery step`,
+        jobs: left.map((j) => j.id),
+      });
+    await streams.endAll("shutting down", 2000);
   });
   await app.ready();
   return app;

@@ -47,7 +47,7 @@ export interface OidcSettings {
 export interface AuthSettings {
   readonly tokens: readonly StaticToken[];
   readonly oidc?: OidcSettings;
-  /** No authentication at all: only ever bound to loopback (see server/config.ts). */
+  /** No authentication at all: only ever bound to loopback (see server/settings.ts). */
   readonly insecure?: boolean;
 }
 
@@ -87,6 +87,11 @@ export class Authenticator {
       : undefined;
   }
 
+  /** Without authentication (loopback only): the server guards against browsers instead (loopback-guard.ts). */
+  get insecure(): boolean {
+    return this.settings.insecure === true;
+  }
+
   get configured(): boolean {
     return this.hashes.length > 0 || this.jwks !== undefined || this.settings.insecure === true;
   }
@@ -94,7 +99,8 @@ export class Authenticator {
   /** The caller behind an Authorization header, or an AuthError (401: who are you; 403: not allowed). */
   async authenticate(header: string | undefined): Promise<Principal> {
     if (this.settings.insecure) return { subject: "anonymous (insecure mode)", role: "admin", via: "insecure" };
-    const m = /^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$/.exec(header ?? "");
+    // the scheme is case-insensitive (RFC 7235 2.1): bearer, Bearer and BEARER are one
+    const m = /^bearer +([A-Za-z0-9._~+/=-]{1,4096})$/i.exec(header ?? "");
     if (!m) throw new AuthError(401, "a bearer token is required");
     const token = m[1]!;
     // every stored hash is compared, in constant time, whatever matches first

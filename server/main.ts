@@ -1,29 +1,78 @@
 /**
  * The portal API as a process: settings from the environment (it refuses to start without
  * authentication), the LocalWorkspace engine on the project's folder, the journal, and a graceful
- * shutdown on SIGTERM (stop accepting, cancel running jobs gracefully, flush the journal).
+ * shutdown on SIGTERM or SIGINT (stop accepting, cancel running jobs within the grace period, end every
+ * event stream, exit).
  *
  *   npm run serve
+ *   npm run serve -- --engine simulated     the demo: jobs on a simulation, loopback only
  */
 import { join } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { StackEngine } from "../automation/engine";
 import { Jobs } from "../automation/jobs";
 import { Journal } from "../automation/journal";
 import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
+import { MemoryEngine } from "../automation/memory-engine";
 import { meshTopology, planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { buildApp } from "./app";
 import { Authenticator } from "./auth";
-import { settingsFromEnv } from "./settings";
+import { LOOPBACK, settingsFromEnv } from "./settings";
+
+interface Args {
+  readonly engine: "local" | "simulated";
+  readonly stepMs: number;
+}
+
+const write = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+
+function parseArgs(argv: readonly string[]): Args {
+  const program = new Command("mesh-api")
+    .description("The portal's HTTP API over the automation core; settings come from the environment (README: The portal's HTTP API).")
+    .addOption(
+      new Option("--engine <engine>", "local: the Pulumi CLI on this project; simulated: a simulation, nothing deployed (loopback only)")
+        .choices(["local", "simulated"])
+        .default("local"),
+    )
+    .option(
+      "--step-ms <ms>",
+      "simulated engine: time per resource operation",
+      (v) => {
+        if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError("a whole number of milliseconds");
+        return Number(v);
+      },
+      250,
+    )
+    .showHelpAfterError()
+    .parse(argv, { from: "user" });
+  return program.opts<Args>();
+}
 
 async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
   const settings = settingsFromEnv(process.env);
   const projectDir = process.env.MESH_PROJECT_DIR ?? join(__dirname, "..");
-  const engine = new LocalEngine(localEngineOptionsFromEnv(projectDir));
-  const jobs = new Jobs({
-    engine,
-    journal: new Journal(process.env.MESH_JOURNAL_DIR ?? join(projectDir, ".mesh", "journal")),
-    qualify: (s) => engine.qualify(s),
-  });
+  const simulated = args.engine === "simulated";
+  if (simulated && !LOOPBACK.has(settings.host))
+    throw new Error(`--engine simulated serves on loopback only, not ${settings.host}: unset MESH_API_HOST or set it to 127.0.0.1`);
+  let engine: StackEngine;
+  let jobs: Jobs;
+  const cancelGraceMs = settings.limits.shutdownGraceMs;
+  if (simulated) {
+    // the project's own stacks, peers and anchor, on a simulation; its jobs are kept in memory only
+    engine = new MemoryEngine({ stacks: meshTopology(readProject(projectDir)).stacks, stepMs: args.stepMs });
+    jobs = new Jobs({ engine, cancelGraceMs });
+  } else {
+    const local = new LocalEngine(localEngineOptionsFromEnv(projectDir));
+    engine = local;
+    jobs = new Jobs({
+      engine,
+      journal: new Journal(process.env.MESH_JOURNAL_DIR ?? join(projectDir, ".mesh", "journal")),
+      qualify: (s) => local.qualify(s),
+      cancelGraceMs,
+    });
+  }
   const app = await buildApp({
     jobs,
     engine,
@@ -31,22 +80,37 @@ async function main(): Promise<void> {
     limits: settings.limits,
     plan: () => planMesh(readProject(projectDir)),
     topology: () => meshTopology(readProject(projectDir)),
-    audit: (line) => process.stdout.write(`${JSON.stringify({ audit: true, ...line })}\n`),
+    audit: (line) => write({ audit: true, ...line }),
+    log: write,
+    ...(simulated ? { engineName: "simulated" } : {}),
   });
   const address = await app.listen({ host: settings.host, port: settings.port });
-  process.stdout.write(
-    `${JSON.stringify({ msg: "listening", address, auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer" })}\n`,
-  );
+  write({
+    msg: "listening",
+    address,
+    auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer",
+    engine: simulated
+      ? "simulated: jobs run on a simulation of this project's stacks, nothing is deployed, jobs are kept in memory only"
+      : "local (the Pulumi CLI)",
+  });
   let stopping = false;
-  process.on("SIGTERM", () => {
+  const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    // close() stops accepting, answers 503 meanwhile, and its onClose hook cancels running jobs gracefully
+    write({ level: "info", msg: `${signal}: stopping` });
+    // the last word if a client or a job holds on past the grace period and the stream bound
+    setTimeout(() => {
+      write({ level: "error", msg: "shutdown did not finish in time; exiting" });
+      process.exit(1);
+    }, settings.limits.shutdownGraceMs + 10_000).unref();
+    // close() answers 503 from now on; its preClose hook cancels running jobs and ends the event streams
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
-  });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 main().catch((e: unknown) => {

@@ -87,6 +87,10 @@ export const Problem = z.object({
   detail: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   runningJob: z.string().optional(),
+  /** The job's state, when it is why the request is refused (cancel of a job that has ended). */
+  state: JobStateSchema.optional(),
+  /** The request's id in the server's log (500). */
+  requestId: z.string().optional(),
 });
 
 export const Health = z.object({ status: z.string() });

@@ -19,15 +19,54 @@ export interface Limits {
   readonly jobs: number;
   /** Event streams open on one job. @default 200 */
   readonly streamsPerJob: number;
-  /** Event streams open in all. @default 1000 */
+  /** Event streams open in all, replays included. @default 1000 */
   readonly streams: number;
   /** Comment line on an idle event stream, ms. @default 15000 */
   readonly heartbeatMs: number;
+  /** An event stream ends after this (with `stream.end`; the client resumes with Last-Event-ID), ms. @default 3600000 */
+  readonly streamMaxMs: number;
+  /** An event stream whose client takes nothing for this long is dropped, ms. @default 30000 */
+  readonly streamStallMs: number;
+  /** The whole request, headers and body, arrives within this or the connection is closed (408), ms. @default 10000 */
+  readonly requestMs: number;
+  /** The request's headers arrive within this, ms. @default 5000 */
+  readonly headersMs: number;
+  /** A connection with no traffic either way is closed after this, ms. @default 60000 */
+  readonly idleMs: number;
+  /** An idle keep-alive connection is closed after this, ms. @default 5000 */
+  readonly keepAliveMs: number;
+  /** Requests on one connection before it is closed. @default 1000 */
+  readonly requestsPerSocket: number;
+  /** How often the request and header deadlines are checked, ms. @default 1000 */
+  readonly deadlineCheckMs: number;
+  /** Stack outputs are reused for this long (and until a job on the stack ends), ms. @default 5000 */
+  readonly outputsTtlMs: number;
+  /** Engine (CLI) reads of stack outputs at once. @default 2 */
+  readonly engineReads: number;
+  /** On shutdown, how long cancelled jobs get to stop before the process exits anyway, ms. @default 30000 */
+  readonly shutdownGraceMs: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { bodyBytes: 16_384, jobs: 32, streamsPerJob: 200, streams: 1000, heartbeatMs: 15_000 };
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 16_384,
+  jobs: 32,
+  streamsPerJob: 200,
+  streams: 1000,
+  heartbeatMs: 15_000,
+  streamMaxMs: 3_600_000,
+  streamStallMs: 30_000,
+  requestMs: 10_000,
+  headersMs: 5_000,
+  idleMs: 60_000,
+  keepAliveMs: 5_000,
+  requestsPerSocket: 1000,
+  deadlineCheckMs: 1000,
+  outputsTtlMs: 5_000,
+  engineReads: 2,
+  shutdownGraceMs: 30_000,
+};
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+export const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const tokens: StaticToken[] = [];

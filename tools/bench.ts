@@ -8,7 +8,7 @@
  *   npm run bench -- 10 1000      one cell
  *   npm run bench -- report       how soon a config mistake is reported, against a successful run
  *   npm run bench -- converge     converge of 10 simulated stacks against a sequential bring-up
- *   npm run bench -- api          100 event streams on one job and 20 concurrent POST up on one stack
+ *   npm run bench -- api          100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,0 +1,108 @@
+/**
+ * The edge every request crosses before and after its route: a request id (in the `Request-Id` header,
+ * the audit line and the log), the demo engine's header, the loopback guard of the insecure mode,
+ * authentication and the route's role; errors as problems (ours logged, redacted, never returned); one
+ * audit line per mutating or refused request.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RawServerDefault } from "fastify";
+import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Redactor } from "../automation/redact";
+import { MeshError } from "../automation/types";
+import { allows, AuthError, type Authenticator } from "./auth";
+import { loopbackRefusal } from "./loopback-guard";
+import { problem } from "./problems";
+import type { Limits } from "./settings";
+
+export interface EdgeDeps {
+  readonly auth: Authenticator;
+  readonly limits: Limits;
+  readonly audit: (line: Record<string, unknown>) => void;
+  readonly log: (line: Record<string, unknown>) => void;
+  readonly redactor: Redactor;
+  readonly engineName?: string;
+  readonly now: () => Date;
+}
+
+/** Answers that refuse a request: audited whatever the route. */
+const REFUSED = new Set([400, 401, 403, 404, 405, 409, 413, 415, 429]);
+
+function meshProblem(reply: FastifyReply, e: MeshError): FastifyReply {
+  const status = e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : 500;
+  return problem(reply, status, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export function installEdge(app: App, deps: EdgeDeps): void {
+  const { log, redactor, now } = deps;
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("request-id", req.id);
+    if (deps.engineName) reply.header("mesh-engine", deps.engineName);
+    if (deps.auth.insecure) {
+      const refusal = loopbackRefusal(req.raw);
+      if (refusal) return problem(reply, 403, refusal);
+    }
+    const role = req.routeOptions.config.role;
+    if (!role) return;
+    try {
+      req.principal = await deps.auth.authenticate(req.headers.authorization);
+    } catch (e) {
+      if (e instanceof AuthError) {
+        if (e.status === 401) reply.header("www-authenticate", 'Bearer realm="mesh"');
+        return problem(reply, e.status, e.message);
+      }
+      throw e;
+    }
+    if (!allows(req.principal.role, role)) return problem(reply, 403, `this needs the ${role} role; the caller has ${req.principal.role}`);
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return problem(reply, 400, "the request does not match its schema", {
+        errors: error.validation.map((v) => ({
+          path: `${error.validationContext ?? "request"}${v.instancePath || ""}`,
+          message: v.message ?? "invalid",
+        })),
+      });
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    const code = (error as { code?: string }).code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(reply, 413, `the body is larger than ${deps.limits.bodyBytes} bytes`);
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
+    if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
+      return problem(reply, 400, "the body is not valid JSON");
+    if (error instanceof MeshError) return meshProblem(reply, error);
+    // anything else is ours: the log has it (redacted), the caller only the request's id
+    log({
+      level: "error",
+      msg: "internal error",
+      requestId: req.id,
+      method: req.method,
+      route: req.routeOptions.url ?? null,
+      error: redactor.redact(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+    });
+    return problem(reply, 500, `an internal error; the server's log has it under request id ${req.id}`, { requestId: req.id });
+  });
+  app.setNotFoundHandler((_req, reply) => problem(reply, 404, "no such route"));
+
+  app.addHook("onResponse", async (req, reply) => {
+    const action = req.routeOptions.config.action;
+    const status = reply.statusCode;
+    if (!(action && action !== "preview") && !REFUSED.has(status)) return;
+    deps.audit({
+      time: now().toISOString(),
+      requestId: req.id,
+      actor: req.principal?.subject,
+      role: req.principal?.role,
+      via: req.principal?.via,
+      action: action ?? "request",
+      method: req.method,
+      path: req.url.split("?")[0]!.slice(0, 200),
+      ...req.auditFields,
+      status,
+      ...(req.refusal ? { reason: req.refusal } : {}),
+      ip: req.ip,
+    });
+  });
+}

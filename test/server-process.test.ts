@@ -1,0 +1,88 @@
+/**
+ * The server as a process (`npm run serve -- --engine simulated`, insecure on loopback): it announces
+ * its engine, and on SIGTERM with event streams open it cancels the running jobs, ends every stream and
+ * exits, well within the grace period. It refuses to run the simulation anywhere but loopback.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { readEvents } from "./fixtures/api";
+
+const ROOT = join(__dirname, "..");
+const MAIN = join(ROOT, "server", "main.ts");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the server process", () => {
+  it("on SIGTERM with watchers: jobs cancelled, every stream ended, exit 0 within the grace period", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated", "--step-ms", "100"], {
+      cwd: ROOT,
+      env: { ...process.env, MESH_API_INSECURE: "loopback-only", MESH_API_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      const end = Date.now() + 60_000;
+      while (!out.includes('"msg":"listening"')) {
+        if (Date.now() > end || child.exitCode !== null) throw new Error(`no listening line: ${out}`);
+        await sleep(50);
+      }
+      const listening = JSON.parse(out.split("\n").find((l) => l.includes('"msg":"listening"'))!) as Record<string, string>;
+      assert.match(listening.engine!, /^simulated: /);
+      const url = listening.address!;
+      const post = async (stack: string) => {
+        const r = await fetch(`${url}/v1/stacks/${stack}/up`, { method: "POST", headers: { "x-requested-by": "test" } });
+        assert.equal(r.status, 202);
+        assert.equal(r.headers.get("mesh-engine"), "simulated");
+        return ((await r.json()) as { id: string }).id;
+      };
+      const ids = [await post("cn-shanghai"), await post("wuxi")];
+      // insecure mode: the fixture's bearer header is ignored
+      const watchers = ids.flatMap((id) => Array.from({ length: 3 }, () => readEvents(url, `/v1/jobs/${id}/events`, "unused", undefined)));
+      await sleep(800);
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const code = await exited;
+      const took = Date.now() - t0;
+      assert.equal(code, 0, out);
+      assert.ok(took < 10_000, `exited ${took} ms after SIGTERM`);
+      for (const events of await Promise.all(watchers)) {
+        assert.equal(events.at(-1)!.event, "job.finished");
+        assert.equal(events.at(-1)!.data.state, "cancelled");
+        assert.ok(events.some((e) => e.event === "job.cancelling"));
+      }
+      const log = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(
+        log.filter((l) => l.level).map((l) => l.msg),
+        ["SIGTERM: stopping", "shutting down", "jobs stopped"],
+      );
+      assert.deepEqual(
+        (log.find((l) => l.msg === "jobs stopped")!.jobs as { id: string; state: string }[]).map((j) => [j.id, j.state]),
+        ids.map((id) => [id, "cancelled"]),
+      );
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("refuses the simulated engine on a non-loopback address", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MESH_API_HOST: "0.0.0.0",
+        MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
+        MESH_API_INSECURE: "",
+      },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--engine simulated serves on loopback only, not 0\.0\.0\.0/);
+  });
+});
