@@ -3,11 +3,12 @@
  * Pulumi.yaml, so a mistake there would only show when a user runs `pulumi up`.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { validateConfig } from "../model/validate";
+import { fromYaml } from "../model/yaml";
 import { readProject, stackConfig, StackFileError } from "../plan/stack-files";
 import { PROJECT_DIR } from "../tools/mock-run";
 
@@ -54,6 +55,17 @@ describe("Pulumi.yaml", () => {
       });
       assert.equal(cfg.cluster.name, stack);
     }
+  });
+
+  it("starts the program with tsx, a dependency: an install without devDependencies still runs `pulumi up`", () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+    const runtime = (fromYaml(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { runtime: { options: Record<string, unknown> } })
+      .runtime;
+    assert.deepEqual(runtime.options, { packagemanager: "npm", typescript: false, nodeargs: "--import tsx" });
+    assert.match(pkg.dependencies!.tsx!, /^\d+\.\d+\.\d+$/, "pinned exactly");
+    assert.ok(!pkg.devDependencies!.tsx, "tsx is needed at run time, not only in development");
+    // the language host starts node in the program's folder: --import resolves tsx from there
+    assert.ok(require.resolve("tsx", { paths: [PROJECT_DIR] }).startsWith(join(PROJECT_DIR, "node_modules", "tsx", "dist")));
   });
 
   it("lists the stacks as each other's peers", () => {
