@@ -19,11 +19,11 @@ async function median(runs: number, opts: CliRunOptions, expectExit: number, col
   const warmTmp = mkdtempSync(join(tmpdir(), "mesh-bench-warm-"));
   try {
     // one run to fill the compiler's cache, as any second `pulumi up` finds it
-    if (!cold) await runLikeCli({ ...opts, env: { TMPDIR: warmTmp } });
+    if (!cold) await runLikeCli({ ...opts, env: { TMPDIR: warmTmp }, timeoutMs: 600_000 });
     for (let i = 0; i < runs; i++) {
       const tmp = cold ? mkdtempSync(join(tmpdir(), "mesh-bench-cold-")) : warmTmp;
       try {
-        const run = await runLikeCli({ ...opts, env: { TMPDIR: tmp } });
+        const run = await runLikeCli({ ...opts, env: { TMPDIR: tmp }, timeoutMs: 600_000 });
         if (run.exitCode !== expectExit) throw new Error(`${opts.stack}: exit ${run.exitCode}, expected ${expectExit}\n${run.stderr}`);
         times.push(run.ms);
       } finally {
