@@ -20,7 +20,15 @@ import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { composeComment, labelFor, previewDrift, reviewedSummaries, summarizePreview, type PreviewSummary } from "./plan/comment";
+import {
+  composeComment,
+  labelFor,
+  nothingToDo,
+  previewDrift,
+  reviewedSummaries,
+  summarizePreview,
+  type PreviewSummary,
+} from "./plan/comment";
 import { diffMesh, type MeshDiff } from "./plan/diff";
 import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
 import { gitSource } from "./plan/git-source";
@@ -232,20 +240,26 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .description("compare the previews reviewed on the pull request (its comment) with previews made now")
     .requiredOption("--comment <file>", "the pull request's mesh comment")
     .option("--preview <stack=file>", "a stack's pulumi preview --json now (repeat per stack)", collect, [])
-    .action((opts: { comment: string; preview: string[] }) => {
+    .option("--outcome-file <file>", "write the outcome here when the previews agree: apply, or nothing-to-do")
+    .action((opts: { comment: string; preview: string[]; outcomeFile?: string }) => {
       run = () => {
         const reviewed = reviewedSummaries(readFileSync(opts.comment, "utf8"));
         if (!reviewed) {
           process.stdout.write("mesh pr-verify: the comment carries no preview summaries; nothing was reviewed\n");
           return EXIT.findings;
         }
-        const drift = previewDrift(reviewed, previews(opts.preview));
+        const now = previews(opts.preview);
+        const drift = previewDrift(reviewed, now);
+        if (drift.length > 0) {
+          process.stdout.write(`the previews differ from what was reviewed:\n${drift.map((l) => `  ${l}`).join("\n")}\n`);
+          return EXIT.findings;
+        }
+        const idle = nothingToDo(now);
         process.stdout.write(
-          drift.length === 0
-            ? "the previews match what was reviewed\n"
-            : `the previews differ from what was reviewed:\n${drift.map((l) => `  ${l}`).join("\n")}\n`,
+          idle ? "nothing to do: no stack's preview shows a change, as reviewed\n" : "the previews match what was reviewed\n",
         );
-        return drift.length === 0 ? EXIT.ok : EXIT.findings;
+        if (opts.outcomeFile) writeFileSync(opts.outcomeFile, idle ? "nothing-to-do\n" : "apply\n");
+        return EXIT.ok;
       };
     });
   try {

@@ -68,6 +68,13 @@ export function composeComment(
     "|---|---|---|---|---|---|",
     ...rows,
     "",
+    ...(rows.length === 0
+      ? [
+          "_No stack was previewed: this change touches no file the program reads (or the previews have not finished yet)._",
+          "_At the merge a stack counts as reviewed with no change: if its preview then shows one, the merge stops._",
+          "",
+        ]
+      : []),
     `${SUMMARY_OPEN}${JSON.stringify(previews)}${SUMMARY_CLOSE}`,
     "",
   ].join("\n");
@@ -89,16 +96,34 @@ export function reviewedSummaries(comment: string): Record<string, PreviewSummar
   }
 }
 
-/** Differences between what was reviewed and what a preview now shows; empty when they agree. */
+const noChange = (p: PreviewSummary) => p.status === "ok" && p.create + p.update + p.replace + p.delete === 0;
+
+/**
+ * Differences between what was reviewed and what a preview now shows; empty when they agree. A stack the
+ * comment has no preview of was reviewed as "no change" (preview.yml previews only a change to a file the
+ * program reads): a preview of it that now shows no change agrees, any other does not.
+ */
 export function previewDrift(reviewed: Readonly<Record<string, PreviewSummary>>, now: Readonly<Record<string, PreviewSummary>>): string[] {
   const out: string[] = [];
   for (const stack of [...new Set([...Object.keys(reviewed), ...Object.keys(now)])].sort()) {
     const a = reviewed[stack];
     const b = now[stack];
-    if (!a || !b) out.push(`${stack}: ${a ? "not previewed now" : "not reviewed"}`);
-    else
+    if (!b) out.push(`${stack}: not previewed now`);
+    else if (!a) {
+      if (!noChange(b))
+        out.push(
+          b.status === "ok"
+            ? `${stack}: not reviewed; its preview now shows create ${b.create}, update ${b.update}, replace ${b.replace}, delete ${b.delete}`
+            : `${stack}: not reviewed, and its preview now fails`,
+        );
+    } else
       for (const k of ["create", "update", "replace", "delete", "status"] as const)
         if (a[k] !== b[k]) out.push(`${stack}: ${k} ${a[k]} reviewed, ${b[k]} now`);
   }
   return out;
+}
+
+/** True when no stack's preview shows a change: the merge has nothing to apply. */
+export function nothingToDo(now: Readonly<Record<string, PreviewSummary>>): boolean {
+  return Object.values(now).every(noChange);
 }

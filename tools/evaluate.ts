@@ -1,7 +1,7 @@
 /**
  * Brings the whole mesh up the way `pulumi up` runs the program, without the CLI, a cloud or a
  * cluster: each run starts index.ts through the Node.js language host's entry point
- * (`@pulumi/pulumi/cmd/run`, ts-node, the CLI's config merge) against the project's stand-in engine,
+ * (`@pulumi/pulumi/cmd/run`, Pulumi.yaml's runtime options, the CLI's config merge) against the project's stand-in engine,
  * in the order of a real bring-up: the trust anchor, the other stacks with its outputs, the anchor
  * again with theirs. Prints what each run registers, its outputs and what the CLI would show.
  *
