@@ -16,6 +16,7 @@ import {
 import { converge, type ConvergeResult, type RoundReport } from "../automation/converge";
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
+import { OutputsReader } from "../automation/outputs-read";
 import { MeshError, TERMINAL, type JobKind, type JobRecord, type MeshEvent } from "../automation/types";
 import type { MeshPlan } from "../plan/plan";
 import { allows, AuthError, type Authenticator, type Principal, type Role } from "./auth";
@@ -53,6 +54,8 @@ export interface AppDeps {
   readonly topology: () => Topology;
   /** One line per mutating request. */
   readonly audit: (line: Record<string, unknown>) => void;
+  /** How long GET /v1/stacks waits for a stack's outputs before it answers without them. @default 10000 */
+  readonly outputsTimeoutMs?: number;
   readonly now?: () => Date;
 }
 
@@ -190,23 +193,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...fields,
     });
 
-  const masked = async (stack: string): Promise<Record<string, unknown> | null> => {
-    try {
-      const out = await deps.engine.outputs(stack);
-      return Object.fromEntries(Object.entries(out).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
-    } catch {
-      return null;
-    }
-  };
+  // concurrent requests share one read per stack, each bounded in time
+  const outputs = new OutputsReader(deps.engine, deps.outputsTimeoutMs ?? 10_000);
   const status = async (s: Topology["stacks"][number]) => {
     const last = deps.jobs.list({ stack: s.name, limit: 1 })[0] ?? null;
+    const read = await outputs.read(s.name);
     return {
       stack: s.name,
       anchor: s.anchor,
       peers: [...s.peers],
       lastJob: last,
       runningJob: deps.jobs.runningOn(s.name) ?? null,
-      outputs: await masked(s.name),
+      outputs: read.outputs ? Object.fromEntries(Object.entries(read.outputs).map(([k, o]) => [k, o.secret ? "[secret]" : o.value])) : null,
+      outputsError: read.error ? { code: read.error.code, message: read.error.message } : null,
     };
   };
 
