@@ -241,7 +241,7 @@ describe("small things a user notices", () => {
     assert.equal(r.code, 0);
     const doc = JSON.parse(r.printed) as { stacks: Record<string, unknown>[] };
     assert.deepEqual(
-      doc.stacks.map((s) => ({ ...s, lastJob: s.lastJob && { ...(s.lastJob), id: "id", finishedAt: "t" } })),
+      doc.stacks.map((s) => ({ ...s, lastJob: s.lastJob && { ...s.lastJob, id: "id", finishedAt: "t" } })),
       [
         {
           stack: "cn-shanghai",
