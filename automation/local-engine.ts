@@ -161,13 +161,14 @@ export class LocalEngine implements StackEngine {
       }
     } catch (e) {
       const { error, said } = this.failure(e, stack, kind, errors.join("\n"));
-      // a failure before the engine started (login, passphrase, the stack's selection) sent no event: the
-      // CLI's own line becomes the job's error diagnostic
-      if (said && errors.length === 0) {
+      // a failure before the engine started (no CLI, login, passphrase, the stack's selection) sent no
+      // event: the CLI's own line (or that there is no CLI) becomes the job's error diagnostic
+      const line = said ?? (error.code === "cli_missing" ? error.message : undefined);
+      if (line && errors.length === 0) {
         o.onEvent({
           sequence: 0,
           timestamp: Math.floor(Date.now() / 1000),
-          diagnosticEvent: { message: said, color: "never", severity: "error" },
+          diagnosticEvent: { message: line, color: "never", severity: "error" },
         });
       }
       throw error;

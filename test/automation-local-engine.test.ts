@@ -4,11 +4,14 @@
  * the CLI's failures to typed errors. No real CLI is involved.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Jobs } from "../automation/jobs";
+import { LocalEngine } from "../automation/local-engine";
 import { MeshError } from "../automation/types";
+import { PROJECT_DIR } from "../tools/mock-run";
 import { standIn } from "./fixtures/stand-in-root";
 
 describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
@@ -221,5 +224,33 @@ describe("the CLI's own reason for a failure, under the operation that failed", 
     const pid = Number(readFileSync(join(root, "hung.pid"), "utf8"));
     await new Promise((r) => setTimeout(r, 1000));
     assert.throws(() => process.kill(pid, 0), /ESRCH/, "the hung CLI process is still running");
+  });
+});
+
+describe("no Pulumi CLI where it is looked for", () => {
+  const missing =
+    "the Pulumi CLI was not found: install it (pulumi version works), or name a pinned one with MESH_PULUMI_ROOT and MESH_PULUMI_VERSION";
+  const engine = () =>
+    new LocalEngine({
+      projectDir: PROJECT_DIR,
+      organization: "organization",
+      project: "mesh",
+      envVars: {},
+      pulumi: { root: mkdtempSync(join(tmpdir(), "mesh-no-pulumi-")), version: "3.248.0" },
+    });
+
+  it("outputs: cli_missing, saying what to install or name", async () => {
+    const e = await rejection(engine().outputs("wuxi"));
+    assert.deepEqual([e.code, e.message], ["cli_missing", missing]);
+  });
+
+  it("a job: the same, as its error diagnostic and its error", async () => {
+    const jobs = new Jobs({ engine: engine() });
+    const r = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "preview", requestedBy: "alice" }).id);
+    assert.deepEqual(r.error, { code: "cli_missing", message: missing });
+    assert.deepEqual(bodies(jobs, r.id).slice(2), [
+      { type: "diagnostic", severity: "error", message: missing },
+      { type: "job.finished", state: "failed", error: r.error },
+    ]);
   });
 });
