@@ -5,9 +5,10 @@
  *   npm run plan -- [--format text|markdown|json|mirror] [--out <dir>] [--diff <git ref or folder>] [--dir <project dir>]
  *   npm run mesh -- preview|up|refresh|destroy|converge|status|outputs|jobs ...
  */
-import { Command, Option } from "commander";
+import { Argument, Command, Option } from "commander";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { knownStack, wholeNumber } from "./cli-args";
 import type { CommandDeps } from "./automation/commands";
 import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
 
@@ -29,7 +30,8 @@ import {
   summarizePreview,
   type PreviewSummary,
 } from "./plan/comment";
-import { diffMesh, type MeshDiff } from "./plan/diff";
+import { diffMesh } from "./plan/diff";
+import { DiffJsonError, parseDiffJson } from "./plan/diff-json";
 import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
 import { gitSource } from "./plan/git-source";
 import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files";
@@ -114,14 +116,52 @@ export function defaultDeps(dir: string): CommandDeps {
   };
 }
 
-export async function cli(argv: readonly string[], deps: (dir: string) => CommandDeps = defaultDeps): Promise<number> {
+/** Where the command line itself writes: usage errors and input problems go to err, so stdout stays the output. */
+export interface CliIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+const processIo: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+
+/** A file named by an option, or an input problem naming the option and the file. */
+class InputError extends Error {}
+function readInput(option: string, file: string, remedy = ""): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : code === "EACCES" ? "not readable" : code;
+    throw new InputError(`${option} ${file}: ${why}${remedy}`);
+  }
+}
+
+const VERSION = (JSON.parse(readFileSync(join(__dirname, "package.json"), "utf8")) as { version: string }).version;
+
+const NEEDS_PULUMI = `
+Needs the Pulumi CLI (pulumi on PATH, or MESH_PULUMI_ROOT) and what pulumi up needs: the stacks' backend
+(PULUMI_BACKEND_URL or pulumi login), PULUMI_CONFIG_PASSPHRASE, and for up, refresh and destroy the cloud
+and cluster credentials. Without them it fails saying which is missing.`;
+
+export async function cli(
+  argv: readonly string[],
+  deps: (dir: string) => CommandDeps = defaultDeps,
+  io: CliIo = processIo,
+): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
   const program = new Command("mesh")
     .description("One Istio mesh across several Kubernetes clusters")
+    .version(VERSION, "-V, --version", "the version of this mesh project")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText("after", `\n${EXIT_HELP}`)
     .exitOverride();
   const dirOption = () => new Option("--dir <dir>", "the Pulumi project directory").default(process.cwd(), "the current directory");
-  const json = () => new Option("--json", "one JSON event per line, for scripts");
+  const json = (what = "one JSON event per line, for scripts") => new Option("--json", what);
+  /** `<stack>`, refused unless the project (its --dir) has a Pulumi.<stack>.yaml: no job starts for a typo. */
+  const stackArgument = (cmd: Command) =>
+    new Argument("<stack>", "a stack of the project (it has a Pulumi.<stack>.yaml)").argParser((v: string) =>
+      knownStack(v, cmd.opts<{ dir: string }>().dir),
+    );
   program
     .command("plan")
     .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
@@ -137,22 +177,26 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     ["up", "update one stack"],
     ["refresh", "read one stack's resources back from the cloud and the cluster"],
   ] as const) {
-    program
-      .command(`${kind} <stack>`)
+    const sub = program.command(kind);
+    sub
       .description(what)
+      .addArgument(stackArgument(sub))
       .addOption(json())
       .addOption(dirOption())
+      .addHelpText("after", NEEDS_PULUMI)
       .action((stack: string, opts: { json?: boolean; dir: string }) => {
         run = async () => (await commands()).runJob(deps(opts.dir), kind, stack, opts);
       });
   }
-  program
-    .command("destroy <stack>")
+  const destroy = program.command("destroy");
+  destroy
+    .addArgument(stackArgument(destroy))
     .description("delete one stack's resources; protected ones (the ACK cluster, its VPC) stay unless --include-protected")
     .requiredOption("--confirm <stack>", "the stack's name again, typed")
     .option("--include-protected", "also delete protected resources")
     .addOption(json())
     .addOption(dirOption())
+    .addHelpText("after", NEEDS_PULUMI)
     .action((stack: string, opts: { confirm: string; includeProtected?: boolean; json?: boolean; dir: string }) => {
       run = () => {
         if (opts.confirm !== stack) {
@@ -165,27 +209,35 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
   program
     .command("converge")
     .description("bring every stack to a steady state: the trust anchor, the others in parallel, then whoever's peers changed")
-    .option("--max-rounds <n>", "stop after this many rounds", (v) => Number.parseInt(v, 10))
-    .option("--parallel <n>", "stacks updated at once", (v) => Number.parseInt(v, 10))
+    .option("--max-rounds <n>", "stop after this many rounds (default 5; a fresh mesh needs 3)", wholeNumber(1))
+    .option("--parallel <n>", "stacks updated at once (default 4)", wholeNumber(1))
     .addOption(json())
     .addOption(dirOption())
+    .addHelpText("after", NEEDS_PULUMI)
     .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string }) => {
       run = async () => (await commands()).runConverge(deps(opts.dir), opts);
     });
   program
     .command("status")
-    .description("every stack: its last job and its links")
-    .addOption(json())
+    .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
+    .addOption(
+      json(
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null}]}',
+      ),
+    )
     .addOption(dirOption())
+    .addHelpText("after", NEEDS_PULUMI)
     .action((opts: { json?: boolean; dir: string }) => {
       run = async () => (await commands()).runStatus(deps(opts.dir), opts);
     });
-  program
-    .command("outputs <stack>")
+  const outputs = program.command("outputs");
+  outputs
+    .addArgument(stackArgument(outputs))
     .description("one stack's outputs, secrets as [secret]")
     .option("--show-secrets", "print secret outputs in clear")
-    .addOption(json())
+    .addOption(json("one JSON object: each output's name and value"))
     .addOption(dirOption())
+    .addHelpText("after", NEEDS_PULUMI)
     .action((stack: string, opts: { showSecrets?: boolean; json?: boolean; dir: string }) => {
       run = async () => (await commands()).runOutputs(deps(opts.dir), stack, opts);
     });
@@ -193,9 +245,11 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .command("jobs")
     .description("past and running jobs, newest first")
     .option("--stack <stack>", "one stack's")
-    .option("--state <state>", "queued, running, succeeded, failed, cancelled or interrupted")
-    .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 50)
-    .addOption(json())
+    .addOption(
+      new Option("--state <state>", "jobs in this state").choices(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]),
+    )
+    .addOption(new Option("--limit <n>", "at most this many").argParser(wholeNumber(1)).default(50))
+    .addOption(json("one JSON array of job records, newest first"))
     .addOption(dirOption())
     .action((opts: { stack?: string; state?: string; limit: number; json?: boolean; dir: string }) => {
       run = async () => (await commands()).runJobsList(deps(opts.dir), opts);
@@ -204,11 +258,23 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     Object.fromEntries(
       pairs.map((p) => {
         const i = p.indexOf("=");
-        if (i <= 0) throw new StackFileError(`--preview ${p}: write <stack>=<file of pulumi preview --json>`);
-        return [p.slice(0, i), summarizePreview(readFileSync(p.slice(i + 1), "utf8"))];
+        if (i <= 0) throw new InputError(`--preview ${p}: write <stack>=<file of pulumi preview --json>`);
+        return [p.slice(0, i), summarizePreview(readInput("--preview", p.slice(i + 1)))];
       }),
     );
   const collect = (v: string, prev: string[] = []) => [...prev, v];
+  /** A pull-request command whose input files are wrong says which and why, and exits 2. */
+  const inputs =
+    (name: string, f: () => number): (() => number) =>
+    () => {
+      try {
+        return f();
+      } catch (e) {
+        if (!(e instanceof InputError || e instanceof DiffJsonError)) throw e;
+        io.err(`mesh ${name}: ${e.message}\n`);
+        return EXIT.unreadable;
+      }
+    };
   program
     .command("pr-comment")
     .description("the pull-request comment: each stack's preview summary and the mesh diff, under GitHub's size limit")
@@ -217,13 +283,18 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .option("--previews-from <file>", "keep the preview summaries of this (the current) comment when no --preview is given")
     .option("--label-file <file>", "write the label (mesh: no changes | changes | destructive) here")
     .action((opts: { diffJson: string; preview: string[]; previewsFrom?: string; labelFile?: string }) => {
-      run = () => {
-        const d = JSON.parse(readFileSync(opts.diffJson, "utf8")) as MeshDiff;
+      run = inputs("pr-comment", () => {
+        const d = parseDiffJson(
+          readInput("--diff-json", opts.diffJson, `; make it with mesh plan --diff <base> --format json > ${opts.diffJson}`),
+          opts.diffJson,
+        );
         // ci.yml rewrites the comment without previewing: it keeps what preview.yml wrote there
         const kept =
-          opts.previewsFrom && existsSync(opts.previewsFrom) ? reviewedSummaries(readFileSync(opts.previewsFrom, "utf8")) : undefined;
+          opts.previewsFrom && existsSync(opts.previewsFrom)
+            ? reviewedSummaries(readInput("--previews-from", opts.previewsFrom))
+            : undefined;
         const p = opts.preview.length > 0 ? previews(opts.preview) : (kept ?? {});
-        process.stdout.write(composeComment(p, renderDiffMarkdown(d)));
+        io.out(composeComment(p, renderDiffMarkdown(d)));
         if (opts.labelFile)
           writeFileSync(
             opts.labelFile,
@@ -233,7 +304,7 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
             ),
           );
         return EXIT.ok;
-      };
+      });
     });
   program
     .command("pr-verify")
@@ -242,25 +313,23 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
     .option("--preview <stack=file>", "a stack's pulumi preview --json now (repeat per stack)", collect, [])
     .option("--outcome-file <file>", "write the outcome here when the previews agree: apply, or nothing-to-do")
     .action((opts: { comment: string; preview: string[]; outcomeFile?: string }) => {
-      run = () => {
-        const reviewed = reviewedSummaries(readFileSync(opts.comment, "utf8"));
+      run = inputs("pr-verify", () => {
+        const reviewed = reviewedSummaries(readInput("--comment", opts.comment));
         if (!reviewed) {
-          process.stdout.write("mesh pr-verify: the comment carries no preview summaries; nothing was reviewed\n");
+          io.out("mesh pr-verify: the comment carries no preview summaries; nothing was reviewed\n");
           return EXIT.findings;
         }
         const now = previews(opts.preview);
         const drift = previewDrift(reviewed, now);
         if (drift.length > 0) {
-          process.stdout.write(`the previews differ from what was reviewed:\n${drift.map((l) => `  ${l}`).join("\n")}\n`);
+          io.out(`the previews differ from what was reviewed:\n${drift.map((l) => `  ${l}`).join("\n")}\n`);
           return EXIT.findings;
         }
         const idle = nothingToDo(now);
-        process.stdout.write(
-          idle ? "nothing to do: no stack's preview shows a change, as reviewed\n" : "the previews match what was reviewed\n",
-        );
+        io.out(idle ? "nothing to do: no stack's preview shows a change, as reviewed\n" : "the previews match what was reviewed\n");
         if (opts.outcomeFile) writeFileSync(opts.outcomeFile, idle ? "nothing-to-do\n" : "apply\n");
         return EXIT.ok;
-      };
+      });
     });
   try {
     program.parse(argv, { from: "user" });

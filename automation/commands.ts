@@ -10,6 +10,7 @@ import { converge, type ConvergeResult } from "./converge";
 import type { StackEngine } from "./engine";
 import { Jobs } from "./jobs";
 import { Journal } from "./journal";
+import { readOutputs } from "./outputs-read";
 import { EXIT_CODES } from "./exit-codes";
 import { MeshError, type JobKind, type JobRecord, type MeshEvent } from "./types";
 
@@ -258,39 +259,55 @@ export async function runOutputs(deps: CommandDeps, stack: string, flags: Output
   }
 }
 
-/** `mesh status`: every stack of the project, its last job and its links. */
+/** One stack in `mesh status --json`. */
+export interface StatusRow {
+  readonly stack: string;
+  readonly anchor: boolean;
+  readonly lastJob: { readonly id: string; readonly kind: string; readonly state: string; readonly finishedAt: string | null } | null;
+  /** Each peer's link as the stack's `peers` output says; null when the outputs could not be read. */
+  readonly links: readonly { readonly peer: string; readonly status: string }[] | null;
+  /** Why the outputs could not be read (cli_missing, not_logged_in, secrets_locked, not_found, timeout, engine_failed). */
+  readonly outputsError: { readonly code: string; readonly message: string } | null;
+}
+
+/** `mesh status`: every stack of the project, its last job and its links; exit 1 when no stack's outputs could be read. */
 export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<number> {
   const topo = topology(deps);
   if (typeof topo === "number") return topo;
   const jobs = new Journal(deps.journalDir).load().map((j) => j.record);
   const engine = deps.engine();
-  const rows = await Promise.all(
+  const rows: StatusRow[] = await Promise.all(
     topo.stacks.map(async (s) => {
       const last = jobs.filter((j) => j.stack === s.name).at(-1);
-      let peers: unknown;
-      try {
-        peers = (await engine.outputs(s.name)).peers?.value;
-      } catch {
-        peers = undefined;
-      }
-      const links = Array.isArray(peers)
-        ? (peers as { stack?: string; status?: string }[]).map((p) => `${p.stack?.split("/").pop() ?? "?"} ${p.status ?? "?"}`)
-        : [];
+      const read = await readOutputs(engine, s.name);
+      const peers = read.outputs?.peers?.value;
+      const links = read.outputs
+        ? Array.isArray(peers)
+          ? (peers as { stack?: string; status?: string }[]).map((p) => ({
+              peer: p.stack?.split("/").pop() ?? "?",
+              status: p.status ?? "?",
+            }))
+          : []
+        : null;
       return {
         stack: s.name,
         anchor: s.anchor,
         lastJob: last ? { id: last.id, kind: last.kind, state: last.state, finishedAt: last.finishedAt ?? null } : null,
         links,
+        outputsError: read.error ? { code: read.error.code, message: read.error.message } : null,
       };
     }),
   );
-  if (flags.json) deps.out.write(`${JSON.stringify(rows, null, 2)}\n`);
+  if (flags.json) deps.out.write(`${JSON.stringify({ stacks: rows }, null, 2)}\n`);
   else
-    for (const r of rows)
-      deps.out.write(
-        `${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${r.lastJob ? `last ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})` : "no job yet"}; links: ${r.links.join(", ") || "unknown (no outputs)"}\n`,
-      );
-  return EXIT_CODES.ok;
+    for (const r of rows) {
+      const job = r.lastJob ? `last ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})` : "no job yet";
+      const links = r.links
+        ? `links: ${r.links.map((l) => `${l.peer} ${l.status}`).join(", ") || "none (no peers output yet)"}`
+        : `outputs not read: ${r.outputsError!.message}`;
+      deps.out.write(`${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n`);
+    }
+  return rows.some((r) => r.links !== null) ? EXIT_CODES.ok : EXIT_CODES.failed;
 }
 
 /** `mesh jobs` */
@@ -302,7 +319,10 @@ export function runJobsList(deps: CommandDeps, flags: OutputFlags & { stack?: st
     .reverse()
     .slice(0, flags.limit ?? 50);
   if (flags.json) deps.out.write(`${JSON.stringify(records, null, 2)}\n`);
-  else
+  else if (records.length === 0) {
+    const filters = [flags.stack && `of stack ${flags.stack}`, flags.state && `in state ${flags.state}`].filter(Boolean).join(" ");
+    deps.out.write(`no jobs${filters ? ` ${filters}` : ""} in the journal (${deps.journalDir})\n`);
+  } else
     for (const r of records)
       deps.out.write(
         `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}\n`,

@@ -5,9 +5,9 @@
  * 2N−1 runs of a sequential bring-up); a settled mesh applies no changes; a failure stops at the end of
  * its round with what ran and how to resume; a mesh that keeps changing stops at a bound and says why.
  */
-import type { StackEngine } from "./engine";
+import type { StackEngine, StackOutput } from "./engine";
 import type { Jobs } from "./jobs";
-import type { ChangeSummary, JobRecord } from "./types";
+import { MeshError, type ChangeSummary, type JobRecord } from "./types";
 
 export interface ConvergeStack {
   readonly name: string;
@@ -53,10 +53,16 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
   const maxRounds = o.maxRounds ?? 5;
   const anchor = o.stacks.find((s) => s.anchor)?.name;
   const sources = (s: ConvergeStack) => [...new Set([...(anchor && anchor !== s.name ? [anchor] : []), ...s.peers])];
+  // a stack the backend does not have yet is created by its round: until then it has no outputs
+  const outputsOf = (p: string): Promise<Readonly<Record<string, StackOutput>>> =>
+    o.engine.outputs(p).catch((e: unknown) => {
+      if (e instanceof MeshError && e.code === "not_found") return {};
+      throw e;
+    });
   const consumed = async (s: ConvergeStack): Promise<string> => {
     const parts = await Promise.all(
       sources(s).map(async (p) => {
-        const out = await o.engine.outputs(p);
+        const out = await outputsOf(p);
         return [p, CONSUMED_OUTPUTS.map((k) => out[k]?.value ?? null)] as const;
       }),
     );
@@ -76,8 +82,12 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       why = "every other stack, with the anchor's root";
     } else {
       batch = [];
-      for (const s of o.stacks) if ((await consumed(s)) !== seen.get(s.name)) batch.push(s);
       why = "stacks whose peers' outputs changed since they ran";
+      try {
+        for (const s of o.stacks) if ((await consumed(s)) !== seen.get(s.name)) batch.push(s);
+      } catch (e) {
+        return unreadable(e, round, why, rounds);
+      }
     }
     if (batch.length === 0) {
       const n = rounds.length;
@@ -94,7 +104,11 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
         message: `stopped after ${maxRounds} rounds with ${batch.map((s) => s.name).join(", ")} still to run: their peers' outputs change on every run (a token or certificate re-issued each time?). Look at those stacks' last jobs; mesh converge runs again from here`,
       };
     }
-    for (const s of batch) seen.set(s.name, await consumed(s));
+    try {
+      for (const s of batch) seen.set(s.name, await consumed(s));
+    } catch (e) {
+      return unreadable(e, round, why, rounds);
+    }
     const submitted = batch.map((s) => ({
       stack: s.name,
       record: o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy }),
@@ -126,4 +140,14 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       };
     }
   }
+}
+
+/** Converge stops, saying why, when a peer's outputs cannot be read (no login, a wrong passphrase, no answer). */
+function unreadable(e: unknown, round: number, why: string, rounds: readonly RoundReport[]): ConvergeResult {
+  if (!(e instanceof MeshError)) throw e;
+  return {
+    state: "failed",
+    rounds,
+    message: `round ${round} (${why}) did not start: ${e.message}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
+  };
 }

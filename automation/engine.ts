@@ -32,12 +32,17 @@ export interface HistoryEntry {
   readonly changes?: ChangeSummary;
 }
 
+export interface ReadOptions {
+  /** Stops the read (the CLI gets one SIGINT); the engine then throws the signal's reason if it is a MeshError. */
+  readonly signal?: AbortSignal;
+}
+
 export interface StackEngine {
   /** Runs one operation on a stack (selecting it, or creating it if it does not exist yet). */
   run(stack: string, kind: JobKind, options: OperationOptions): Promise<OperationResult>;
-  /** The stack's outputs after its last update; `{}` for a stack that has none. */
-  outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>>;
-  history(stack: string, limit: number): Promise<readonly HistoryEntry[]>;
+  /** The stack's outputs after its last update; `{}` for a stack that has none; `not_found` for one the backend does not have. */
+  outputs(stack: string, options?: ReadOptions): Promise<Readonly<Record<string, StackOutput>>>;
+  history(stack: string, limit: number, options?: ReadOptions): Promise<readonly HistoryEntry[]>;
   /** `pulumi cancel`: on a self-managed backend it removes the lock; it does not stop a running process. */
   cancel(stack: string): Promise<void>;
   /** Values to remove from every message (the passphrase, credentials the engine was given). */

@@ -2,7 +2,8 @@
  * The production engine: a thin layer over the Automation API's LocalWorkspace running this project from
  * disk (`workDir` = the project's folder) with the operator's installed CLI. Backend, passphrase or
  * secrets provider and cloud credentials come from the environment; a pinned CLI can be named with its
- * folder and version. It never downloads a CLI.
+ * folder and version. It never downloads a CLI. Reads (outputs, history, cancel) select an existing stack,
+ * never create one, and are stopped after a bound; a failure carries the CLI's own error line, redacted.
  */
 import {
   CommandError,
@@ -13,8 +14,10 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { SemVer } from "semver";
-import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "./engine";
-import { busy, configInvalid, engineFailed, MeshError, notFound, type JobKind } from "./types";
+import { CLI_MISSING_FIX, classifyCliFailure } from "./cli-errors";
+import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
+import { Redactor } from "./redact";
+import { busy, configInvalid, engineFailed, MeshError, type JobKind } from "./types";
 
 export interface LocalEngineOptions {
   /** The project's folder (Pulumi.yaml). */
@@ -28,6 +31,8 @@ export interface LocalEngineOptions {
   readonly secretsProvider?: string;
   /** A pinned CLI: `<root>/bin/pulumi`, checked to be `version`. @default the `pulumi` on PATH */
   readonly pulumi?: { readonly root: string; readonly version?: string };
+  /** A read (outputs, history, cancel) still running after this long is stopped. @default 30000 */
+  readonly readTimeoutMs?: number;
 }
 
 /** Options from the environment, as documented in the README. */
@@ -37,9 +42,14 @@ export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.Proces
     const v = env[k];
     if (v) envVars[k] = v;
   }
+  const timeout = env.MESH_PULUMI_TIMEOUT;
+  if (timeout !== undefined && timeout !== "" && !(Number(timeout) > 0)) {
+    throw new MeshError("engine_failed", `MESH_PULUMI_TIMEOUT=${timeout}: give the bound on a read of the Pulumi CLI in seconds, e.g. 30`);
+  }
   return {
     projectDir,
     organization: env.MESH_PULUMI_ORG || "organization",
+    ...(timeout ? { readTimeoutMs: Math.round(Number(timeout) * 1000) } : {}),
     project: "mesh",
     envVars,
     ...(env.MESH_SECRETS_PROVIDER ? { secretsProvider: env.MESH_SECRETS_PROVIDER } : {}),
@@ -55,12 +65,47 @@ export function configReport(stderr: string): string | undefined {
   return m?.[1]?.trimEnd();
 }
 
+type Run = (
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  onOutput?: (s: string) => void,
+  onError?: (s: string) => void,
+  signal?: AbortSignal,
+) => Promise<unknown>;
+
+/**
+ * The same CLI with every command stopped (one SIGINT, as the Automation API cancels an update) when
+ * `signal` aborts: every workspace and stack method runs the CLI through this one internal `run`
+ * (pulumi sdk/nodejs/automation/cmd.ts), and `stack output` takes no signal of its own.
+ */
+function stoppedBy(command: PulumiCommand, signal: AbortSignal): PulumiCommand {
+  const run = (command as unknown as { run?: Run }).run;
+  if (typeof run !== "function") return command;
+  const bound: Run = (args, cwd, env, onOutput, onError, own) =>
+    run.call(command, args, cwd, env, onOutput, onError, own && own !== signal ? AbortSignal.any([own, signal]) : signal);
+  return Object.assign(Object.create(command) as PulumiCommand, { run: bound });
+}
+
+/** `p`, or the signal's reason as soon as it aborts. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  p.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export class LocalEngine implements StackEngine {
   readonly secretValues: readonly string[];
-  private command?: Promise<PulumiCommand | undefined>;
+  private readonly redactor: Redactor;
+  private command?: Promise<PulumiCommand>;
 
   constructor(private readonly opts: LocalEngineOptions) {
     this.secretValues = [opts.envVars.PULUMI_CONFIG_PASSPHRASE, opts.envVars.PULUMI_ACCESS_TOKEN].filter((v): v is string => !!v);
+    this.redactor = new Redactor(this.secretValues);
   }
 
   /** `organization/mesh/<stack>`: how the backend names the stack. */
@@ -68,33 +113,37 @@ export class LocalEngine implements StackEngine {
     return `${this.opts.organization}/${this.opts.project}/${stack}`;
   }
 
-  private pulumiCommand(): Promise<PulumiCommand | undefined> {
-    // PulumiCommand.get only finds a CLI that is installed; nothing here ever downloads one
+  private pulumiCommand(): Promise<PulumiCommand> {
+    // PulumiCommand.get only finds a CLI that is installed (the pinned one, or pulumi on PATH); nothing here
+    // ever downloads one. A failed look-up is not kept: a CLI installed later is found.
     const pinned = this.opts.pulumi;
-    this.command ??= pinned
-      ? PulumiCommand.get({ root: pinned.root, ...(pinned.version ? { version: new SemVer(pinned.version) } : {}) })
-      : Promise.resolve(undefined);
+    this.command ??= PulumiCommand.get(
+      pinned ? { root: pinned.root, ...(pinned.version ? { version: new SemVer(pinned.version) } : {}) } : {},
+    ).catch((e: unknown) => {
+      this.command = undefined;
+      throw e;
+    });
     return this.command;
   }
 
-  /** The stack, created first when `create` (operations); reads only ever select, so a read never runs `stack init`. */
-  private async stack(stack: string, create = true): Promise<Stack> {
-    const pulumiCommand = await this.pulumiCommand();
-    return LocalWorkspace[create ? "createOrSelectStack" : "selectStack"](
-      { stackName: this.qualify(stack), workDir: this.opts.projectDir },
-      {
-        envVars: { ...this.opts.envVars },
-        ...(this.opts.secretsProvider ? { secretsProvider: this.opts.secretsProvider } : {}),
-        ...(pulumiCommand ? { pulumiCommand } : {}),
-      },
-    );
+  /** The stack, created first for operations; reads only ever select, so a read never runs `stack init`. */
+  private async stack(stack: string, mode: "select" | "createOrSelect", signal?: AbortSignal): Promise<Stack> {
+    const command = await this.pulumiCommand();
+    const args = { stackName: this.qualify(stack), workDir: this.opts.projectDir };
+    const opts = {
+      envVars: { ...this.opts.envVars },
+      ...(this.opts.secretsProvider ? { secretsProvider: this.opts.secretsProvider } : {}),
+      pulumiCommand: signal ? stoppedBy(command, signal) : command,
+    };
+    return mode === "select" ? LocalWorkspace.selectStack(args, opts) : LocalWorkspace.createOrSelectStack(args, opts);
   }
 
   async run(stack: string, kind: JobKind, o: OperationOptions): Promise<OperationResult> {
     // the program's report reaches the engine as an error diagnostic: kept to type the failure
     const errors: string[] = [];
     try {
-      const s = await this.stack(stack);
+      // the job's cancel also stops the stack's selection (a backend that does not answer)
+      const s = await this.stack(stack, "createOrSelect", o.signal);
       const onEvent: OperationOptions["onEvent"] = (e) => {
         if (e.diagnosticEvent?.severity === "error") errors.push(e.diagnosticEvent.message);
         o.onEvent(e);
@@ -112,57 +161,109 @@ export class LocalEngine implements StackEngine {
           return { changes: (await s.destroy({ ...base, excludeProtected: !o.includeProtected })).summary.resourceChanges ?? {} };
       }
     } catch (e) {
-      throw this.mapError(e, stack, kind, errors.join("\n"));
+      const { error, said } = this.failure(e, stack, kind, errors.join("\n"));
+      // a failure before the engine started (no CLI, login, passphrase, the stack's selection) sent no
+      // event: the CLI's own line (or that there is no CLI) becomes the job's error diagnostic
+      const line = said ?? (error.code === "cli_missing" ? error.message : undefined);
+      if (line && errors.length === 0) {
+        o.onEvent({
+          sequence: 0,
+          timestamp: Math.floor(Date.now() / 1000),
+          diagnosticEvent: { message: line, color: "never", severity: "error" },
+        });
+      }
+      throw error;
     }
   }
 
-  async outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>> {
+  /** A read of an existing stack, stopped after the bound or when the caller's signal aborts. */
+  private async read<T>(stack: string, operation: string, options: ReadOptions | undefined, f: (s: Stack) => Promise<T>): Promise<T> {
+    const ms = this.opts.readTimeoutMs ?? 30_000;
+    const timer = new AbortController();
+    const t = setTimeout(
+      () =>
+        timer.abort(
+          new MeshError(
+            "timeout",
+            `pulumi ${operation} of stack ${stack} did not finish within ${ms / 1000} s and was stopped: check that the backend (PULUMI_BACKEND_URL) answers from here; MESH_PULUMI_TIMEOUT sets the bound in seconds`,
+          ),
+        ),
+      ms,
+    );
+    const signal = options?.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
     try {
-      return await (await this.stack(stack, false)).outputs();
+      return await abortable(
+        this.stack(stack, "select", signal).then((s) => f(s)),
+        signal,
+      );
     } catch (e) {
-      throw this.mapError(e, stack, "up");
+      if (signal.aborted) {
+        throw signal.reason instanceof MeshError
+          ? signal.reason
+          : new MeshError("timeout", `pulumi ${operation} of stack ${stack} was stopped before it finished`);
+      }
+      throw this.failure(e, stack, operation).error;
+    } finally {
+      clearTimeout(t);
     }
   }
 
-  async history(stack: string, limit: number): Promise<readonly HistoryEntry[]> {
-    try {
-      const h = await (await this.stack(stack, false)).history(limit, 1, false);
-      return h.map((u) => ({
+  outputs(stack: string, options?: ReadOptions): Promise<Readonly<Record<string, StackOutput>>> {
+    return this.read(stack, "stack output", options, (s) => s.outputs());
+  }
+
+  history(stack: string, limit: number, options?: ReadOptions): Promise<readonly HistoryEntry[]> {
+    return this.read(stack, "stack history", options, async (s) =>
+      (await s.history(limit, 1, false)).map((u) => ({
         kind: u.kind,
         result: u.result,
         startTime: new Date(u.startTime).toISOString(),
         ...(u.endTime ? { endTime: new Date(u.endTime).toISOString() } : {}),
         ...(u.resourceChanges ? { changes: u.resourceChanges } : {}),
-      }));
-    } catch (e) {
-      throw this.mapError(e, stack, "up");
-    }
+      })),
+    );
   }
 
-  async cancel(stack: string): Promise<void> {
-    try {
-      await (await this.stack(stack)).cancel();
-    } catch (e) {
-      throw this.mapError(e, stack, "up");
-    }
+  cancel(stack: string): Promise<void> {
+    return this.read(stack, "cancel", undefined, (s) => s.cancel());
   }
 
-  /** Typed, and without the CLI's output: its stderr can carry anything the program printed. */
-  mapError(e: unknown, stack: string, kind: JobKind, diagnostics = ""): MeshError {
-    if (e instanceof MeshError) return e;
-    if (e instanceof ConcurrentUpdateError) return busy(stack);
-    if (e instanceof StackNotFoundError) return notFound(`stack ${this.qualify(stack)}`);
-    if (e instanceof CommandError) {
-      const result = (e as unknown as { commandResult?: { stdout?: string; stderr?: string } }).commandResult;
-      if (/spawn \S*pulumi ENOENT/.test(result?.stderr ?? "")) {
-        return new MeshError(
-          "engine_failed",
-          "the Pulumi CLI was not found: install it (pulumi version works), or name a pinned one with MESH_PULUMI_ROOT and MESH_PULUMI_VERSION",
-        );
-      }
-      const report = configReport(diagnostics) ?? configReport(result?.stderr ?? "") ?? configReport(result?.stdout ?? "");
-      if (report) return configInvalid(report);
+  /** Typed, for `pulumi <operation>` of a stack. */
+  mapError(e: unknown, stack: string, operation: string, diagnostics = ""): MeshError {
+    return this.failure(e, stack, operation, diagnostics).error;
+  }
+
+  /**
+   * The typed error, and the CLI's own error line (redacted), if it printed one. The rest of its output
+   * stays out: its stdout and stderr can carry anything the program printed.
+   */
+  private failure(e: unknown, stack: string, operation: string, diagnostics = ""): { error: MeshError; said?: string } {
+    if (e instanceof MeshError) return { error: e };
+    if (!(e instanceof CommandError)) {
+      const first = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+      return { error: engineFailed(stack, operation, `the Automation API failed: ${this.redactor.redact(first)}`) };
     }
-    return engineFailed(stack, kind);
+    const result = (e as unknown as { commandResult?: { stdout?: string; stderr?: string; code?: number } }).commandResult;
+    const stderr = result?.stderr ?? "";
+    const cli = classifyCliFailure(stderr, this.redactor);
+    const said = cli.said ? { said: cli.said } : {};
+    if (cli.code === "cli_missing") return { error: new MeshError("cli_missing", `the Pulumi CLI was not found: ${CLI_MISSING_FIX}`) };
+    if (e instanceof ConcurrentUpdateError) return { error: busy(stack), ...said };
+    if (e instanceof StackNotFoundError) {
+      return {
+        error: new MeshError(
+          "not_found",
+          `stack ${this.qualify(stack)} does not exist on this backend: mesh up ${stack} creates it (pulumi stack ls lists the backend's stacks)`,
+        ),
+        ...said,
+      };
+    }
+    const report = configReport(diagnostics) ?? configReport(stderr) ?? configReport(result?.stdout ?? "");
+    if (report) return { error: configInvalid(report) };
+    const why = [cli.said, cli.fix].filter((x): x is string => !!x).join(" — ");
+    if (cli.code !== "engine_failed")
+      return { error: new MeshError(cli.code, `pulumi ${operation} of stack ${stack} failed: ${why}`), ...said };
+    const silent = diagnostics === "" ? `the CLI exited with code ${result?.code ?? "?"} and printed no error` : undefined;
+    return { error: engineFailed(stack, operation, cli.said ?? silent), ...said };
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The automation core's vocabulary: jobs, their states and summaries, the typed progress events a
- * client sees, and the typed errors. Nothing here carries engine free text or a secret.
+ * client sees, and the typed errors. Nothing here carries a secret; of the engine's free text only the
+ * CLI's own error line passes, redacted (cli-errors.ts).
  */
 
 export type JobKind = "preview" | "up" | "refresh" | "destroy";
@@ -10,11 +11,38 @@ export const TERMINAL: readonly JobState[] = ["succeeded", "failed", "cancelled"
 /** Resource changes by operation (`create`, `update`, `delete`, `replace`, `same`, ...), as the engine counts them. */
 export type ChangeSummary = Readonly<Record<string, number>>;
 
-export type ErrorCode = "not_found" | "busy" | "config_invalid" | "peer_pending" | "engine_failed" | "cancelled";
+export type ErrorCode =
+  | "not_found"
+  | "busy"
+  | "config_invalid"
+  | "peer_pending"
+  | "engine_failed"
+  | "cancelled"
+  /** No Pulumi CLI where it was looked for. */
+  | "cli_missing"
+  /** The CLI has no backend to talk to: no login, no PULUMI_BACKEND_URL. */
+  | "not_logged_in"
+  /** The stacks' secrets cannot be decrypted: a wrong or missing passphrase. */
+  | "secrets_locked"
+  /** The CLI did not answer in time and was stopped. */
+  | "timeout";
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "not_found",
+  "busy",
+  "config_invalid",
+  "peer_pending",
+  "engine_failed",
+  "cancelled",
+  "cli_missing",
+  "not_logged_in",
+  "secrets_locked",
+  "timeout",
+];
 
 export interface JobError {
   readonly code: ErrorCode;
-  /** Written for the user; never the engine's free text. */
+  /** Written for the user; of the engine's text, only the CLI's own error line, redacted. */
   readonly message: string;
   /** The program's own configuration report (config_invalid). */
   readonly report?: string;
@@ -82,6 +110,7 @@ export const busy = (stack: string, runningJobId?: string): MeshError =>
   );
 export const configInvalid = (report: string): MeshError =>
   new MeshError("config_invalid", "the stack's configuration is invalid; nothing was deployed", { report });
-export const engineFailed = (stack: string, kind: JobKind): MeshError =>
-  new MeshError("engine_failed", `pulumi ${kind} of stack ${stack} failed; the job's diagnostics say why`);
+/** `operation`: what ran, as the user would type it (`up`, `stack output`); `why`: the CLI's words, or where to look. */
+export const engineFailed = (stack: string, operation: string, why?: string): MeshError =>
+  new MeshError("engine_failed", `pulumi ${operation} of stack ${stack} failed${why ? `: ${why}` : "; the job's diagnostics say why"}`);
 export const cancelled = (): MeshError => new MeshError("cancelled", "cancelled");

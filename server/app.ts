@@ -11,6 +11,7 @@ import { converge, type ConvergeResult, type RoundReport } from "../automation/c
 import { Redactor } from "../automation/redact";
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
+import { readOutputs } from "../automation/outputs-read";
 import { MeshError, TERMINAL, type JobKind, type JobRecord } from "../automation/types";
 import type { MeshPlan } from "../plan/plan";
 import type { Authenticator, Principal, Role } from "./auth";
@@ -56,6 +57,8 @@ export interface AppDeps {
   readonly log?: (line: Record<string, unknown>) => void;
   /** Not the production engine (e.g. "simulated"): named in every response's Mesh-Engine header. */
   readonly engineName?: string;
+  /** How long GET /v1/stacks waits for a stack's outputs before it answers without them. @default 10000 */
+  readonly outputsTimeoutMs?: number;
   readonly now?: () => Date;
 }
 
@@ -132,7 +135,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installEdge(app, { ...deps, log, redactor, now });
 
   const streams = new EventStreams(deps.jobs, limits);
-  const reads = new StackReads(deps.engine, { ttlMs: limits.outputsTtlMs, concurrency: limits.engineReads });
+  // each read bounded in time and its failure kept as a reason (MeshError), then shared, capped and reused
+  const outputsTimeoutMs = deps.outputsTimeoutMs ?? 10_000;
+  const reads = new StackReads(
+    {
+      outputs: async (stack: string) => {
+        const read = await readOutputs(deps.engine, stack, outputsTimeoutMs);
+        if (read.error) throw new MeshError(read.error.code, read.error.message);
+        return read.outputs;
+      },
+    },
+    { ttlMs: limits.outputsTtlMs, concurrency: limits.engineReads },
+  );
   const converges = new Map<string, ConvergeRunRecord>();
   let closing = false;
 
@@ -145,12 +159,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = (req: FastifyRequest, fields: Record<string, unknown>) => {
     req.auditFields = { ...req.auditFields, ...fields };
   };
-  const masked = async (stack: string, version: string): Promise<Record<string, unknown> | null> => {
+  /** A stack's outputs with secrets masked, or why they could not be read; reused until its last job changes. */
+  const masked = async (stack: string, version: string) => {
     try {
       const out = await reads.outputs(stack, version);
-      return Object.fromEntries(Object.entries(out).map(([k, o]) => [k, o.secret ? "[secret]" : o.value]));
-    } catch {
-      return null;
+      return { outputs: Object.fromEntries(Object.entries(out).map(([k, o]) => [k, o.secret ? "[secret]" : o.value])), outputsError: null };
+    } catch (e) {
+      const error =
+        e instanceof MeshError
+          ? { code: e.code, message: e.message }
+          : { code: "engine_failed" as const, message: `the outputs of stack ${stack} could not be read: an internal error` };
+      return { outputs: null, outputsError: error };
     }
   };
   const status = async (s: Topology["stacks"][number]) => {
@@ -161,8 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       peers: [...s.peers],
       lastJob: last,
       runningJob: deps.jobs.runningOn(s.name) ?? null,
-      // reused until the stack's last job changes
-      outputs: await masked(s.name, last ? `${last.id} ${last.state}` : "none"),
+      ...(await masked(s.name, last ? `${last.id} ${last.state}` : "none")),
     };
   };
 

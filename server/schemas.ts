@@ -1,5 +1,6 @@
 /** Request and response shapes of the portal API, written once: validation, serialization and OpenAPI come from them. */
 import { z } from "zod";
+import { ERROR_CODES, type ErrorCode } from "../automation/types";
 
 export const StackParams = z.strictObject({ stack: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) });
 export const JobParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
@@ -30,7 +31,7 @@ export const DestroyBody = z.strictObject({
 const Changes = z.record(z.string(), z.number().int());
 
 export const JobErrorSchema = z.object({
-  code: z.enum(["not_found", "busy", "config_invalid", "peer_pending", "engine_failed", "cancelled"]),
+  code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   report: z.string().optional(),
 });
@@ -58,8 +59,9 @@ export const StackStatus = z.object({
   peers: z.array(z.string()),
   lastJob: Job.nullable(),
   runningJob: z.string().nullable(),
-  /** Stack outputs; secret ones are "[secret]". Null when they cannot be read. */
+  /** Stack outputs; secret ones are "[secret]". Null when they cannot be read, and then outputsError says why. */
   outputs: z.record(z.string(), z.unknown()).nullable(),
+  outputsError: JobErrorSchema.omit({ report: true }).nullable(),
 });
 export const StackList = z.object({ stacks: z.array(StackStatus) });
 

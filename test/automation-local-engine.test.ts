@@ -4,7 +4,7 @@
  * the CLI's failures to typed errors. No real CLI is involved.
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -12,35 +12,7 @@ import { Jobs } from "../automation/jobs";
 import { LocalEngine } from "../automation/local-engine";
 import { MeshError } from "../automation/types";
 import { PROJECT_DIR } from "../tools/mock-run";
-
-/** A CLI root whose bin/pulumi runs the stand-in, with its own log and state. */
-function standIn(scenario: string, extraEnv: Record<string, string> = {}): { engine: LocalEngine; argv: () => string[][] } {
-  const root = mkdtempSync(join(tmpdir(), "mesh-pulumi-"));
-  mkdirSync(join(root, "bin"));
-  const log = join(root, "argv.jsonl");
-  writeFileSync(log, "");
-  const loader = join(PROJECT_DIR, "node_modules", "tsx", "dist", "loader.mjs");
-  writeFileSync(
-    join(root, "bin", "pulumi"),
-    `#!/bin/sh\nexec '${process.execPath}' --import '${loader}' '${join(__dirname, "fixtures", "stand-in-pulumi.ts")}' "$@"\n`,
-  );
-  chmodSync(join(root, "bin", "pulumi"), 0o755);
-  Object.assign(process.env, { STANDIN_LOG: log, STANDIN_STATE: root, STANDIN_SCENARIO: scenario, ...extraEnv });
-  const engine = new LocalEngine({
-    projectDir: PROJECT_DIR,
-    organization: "organization",
-    project: "mesh",
-    envVars: { PULUMI_BACKEND_URL: "file:///tmp/mesh-state", PULUMI_CONFIG_PASSPHRASE: "correct horse battery" },
-    secretsProvider: "passphrase",
-    pulumi: { root, version: "3.248.0" },
-  });
-  const argv = () =>
-    readFileSync(log, "utf8")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => (JSON.parse(l) as string[]).map((a) => a.replace(/^tcp:\/\/127\.0\.0\.1:\d+$/, "tcp://127.0.0.1:<port>")));
-  return { engine, argv };
-}
+import { standIn } from "./fixtures/stand-in-root";
 
 describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
   it("selects the fully qualified stack and runs up as the Automation API does, streaming events back", async () => {
@@ -164,5 +136,121 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
           "1 configuration problem; nothing was deployed:\n  - mesh:cluster.name: cluster name is not a DNS-1123 label\n    fix: use lower-case letters, digits and '-', starting and ending with a letter or digit" &&
         !e.message.includes("update failed"),
     );
+  });
+});
+
+/** The CLI's own words (pulumi/pulumi: backenderr.MissingEnvVarForNonInteractiveError, secrets/passphrase errorCrypter). */
+const NOT_LOGGED_IN = "PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions";
+const WRONG_PASSPHRASE =
+  "failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct passphrase or set PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase";
+const LOGIN_FIX =
+  "the CLI is not logged in to the stacks' backend: set PULUMI_BACKEND_URL (s3://…, file://…), or PULUMI_ACCESS_TOKEN for Pulumi Cloud, or run pulumi login";
+const PASSPHRASE_FIX =
+  "the stacks' secrets cannot be decrypted: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase the stacks were created with";
+const rejection = async (p: Promise<unknown>): Promise<MeshError> => {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof MeshError, String(e));
+    return e;
+  }
+  assert.fail("it did not fail");
+};
+const bodies = (jobs: Jobs, id: string) => jobs.events(id).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
+
+describe("the CLI's own reason for a failure, under the operation that failed", () => {
+  it("outputs without a backend login: the CLI's line and what to do, typed not_logged_in", async () => {
+    const { engine } = standIn("not-logged-in");
+    const e = await rejection(engine.outputs("wuxi"));
+    assert.equal(e.code, "not_logged_in");
+    assert.equal(e.message, `pulumi stack output of stack wuxi failed: ${NOT_LOGGED_IN} — ${LOGIN_FIX}`);
+  });
+
+  it("a job without a backend login: the CLI's line is the job's error diagnostic, and its error names up", async () => {
+    const { engine } = standIn("not-logged-in");
+    const jobs = new Jobs({ engine });
+    const r = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" }).id);
+    assert.deepEqual(r.error, { code: "not_logged_in", message: `pulumi up of stack wuxi failed: ${NOT_LOGGED_IN} — ${LOGIN_FIX}` });
+    assert.deepEqual(bodies(jobs, r.id), [
+      { type: "job.queued" },
+      { type: "job.started" },
+      { type: "diagnostic", severity: "error", message: NOT_LOGGED_IN },
+      { type: "job.finished", state: "failed", error: r.error },
+    ]);
+  });
+
+  it("a wrong passphrase: outputs and preview say so, typed secrets_locked", async () => {
+    const { engine } = standIn("passphrase");
+    const e = await rejection(engine.outputs("wuxi"));
+    assert.equal(e.code, "secrets_locked");
+    assert.equal(e.message, `pulumi stack output of stack wuxi failed: ${WRONG_PASSPHRASE} — ${PASSPHRASE_FIX}`);
+    const p = await rejection(engine.run("wuxi", "preview", { onEvent: () => {}, signal: new AbortController().signal }));
+    assert.equal(p.message, `pulumi preview of stack wuxi failed: ${WRONG_PASSPHRASE} — ${PASSPHRASE_FIX}`);
+  });
+
+  it("reading a stack the backend does not have is not_found, and creates nothing", async () => {
+    const { engine, argv } = standIn("missing");
+    const e = await rejection(engine.outputs("wuxi"));
+    assert.equal(e.code, "not_found");
+    assert.equal(
+      e.message,
+      "stack organization/mesh/wuxi does not exist on this backend: mesh up wuxi creates it (pulumi stack ls lists the backend's stacks)",
+    );
+    assert.deepEqual(argv(), [["version"], ["stack", "select", "--stack", "organization/mesh/wuxi", "--non-interactive"]]);
+  });
+
+  it("any other CLI error passes as the CLI wrote it, redacted, without its other lines", async () => {
+    const { engine } = standIn("backend-denied", { STANDIN_LEAK: "correct horse battery" });
+    const e = await rejection(engine.history("wuxi", 1));
+    assert.equal(e.code, "engine_failed");
+    assert.equal(
+      e.message,
+      'pulumi stack history of stack wuxi failed: failed to load checkpoint: blob (key ".pulumi/stacks/mesh/wuxi.json") (code=PermissionDenied): api error AccessDenied: Access Denied (token=[secret]',
+    );
+  });
+
+  it("a read the backend never answers is stopped at the bound: timeout, and the CLI process ends", async () => {
+    // the CLI's version check (about a second here) runs inside the bound, then stack select hangs
+    const { engine, root } = standIn("hang", {}, 6000);
+    const started = Date.now();
+    const e = await rejection(engine.outputs("wuxi"));
+    const took = Date.now() - started;
+    assert.equal(e.code, "timeout");
+    assert.equal(
+      e.message,
+      "pulumi stack output of stack wuxi did not finish within 6 s and was stopped: check that the backend (PULUMI_BACKEND_URL) answers from here; MESH_PULUMI_TIMEOUT sets the bound in seconds",
+    );
+    assert.ok(took >= 6000 && took < 7500, `${took} ms`);
+    const pid = Number(readFileSync(join(root, "hung.pid"), "utf8"));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.throws(() => process.kill(pid, 0), /ESRCH/, "the hung CLI process is still running");
+  });
+});
+
+describe("no Pulumi CLI where it is looked for", () => {
+  const missing =
+    "the Pulumi CLI was not found: install it (pulumi version works), or name a pinned one with MESH_PULUMI_ROOT and MESH_PULUMI_VERSION";
+  const engine = () =>
+    new LocalEngine({
+      projectDir: PROJECT_DIR,
+      organization: "organization",
+      project: "mesh",
+      envVars: {},
+      pulumi: { root: mkdtempSync(join(tmpdir(), "mesh-no-pulumi-")), version: "3.248.0" },
+    });
+
+  it("outputs: cli_missing, saying what to install or name", async () => {
+    const e = await rejection(engine().outputs("wuxi"));
+    assert.deepEqual([e.code, e.message], ["cli_missing", missing]);
+  });
+
+  it("a job: the same, as its error diagnostic and its error", async () => {
+    const jobs = new Jobs({ engine: engine() });
+    const r = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "preview", requestedBy: "alice" }).id);
+    assert.deepEqual(r.error, { code: "cli_missing", message: missing });
+    assert.deepEqual(bodies(jobs, r.id).slice(2), [
+      { type: "diagnostic", severity: "error", message: missing },
+      { type: "job.finished", state: "failed", error: r.error },
+    ]);
   });
 });

@@ -4,7 +4,8 @@
  * repository's own stacks, and the journal read back by `jobs`.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,6 +15,7 @@ import type { StackEngine } from "../automation/engine";
 import { MemoryEngine } from "../automation/memory-engine";
 import { configInvalid, type MeshEvent } from "../automation/types";
 import { PROJECT_DIR } from "../tools/mock-run";
+import { standIn } from "./fixtures/stand-in-root";
 
 const repoStacks = () => [
   { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
@@ -22,10 +24,15 @@ const repoStacks = () => [
 
 function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() })) {
   let printed = "";
+  let stderr = "";
+  let calls = 0;
   const journalDir = mkdtempSync(join(tmpdir(), "mesh-cli-"));
   const deps = (dir: string): CommandDeps => ({
     projectDir: dir,
-    engine: () => engine,
+    engine: () => {
+      calls++;
+      return engine;
+    },
     journalDir,
     out: { write: (s: string) => (printed += s) },
     requestedBy: "tester",
@@ -33,10 +40,17 @@ function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() }
   return {
     run: async (...argv: string[]) => {
       printed = "";
-      const code = await cli([...argv, "--dir", PROJECT_DIR], deps);
-      return { code, printed };
+      stderr = "";
+      const io = { out: (s: string) => (printed += s), err: (s: string) => (stderr += s) };
+      // the project's folder, for the commands that read it
+      const noDir = argv.includes("--dir") || ["pr-comment", "pr-verify", "--version"].includes(argv[0]!);
+      const code = await cli(noDir ? argv : [...argv, "--dir", PROJECT_DIR], deps, io);
+      return { code, printed, stderr };
     },
     engine,
+    journalDir,
+    /** How often a command made an engine (it finds the Pulumi CLI). */
+    engines: () => calls,
   };
 }
 
@@ -143,5 +157,237 @@ describe("mesh converge, outputs, status, jobs", () => {
     assert.equal((JSON.parse(hidden.printed) as Record<string, unknown>).trustRootKey, "[secret]");
     const shown = await h.run("outputs", "cn-shanghai", "--json", "--show-secrets");
     assert.equal((JSON.parse(shown.printed) as Record<string, unknown>).remoteSecret, "kubeconfig of cn-shanghai");
+  });
+});
+
+describe("arguments are checked before anything runs", () => {
+  it("a stack the project has no file for: usage error, exit 2, no engine and no job", async () => {
+    const h = harness();
+    const r = await h.run("preview", "nosuch");
+    assert.deepEqual(r, {
+      code: 2,
+      printed: "",
+      stderr:
+        "error: command-argument value 'nosuch' is invalid for argument 'stack'. nosuch is not a stack of this project (its stacks: cn-shanghai, wuxi); a new cluster starts with a Pulumi.nosuch.yaml.\n",
+    });
+    for (const argv of [
+      ["up", "nosuch"],
+      ["destroy", "nosuch", "--confirm", "nosuch"],
+      ["outputs", "nosuch"],
+    ]) {
+      assert.equal((await h.run(...argv)).code, 2, argv.join(" "));
+    }
+    assert.equal(h.engines(), 0);
+    assert.deepEqual(readdirSync(h.journalDir), []);
+  });
+
+  it("a folder that is not the project: usage error naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-cli-empty-"));
+    const r = await harness().run("up", "wuxi", "--dir", dir);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `error: command-argument value 'wuxi' is invalid for argument 'stack'. ${dir} is not the project's folder (no Pulumi.yaml); give --dir.\n`,
+    );
+  });
+
+  for (const [argv, stderr] of [
+    [
+      ["jobs", "--state", "bogus"],
+      "error: option '--state <state>' argument 'bogus' is invalid. Allowed choices are queued, running, succeeded, failed, cancelled, interrupted.\n",
+    ],
+    [["jobs", "--limit", "-3"], "error: option '--limit <n>' argument '-3' is invalid. Give a whole number of at least 1.\n"],
+    [["jobs", "--limit", "2.5"], "error: option '--limit <n>' argument '2.5' is invalid. Give a whole number of at least 1.\n"],
+    [
+      ["converge", "--max-rounds", "abc"],
+      "error: option '--max-rounds <n>' argument 'abc' is invalid. Give a whole number of at least 1.\n",
+    ],
+    [["converge", "--parallel", "0"], "error: option '--parallel <n>' argument '0' is invalid. Give a whole number of at least 1.\n"],
+  ] as const) {
+    it(`mesh ${argv.join(" ")}: exit 2 with commander's message`, async () => {
+      const h = harness();
+      assert.deepEqual(await h.run(...argv), { code: 2, printed: "", stderr });
+      assert.equal(h.engines(), 0);
+    });
+  }
+
+  it("--parallel and --max-rounds are used, not replaced by defaults", async () => {
+    const h = harness();
+    const r = await h.run("converge", "--max-rounds", "1");
+    assert.equal(r.code, 6, r.printed);
+    assert.match(r.printed, /stopped after 1 rounds with wuxi still to run/);
+  });
+});
+
+describe("small things a user notices", () => {
+  it("--version prints the project's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { version: string };
+    assert.deepEqual(await harness().run("--version"), { code: 0, printed: `${version}\n`, stderr: "" });
+  });
+
+  it("mesh jobs with no jobs says so, and which filters matched nothing", async () => {
+    const h = harness();
+    assert.deepEqual(await h.run("jobs"), { code: 0, printed: `no jobs in the journal (${h.journalDir})\n`, stderr: "" });
+    await h.run("up", "wuxi");
+    const r = await h.run("jobs", "--stack", "cn-shanghai", "--state", "failed");
+    assert.equal(r.printed, `no jobs of stack cn-shanghai in state failed in the journal (${h.journalDir})\n`);
+    assert.equal((await h.run("jobs", "--json")).printed.startsWith("[\n  {"), true);
+  });
+
+  it("status --json is the document its help describes", async () => {
+    const h = harness();
+    await h.run("up", "cn-shanghai");
+    const r = await h.run("status", "--json");
+    assert.equal(r.code, 0);
+    const doc = JSON.parse(r.printed) as { stacks: Record<string, unknown>[] };
+    assert.deepEqual(
+      doc.stacks.map((s) => ({ ...s, lastJob: s.lastJob && { ...s.lastJob, id: "id", finishedAt: "t" } })),
+      [
+        {
+          stack: "cn-shanghai",
+          anchor: true,
+          lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t" },
+          links: [{ peer: "wuxi", status: "pending" }],
+          outputsError: null,
+        },
+        { stack: "wuxi", anchor: false, lastJob: null, links: [], outputsError: null },
+      ],
+    );
+    const help = await h.run("status", "--help");
+    assert.match(
+      help.printed.replace(/\s+/g, " "),
+      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt"\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null\}\]\}/,
+    );
+  });
+
+  it("each command that runs the Pulumi CLI says so in its --help; the others do not", async () => {
+    const h = harness();
+    for (const cmd of ["preview", "up", "refresh", "destroy", "converge", "status", "outputs"]) {
+      const r = await h.run(cmd, "--help");
+      assert.equal(r.code, 0);
+      assert.match(r.printed, /\nNeeds the Pulumi CLI \(pulumi on PATH, or MESH_PULUMI_ROOT\) and what pulumi up needs: /, cmd);
+    }
+    for (const cmd of ["plan", "jobs", "pr-comment", "pr-verify"])
+      assert.doesNotMatch((await h.run(cmd, "--help")).printed, /Needs the Pulumi CLI/, cmd);
+  });
+});
+
+describe("mesh pr-comment's input", () => {
+  const file = (text: string) => {
+    const f = join(mkdtempSync(join(tmpdir(), "mesh-pr-")), "plan-diff.json");
+    writeFileSync(f, text);
+    return f;
+  };
+  it("a JSON document that is not a diff: exit 2 naming the fields", async () => {
+    const f = file("{}");
+    assert.deepEqual(await harness().run("pr-comment", "--diff-json", f), {
+      code: 2,
+      printed: "",
+      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (base: Invalid input: expected string, received undefined; disruptions: Invalid input: expected array, received undefined; stacks: Invalid input: expected array, received undefined; routing: Invalid input: expected array, received undefined; links: Invalid input: expected array, received undefined; and 3 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
+    });
+  });
+  it("a missing file: exit 2, no ENOENT", async () => {
+    assert.deepEqual(await harness().run("pr-comment", "--diff-json", "/nonexistent/plan-diff.json"), {
+      code: 2,
+      printed: "",
+      stderr:
+        "mesh pr-comment: --diff-json /nonexistent/plan-diff.json: no such file; make it with mesh plan --diff <base> --format json > /nonexistent/plan-diff.json\n",
+    });
+  });
+  it("not JSON, and a wrong field deep inside: exit 2", async () => {
+    const f = file("{not json");
+    const r = await harness().run("pr-comment", "--diff-json", f);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^mesh pr-comment: \S+ is not JSON \(/);
+    const d = JSON.parse(
+      execFileSync(process.execPath, ["--import", "tsx", "cli.ts", "plan", "--diff", PROJECT_DIR, "--format", "json"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      }),
+    ) as {
+      stacks: { releases: unknown }[];
+    };
+    d.stacks[0]!.releases = "none";
+    const g = file(JSON.stringify(d));
+    assert.equal(
+      (await harness().run("pr-comment", "--diff-json", g)).stderr,
+      `mesh pr-comment: ${g} is not a mesh plan diff (stacks.0.releases: Invalid input: expected array, received string); make it with mesh plan --diff <base> --format json > ${g}\n`,
+    );
+    d.stacks[0]!.releases = [];
+    const ok = await harness().run("pr-comment", "--diff-json", file(JSON.stringify(d)));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.printed, /^<!-- mesh-pr-comment -->\n/);
+  });
+  it("a missing --preview file: exit 2 naming it", async () => {
+    const f = file(JSON.stringify({ base: "b", disruptions: [], stacks: [], routing: [], links: [], trust: [], checks: [], errors: 0 }));
+    assert.deepEqual(await harness().run("pr-comment", "--diff-json", f, "--preview", "wuxi=/nonexistent/wuxi.json"), {
+      code: 2,
+      printed: "",
+      stderr: "mesh pr-comment: --preview /nonexistent/wuxi.json: no such file\n",
+    });
+  });
+});
+
+describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the real CLI's message)", () => {
+  const said = "PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions";
+  const fix =
+    "the CLI is not logged in to the stacks' backend: set PULUMI_BACKEND_URL (s3://…, file://…), or PULUMI_ACCESS_TOKEN for Pulumi Cloud, or run pulumi login";
+
+  it("mesh outputs: the CLI's reason under stack output, exit 1", async () => {
+    const h = harness(standIn("not-logged-in").engine);
+    assert.deepEqual(await h.run("outputs", "wuxi"), {
+      code: 1,
+      printed: `mesh: pulumi stack output of stack wuxi failed: ${said} — ${fix}\n`,
+      stderr: "",
+    });
+  });
+
+  it("mesh status: each stack says why its outputs were not read, exit 1; --json carries the code", async () => {
+    const h = harness(standIn("not-logged-in").engine);
+    assert.deepEqual(await h.run("status"), {
+      code: 1,
+      printed: [
+        `cn-shanghai (trust anchor): no job yet; outputs not read: pulumi stack output of stack cn-shanghai failed: ${said} — ${fix}`,
+        `wuxi: no job yet; outputs not read: pulumi stack output of stack wuxi failed: ${said} — ${fix}`,
+        "",
+      ].join("\n"),
+      stderr: "",
+    });
+    const r = await h.run("status", "--json");
+    assert.equal(r.code, 1);
+    assert.deepEqual((JSON.parse(r.printed) as { stacks: { outputsError: unknown }[] }).stacks[1]!.outputsError, {
+      code: "not_logged_in",
+      message: `pulumi stack output of stack wuxi failed: ${said} — ${fix}`,
+    });
+  });
+
+  it("mesh up: the job's events, its record in the journal and the last line carry the CLI's reason", async () => {
+    const h = harness(standIn("not-logged-in").engine);
+    const r = await h.run("up", "wuxi");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.printed,
+      new RegExp(`\nwuxi: error: ${said}\nwuxi: failed: pulumi up of stack wuxi failed: ${said} — ${fix.replace(/[()…]/g, ".")}\n$`),
+    );
+    const [journal] = readdirSync(h.journalDir);
+    const lines = readFileSync(join(h.journalDir, journal!), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    assert.deepEqual(lines.filter((l) => l.record).at(-1)!.record.error, {
+      code: "not_logged_in",
+      message: `pulumi up of stack wuxi failed: ${said} — ${fix}`,
+    });
+    assert.ok(lines.some((l) => l.event?.type === "diagnostic" && l.event.severity === "error" && l.event.message === said));
+  });
+
+  it("mesh converge: stops before its first round, saying why, not an internal error", async () => {
+    const h = harness(standIn("not-logged-in").engine);
+    const r = await h.run("converge");
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.printed,
+      `round 1 (the trust anchor makes the mesh root) did not start: pulumi stack output of stack wuxi failed: ${said} — ${fix}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes\n`,
+    );
   });
 });

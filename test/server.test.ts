@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { MemoryEngine } from "../automation/memory-engine";
+import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { settingsFromEnv } from "../server/settings";
@@ -324,5 +326,89 @@ describe("settings", () => {
     assert.equal(settingsFromEnv({ MESH_API_INSECURE: "loopback-only" }).host, "127.0.0.1");
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
+  });
+});
+
+describe("GET /v1/stacks when outputs cannot be read", () => {
+  const loginMessage =
+    "pulumi stack output of stack wuxi failed: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions — the CLI is not logged in";
+
+  it("says per stack why, with the engine's code, and the stacks it could read", async () => {
+    const api = await startApi({
+      wrapEngine: (e) =>
+        Object.assign(Object.create(e) as MemoryEngine, {
+          outputs: (stack: string) => (stack === "wuxi" ? Promise.reject(new MeshError("not_logged_in", loginMessage)) : e.outputs(stack)),
+        }),
+    });
+    try {
+      const r = await api.call("GET", "/v1/stacks", { token: TOKENS.viewer });
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        r.json.stacks.map((s: { stack: string; outputs: unknown; outputsError: unknown }) => [s.stack, s.outputs, s.outputsError]),
+        [
+          ["cn-shanghai", {}, null],
+          ["wuxi", null, { code: "not_logged_in", message: loginMessage }],
+        ],
+      );
+      const one = await api.call("GET", "/v1/stacks/wuxi", { token: TOKENS.viewer });
+      assert.deepEqual(one.json.outputsError, { code: "not_logged_in", message: loginMessage });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("answers within its bound while the engine hangs, and a burst of requests shares one read per stack", async () => {
+    let reads = 0;
+    const api = await startApi({
+      outputsTimeoutMs: 300,
+      wrapEngine: (e) =>
+        Object.assign(Object.create(e) as MemoryEngine, {
+          outputs: () => {
+            reads++;
+            return new Promise(() => {});
+          },
+        }),
+    });
+    try {
+      const started = Date.now();
+      const all = await Promise.all(Array.from({ length: 20 }, () => api.call("GET", "/v1/stacks", { token: TOKENS.viewer })));
+      const took = Date.now() - started;
+      assert.ok(took < 2000, `${took} ms`);
+      assert.equal(reads, 2);
+      for (const r of all) {
+        assert.equal(r.status, 200);
+        assert.deepEqual(r.json.stacks[1].outputsError, {
+          code: "timeout",
+          message: "the outputs of stack wuxi were not read within 0.3 s: check that the backend (PULUMI_BACKEND_URL) answers from here",
+        });
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("converge whose peer's outputs cannot be read fails saying why, not as an internal error", async () => {
+    const api = await startApi({
+      wrapEngine: (e) =>
+        Object.assign(Object.create(e) as MemoryEngine, {
+          outputs: () => Promise.reject(new MeshError("not_logged_in", loginMessage)),
+        }),
+    });
+    try {
+      const r = await api.call("POST", "/v1/converge", { token: TOKENS.operator });
+      assert.equal(r.status, 202);
+      let run: any;
+      for (let i = 0; i < 100 && (!run || run.state === "running"); i++) {
+        run = (await api.call("GET", `/v1/converge/${r.json.id}`, { token: TOKENS.viewer })).json;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      assert.equal(run.state, "failed");
+      assert.equal(
+        run.message,
+        `round 1 (the trust anchor makes the mesh root) did not start: ${loginMessage}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
+      );
+    } finally {
+      await api.close();
+    }
   });
 });
