@@ -10,7 +10,7 @@ export const TERMINAL: readonly JobState[] = ["succeeded", "failed", "cancelled"
 /** Resource changes by operation (`create`, `update`, `delete`, `replace`, `same`, ...), as the engine counts them. */
 export type ChangeSummary = Readonly<Record<string, number>>;
 
-export type ErrorCode = "not_found" | "busy" | "config_invalid" | "peer_pending" | "engine_failed" | "cancelled";
+export type ErrorCode = "not_found" | "busy" | "config_invalid" | "peer_pending" | "engine_failed" | "cancelled" | "store_failed";
 
 export interface JobError {
   readonly code: ErrorCode;

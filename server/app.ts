@@ -16,7 +16,7 @@ import {
 import { converge, type ConvergeResult, type RoundReport } from "../automation/converge";
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
-import { MeshError, TERMINAL, type JobKind, type JobRecord, type MeshEvent } from "../automation/types";
+import { MeshError, type JobKind, type JobRecord, type MeshEvent } from "../automation/types";
 import type { MeshPlan } from "../plan/plan";
 import { allows, AuthError, type Authenticator, type Principal, type Role } from "./auth";
 import {
@@ -51,6 +51,8 @@ export interface AppDeps {
   readonly plan: () => MeshPlan;
   /** Stacks, anchors and peers, from the same files. */
   readonly topology: () => Topology;
+  /** Told why, each time /readyz finds the store unwritable. */
+  readonly onStoreUnwritable?: (detail: string) => void;
   /** One line per mutating request. */
   readonly audit: (line: Record<string, unknown>) => void;
   readonly now?: () => Date;
@@ -170,7 +172,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((_req, reply) => problem(reply, 404, "no such route"));
 
   function meshProblem(reply: FastifyReply, e: MeshError): FastifyReply {
-    const status = e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : 500;
+    const status =
+      e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : e.code === "store_failed" ? 503 : 500;
+    // the store's own words name its file or server: the operator reads them in /readyz's log, a client gets the gist
+    if (e.code === "store_failed")
+      return problem(reply, 503, "the job store cannot be written (disk full, read-only or database down); try again later");
     return problem(reply, status, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
   }
 
@@ -199,32 +205,45 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   };
   const status = async (s: Topology["stacks"][number]) => {
-    const last = deps.jobs.list({ stack: s.name, limit: 1 })[0] ?? null;
+    const last = (await deps.jobs.list({ stack: s.name, limit: 1 })).jobs[0] ?? null;
     return {
       stack: s.name,
       anchor: s.anchor,
       peers: [...s.peers],
       lastJob: last,
-      runningJob: deps.jobs.runningOn(s.name) ?? null,
+      runningJob: (await deps.jobs.runningOn(s.name)) ?? null,
       outputs: await masked(s.name),
     };
   };
 
   /** Starts a job, within the limits; a mutating job on a stack that has one queued or running is a 409. */
-  function start(req: FastifyRequest, reply: FastifyReply, stack: string, kind: JobKind, options?: { includeProtected?: boolean }): void {
+  async function start(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    stack: string,
+    kind: JobKind,
+    options?: { includeProtected?: boolean },
+  ): Promise<void> {
     requireStack(stack);
-    const active = deps.jobs.active();
-    if (MUTATING.includes(kind)) {
-      const other = active.find((j) => j.stack === stack && MUTATING.includes(j.kind));
-      if (other) {
-        audit(req, kind, { stack, status: 409, runningJob: other.id });
-        return void problem(reply, 409, `stack ${stack} has a ${other.kind} job ${other.state}; wait for it or cancel it`, {
-          runningJob: other.id,
-        });
-      }
-    }
+    const active = await deps.jobs.active();
     if (active.length >= deps.limits.jobs) return void problem(reply, 429, `${active.length} jobs are queued or running; try again later`);
-    const job = deps.jobs.submit({ stack, kind, requestedBy: req.principal!.subject, ...(options ? { options } : {}) });
+    let job: JobRecord;
+    try {
+      // the store admits a mutating job only while the stack has none queued or running, in any process
+      job = await deps.jobs.submit({
+        stack,
+        kind,
+        requestedBy: req.principal!.subject,
+        exclusive: MUTATING.includes(kind),
+        ...(options ? { options } : {}),
+      });
+    } catch (e) {
+      if (e instanceof MeshError && e.code === "busy") {
+        audit(req, kind, { stack, status: 409, ...(e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {}) });
+        return void problem(reply, 409, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
+      }
+      throw e;
+    }
     if (kind !== "preview") audit(req, kind, { stack, status: 202, jobId: job.id });
     void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
   }
@@ -232,8 +251,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 429: Problem };
 
   app.get("/healthz", { schema: { response: { 200: Health } } }, () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { response: { 200: Health, 503: Problem } } }, (_req, reply) => {
+  app.get("/readyz", { schema: { response: { 200: Health, 503: Problem } } }, async (_req, reply) => {
     if (closing) return void problem(reply, 503, "shutting down");
+    const store = await deps.jobs.store.health();
+    if (!store.writable) {
+      deps.onStoreUnwritable?.(store.detail ?? "unwritable");
+      return void problem(reply, 503, `the ${store.kind} job store cannot be written; jobs cannot start (the server's log says why)`);
+    }
     return { status: "ready" };
   });
   app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
@@ -327,12 +351,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get(
     "/v1/jobs",
     { config: { role: "viewer" }, schema: { querystring: JobsQuery, response: { 200: JobList, ...problems } } },
-    (req) => ({
-      jobs: deps.jobs.list(req.query),
-    }),
+    async (req) => {
+      const page = await deps.jobs.list(req.query);
+      return { jobs: page.jobs, ...(page.next ? { next: page.next } : {}) };
+    },
   );
-  const job = (id: string): JobRecord => {
-    const r = deps.jobs.get(id);
+  const job = async (id: string): Promise<JobRecord> => {
+    const r = await deps.jobs.get(id);
     if (!r) throw new MeshError("not_found", `job ${id} does not exist`);
     return r;
   };
@@ -342,9 +367,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post(
     "/v1/jobs/:id/cancel",
     { config: { role: "operator" }, schema: { params: JobParams, body: NoBody, response: { 202: Job, ...problems } } },
-    (req, reply) => {
-      job(req.params.id);
-      const r = deps.jobs.cancel(req.params.id);
+    async (req, reply) => {
+      await job(req.params.id);
+      const r = await deps.jobs.cancel(req.params.id);
       audit(req, "cancel", { jobId: r.id, stack: r.stack, status: 202 });
       return void reply.code(202).send(r);
     },
@@ -365,9 +390,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       },
     },
-    (req, reply) => {
+    async (req, reply) => {
       const id = req.params.id;
-      const record = job(id);
+      await job(id);
       const perJob = streams.perJob.get(id) ?? 0;
       if (perJob >= deps.limits.streamsPerJob || streams.total >= deps.limits.streams)
         return void problem(reply, 429, "too many event streams are open; try again later");
@@ -394,19 +419,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         res.end();
       };
       const heartbeat = setInterval(() => res.write(": heartbeat\n\n"), deps.limits.heartbeatMs);
-      let last = after;
-      for (const e of deps.jobs.events(id, after)) {
-        send(e);
-        last = e.seq;
-      }
-      const unsubscribe = deps.jobs.subscribe(id, (e) => {
-        if (e.seq <= last) return;
-        last = e.seq;
-        send(e);
-        if (e.type === "job.finished") end();
-      });
-      if (TERMINAL.includes(record.state) || deps.jobs.events(id).at(-1)?.type === "job.finished") end();
+      // replay from the store, then live events written by whichever process runs the job
+      const stop = new AbortController();
+      const unsubscribe = () => stop.abort();
       res.on("close", end);
+      void (async () => {
+        try {
+          for await (const e of deps.jobs.follow(id, after, stop.signal)) send(e);
+        } catch {
+          // the store went away mid-stream: the client reconnects with Last-Event-ID
+        }
+        end();
+      })();
     },
   );
 

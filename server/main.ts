@@ -1,14 +1,15 @@
 /**
  * The portal API as a process: settings from the environment (it refuses to start without
- * authentication), the LocalWorkspace engine on the project's folder, the journal, and a graceful
- * shutdown on SIGTERM (stop accepting, cancel running jobs gracefully, flush the journal).
+ * authentication), the LocalWorkspace engine on the project's folder, the job store (MESH_DATABASE_URL),
+ * and a graceful shutdown on SIGTERM (stop accepting, cancel running jobs gracefully, write their records).
  *
  *   npm run serve
  */
 import { join } from "node:path";
 import { Jobs } from "../automation/jobs";
-import { Journal } from "../automation/journal";
 import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
+import { openStore } from "../automation/store/open";
+import { retentionFromEnv } from "../automation/store/retention";
 import { meshTopology, planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { buildApp } from "./app";
@@ -21,8 +22,14 @@ async function main(): Promise<void> {
   const engine = new LocalEngine(localEngineOptionsFromEnv(projectDir));
   const jobs = new Jobs({
     engine,
-    journal: new Journal(process.env.MESH_JOURNAL_DIR ?? join(projectDir, ".mesh", "journal")),
+    store: openStore(process.env.MESH_DATABASE_URL, projectDir),
+    retention: retentionFromEnv(process.env),
     qualify: (s) => engine.qualify(s),
+  });
+  await jobs.ready().catch((e: unknown) => {
+    throw new Error(
+      `the job store ${jobs.store.kind} ${jobs.store.location} cannot be opened: ${e instanceof Error ? e.message : String(e)}`,
+    );
   });
   const app = await buildApp({
     jobs,
@@ -32,10 +39,11 @@ async function main(): Promise<void> {
     plan: () => planMesh(readProject(projectDir)),
     topology: () => meshTopology(readProject(projectDir)),
     audit: (line) => process.stdout.write(`${JSON.stringify({ audit: true, ...line })}\n`),
+    onStoreUnwritable: (detail) => process.stderr.write(`${JSON.stringify({ level: "error", msg: "job store unwritable", detail })}\n`),
   });
   const address = await app.listen({ host: settings.host, port: settings.port });
   process.stdout.write(
-    `${JSON.stringify({ msg: "listening", address, auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer" })}\n`,
+    `${JSON.stringify({ msg: "listening", address, auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer", store: `${jobs.store.kind} ${jobs.store.location}` })}\n`,
   );
   let stopping = false;
   process.on("SIGTERM", () => {

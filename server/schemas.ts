@@ -16,6 +16,11 @@ export const JobsQuery = z.strictObject({
   state: JobStateSchema.optional(),
   kind: JobKind.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `next` of the previous page. */
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/)
+    .optional(),
 });
 
 /** An empty object: preview, up and refresh take no options. */
@@ -30,7 +35,7 @@ export const DestroyBody = z.strictObject({
 const Changes = z.record(z.string(), z.number().int());
 
 export const JobErrorSchema = z.object({
-  code: z.enum(["not_found", "busy", "config_invalid", "peer_pending", "engine_failed", "cancelled"]),
+  code: z.enum(["not_found", "busy", "config_invalid", "peer_pending", "engine_failed", "cancelled", "store_failed"]),
   message: z.string(),
   report: z.string().optional(),
 });
@@ -50,7 +55,7 @@ export const Job = z.object({
   options: z.record(z.string(), z.boolean()).optional(),
 });
 
-export const JobList = z.object({ jobs: z.array(Job) });
+export const JobList = z.object({ jobs: z.array(Job), next: z.string().optional() });
 
 export const StackStatus = z.object({
   stack: z.string(),

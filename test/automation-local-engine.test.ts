@@ -46,7 +46,7 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
   it("selects the fully qualified stack and runs up as the Automation API does, streaming events back", async () => {
     const { engine, argv } = standIn("ok", { STANDIN_LEAK: "correct horse battery" });
     const jobs = new Jobs({ engine });
-    const job = jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" });
+    const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" });
     const r = await jobs.wait(job.id);
     assert.equal(r.state, "succeeded", JSON.stringify(r.error));
     assert.deepEqual(r.summary!.changes, { create: 2 });
@@ -82,7 +82,7 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
         "--non-interactive",
       ],
     ]);
-    const events = jobs.events(job.id).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
+    const events = (await jobs.events(job.id)).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
     assert.deepEqual(events, [
       { type: "job.queued" },
       { type: "job.started" },

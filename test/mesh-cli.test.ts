@@ -1,7 +1,7 @@
 /**
  * The `mesh` commands over the core, with the simulated engine standing in for the Pulumi CLI: JSON
  * lines and plain lines, exit codes, secrets hidden, destroy's confirmation, converge of the
- * repository's own stacks, and the journal read back by `jobs`.
+ * repository's own stacks, and the job store read back by `jobs`.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -22,11 +22,11 @@ const repoStacks = () => [
 
 function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() })) {
   let printed = "";
-  const journalDir = mkdtempSync(join(tmpdir(), "mesh-cli-"));
+  const database = `sqlite:${join(mkdtempSync(join(tmpdir(), "mesh-cli-")), "jobs.db")}`;
   const deps = (dir: string): CommandDeps => ({
     projectDir: dir,
     engine: () => engine,
-    journalDir,
+    database,
     out: { write: (s: string) => (printed += s) },
     requestedBy: "tester",
   });
