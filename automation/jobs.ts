@@ -457,7 +457,7 @@ export class Jobs {
     if (l.lost) return;
     if (l.pending.length >= MAX_PENDING_EVENTS) return;
     l.seq++;
-    l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() } as MeshEvent);
+    l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() });
     this.schedule(l);
   }
 
