@@ -162,7 +162,9 @@ export class Jobs {
   }
 
   async submit(req: SubmitRequest): Promise<JobRecord> {
-    await this.started;
+    await this.started.catch((e: unknown) => {
+      throw storeFailed(e, "nothing was started. Fix the store (its file, folder or server), then submit the job again");
+    });
     if (req.kind === "preview") {
       // a second preview of a stack whose preview has not started yet would show the same thing
       const twin = this.queue.map((id) => this.local.get(id)!).find((l) => l.record.stack === req.stack && l.record.kind === "preview");

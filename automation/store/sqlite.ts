@@ -26,7 +26,16 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlStore 
     if (!memory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     raw = new BetterSqlite3(path, { timeout: busyTimeoutMs });
     if (!memory) {
-      raw.pragma("journal_mode = WAL");
+      // switching to WAL takes the database briefly; another process doing the same answers SQLITE_BUSY at once
+      for (let i = 0; ; i++) {
+        try {
+          raw.pragma("journal_mode = WAL");
+          break;
+        } catch (e) {
+          if ((e as { code?: string }).code !== "SQLITE_BUSY" || i >= 50) throw e;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
+      }
       try {
         chmodSync(path, 0o600);
       } catch {
