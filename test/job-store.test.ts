@@ -54,10 +54,11 @@ const backends: Backend[] = [
   {
     name: "sqlite",
     open: () => openSqlite(sqliteFile),
-    exec: async (sql) => {
+    exec: (sql) => {
       const db = new BetterSqlite3(sqliteFile, { timeout: 5000 });
       db.exec(sql);
       db.close();
+      return Promise.resolve();
     },
   },
   {
@@ -126,7 +127,7 @@ for (const b of backends) {
       const ok = results.filter((r) => r.status === "fulfilled");
       assert.equal(ok.length, 1);
       const id = (ok[0] as PromiseFulfilledResult<JobRecord>).value.id;
-      for (const r of results.filter((x) => x.status === "rejected")) assert.equal((r as PromiseRejectedResult).reason.code, "busy");
+      for (const r of results.filter((x) => x.status === "rejected")) assert.equal(r.reason.code, "busy");
       const owner = runners.find((j) => j.activeHere().some((x) => x.id === id))!;
       await owner.cancel(id);
       await owner.wait(id);
