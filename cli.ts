@@ -106,7 +106,7 @@ export function defaultDeps(dir: string): CommandDeps {
       const { LocalEngine, localEngineOptionsFromEnv } = require("./automation/local-engine") as typeof import("./automation/local-engine");
       return new LocalEngine(localEngineOptionsFromEnv(dir));
     },
-    journalDir: process.env.MESH_JOURNAL_DIR || join(dir, ".mesh", "journal"),
+    ...(process.env.MESH_DATABASE_URL ? { database: process.env.MESH_DATABASE_URL } : {}),
     out: process.stdout,
     requestedBy: process.env.MESH_USER || userInfo().username,
     onInterrupt: (handler) => {
@@ -253,6 +253,13 @@ export async function cli(
     .addOption(dirOption())
     .action((opts: { stack?: string; state?: string; limit: number; json?: boolean; dir: string }) => {
       run = async () => (await commands()).runJobsList(deps(opts.dir), opts);
+    })
+    .command("import [journal]")
+    .description("import an earlier version's journal folder (default .mesh/journal) into the job store; safe to run again")
+    .addOption(json())
+    .addOption(dirOption())
+    .action((journal: string | undefined, opts: { json?: boolean; dir: string }) => {
+      run = async () => (await commands()).runJobsImport(deps(opts.dir), journal ?? join(opts.dir, ".mesh", "journal"), opts);
     });
   const previews = (pairs: readonly string[]): Record<string, PreviewSummary> =>
     Object.fromEntries(

@@ -9,10 +9,12 @@ import { meshTopology } from "../plan/plan";
 import { converge, type ConvergeResult } from "./converge";
 import type { StackEngine } from "./engine";
 import { Jobs } from "./jobs";
-import { Journal } from "./journal";
 import { readOutputs } from "./outputs-read";
+import { openStore } from "./store/open";
+import { retentionFromEnv } from "./store/retention";
+import type { JobStore } from "./store/store";
 import { EXIT_CODES } from "./exit-codes";
-import { MeshError, type JobKind, type JobRecord, type MeshEvent } from "./types";
+import { MeshError, type JobKind, type JobRecord, type JobState, type MeshEvent } from "./types";
 
 export { EXIT_CODES, EXIT_HELP } from "./exit-codes";
 
@@ -20,8 +22,8 @@ export interface CommandDeps {
   readonly projectDir: string;
   /** The engine, made when a command needs it (the Pulumi CLI is only looked up then). */
   readonly engine: () => StackEngine;
-  /** Where jobs are journaled. */
-  readonly journalDir: string;
+  /** The job store: MESH_DATABASE_URL (`postgres://…`, `sqlite:<path>`; unset: .mesh/jobs.db in the project). */
+  readonly database?: string;
   readonly out: { write(s: string): unknown; readonly isTTY?: boolean };
   readonly requestedBy: string;
   /** Registers a Ctrl-C handler; returns its remover. */
@@ -144,19 +146,18 @@ class Renderer {
   }
 }
 
-function openJobs(deps: CommandDeps): Jobs {
-  return new Jobs({ engine: deps.engine(), journal: new Journal(deps.journalDir) });
+const openDb = (deps: CommandDeps): JobStore => openStore(deps.database, deps.projectDir);
+
+function openJobs(deps: CommandDeps, extra: { maxRunning?: number } = {}): Jobs {
+  return new Jobs({ engine: deps.engine(), store: openDb(deps), retention: retentionFromEnv(process.env), ...extra });
 }
 
 async function follow(deps: CommandDeps, jobs: Jobs, record: JobRecord, render: Renderer): Promise<JobRecord> {
-  for (const e of jobs.events(record.id)) render.event(e);
-  const seen = jobs.events(record.id).at(-1)?.seq ?? 0;
-  const unsubscribe = jobs.subscribe(record.id, (e) => e.seq > seen && render.event(e));
-  const removeInterrupt = deps.onInterrupt?.(() => jobs.cancel(record.id));
+  const removeInterrupt = deps.onInterrupt?.(() => void jobs.cancel(record.id));
   try {
+    for await (const e of jobs.follow(record.id)) render.event(e);
     return await jobs.wait(record.id);
   } finally {
-    unsubscribe();
     removeInterrupt?.();
   }
 }
@@ -171,15 +172,19 @@ export async function runJob(
   const jobs = openJobs(deps);
   const render = new Renderer(deps.out, flags.json ?? false);
   try {
-    const record = jobs.submit({
+    const record = await jobs.submit({
       stack,
       kind,
       requestedBy: deps.requestedBy,
       options: { includeProtected: flags.includeProtected ?? false },
     });
     return exitFor(await follow(deps, jobs, record, render));
+  } catch (e) {
+    render.stop();
+    return reportError(deps, e);
   } finally {
     render.stop();
+    await jobs.close();
   }
 }
 
@@ -207,18 +212,20 @@ export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxR
     return EXIT_CODES.configInvalid;
   }
   const engine = deps.engine();
-  const jobs = new Jobs({ engine, journal: new Journal(deps.journalDir), ...(flags.parallel ? { maxRunning: flags.parallel } : {}) });
-  const unsubscribes: (() => void)[] = [];
+  const jobs = openJobs({ ...deps, engine: () => engine }, flags.parallel ? { maxRunning: flags.parallel } : {});
+  const followers: Promise<void>[] = [];
   let stopped = false;
   const removeInterrupt = deps.onInterrupt?.(() => {
     stopped = true;
-    for (const r of jobs.active()) jobs.cancel(r.id);
+    for (const r of jobs.activeHere()) void jobs.cancel(r.id);
   });
   // every job converge submits is followed live
   const onJob = (r: JobRecord) => {
-    for (const e of jobs.events(r.id)) render.event(e);
-    const last = jobs.events(r.id).at(-1)?.seq ?? 0;
-    unsubscribes.push(jobs.subscribe(r.id, (e) => e.seq > last && render.event(e)));
+    followers.push(
+      (async () => {
+        for await (const e of jobs.follow(r.id)) render.event(e);
+      })(),
+    );
   };
   let result: ConvergeResult;
   try {
@@ -235,10 +242,15 @@ export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxR
           `round ${r.round} (${r.why}): ${r.jobs.map((j) => `${j.stack} ${j.state}${j.changes ? ` (${formatChanges(j.changes)})` : ""}`).join("; ")}`,
         ),
     });
+  } catch (e) {
+    render.stop();
+    await jobs.close();
+    return reportError(deps, e);
   } finally {
-    for (const u of unsubscribes) u();
+    await Promise.allSettled(followers);
     removeInterrupt?.();
   }
+  await jobs.close();
   render.finish({ type: "converge.finished", state: result.state, rounds: result.rounds.length, message: result.message }, result.message);
   if (stopped) return EXIT_CODES.cancelled;
   return result.state === "settled" ? EXIT_CODES.ok : result.state === "bound" ? EXIT_CODES.bound : EXIT_CODES.failed;
@@ -274,11 +286,19 @@ export interface StatusRow {
 export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<number> {
   const topo = topology(deps);
   if (typeof topo === "number") return topo;
-  const jobs = new Journal(deps.journalDir).load().map((j) => j.record);
+  const store = openDb(deps);
+  let lastJobs: (JobRecord | undefined)[];
+  try {
+    lastJobs = await Promise.all(topo.stacks.map(async (s) => (await store.list({ stack: s.name, limit: 1 })).jobs[0]));
+  } catch (e) {
+    return reportError(deps, storeUnreadable(e));
+  } finally {
+    await store.close();
+  }
   const engine = deps.engine();
   const rows: StatusRow[] = await Promise.all(
-    topo.stacks.map(async (s) => {
-      const last = jobs.filter((j) => j.stack === s.name).at(-1);
+    topo.stacks.map(async (s, i) => {
+      const last = lastJobs[i];
       const read = await readOutputs(engine, s.name);
       const peers = read.outputs?.peers?.value;
       const links = read.outputs
@@ -311,17 +331,29 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
 }
 
 /** `mesh jobs` */
-export function runJobsList(deps: CommandDeps, flags: OutputFlags & { stack?: string; state?: string; limit?: number }): number {
-  const records = new Journal(deps.journalDir)
-    .load()
-    .map((j) => j.record)
-    .filter((r) => (!flags.stack || r.stack === flags.stack) && (!flags.state || r.state === flags.state))
-    .reverse()
-    .slice(0, flags.limit ?? 50);
+export async function runJobsList(
+  deps: CommandDeps,
+  flags: OutputFlags & { stack?: string; state?: string; limit?: number },
+): Promise<number> {
+  const store = openDb(deps);
+  let records: JobRecord[];
+  try {
+    records = (
+      await store.list({
+        ...(flags.stack ? { stack: flags.stack } : {}),
+        ...(flags.state ? { state: flags.state as JobState } : {}),
+        limit: flags.limit ?? 50,
+      })
+    ).jobs;
+  } catch (e) {
+    return reportError(deps, storeUnreadable(e));
+  } finally {
+    await store.close();
+  }
   if (flags.json) deps.out.write(`${JSON.stringify(records, null, 2)}\n`);
   else if (records.length === 0) {
     const filters = [flags.stack && `of stack ${flags.stack}`, flags.state && `in state ${flags.state}`].filter(Boolean).join(" ");
-    deps.out.write(`no jobs${filters ? ` ${filters}` : ""} in the journal (${deps.journalDir})\n`);
+    deps.out.write(`no jobs${filters ? ` ${filters}` : ""} in the job store (${store.kind} ${store.location})\n`);
   } else
     for (const r of records)
       deps.out.write(
@@ -329,6 +361,33 @@ export function runJobsList(deps: CommandDeps, flags: OutputFlags & { stack?: st
       );
   return EXIT_CODES.ok;
 }
+
+/** `mesh jobs import [dir]`: an earlier version's journal folder, into the store. */
+export async function runJobsImport(deps: CommandDeps, dir: string, flags: OutputFlags): Promise<number> {
+  const jobs = new Jobs({ engine: { run: noEngine, outputs: noEngine, history: noEngine, cancel: noEngine }, store: openDb(deps) });
+  try {
+    const report = await jobs.importJournal(dir);
+    if (flags.json) deps.out.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      deps.out.write(
+        `imported ${report.imported} jobs from ${dir} into the ${jobs.store.kind} store ${jobs.store.location}; ${report.alreadyPresent} were there already; skipped ${report.skippedFiles} files and ${report.skippedLines} lines\n`,
+      );
+      for (const [reason, n] of Object.entries(report.reasons)) deps.out.write(`  skipped ${n}: ${reason}\n`);
+    }
+    return EXIT_CODES.ok;
+  } catch (e) {
+    return reportError(deps, e instanceof MeshError ? e : storeUnreadable(e));
+  } finally {
+    await jobs.close();
+  }
+}
+
+const noEngine = (): never => {
+  throw new Error("the import runs no engine");
+};
+
+const storeUnreadable = (e: unknown): MeshError =>
+  new MeshError("store_failed", `the job store cannot be used: ${e instanceof Error ? e.message : String(e)}`);
 
 function reportError(deps: CommandDeps, e: unknown): number {
   if (!(e instanceof MeshError)) throw e;

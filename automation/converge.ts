@@ -109,11 +109,21 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
     } catch (e) {
       return unreadable(e, round, why, rounds);
     }
-    const submitted = batch.map((s) => ({
-      stack: s.name,
-      record: o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy }),
-    }));
+    const settled = await Promise.allSettled(batch.map((s) => o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy })));
+    const submitted = settled.flatMap((r, i) => (r.status === "fulfilled" ? [{ stack: batch[i]!.name, record: r.value }] : []));
     for (const j of submitted) o.onJob?.(j.record);
+    const refused = settled.flatMap((r, i) =>
+      r.status === "rejected" ? [`${batch[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : [],
+    );
+    if (refused.length > 0) {
+      // a stack held by another process (or a store that cannot be written): let what started finish, then stop
+      await Promise.all(submitted.map((j) => o.jobs.wait(j.record.id)));
+      return {
+        state: "failed",
+        rounds,
+        message: `round ${round} (${why}): ${refused.join("; ")}. Resolve that, then resume with mesh converge: stacks already converged apply no changes`,
+      };
+    }
     const ended = await Promise.all(submitted.map(async (j) => ({ stack: j.stack, record: await o.jobs.wait(j.record.id) })));
     const report: RoundReport = {
       round,

@@ -1,28 +1,41 @@
 /**
- * Jobs over the engine: every operation is a job with an id, a requester, states and a summary. One job
- * runs per stack at a time in this process; others queue in order, and a queued preview absorbs a second
- * preview of the same stack. Events are typed, redacted, numbered per job, kept for replay and appended
- * to the journal. Cancellation is graceful (one SIGINT through the AbortSignal); a job that does not stop
- * within the grace period says so, and what to do.
+ * Jobs over the engine and the job store: every operation is a job with an id, a requester, states and
+ * a summary, recorded in the store (`store/`). A job is admitted under its stack's lease, so one process
+ * at a time runs a stack, across CLIs, servers and replicas; in this process jobs queue in order, and a
+ * queued preview absorbs a second preview of the same stack. Events are typed, redacted, numbered per job
+ * and written in batches under the lease's fencing token. Cancellation is graceful (one SIGINT through
+ * the AbortSignal); a job that does not stop within the grace period says so, and what to do. A store
+ * that cannot be written fails the job it was writing, never the process.
  */
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
 import type { StackEngine } from "./engine";
-import type { Journal } from "./journal";
 import { Redactor } from "./redact";
+import type { ImportReport } from "./store/journal-import";
+import { DEFAULT_RETENTION } from "./store/retention";
+import { openSqlite } from "./store/sqlite";
+import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";
 import { MeshError, notFound, TERMINAL, type JobKind, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
 
 export interface JobsOptions {
   readonly engine: StackEngine;
-  /** Where records and events are appended. @default in memory only */
-  readonly journal?: Journal;
+  /** Where records and events are kept. @default an in-memory SQLite store, gone with the process */
+  readonly store?: JobStore;
   /** How long a cancelled job may take to stop before the core says so. @default 30000 */
   readonly cancelGraceMs?: number;
-  /** Jobs running at once across all stacks. @default 4 */
+  /** Jobs running at once across all stacks, in this process. @default 4 */
   readonly maxRunning?: number;
   /** The stack as the backend names it, for recovery commands. @default organization/mesh/<stack> */
   readonly qualify?: (stack: string) => string;
   readonly now?: () => Date;
+  /** A stack's lease lasts this long without a heartbeat, ms. @default 30000 */
+  readonly leaseMs?: number;
+  /** @default leaseMs / 3 */
+  readonly heartbeatMs?: number;
+  readonly retention?: Retention;
+  /** This process in leases and job rows. @default host:pid:random */
+  readonly owner?: string;
 }
 
 export interface SubmitRequest {
@@ -30,6 +43,8 @@ export interface SubmitRequest {
   readonly kind: JobKind;
   readonly requestedBy: string;
   readonly options?: { readonly includeProtected?: boolean };
+  /** Refuse (busy) when the stack already has an up, refresh or destroy queued or running anywhere. */
+  readonly exclusive?: boolean;
 }
 
 export interface JobFilter {
@@ -37,52 +52,125 @@ export interface JobFilter {
   readonly state?: JobState;
   readonly kind?: JobKind;
   readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** A job of this process, from admission until its last write is in the store. */
+interface Local {
+  record: JobRecord;
+  readonly fence: Fence;
+  seq: number;
+  pending: MeshEvent[];
+  /** Taken from `pending` by the write in progress. */
+  inflight: MeshEvent[];
+  dirty: boolean;
+  scheduled: boolean;
+  chain: Promise<void>;
+  controller?: AbortController;
+  /** Why the store refused a write; the job stops and fails with it. */
+  storeFailure?: string;
+  /** The lease went to another process: nothing of this job is written any more. */
+  lost?: boolean;
+  finished: boolean;
+  /** An error diagnostic is among the job's events already (e.g. the CLI's own line). */
+  saidError?: boolean;
+  waiters: ((r: JobRecord) => void)[];
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+const MAX_PENDING_EVENTS = 10_000;
+const PAGE = 500;
+const PRUNE_EVERY_MS = 3_600_000;
+
+const storeFailed = (e: unknown, what: string): MeshError =>
+  new MeshError("store_failed", `${e instanceof Error ? e.message : String(e)}; ${what}`);
 
 export class Jobs {
-  private readonly records = new Map<string, JobRecord>();
-  private readonly eventLog = new Map<string, MeshEvent[]>();
-  private readonly listeners = new Map<string, Set<(e: MeshEvent) => void>>();
-  private readonly waiters = new Map<string, ((r: JobRecord) => void)[]>();
+  readonly store: JobStore;
+  readonly owner: string;
+  private readonly local = new Map<string, Local>();
   private readonly queue: string[] = [];
-  private readonly running = new Map<string, { readonly id: string; readonly controller: AbortController }>();
+  private readonly running = new Map<string, string>();
+  private readonly held = new Map<string, Fence>();
+  /** Admissions and releases of one stack's lease, in order (a release must not undo a later admission). */
+  private readonly leaseOps = new Map<string, Promise<unknown>>();
   private readonly redactor: Redactor;
-  private readonly opts: Required<Omit<JobsOptions, "journal">> & { readonly journal?: Journal };
+  private readonly opts: Required<Omit<JobsOptions, "store" | "owner">>;
+  private readonly started: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private lastPrune = 0;
+  private closed = false;
 
   constructor(options: JobsOptions) {
+    const leaseMs = options.leaseMs ?? 30_000;
     this.opts = {
       cancelGraceMs: 30_000,
       maxRunning: 4,
       qualify: (stack) => `organization/mesh/${stack}`,
       now: () => new Date(),
+      leaseMs,
+      heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
+      retention: DEFAULT_RETENTION,
       ...options,
     };
+    this.store = options.store ?? openSqlite(":memory:");
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     this.redactor = new Redactor(options.engine.secretValues ?? []);
-    this.restore();
+    this.started = this.init();
+    this.started.catch(() => undefined);
   }
 
-  /** Past jobs from the journal; one that was queued or running when its process died is interrupted. */
-  private restore(): void {
-    for (const { record, events } of this.opts.journal?.load() ?? []) {
-      this.records.set(record.id, record);
-      this.eventLog.set(record.id, events);
-      if (!TERMINAL.includes(record.state)) {
-        const recovery =
-          record.state === "running"
-            ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(record.stack)} --yes, then run the job again`
-            : "the process stopped before this job started; submit it again";
-        this.finish(record.id, "interrupted", { recovery });
+  /** The store is open and migrated, and the jobs a dead process left are interrupted. Rejects when the store cannot be opened. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  private async init(): Promise<void> {
+    await this.store.ready();
+    await this.housekeeping();
+    this.timer = setInterval(() => void this.tick(), this.opts.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** What an unfinished job of a dead process becomes. */
+  readonly interrupt: Interrupt = (r) => ({
+    recovery:
+      r.state === "running"
+        ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
+        : "the process stopped before this job started; submit it again",
+  });
+
+  private async housekeeping(): Promise<void> {
+    try {
+      await this.store.sweep(Date.now(), this.interrupt);
+      if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
+        this.lastPrune = Date.now();
+        await this.store.prune(this.opts.retention, this.opts.now().getTime());
       }
+    } catch {
+      // an unwritable store: /readyz says so, and the next tick tries again
     }
   }
 
-  submit(req: SubmitRequest): JobRecord {
+  private onLease<T>(stack: string, op: () => Promise<T>): Promise<T> {
+    const next = (this.leaseOps.get(stack) ?? Promise.resolve()).then(op, op);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.leaseOps.set(stack, settled);
+    void settled.then(() => this.leaseOps.get(stack) === settled && this.leaseOps.delete(stack));
+    return next;
+  }
+
+  async submit(req: SubmitRequest): Promise<JobRecord> {
+    await this.started.catch((e: unknown) => {
+      throw storeFailed(e, "nothing was started. Fix the store (its file, folder or server), then submit the job again");
+    });
     if (req.kind === "preview") {
       // a second preview of a stack whose preview has not started yet would show the same thing
-      const twin = this.queue.map((id) => this.records.get(id)!).find((r) => r.stack === req.stack && r.kind === "preview");
-      if (twin) return twin;
+      const twin = this.queue.map((id) => this.local.get(id)!).find((l) => l.record.stack === req.stack && l.record.kind === "preview");
+      if (twin) return twin.record;
     }
     const record: JobRecord = {
       id: newId(),
@@ -93,139 +181,245 @@ export class Jobs {
       createdAt: this.opts.now().toISOString(),
       ...(req.options?.includeProtected ? { options: { includeProtected: true } } : {}),
     };
-    this.save(record);
-    this.eventLog.set(record.id, []);
-    this.emit(record.id, { type: "job.queued" });
+    const admission = await this.onLease(req.stack, () =>
+      this.store
+        .admit({
+          record,
+          owner: this.owner,
+          leaseMs: this.opts.leaseMs,
+          exclusive: req.exclusive ?? false,
+          now: Date.now(),
+          interrupt: this.interrupt,
+        })
+        .catch((e: unknown) => {
+          throw storeFailed(e, "nothing was started. Free space or make the store writable, then submit the job again");
+        }),
+    );
+    if ("refused" in admission)
+      throw new MeshError(
+        "busy",
+        admission.refused.message,
+        admission.refused.runningJobId ? { runningJobId: admission.refused.runningJobId } : {},
+      );
+    this.held.set(req.stack, admission.fence);
+    const l: Local = {
+      record,
+      fence: admission.fence,
+      seq: 1,
+      pending: [],
+      inflight: [],
+      dirty: false,
+      scheduled: false,
+      chain: Promise.resolve(),
+      finished: false,
+      waiters: [],
+    };
+    this.local.set(record.id, l);
     this.queue.push(record.id);
     this.pump();
-    return this.records.get(record.id)!;
+    return l.record;
   }
 
-  get(id: string): JobRecord | undefined {
-    return this.records.get(id);
+  async get(id: string): Promise<JobRecord | undefined> {
+    return this.local.get(id)?.record ?? (await this.store.get(id));
   }
 
-  /** Newest first. */
-  list(filter: JobFilter = {}): JobRecord[] {
-    const all = [...this.records.values()]
-      .filter(
-        (r) =>
-          (!filter.stack || r.stack === filter.stack) &&
-          (!filter.state || r.state === filter.state) &&
-          (!filter.kind || r.kind === filter.kind),
-      )
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+  /** Newest first, a page at a time; this process's jobs as it knows them (ahead of the store by one write). */
+  async list(filter: JobFilter = {}): Promise<JobPage> {
+    const page = await this.store.list({ ...filter, limit: filter.limit ?? 50 });
+    return { ...page, jobs: page.jobs.map((r) => this.local.get(r.id)?.record ?? r) };
   }
 
-  /** The job's events after `afterSeq` (0: all). */
-  events(id: string, afterSeq = 0): MeshEvent[] {
-    const events = this.eventLog.get(id);
-    if (!events) throw notFound(`job ${id}`);
-    return events.filter((e) => e.seq > afterSeq);
+  /** The job's events after `afterSeq` (0: all), at most `limit`. */
+  async events(id: string, afterSeq = 0, limit = 10_000): Promise<MeshEvent[]> {
+    if (!(await this.get(id))) throw notFound(`job ${id}`);
+    const stored = await this.store.events(id, afterSeq, limit);
+    const l = this.local.get(id);
+    if (!l) return stored;
+    // this process's own job: what is being written and what waits for the next write, too
+    const from = Math.max(afterSeq, stored.at(-1)?.seq ?? 0);
+    return [...stored, ...[...l.inflight, ...l.pending].filter((e) => e.seq > from)].slice(0, limit);
   }
 
-  /** Live events of a job; returns the unsubscribe function. */
-  subscribe(id: string, listener: (e: MeshEvent) => void): () => void {
-    if (!this.records.has(id)) throw notFound(`job ${id}`);
-    let set = this.listeners.get(id);
-    if (!set) this.listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+  /**
+   * The job's events after `afterSeq`, then live ones as they are written by whichever process runs the
+   * job, ending after `job.finished` (or when the job has ended without one, or on `signal`). Pulls a page
+   * at a time, so a slow reader holds no more than a page.
+   */
+  async *follow(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<MeshEvent> {
+    if (!(await this.get(id))) throw notFound(`job ${id}`);
+    let last = afterSeq;
+    while (!signal?.aborted) {
+      const changed = new AbortController();
+      const onAbort = () => changed.abort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const wake = this.store.changed(id, changed.signal);
+      try {
+        const batch = await this.store.events(id, last, PAGE);
+        for (const e of batch) {
+          last = e.seq;
+          yield e;
+          if (e.type === "job.finished") return;
+        }
+        if (batch.length === PAGE) continue;
+        const r = await this.get(id);
+        if (!r || (TERMINAL.includes(r.state) && !this.local.has(id))) return;
+        if (TERMINAL.includes(r.state) && this.local.get(id)?.storeFailure) return;
+        await wake;
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        changed.abort();
+      }
+    }
   }
 
-  /** Jobs running or queued in this process, running first; kept by the scheduler, so no scan of the history. */
-  active(): JobRecord[] {
-    return [...[...this.running.values()].map((r) => r.id), ...this.queue].map((id) => this.records.get(id)!);
+  /** Jobs queued or running, in every process on this store. */
+  async active(): Promise<JobRecord[]> {
+    const all = await this.store.active();
+    return all.map((r) => this.local.get(r.id)?.record ?? r).filter((r) => !TERMINAL.includes(r.state));
   }
 
-  /** The job running on a stack in this process, if any. */
-  runningOn(stack: string): string | undefined {
-    return this.running.get(stack)?.id;
+  /** Jobs queued or running in this process (what a Ctrl-C of this process cancels). */
+  activeHere(): JobRecord[] {
+    return [...this.local.values()].filter((l) => !l.finished).map((l) => l.record);
+  }
+
+  /** The job running on a stack, in any process, if any. */
+  async runningOn(stack: string): Promise<string | undefined> {
+    const here = this.running.get(stack);
+    if (here) return here;
+    return (await this.store.active()).find((r) => r.stack === stack && r.state === "running")?.id;
   }
 
   /** Resolves once the job has ended, with its final record. */
-  wait(id: string): Promise<JobRecord> {
-    const r = this.records.get(id);
-    if (!r) return Promise.reject(notFound(`job ${id}`));
-    if (TERMINAL.includes(r.state)) return Promise.resolve(r);
-    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]));
+  async wait(id: string): Promise<JobRecord> {
+    const l = this.local.get(id);
+    if (l) return l.finished ? l.record : new Promise((resolve) => l.waiters.push(resolve));
+    for (;;) {
+      const r = await this.store.get(id);
+      if (!r) throw notFound(`job ${id}`);
+      if (TERMINAL.includes(r.state)) return r;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
-  cancel(id: string): JobRecord {
-    const r = this.records.get(id);
-    if (!r) throw notFound(`job ${id}`);
-    if (r.state === "queued") {
+  async cancel(id: string): Promise<JobRecord> {
+    const l = this.local.get(id);
+    if (!l || l.finished) {
+      const r = await this.get(id);
+      if (!r) throw notFound(`job ${id}`);
+      // another process runs it: its owner sees the request on its next heartbeat
+      if (!TERMINAL.includes(r.state))
+        await this.store.requestCancel(id).catch((e: unknown) => {
+          throw storeFailed(e, "the cancel was not recorded; try again");
+        });
+      return r;
+    }
+    if (l.record.state === "queued") {
       this.queue.splice(this.queue.indexOf(id), 1);
-      this.finish(id, "cancelled", { error: { code: "cancelled", message: "cancelled before it started" } });
-    } else if (r.state === "running") {
-      const run = this.running.get(r.stack)!;
-      if (!run.controller.signal.aborted) {
-        run.controller.abort();
-        this.emit(id, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
-        const timer = setTimeout(() => {
-          if (this.records.get(id)?.state !== "running") return;
-          const recovery = `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes`;
-          this.save({ ...this.records.get(id)!, recovery });
-          this.emit(id, { type: "diagnostic", severity: "warning", message: recovery });
-        }, this.opts.cancelGraceMs);
-        timer.unref();
+      this.finish(l, "cancelled", { error: { code: "cancelled", message: "cancelled before it started" } });
+    } else if (l.controller && !l.controller.signal.aborted) {
+      l.controller.abort();
+      this.emit(l, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
+      const timer = setTimeout(() => {
+        if (l.finished) return;
+        const recovery = `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
+        this.save(l, { ...l.record, recovery });
+        this.emit(l, { type: "diagnostic", severity: "warning", message: recovery });
+      }, this.opts.cancelGraceMs);
+      timer.unref();
+    }
+    return l.record;
+  }
+
+  /** `mesh jobs import`: a journal folder of earlier versions. */
+  importJournal(dir: string): Promise<ImportReport> {
+    return this.store.importJournal(dir, this.interrupt, Date.now());
+  }
+
+  /** Cancels every running and queued job of this process, waits for them to end and their records to be written, gives the leases back. */
+  async shutdown(): Promise<void> {
+    const mine = [...this.local.values()].filter((l) => !l.finished);
+    for (const l of mine.filter((x) => x.record.state === "queued")) await this.cancel(l.record.id);
+    for (const l of mine.filter((x) => x.record.state === "running")) await this.cancel(l.record.id);
+    await Promise.all(mine.map((l) => this.wait(l.record.id)));
+    await Promise.all([...this.local.values()].map((l) => l.chain));
+    await Promise.all([...this.leaseOps.values()]);
+    clearInterval(this.timer);
+  }
+
+  /** shutdown(), then the store is closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.shutdown();
+    await this.store.close();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.held.size > 0) {
+      try {
+        const hb = await this.store.heartbeat(this.owner, [...this.held.values()], this.opts.leaseMs, Date.now());
+        for (const f of hb.lost) {
+          this.held.delete(f.stack);
+          for (const l of this.local.values())
+            if (l.fence.stack === f.stack && l.fence.token === f.token) this.fail(l, new StoreError("fenced", "lease lost"));
+        }
+        for (const id of hb.cancelRequested) void this.cancel(id).catch(() => undefined);
+      } catch {
+        // the store is down: the lease may expire, and then the fence refuses this process's late writes
       }
     }
-    return this.records.get(id)!;
-  }
-
-  /** Cancels every running and queued job and waits for them to end (graceful shutdown). */
-  async shutdown(): Promise<void> {
-    for (const id of [...this.queue]) this.cancel(id);
-    const running = [...this.running.values()].map((r) => r.id);
-    for (const id of running) this.cancel(id);
-    await Promise.all(running.map((id) => this.wait(id)));
+    for (const l of this.local.values()) if (l.pending.length > 0 || l.dirty) void this.flush(l);
+    await this.housekeeping();
   }
 
   private pump(): void {
     for (const id of [...this.queue]) {
       if (this.running.size >= this.opts.maxRunning) return;
-      const r = this.records.get(id)!;
-      if (this.running.has(r.stack)) continue;
+      const l = this.local.get(id)!;
+      if (this.running.has(l.record.stack)) continue;
       this.queue.splice(this.queue.indexOf(id), 1);
-      void this.start(r);
+      void this.start(l);
     }
   }
 
-  private async start(r: JobRecord): Promise<void> {
+  private async start(l: Local): Promise<void> {
+    const r = l.record;
     const controller = new AbortController();
-    this.running.set(r.stack, { id: r.id, controller });
+    l.controller = controller;
+    this.running.set(r.stack, r.id);
     const started = this.opts.now();
-    this.save({ ...r, state: "running", startedAt: started.toISOString() });
-    this.emit(r.id, { type: "job.started" });
+    this.save(l, { ...r, state: "running", startedAt: started.toISOString() });
+    this.emit(l, { type: "job.started" });
     const ctx: EventContext = { redactor: this.redactor, done: 0 };
     try {
       const result = await this.opts.engine.run(r.stack, r.kind, {
         signal: controller.signal,
         includeProtected: r.options?.includeProtected ?? false,
         onEvent: (e) => {
-          for (const body of meshEvents(e, ctx)) this.emit(r.id, body);
+          for (const body of meshEvents(e, ctx)) this.emit(l, body);
         },
       });
-      const durationMs = this.opts.now().getTime() - started.getTime();
-      if (controller.signal.aborted) this.finish(r.id, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
-      else this.finish(r.id, "succeeded", { summary: { changes: result.changes, durationMs } });
+      // the engine finished the operation: that is the outcome, even if a cancel came during its last step
+      this.finish(l, "succeeded", { summary: { changes: result.changes, durationMs: this.opts.now().getTime() - started.getTime() } });
     } catch (e) {
       const error =
         e instanceof MeshError
           ? e.toJobError()
           : { code: "engine_failed" as const, message: `pulumi ${r.kind} of stack ${r.stack} failed` };
-      if (controller.signal.aborted) this.finish(r.id, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
+      if (l.storeFailure) this.finish(l, "failed", { error: { code: "store_failed", message: l.storeFailure } });
+      else if (l.lost) this.finish(l, "interrupted", {});
+      else if (controller.signal.aborted) this.finish(l, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
       else {
-        // the failure's reason as an event too, so a client following the events sees why
+        // the failure's reason as an event too, unless the engine already said it, so a client following the events sees why
         const redacted = {
           ...error,
           message: this.redactor.redact(error.message),
           ...(error.report ? { report: this.redactor.redact(error.report) } : {}),
         };
-        this.emit(r.id, { type: "diagnostic", severity: "error", message: redacted.report ?? redacted.message });
-        this.finish(r.id, "failed", { error: redacted });
+        if (!l.saidError) this.emit(l, { type: "diagnostic", severity: "error", message: redacted.report ?? redacted.message });
+        this.finish(l, "failed", { error: redacted });
       }
     } finally {
       this.running.delete(r.stack);
@@ -233,37 +427,110 @@ export class Jobs {
     }
   }
 
-  private finish(id: string, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery">>): void {
-    const r = { ...this.records.get(id)!, state, finishedAt: this.opts.now().toISOString(), ...extra };
-    this.save(r);
-    this.emit(id, {
+  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery">>): void {
+    if (l.finished) return;
+    const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
+    this.save(l, r);
+    this.emit(l, {
       type: "job.finished",
       state,
       ...(r.error ? { error: r.error } : {}),
       ...(r.recovery ? { recovery: r.recovery } : {}),
     });
-    for (const w of this.waiters.get(id) ?? []) w(r);
-    this.waiters.delete(id);
+    l.finished = true;
+    void this.flush(l).then(() => {
+      for (const w of l.waiters) w(l.record);
+      l.waiters = [];
+      this.retire(l);
+    });
   }
 
-  private save(r: JobRecord): void {
-    this.records.set(r.id, r);
-    this.opts.journal?.record(r);
+  /** Forgets a finished job once its record is in the store; gives the stack's lease back when nothing else of it is left here. */
+  private retire(l: Local): void {
+    if (!l.lost && (l.pending.length > 0 || l.dirty)) return;
+    this.local.delete(l.record.id);
+    const stack = l.fence.stack;
+    if ([...this.local.values()].some((o) => o.fence.stack === stack)) return;
+    const fence = this.held.get(stack);
+    if (!fence) return;
+    void this.onLease(stack, async () => {
+      if ([...this.local.values()].some((o) => o.fence.stack === stack) || this.held.get(stack) !== fence) return;
+      this.held.delete(stack);
+      await this.store.release(fence).catch(() => undefined);
+    });
   }
 
-  private emit(id: string, body: MeshEventBody): void {
-    const r = this.records.get(id)!;
-    const log = this.eventLog.get(id) ?? [];
-    this.eventLog.set(id, log);
-    const e = {
-      ...body,
-      seq: (log[log.length - 1]?.seq ?? 0) + 1,
-      jobId: id,
-      stack: r.stack,
-      at: this.opts.now().toISOString(),
-    } as MeshEvent;
-    log.push(e);
-    this.opts.journal?.event(e);
-    for (const l of this.listeners.get(id) ?? []) l(e);
+  private save(l: Local, r: JobRecord): void {
+    l.record = r;
+    l.dirty = true;
+    this.schedule(l);
+  }
+
+  private emit(l: Local, body: MeshEventBody): void {
+    if (l.lost) return;
+    if (l.pending.length >= MAX_PENDING_EVENTS) return;
+    if (body.type === "diagnostic" && body.severity === "error") l.saidError = true;
+    l.seq++;
+    l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() });
+    this.schedule(l);
+  }
+
+  /** Writes are batched: every event and record change of one turn of the event loop in one transaction. */
+  private schedule(l: Local): void {
+    if (l.scheduled) return;
+    l.scheduled = true;
+    setImmediate(() => {
+      l.scheduled = false;
+      void this.flush(l);
+    });
+  }
+
+  private flush(l: Local): Promise<void> {
+    l.chain = l.chain.then(async () => {
+      if (l.lost) return;
+      const events = l.pending.splice(0);
+      const record = l.dirty ? l.record : undefined;
+      l.dirty = false;
+      if (events.length === 0 && !record) return;
+      l.inflight = events;
+      try {
+        await this.store.write(l.fence, { ...(record ? { record } : {}), events });
+        l.inflight = [];
+      } catch (e) {
+        l.inflight = [];
+        // kept, in order, for the next try
+        l.pending.unshift(...events);
+        if (record) l.dirty = true;
+        this.fail(l, e);
+      }
+      if (l.finished && l.waiters.length === 0) this.retire(l);
+    });
+    return l.chain;
+  }
+
+  /** A write was refused: the job stops (another process owns the stack now, or the store cannot keep its record). */
+  private fail(l: Local, e: unknown): void {
+    if (e instanceof StoreError && e.reason === "fenced") {
+      if (l.lost) return;
+      l.lost = true;
+      l.pending = [];
+      l.dirty = false;
+      const recovery =
+        "this process lost the stack's lease (it could not renew it in time) and another process took the job over as interrupted; see that job's record";
+      l.controller?.abort();
+      if (l.record.state === "queued") {
+        this.queue.splice(this.queue.indexOf(l.record.id), 1);
+        this.finish(l, "interrupted", { recovery });
+      } else if (!l.controller) this.finish(l, "interrupted", { recovery });
+      else l.record = { ...l.record, recovery };
+      return;
+    }
+    if (l.storeFailure || l.finished) return;
+    l.storeFailure = `${e instanceof Error ? e.message : String(e)}. The job was stopped because its record could not be kept: free space or make the store writable (GET /readyz says when it is), then run the job again; a stopped update may have changed part of the stack, so preview it first`;
+    this.emit(l, { type: "diagnostic", severity: "error", message: l.storeFailure });
+    if (l.record.state === "queued") {
+      this.queue.splice(this.queue.indexOf(l.record.id), 1);
+      this.finish(l, "failed", { error: { code: "store_failed", message: l.storeFailure } });
+    } else l.controller?.abort();
   }
 }

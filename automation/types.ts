@@ -25,7 +25,9 @@ export type ErrorCode =
   /** The stacks' secrets cannot be decrypted: a wrong or missing passphrase. */
   | "secrets_locked"
   /** The CLI did not answer in time and was stopped. */
-  | "timeout";
+  | "timeout"
+  /** The job store refused a write (a full disk, a read-only file, a lost database). */
+  | "store_failed";
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
@@ -38,6 +40,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "not_logged_in",
   "secrets_locked",
   "timeout",
+  "store_failed",
 ];
 
 export interface JobError {

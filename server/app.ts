@@ -51,6 +51,8 @@ export interface AppDeps {
   readonly plan: () => MeshPlan;
   /** Stacks, anchors and peers, from the same files. */
   readonly topology: () => Topology;
+  /** Told why, each time /readyz finds the store unwritable. */
+  readonly onStoreUnwritable?: (detail: string) => void;
   /** One line per mutating request and per refused request. */
   readonly audit: (line: Record<string, unknown>) => void;
   /** The server's own log: internal errors (with the request id, redacted), shutdown. @default nothing */
@@ -173,33 +175,46 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   };
   const status = async (s: Topology["stacks"][number]) => {
-    const last = deps.jobs.list({ stack: s.name, limit: 1 })[0] ?? null;
+    const last = (await deps.jobs.list({ stack: s.name, limit: 1 })).jobs[0] ?? null;
     return {
       stack: s.name,
       anchor: s.anchor,
       peers: [...s.peers],
       lastJob: last,
-      runningJob: deps.jobs.runningOn(s.name) ?? null,
+      runningJob: (await deps.jobs.runningOn(s.name)) ?? null,
       ...(await masked(s.name, last ? `${last.id} ${last.state}` : "none")),
     };
   };
 
   /** Starts a job, within the limits; a mutating job on a stack that has one queued or running is a 409. */
-  function start(req: FastifyRequest, reply: FastifyReply, stack: string, kind: JobKind, options?: { includeProtected?: boolean }): void {
+  async function start(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    stack: string,
+    kind: JobKind,
+    options?: { includeProtected?: boolean },
+  ): Promise<void> {
     requireStack(stack);
     audit(req, { stack });
-    const active = deps.jobs.active();
-    if (MUTATING.includes(kind)) {
-      const other = active.find((j) => j.stack === stack && MUTATING.includes(j.kind));
-      if (other) {
-        audit(req, { runningJob: other.id });
-        return void problem(reply, 409, `stack ${stack} has a ${other.kind} job ${other.state}; wait for it or cancel it`, {
-          runningJob: other.id,
-        });
-      }
-    }
+    const active = await deps.jobs.active();
     if (active.length >= deps.limits.jobs) return void problem(reply, 429, `${active.length} jobs are queued or running; try again later`);
-    const job = deps.jobs.submit({ stack, kind, requestedBy: req.principal!.subject, ...(options ? { options } : {}) });
+    let job: JobRecord;
+    try {
+      // the store admits a mutating job only while the stack has none queued or running, in any process
+      job = await deps.jobs.submit({
+        stack,
+        kind,
+        requestedBy: req.principal!.subject,
+        exclusive: MUTATING.includes(kind),
+        ...(options ? { options } : {}),
+      });
+    } catch (e) {
+      if (e instanceof MeshError && e.code === "busy") {
+        if (e.extra.runningJobId) audit(req, { runningJob: e.extra.runningJobId });
+        return void problem(reply, 409, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
+      }
+      throw e;
+    }
     audit(req, { jobId: job.id });
     void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
   }
@@ -207,8 +222,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 429: Problem };
 
   app.get("/healthz", { schema: { response: { 200: Health } } }, () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { response: { 200: Health, 503: Problem } } }, (_req, reply) => {
+  app.get("/readyz", { schema: { response: { 200: Health, 503: Problem } } }, async (_req, reply) => {
     if (closing) return void problem(reply, 503, "shutting down");
+    const store = await deps.jobs.store.health();
+    if (!store.writable) {
+      deps.onStoreUnwritable?.(store.detail ?? "unwritable");
+      return void problem(reply, 503, `the ${store.kind} job store cannot be written; jobs cannot start (the server's log says why)`);
+    }
     return { status: "ready" };
   });
   app.get("/openapi.json", { schema: { hide: true } }, () => app.swagger());
@@ -317,12 +337,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get(
     "/v1/jobs",
     { config: { role: "viewer" }, schema: { querystring: JobsQuery, response: { 200: JobList, ...problems } } },
-    (req) => ({
-      jobs: deps.jobs.list(req.query),
-    }),
+    async (req) => {
+      const page = await deps.jobs.list(req.query);
+      return { jobs: page.jobs, ...(page.next ? { next: page.next } : {}) };
+    },
   );
-  const job = (id: string): JobRecord => {
-    const r = deps.jobs.get(id);
+  const job = async (id: string): Promise<JobRecord> => {
+    const r = await deps.jobs.get(id);
     if (!r) throw new MeshError("not_found", `job ${id} does not exist`);
     return r;
   };
@@ -332,12 +353,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.post(
     "/v1/jobs/:id/cancel",
     { config: { role: "operator", action: "cancel" }, schema: { params: JobParams, body: NoBody, response: { 202: Job, ...problems } } },
-    (req, reply) => {
-      const before = job(req.params.id);
+    async (req, reply) => {
+      const before = await job(req.params.id);
       audit(req, { jobId: before.id, stack: before.stack });
       if (TERMINAL.includes(before.state))
         return void problem(reply, 409, `job ${before.id} has already ended: ${before.state}`, { state: before.state });
-      return void reply.code(202).send(deps.jobs.cancel(req.params.id));
+      return void reply.code(202).send(await deps.jobs.cancel(req.params.id));
     },
   );
 
@@ -356,13 +377,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       },
     },
-    (req, reply) => {
+    async (req, reply) => {
       const id = req.params.id;
-      job(id);
+      await job(id);
       const after = Number(req.headers["last-event-id"] ?? 0);
-      const lastSeq = deps.jobs.events(id).at(-1)?.seq ?? 0;
       // an id the job never had would skip everything, job.finished included, and pin the stream
-      if (after > lastSeq)
+      const known = after === 0 || (await deps.jobs.events(id, after - 1, 1)).length > 0;
+      const lastSeq = known ? after : await lastEventSeq(id);
+      if (!known)
         return void problem(
           reply,
           400,
@@ -377,11 +399,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
+  /** The job's last event number, read a page at a time (only to explain a refused Last-Event-ID). */
+  const lastEventSeq = async (id: string): Promise<number> => {
+    for (let last = 0; ;) {
+      const page = await deps.jobs.events(id, last, 1000);
+      if (page.length === 0) return last;
+      last = page.at(-1)!.seq;
+    }
+  };
+
   // on close: no new requests (503), running jobs cancelled within the grace period, then every stream
   // ended with a final event, before the server waits for its connections
   app.addHook("preClose", async () => {
     closing = true;
-    const active = deps.jobs.active();
+    const active = deps.jobs.activeHere();
     log({ level: "info", msg: "shutting down", jobs: active.map((j) => j.id), streams: streams.size });
     let timer: NodeJS.Timeout | undefined;
     const stopped = await Promise.race([
@@ -389,8 +420,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       new Promise<false>((r) => (timer = setTimeout(() => r(false), limits.shutdownGraceMs))),
     ]);
     clearTimeout(timer);
-    const left = deps.jobs.active();
-    if (stopped) log({ level: "info", msg: "jobs stopped", jobs: active.map((j) => ({ id: j.id, state: deps.jobs.get(j.id)?.state })) });
+    const left = deps.jobs.activeHere();
+    if (stopped)
+      log({
+        level: "info",
+        msg: "jobs stopped",
+        jobs: await Promise.all(active.map(async (j) => ({ id: j.id, state: (await deps.jobs.get(j.id))?.state }))),
+      });
     else
       log({
         level: "warning",

@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Jobs } from "../automation/jobs";
-import { TERMINAL, type MeshEvent } from "../automation/types";
+import type { MeshEvent } from "../automation/types";
 
 export interface StreamLimits {
   /** Streams open on one job. */
@@ -23,17 +23,15 @@ export interface StreamLimits {
 }
 
 /** Why a stream ended before `job.finished`: the data of its final `stream.end` event. */
-export type EndReason = "shutting down" | "lifetime";
+export type EndReason = "shutting down" | "lifetime" | "store unavailable";
 
 const frame = (e: MeshEvent): string => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 
 class Stream {
   private last: number;
-  private writing = false;
-  private pending = false;
   private ending = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private unsubscribe: () => void = () => {};
+  private readonly stop = new AbortController();
 
   constructor(
     readonly jobId: string,
@@ -47,9 +45,8 @@ class Stream {
   }
 
   start(): void {
-    this.unsubscribe = this.jobs.subscribe(this.jobId, (e) => this.onEvent(e));
     const heartbeat = setInterval(() => {
-      if (!this.writing && !this.ending) this.res.write(": heartbeat\n\n");
+      if (!this.res.writableNeedDrain && !this.ending) this.res.write(": heartbeat\n\n");
     }, this.limits.heartbeatMs);
     this.timers.push(
       heartbeat,
@@ -58,41 +55,24 @@ class Stream {
     void this.pump();
   }
 
-  /** Live: the next event written at once while the client keeps up; otherwise the pump reads it from the log. */
-  private onEvent(e: MeshEvent): void {
-    if (this.ending || e.seq <= this.last) return;
-    if (this.writing || e.seq !== this.last + 1) {
-      this.pending = true;
-      if (!this.writing) void this.pump();
-      return;
-    }
-    this.last = e.seq;
-    const ok = this.res.write(frame(e));
-    if (e.type === "job.finished") return this.finish();
-    if (!ok) void this.pump(true);
-  }
-
-  /** Writes what the client has not seen, waiting for it to drain between writes. */
-  private async pump(drainFirst = false): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
+  /**
+   * Writes what the client has not seen — replayed from the store, then live as any process writes it —
+   * waiting for the client to drain between writes, so a slow reader holds one page at most.
+   */
+  private async pump(): Promise<void> {
     try {
-      if (drainFirst && !(await this.drained())) return;
-      do {
-        this.pending = false;
-        for (const e of this.jobs.events(this.jobId, this.last)) {
-          if (this.ending) return;
-          this.last = e.seq;
-          const ok = this.res.write(frame(e));
-          if (e.type === "job.finished") return this.finish();
-          if (!ok && !(await this.drained())) return;
-        }
-      } while (this.pending && !this.ending);
-      // resumed after the job's last event: nothing more will come
-      const record = this.jobs.get(this.jobId);
-      if (!this.ending && record && TERMINAL.includes(record.state) && this.jobs.events(this.jobId, this.last).length === 0) this.finish();
-    } finally {
-      this.writing = false;
+      for await (const e of this.jobs.follow(this.jobId, this.last, this.stop.signal)) {
+        if (this.ending) return;
+        this.last = e.seq;
+        const ok = this.res.write(frame(e));
+        if (e.type === "job.finished") return this.finish();
+        if (!ok && !(await this.drained())) return;
+      }
+      // the job ended and nothing more will come
+      if (!this.ending && !this.stop.signal.aborted) this.finish();
+    } catch {
+      // the store went away mid-stream: the client reconnects with Last-Event-ID
+      if (!this.ending) this.end("store unavailable");
     }
   }
 
@@ -142,7 +122,7 @@ class Stream {
   cleanup(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.length = 0;
-    this.unsubscribe();
+    this.stop.abort();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The portal API as a process: settings from the environment (it refuses to start without
- * authentication), the LocalWorkspace engine on the project's folder, the journal, and a graceful
- * shutdown on SIGTERM or SIGINT (stop accepting, cancel running jobs within the grace period, end every
- * event stream, exit).
+ * authentication), the LocalWorkspace engine on the project's folder, the job store (MESH_DATABASE_URL),
+ * and a graceful shutdown on SIGTERM or SIGINT (stop accepting, cancel running jobs within the grace period,
+ * end every event stream, write their records, exit).
  *
  *   npm run serve
  *   npm run serve -- --engine simulated     the demo: jobs on a simulation, loopback only
@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { StackEngine } from "../automation/engine";
 import { Jobs } from "../automation/jobs";
-import { Journal } from "../automation/journal";
 import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
 import { MemoryEngine } from "../automation/memory-engine";
+import { openStore } from "../automation/store/open";
+import { retentionFromEnv } from "../automation/store/retention";
 import { meshTopology, planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { buildApp } from "./app";
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   let jobs: Jobs;
   const cancelGraceMs = settings.limits.shutdownGraceMs;
   if (simulated) {
-    // the project's own stacks, peers and anchor, on a simulation; its jobs are kept in memory only
+    // the project's own stacks, peers and anchor, on a simulation; its jobs are kept in an in-memory store only
     engine = new MemoryEngine({ stacks: meshTopology(readProject(projectDir)).stacks, stepMs: args.stepMs });
     jobs = new Jobs({ engine, cancelGraceMs });
   } else {
@@ -68,11 +69,17 @@ async function main(): Promise<void> {
     engine = local;
     jobs = new Jobs({
       engine,
-      journal: new Journal(process.env.MESH_JOURNAL_DIR ?? join(projectDir, ".mesh", "journal")),
+      store: openStore(process.env.MESH_DATABASE_URL, projectDir),
+      retention: retentionFromEnv(process.env),
       qualify: (s) => local.qualify(s),
       cancelGraceMs,
     });
   }
+  await jobs.ready().catch((e: unknown) => {
+    throw new Error(
+      `the job store ${jobs.store.kind} ${jobs.store.location} cannot be opened: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  });
   const app = await buildApp({
     jobs,
     engine,
@@ -82,6 +89,7 @@ async function main(): Promise<void> {
     topology: () => meshTopology(readProject(projectDir)),
     audit: (line) => write({ audit: true, ...line }),
     log: write,
+    onStoreUnwritable: (detail) => write({ level: "error", msg: "job store unwritable", detail }),
     ...(simulated ? { engineName: "simulated" } : {}),
   });
   const address = await app.listen({ host: settings.host, port: settings.port });
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
     engine: simulated
       ? "simulated: jobs run on a simulation of this project's stacks, nothing is deployed, jobs are kept in memory only"
       : "local (the Pulumi CLI)",
+    store: `${jobs.store.kind} ${jobs.store.location}`,
   });
   let stopping = false;
   const stop = (signal: string) => {

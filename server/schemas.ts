@@ -17,6 +17,11 @@ export const JobsQuery = z.strictObject({
   state: JobStateSchema.optional(),
   kind: JobKind.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `next` of the previous page. */
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/)
+    .optional(),
 });
 
 /** An empty object: preview, up and refresh take no options. */
@@ -51,7 +56,7 @@ export const Job = z.object({
   options: z.record(z.string(), z.boolean()).optional(),
 });
 
-export const JobList = z.object({ jobs: z.array(Job) });
+export const JobList = z.object({ jobs: z.array(Job), next: z.string().optional() });
 
 export const StackStatus = z.object({
   stack: z.string(),

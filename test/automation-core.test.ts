@@ -1,6 +1,6 @@
 /**
  * The automation core over the simulated engine: queueing and coalescing, event mapping and redaction,
- * the journal (replay, restart → interrupted), cancellation (queued, running, past the grace period),
+ * the store (replay in another process, a live holder left alone), cancellation (queued, running, past the grace period),
  * error mapping, and converge of 2, 3 and 10 stacks (rounds, failure and resume, a settled mesh).
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import { converge, type ConvergeStack } from "../automation/converge";
 import type { OperationOptions, StackEngine } from "../automation/engine";
 import { meshEvents } from "../automation/events";
 import { Jobs } from "../automation/jobs";
-import { Journal } from "../automation/journal";
+import { openSqlite } from "../automation/store/sqlite";
 import { configReport } from "../automation/local-engine";
 import { MemoryEngine, type SimulatedStack } from "../automation/memory-engine";
 import { Redactor } from "../automation/redact";
@@ -25,19 +25,20 @@ const mesh = (n: number): SimulatedStack[] =>
     anchor: i === 0,
     peers: Array.from({ length: n }, (_, j) => `c${j}`).filter((p) => p !== `c${i}`),
   }));
-const journalDir = () => mkdtempSync(join(tmpdir(), "mesh-journal-"));
+const storeDir = () => mkdtempSync(join(tmpdir(), "mesh-store-"));
 const types = (events: readonly MeshEvent[]) => events.map((e) => e.type);
 
 describe("jobs: one at a time per stack, in order", () => {
   it("queues a second job on a stack until the first ends, and runs other stacks alongside", async () => {
     const engine = new MemoryEngine({ stacks: mesh(2), stepMs: 5 });
     const jobs = new Jobs({ engine });
-    const a = jobs.submit({ stack: "c0", kind: "up", requestedBy: "alice" });
-    const b = jobs.submit({ stack: "c0", kind: "up", requestedBy: "bob" });
-    const c = jobs.submit({ stack: "c1", kind: "preview", requestedBy: "carol" });
-    assert.deepEqual([a.state, jobs.get(b.id)!.state, jobs.get(c.id)!.state], ["running", "queued", "running"]);
-    const [ra, rb] = await Promise.all([jobs.wait(a.id), jobs.wait(b.id), jobs.wait(c.id)]);
+    const a = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "alice" });
+    const b = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "bob" });
+    const c = await jobs.submit({ stack: "c1", kind: "preview", requestedBy: "carol" });
+    assert.deepEqual([a.state, (await jobs.get(b.id))!.state], ["running", "queued"]);
+    const [ra, rb, rc] = await Promise.all([jobs.wait(a.id), jobs.wait(b.id), jobs.wait(c.id)]);
     assert.equal(ra.state, "succeeded");
+    assert.ok(rc.startedAt! < ra.finishedAt!, "the other stack's preview ran alongside");
     assert.ok(rb.startedAt! >= ra.finishedAt!, "the second up started after the first ended");
     assert.deepEqual(ra.summary!.changes, { create: 23 });
     assert.deepEqual(rb.summary!.changes, { same: 23 });
@@ -47,16 +48,16 @@ describe("jobs: one at a time per stack, in order", () => {
   it("coalesces a preview into the same stack's preview that has not started", async () => {
     const engine = new MemoryEngine({ stacks: mesh(2), stepMs: 5 });
     const jobs = new Jobs({ engine });
-    const up = jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
-    const p1 = jobs.submit({ stack: "c0", kind: "preview", requestedBy: "a" });
-    const p2 = jobs.submit({ stack: "c0", kind: "preview", requestedBy: "b" });
+    const up = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    const p1 = await jobs.submit({ stack: "c0", kind: "preview", requestedBy: "a" });
+    const p2 = await jobs.submit({ stack: "c0", kind: "preview", requestedBy: "b" });
     assert.equal(p2.id, p1.id);
     await jobs.wait(p1.id);
     assert.deepEqual(
       engine.calls.map((c) => c.kind),
       ["up", "preview"],
     );
-    assert.equal(jobs.list({ stack: "c0" }).length, 2);
+    assert.equal((await jobs.list({ stack: "c0" })).jobs.length, 2);
     void up;
   });
 });
@@ -137,62 +138,59 @@ describe("events", () => {
   it("redacts what the engine prints before any client sees it", async () => {
     const engine = new MemoryEngine({ stacks: mesh(1), leakInDiagnostics: "s3cr3t-token-value" });
     const jobs = new Jobs({ engine });
-    const j = jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    const j = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
     await jobs.wait(j.id);
-    const text = JSON.stringify(jobs.events(j.id));
+    const text = JSON.stringify(await jobs.events(j.id));
     assert.ok(!text.includes("s3cr3t-token-value"));
     assert.ok(text.includes("token: [secret]"));
   });
 });
 
-describe("the journal", () => {
+describe("the store", () => {
   it("replays a job from any event, in a new process too", async () => {
-    const dir = journalDir();
-    const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), journal: new Journal(dir) });
-    const j = jobs.submit({ stack: "c1", kind: "up", requestedBy: "a" });
+    const file = join(storeDir(), "jobs.db");
+    const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), store: openSqlite(file) });
+    const j = await jobs.submit({ stack: "c1", kind: "up", requestedBy: "a" });
     await jobs.wait(j.id);
-    const all = jobs.events(j.id);
+    const all = await jobs.events(j.id);
     assert.deepEqual(
       all.map((e) => e.seq),
       all.map((_, i) => i + 1),
     );
-    assert.deepEqual(jobs.events(j.id, 5), all.slice(5));
-    const restarted = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), journal: new Journal(dir) });
-    assert.deepEqual(restarted.get(j.id), jobs.get(j.id));
-    assert.deepEqual(restarted.events(j.id, 5), all.slice(5));
+    assert.deepEqual(await jobs.events(j.id, 5), all.slice(5));
+    const restarted = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), store: openSqlite(file) });
+    assert.deepEqual(await restarted.get(j.id), await jobs.get(j.id));
+    assert.deepEqual(await restarted.events(j.id, 5), all.slice(5));
+    await Promise.all([jobs.close(), restarted.close()]);
   });
 
-  it("shows a job that was running when its process died as interrupted, with the recovery step", async () => {
-    const dir = journalDir();
-    const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2), stepMs: 50 }), journal: new Journal(dir) });
-    const running = jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
-    const queued = jobs.submit({ stack: "c0", kind: "refresh", requestedBy: "a" });
-    // a second process reads the journal while the first is still mid-update (as after a crash)
-    const restarted = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), journal: new Journal(dir) });
-    const r = restarted.get(running.id)!;
-    assert.equal(r.state, "interrupted");
-    assert.equal(
-      r.recovery,
-      "the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack organization/mesh/c0 --yes, then run the job again",
-    );
-    assert.equal(restarted.get(queued.id)!.state, "interrupted");
-    assert.deepEqual(types(restarted.events(running.id)).slice(-1), ["job.finished"]);
-    jobs.cancel(running.id);
-    jobs.cancel(queued.id);
-    await jobs.wait(running.id);
+  it("leaves a job that another live process is running alone, and refuses that stack to a second process", async () => {
+    const file = join(storeDir(), "jobs.db");
+    const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2), stepMs: 50 }), store: openSqlite(file) });
+    const running = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    const second = new Jobs({ engine: new MemoryEngine({ stacks: mesh(2) }), store: openSqlite(file) });
+    await second.ready();
+    while ((await second.get(running.id))!.state === "queued") await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await second.get(running.id))!.state, "running");
+    await assert.rejects(second.submit({ stack: "c0", kind: "preview", requestedBy: "b" }), {
+      code: "busy",
+      message: `stack c0 has a up job running in another process (job ${running.id}); wait for it, or cancel it`,
+    });
+    assert.equal((await jobs.wait(running.id)).state, "succeeded");
+    await Promise.all([jobs.close(), second.close()]);
   });
 });
 
 describe("cancellation", () => {
   it("cancels a queued job at once and a running one gracefully", async () => {
     const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(1), stepMs: 20 }) });
-    const running = jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
-    const queued = jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
-    assert.equal(jobs.cancel(queued.id).state, "cancelled");
-    jobs.cancel(running.id);
+    const running = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    const queued = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    assert.equal((await jobs.cancel(queued.id)).state, "cancelled");
+    await jobs.cancel(running.id);
     const r = await jobs.wait(running.id);
     assert.equal(r.state, "cancelled");
-    assert.ok(types(jobs.events(running.id)).includes("job.cancelling"));
+    assert.ok(types(await jobs.events(running.id)).includes("job.cancelling"));
   });
 
   it("says so, and what to do, when the engine does not stop within the grace period", async () => {
@@ -204,14 +202,39 @@ describe("cancellation", () => {
       cancel: () => Promise.resolve(),
     };
     const jobs = new Jobs({ engine: stubborn, cancelGraceMs: 20 });
-    const j = jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
-    jobs.cancel(j.id);
+    const j = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
+    await jobs.cancel(j.id);
     await new Promise((r) => setTimeout(r, 60));
-    assert.equal(jobs.get(j.id)!.state, "running");
-    assert.match(jobs.get(j.id)!.recovery!, /has not stopped 0 s after the cancel.*pulumi cancel --stack organization\/mesh\/wuxi --yes/);
-    assert.equal(jobs.events(j.id).at(-1)!.type, "diagnostic");
+    assert.equal((await jobs.get(j.id))!.state, "running");
+    assert.match(
+      (await jobs.get(j.id))!.recovery!,
+      /has not stopped 0 s after the cancel.*pulumi cancel --stack organization\/mesh\/wuxi --yes/,
+    );
+    assert.equal((await jobs.events(j.id)).at(-1)!.type, "diagnostic");
     release();
-    assert.equal((await jobs.wait(j.id)).state, "cancelled");
+    // the engine finished the operation after all: that is the outcome
+    assert.equal((await jobs.wait(j.id)).state, "succeeded");
+  });
+
+  it("a cancel during an update's last resource, which then completes, ends succeeded with the update's outputs", async () => {
+    const engine = new MemoryEngine({ stacks: mesh(1), stepMs: 30 });
+    const jobs = new Jobs({ engine });
+    const j = await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" });
+    for (;;) {
+      const finished = (await jobs.events(j.id)).filter((e) => e.type === "resource.finished").length;
+      if (finished === 22) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    // the 23rd (last) resource is being created: the cancel comes too late to stop it
+    await jobs.cancel(j.id);
+    const r = await jobs.wait(j.id);
+    assert.equal(r.state, "succeeded");
+    assert.deepEqual(r.summary!.changes, { create: 23 });
+    assert.equal(r.error, undefined);
+    assert.equal((await engine.outputs("c0")).clusterName!.value, "c0");
+    const events = await jobs.events(j.id);
+    assert.ok(types(events).indexOf("job.cancelling") < types(events).lastIndexOf("resource.finished"));
+    assert.deepEqual(events.at(-1), { ...events.at(-1), type: "job.finished", state: "succeeded" });
   });
 });
 
@@ -220,7 +243,7 @@ describe("errors", () => {
     const engine = new MemoryEngine({ stacks: mesh(1) });
     engine.lockByOtherProcess("c0");
     const jobs = new Jobs({ engine });
-    const r = await jobs.wait(jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" }).id);
+    const r = await jobs.wait((await jobs.submit({ stack: "c0", kind: "up", requestedBy: "a" })).id);
     assert.equal(r.state, "failed");
     assert.equal(r.error!.code, "busy");
     assert.match(r.error!.message, /locked by another process/);
@@ -228,7 +251,7 @@ describe("errors", () => {
 
   it("an unknown stack is not_found", async () => {
     const jobs = new Jobs({ engine: new MemoryEngine({ stacks: mesh(1) }) });
-    const r = await jobs.wait(jobs.submit({ stack: "nope", kind: "preview", requestedBy: "a" }).id);
+    const r = await jobs.wait((await jobs.submit({ stack: "nope", kind: "preview", requestedBy: "a" })).id);
     assert.deepEqual(r.error, { code: "not_found", message: "stack nope does not exist" });
   });
 

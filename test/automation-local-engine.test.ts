@@ -18,7 +18,7 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
   it("selects the fully qualified stack and runs up as the Automation API does, streaming events back", async () => {
     const { engine, argv } = standIn("ok", { STANDIN_LEAK: "correct horse battery" });
     const jobs = new Jobs({ engine });
-    const job = jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" });
+    const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" });
     const r = await jobs.wait(job.id);
     assert.equal(r.state, "succeeded", JSON.stringify(r.error));
     assert.deepEqual(r.summary!.changes, { create: 2 });
@@ -54,7 +54,7 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
         "--non-interactive",
       ],
     ]);
-    const events = jobs.events(job.id).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
+    const events = (await jobs.events(job.id)).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
     assert.deepEqual(events, [
       { type: "job.queued" },
       { type: "job.started" },
@@ -156,7 +156,7 @@ const rejection = async (p: Promise<unknown>): Promise<MeshError> => {
   }
   assert.fail("it did not fail");
 };
-const bodies = (jobs: Jobs, id: string) => jobs.events(id).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
+const bodies = async (jobs: Jobs, id: string) => (await jobs.events(id)).map(({ seq: _s, at: _a, jobId: _j, stack: _st, ...body }) => body);
 
 describe("the CLI's own reason for a failure, under the operation that failed", () => {
   it("outputs without a backend login: the CLI's line and what to do, typed not_logged_in", async () => {
@@ -169,9 +169,9 @@ describe("the CLI's own reason for a failure, under the operation that failed", 
   it("a job without a backend login: the CLI's line is the job's error diagnostic, and its error names up", async () => {
     const { engine } = standIn("not-logged-in");
     const jobs = new Jobs({ engine });
-    const r = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" }).id);
+    const r = await jobs.wait((await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" })).id);
     assert.deepEqual(r.error, { code: "not_logged_in", message: `pulumi up of stack wuxi failed: ${NOT_LOGGED_IN} — ${LOGIN_FIX}` });
-    assert.deepEqual(bodies(jobs, r.id), [
+    assert.deepEqual(await bodies(jobs, r.id), [
       { type: "job.queued" },
       { type: "job.started" },
       { type: "diagnostic", severity: "error", message: NOT_LOGGED_IN },
@@ -246,9 +246,9 @@ describe("no Pulumi CLI where it is looked for", () => {
 
   it("a job: the same, as its error diagnostic and its error", async () => {
     const jobs = new Jobs({ engine: engine() });
-    const r = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "preview", requestedBy: "alice" }).id);
+    const r = await jobs.wait((await jobs.submit({ stack: "wuxi", kind: "preview", requestedBy: "alice" })).id);
     assert.deepEqual(r.error, { code: "cli_missing", message: missing });
-    assert.deepEqual(bodies(jobs, r.id).slice(2), [
+    assert.deepEqual((await bodies(jobs, r.id)).slice(2), [
       { type: "diagnostic", severity: "error", message: missing },
       { type: "job.finished", state: "failed", error: r.error },
     ]);

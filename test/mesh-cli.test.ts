@@ -1,11 +1,11 @@
 /**
  * The `mesh` commands over the core, with the simulated engine standing in for the Pulumi CLI: JSON
  * lines and plain lines, exit codes, secrets hidden, destroy's confirmation, converge of the
- * repository's own stacks, and the journal read back by `jobs`.
+ * repository's own stacks, and the job store read back by `jobs`.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,6 +14,8 @@ import type { CommandDeps } from "../automation/commands";
 import type { StackEngine } from "../automation/engine";
 import { MemoryEngine } from "../automation/memory-engine";
 import { configInvalid, type MeshEvent } from "../automation/types";
+import { openSqlite } from "../automation/store/sqlite";
+import type { JobRecord } from "../automation/types";
 import { PROJECT_DIR } from "../tools/mock-run";
 import { standIn } from "./fixtures/stand-in-root";
 
@@ -22,18 +24,30 @@ const repoStacks = () => [
   { name: "wuxi", peers: ["cn-shanghai"] },
 ];
 
+/** Every job in the store's file; none when no command opened it. */
+async function storedJobs(file: string): Promise<JobRecord[]> {
+  if (!existsSync(file)) return [];
+  const store = openSqlite(file);
+  try {
+    return (await store.list({ limit: 100 })).jobs;
+  } finally {
+    await store.close();
+  }
+}
+
 function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() })) {
   let printed = "";
   let stderr = "";
   let calls = 0;
-  const journalDir = mkdtempSync(join(tmpdir(), "mesh-cli-"));
+  const storeFile = join(mkdtempSync(join(tmpdir(), "mesh-cli-")), "jobs.db");
+  const database = `sqlite:${storeFile}`;
   const deps = (dir: string): CommandDeps => ({
     projectDir: dir,
     engine: () => {
       calls++;
       return engine;
     },
-    journalDir,
+    database,
     out: { write: (s: string) => (printed += s) },
     requestedBy: "tester",
   });
@@ -48,7 +62,7 @@ function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() }
       return { code, printed, stderr };
     },
     engine,
-    journalDir,
+    storeFile,
     /** How often a command made an engine (it finds the Pulumi CLI). */
     engines: () => calls,
   };
@@ -178,7 +192,7 @@ describe("arguments are checked before anything runs", () => {
       assert.equal((await h.run(...argv)).code, 2, argv.join(" "));
     }
     assert.equal(h.engines(), 0);
-    assert.deepEqual(readdirSync(h.journalDir), []);
+    assert.deepEqual(await storedJobs(h.storeFile), []);
   });
 
   it("a folder that is not the project: usage error naming it", async () => {
@@ -227,10 +241,10 @@ describe("small things a user notices", () => {
 
   it("mesh jobs with no jobs says so, and which filters matched nothing", async () => {
     const h = harness();
-    assert.deepEqual(await h.run("jobs"), { code: 0, printed: `no jobs in the journal (${h.journalDir})\n`, stderr: "" });
+    assert.deepEqual(await h.run("jobs"), { code: 0, printed: `no jobs in the job store (sqlite ${h.storeFile})\n`, stderr: "" });
     await h.run("up", "wuxi");
     const r = await h.run("jobs", "--stack", "cn-shanghai", "--state", "failed");
-    assert.equal(r.printed, `no jobs of stack cn-shanghai in state failed in the journal (${h.journalDir})\n`);
+    assert.equal(r.printed, `no jobs of stack cn-shanghai in state failed in the job store (sqlite ${h.storeFile})\n`);
     assert.equal((await h.run("jobs", "--json")).printed.startsWith("[\n  {"), true);
   });
 
@@ -361,7 +375,7 @@ describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the r
     });
   });
 
-  it("mesh up: the job's events, its record in the journal and the last line carry the CLI's reason", async () => {
+  it("mesh up: the job's events, its record in the store and the last line carry the CLI's reason", async () => {
     const h = harness(standIn("not-logged-in").engine);
     const r = await h.run("up", "wuxi");
     assert.equal(r.code, 1);
@@ -369,16 +383,15 @@ describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the r
       r.printed,
       new RegExp(`\nwuxi: error: ${said}\nwuxi: failed: pulumi up of stack wuxi failed: ${said} — ${fix.replace(/[()…]/g, ".")}\n$`),
     );
-    const [journal] = readdirSync(h.journalDir);
-    const lines = readFileSync(join(h.journalDir, journal!), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as Record<string, any>);
-    assert.deepEqual(lines.filter((l) => l.record).at(-1)!.record.error, {
-      code: "not_logged_in",
-      message: `pulumi up of stack wuxi failed: ${said} — ${fix}`,
-    });
-    assert.ok(lines.some((l) => l.event?.type === "diagnostic" && l.event.severity === "error" && l.event.message === said));
+    const store = openSqlite(h.storeFile);
+    try {
+      const [job] = (await store.list({ limit: 10 })).jobs;
+      assert.deepEqual(job!.error, { code: "not_logged_in", message: `pulumi up of stack wuxi failed: ${said} — ${fix}` });
+      const events = await store.events(job!.id, 0, 1000);
+      assert.ok(events.some((e) => e.type === "diagnostic" && e.severity === "error" && e.message === said));
+    } finally {
+      await store.close();
+    }
   });
 
   it("mesh converge: stops before its first round, saying why, not an internal error", async () => {

@@ -66,7 +66,7 @@ describe("a failed job's error", () => {
       cancel: () => Promise.resolve(),
     };
     const jobs = new Jobs({ engine });
-    const done: JobRecord = await jobs.wait(jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "t" }).id);
+    const done: JobRecord = await jobs.wait((await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "t" })).id);
     assert.deepEqual(done.error, {
       code: "config_invalid",
       message: "invalid: [secret]",

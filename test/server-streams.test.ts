@@ -11,9 +11,9 @@ import type { JobKind } from "../automation/types";
 import { readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const until = async (f: () => boolean, ms = 10_000) => {
+const until = async (f: () => boolean | Promise<boolean>, ms = 10_000) => {
   const end = Date.now() + ms;
-  while (!f()) {
+  while (!(await f())) {
     if (Date.now() > end) throw new Error("timed out");
     await sleep(10);
   }
@@ -42,7 +42,7 @@ describe("Last-Event-ID", () => {
     api = await startApi();
     id = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id;
     await api.jobs.wait(id);
-    total = api.jobs.events(id).length;
+    total = (await api.jobs.events(id)).length;
   });
   after(() => api.close());
 
@@ -60,7 +60,7 @@ describe("Last-Event-ID", () => {
       );
       assert.deepEqual(r.json.errors, [{ path: "headers/last-event-id", message: `at most ${total}` }]);
     }
-    assert.equal(api.jobs.events(id).at(-1)!.type, "job.finished");
+    assert.equal((await api.jobs.events(id)).at(-1)!.type, "job.finished");
     const all = await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
     assert.equal(all.length, total);
   });
@@ -77,7 +77,7 @@ describe("a stream's lifetime", () => {
       const id = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id as string;
       const first = await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
       assert.deepEqual(first.at(-1), { id: NaN, event: "stream.end", data: { reason: "lifetime" } });
-      assert.notEqual(api.jobs.get(id)!.state, "succeeded", "the job outlives the stream");
+      assert.notEqual((await api.jobs.get(id))!.state, "succeeded", "the job outlives the stream");
       const seen = first.slice(0, -1);
       let resumed = seen;
       while (resumed.at(-1)?.event !== "job.finished") {
@@ -86,7 +86,7 @@ describe("a stream's lifetime", () => {
       }
       assert.deepEqual(
         resumed.map((e) => e.id),
-        api.jobs.events(id).map((e) => e.seq),
+        (await api.jobs.events(id)).map((e) => e.seq),
       );
     } finally {
       await api.close();
@@ -108,7 +108,7 @@ describe("replays to clients that do not read", () => {
     try {
       const id = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id as string;
       await api.jobs.wait(id);
-      const bytes = api.jobs.events(id).reduce((a, e) => a + JSON.stringify(e).length, 0);
+      const bytes = (await api.jobs.events(id)).reduce((a, e) => a + JSON.stringify(e).length, 0);
       assert.ok(bytes > 10_000_000, `${bytes}`);
       for (let i = 0; i < 10; i++) sockets.push(await nonReader(api.url, `/v1/jobs/${id}/events`));
       await sleep(100);
@@ -117,7 +117,7 @@ describe("replays to clients that do not read", () => {
       // after the stall bound the server drops them, and their streams are free again
       await sleep(4000 + 1500);
       const full = await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
-      assert.equal(full.length, api.jobs.events(id).length);
+      assert.equal(full.length, (await api.jobs.events(id)).length);
       // what a dropped client had been sent: a part, and then the connection closed
       const received = await Promise.all(
         sockets.map(
@@ -147,7 +147,7 @@ describe("shutdown with watchers", () => {
       ),
     );
     const watchers = jobs.flatMap((id) => Array.from({ length: 3 }, () => readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer)));
-    await until(() => jobs.every((id) => api.jobs.get(id)!.state === "running"));
+    await until(async () => (await Promise.all(jobs.map((id) => api.jobs.get(id)))).every((r) => r!.state === "running"));
     await sleep(100);
     const t0 = Date.now();
     await api.close();
@@ -172,7 +172,7 @@ describe("shutdown with watchers", () => {
     try {
       const id = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id as string;
       const watcher = readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
-      await until(() => api.jobs.events(id).some((e) => e.type === "diagnostic"));
+      await until(async () => (await api.jobs.events(id)).some((e) => e.type === "diagnostic"));
       await sleep(50);
       const t0 = Date.now();
       await api.close();

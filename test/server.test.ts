@@ -14,9 +14,9 @@ import { settingsFromEnv } from "../server/settings";
 import { PROJECT_DIR } from "../tools/mock-run";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
-const until = async (f: () => boolean, ms = 5000) => {
+const until = async (f: () => boolean | Promise<boolean>, ms = 5000) => {
   const end = Date.now() + ms;
-  while (!f()) {
+  while (!(await f())) {
     if (Date.now() > end) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -234,11 +234,11 @@ describe("limits", () => {
       const third = await api.call("POST", "/v1/stacks/wuxi/preview", { token: TOKENS.viewer });
       assert.equal(third.status, 429);
       const first = readEvents(api.url, `/v1/jobs/${a.json.id}/events`, TOKENS.viewer);
-      await until(() => api.jobs.events(a.json.id).length > 0);
+      await until(async () => (await api.jobs.events(a.json.id)).length > 0);
       await new Promise((r) => setTimeout(r, 50));
       const second = await api.call("GET", `/v1/jobs/${a.json.id}/events`, { token: TOKENS.viewer });
       assert.equal(second.status, 429);
-      api.jobs.cancel(a.json.id);
+      await api.jobs.cancel(a.json.id);
       await first;
     } finally {
       await api.close();
@@ -246,20 +246,24 @@ describe("limits", () => {
   });
 });
 
-describe("a restart", () => {
-  it("shows the job that was running when the process died as interrupted, with the recovery step", async () => {
+describe("a second process on the same store", () => {
+  it("sees the other process's running job as running, and answers 409 for that stack, naming the job", async () => {
     const first = await startApi({ engine: { stepMs: 100 } });
     const r = await first.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
-    await until(() => first.jobs.get(r.json.id)!.state === "running");
-    // a second process on the same journal, as after a crash of the first
-    const second = await startApi({ journalDir: first.journalDir });
+    await until(async () => (await first.jobs.store.get(r.json.id))?.state === "running");
+    // a second server (or a CLI) on the same SQLite file, while the first is alive
+    const second = await startApi({ storeFile: first.storeFile });
     try {
       const j = await second.call("GET", `/v1/jobs/${r.json.id}`, { token: TOKENS.viewer });
-      assert.equal(j.json.state, "interrupted");
-      assert.match(j.json.recovery, /pulumi cancel --stack organization\/mesh\/wuxi --yes/);
+      assert.equal(j.json.state, "running");
+      const up = await second.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
+      assert.equal(up.status, 409);
+      assert.equal(up.json.runningJob, r.json.id);
+      assert.equal(up.json.detail, `stack wuxi has a up job running in another process (job ${r.json.id}); wait for it, or cancel it`);
+      assert.equal((await second.call("POST", "/v1/stacks/cn-shanghai/preview", { token: TOKENS.viewer })).status, 202);
     } finally {
       await second.close();
-      first.jobs.cancel(r.json.id);
+      await first.jobs.cancel(r.json.id);
       await first.close();
     }
   });

@@ -37,7 +37,7 @@ async function replayFlood(clients = 500): Promise<void> {
   try {
     const id = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id as string;
     await api.jobs.wait(id);
-    const bytes = api.jobs.events(id).reduce((a, e) => a + JSON.stringify(e).length, 0);
+    const bytes = (await api.jobs.events(id)).reduce((a, e) => a + JSON.stringify(e).length, 0);
     const { port } = new URL(api.url);
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;

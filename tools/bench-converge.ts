@@ -40,7 +40,7 @@ export async function benchConverge(n = 10, stepMs = 3, parallel = 4): Promise<v
   const jobs = new Jobs({ engine: seqEngine, maxRunning: 1 });
   const order = [...stacks.map((s) => s.name), ...stacks.slice(0, -1).map((s) => s.name)];
   t = performance.now();
-  for (const stack of order) await jobs.wait(jobs.submit({ stack, kind: "up", requestedBy: "bench" }).id);
+  for (const stack of order) await jobs.wait((await jobs.submit({ stack, kind: "up", requestedBy: "bench" })).id);
   const sequentialMs = performance.now() - t;
   const seqSettled = await allLinked(seqEngine, n);
 

@@ -1,0 +1,117 @@
+/**
+ * The job store: every job's record and events, and the per-stack leases that let one process at a
+ * time run a stack. One interface over two databases (SQLite embedded, PostgreSQL for replicas); the
+ * scheduler (`../jobs.ts`), the CLI, the server and converge only ever see this.
+ */
+import type { JobKind, JobRecord, JobState, MeshEvent } from "../types";
+import type { ImportReport } from "./journal-import";
+
+/** A held lease: writes of a job's record and events carry it and are refused once the token moved on. */
+export interface Fence {
+  readonly stack: string;
+  readonly owner: string;
+  /** Grows by one each time the lease changes hands; never reused. */
+  readonly token: number;
+}
+
+/** What a job left running or queued by a dead holder becomes. */
+export type Interrupt = (r: JobRecord) => Pick<JobRecord, "recovery">;
+
+export interface AdmitRequest {
+  readonly record: JobRecord;
+  readonly owner: string;
+  readonly leaseMs: number;
+  /** Refuse when the stack has an up, refresh or destroy queued or running (the API's rule for mutating jobs). */
+  readonly exclusive: boolean;
+  readonly now: number;
+  readonly interrupt: Interrupt;
+}
+
+export type Admission =
+  | { readonly admitted: JobRecord; readonly fence: Fence }
+  | { readonly refused: { readonly runningJobId?: string; readonly message: string } };
+
+export interface ListQuery {
+  readonly stack?: string;
+  readonly state?: JobState;
+  readonly kind?: JobKind;
+  readonly limit: number;
+  /** The `next` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface JobPage {
+  readonly jobs: JobRecord[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  readonly next?: string;
+  /** Rows that could not be read (garbage written by hand or by a broken tool); skipped. */
+  readonly skipped: number;
+}
+
+export interface HeartbeatResult {
+  /** Leases that another process took over: their jobs must stop at once. */
+  readonly lost: readonly Fence[];
+  /** Jobs of this owner that someone asked to cancel (through another replica). */
+  readonly cancelRequested: readonly string[];
+}
+
+export interface StoreHealth {
+  readonly kind: "sqlite" | "postgres";
+  /** The file, or the server without its password. */
+  readonly location: string;
+  readonly writable: boolean;
+  /** Why not, for the operator. */
+  readonly detail?: string;
+}
+
+export interface Retention {
+  /** Finished jobs older than this are deleted. @default 90 */
+  readonly days: number;
+  /** At most this many finished jobs are kept, newest first. @default 10000 */
+  readonly count: number;
+}
+
+export interface JobStore {
+  readonly kind: "sqlite" | "postgres";
+  readonly location: string;
+  /** Runs the migrations not yet applied; every other call waits for it. */
+  ready(): Promise<void>;
+  /** Takes or keeps the stack's lease for `owner` and records the job queued, in one transaction. */
+  admit(req: AdmitRequest): Promise<Admission>;
+  /** Writes a job's record and/or events if the fence still holds; throws `StoreError` (`fenced` or `unwritable`). */
+  write(fence: Fence, change: { readonly record?: JobRecord; readonly events?: readonly MeshEvent[] }): Promise<void>;
+  heartbeat(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<HeartbeatResult>;
+  /** Gives the lease back (its token stays, so a late write of the old holder is still refused). */
+  release(fence: Fence): Promise<void>;
+  /** Jobs queued or running on a stack whose lease expired or is free: `interrupted`, with `interrupt`'s recovery. */
+  sweep(now: number, interrupt: Interrupt): Promise<number>;
+  /** Marks a job another process runs for cancelling; its owner sees it on its next heartbeat. */
+  requestCancel(id: string): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  /** Newest first, keyset-paged by (createdAt, id). */
+  list(q: ListQuery): Promise<JobPage>;
+  /** Jobs queued or running, in every process. */
+  active(): Promise<JobRecord[]>;
+  /** Events of a job after `afterSeq`, in order, at most `limit`. */
+  events(id: string, afterSeq: number, limit: number): Promise<MeshEvent[]>;
+  /** Resolves when a job may have new events (written here, notified by another replica, or a poll tick), or on `signal`. */
+  changed(id: string, signal?: AbortSignal): Promise<void>;
+  /** Imports a journal folder of earlier versions (see journal-import.ts). */
+  importJournal(dir: string, interrupt: Interrupt, now: number): Promise<ImportReport>;
+  /** Deletes finished jobs beyond the retention; returns how many. */
+  prune(retention: Retention, now: number): Promise<number>;
+  /** Can the store be written right now? A real write of one row, cached for a second. */
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+/** `fenced`: the lease moved on (another process took the stack). `unwritable`: disk full, read-only, database down. */
+export class StoreError extends Error {
+  constructor(
+    readonly reason: "fenced" | "unwritable",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}

