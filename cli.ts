@@ -9,6 +9,7 @@ import { Command, Option } from "commander";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { CommandDeps } from "./automation/commands";
+import type { VerifyDeps, VerifyFlags } from "./verify/command";
 import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
 
 /**
@@ -16,6 +17,8 @@ import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
  * them runs: `mesh plan` needs none of it.
  */
 const commands = () => import("./automation/commands");
+/** `mesh verify` loads the Kubernetes client only when it runs. */
+const verifyCommand = () => import("./verify/command");
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
@@ -106,7 +109,20 @@ export function defaultDeps(dir: string): CommandDeps {
   };
 }
 
-export async function cli(argv: readonly string[], deps: (dir: string) => CommandDeps = defaultDeps): Promise<number> {
+/** What `mesh verify` needs from the world: stdout, progress on a terminal, the stacks' outputs through the core's engine. */
+export function defaultVerifyDeps(dir: string): VerifyDeps {
+  return {
+    out: process.stdout,
+    ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+    outputs: () => defaultDeps(dir).engine(),
+  };
+}
+
+export async function cli(
+  argv: readonly string[],
+  deps: (dir: string) => CommandDeps = defaultDeps,
+  verifyDeps: (dir: string) => VerifyDeps = defaultVerifyDeps,
+): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
   const program = new Command("mesh")
     .description("One Istio mesh across several Kubernetes clusters")
@@ -247,6 +263,24 @@ export async function cli(argv: readonly string[], deps: (dir: string) => Comman
         );
         return drift.length === 0 ? EXIT.ok : EXIT.findings;
       };
+    });
+  program
+    .command("verify [stacks...]")
+    .description("prove on the live clusters that the mesh routes as planned (every stack, or those named); reads only")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+    .option("--wait <duration>", "check again until everything passes or this time is up (90s, 10m, 1h)")
+    .option(
+      "--from <[stack=]ns/pod>",
+      "read Envoy from this pod instead of the first ready one per namespace (repeat per stack)",
+      collect,
+      [],
+    )
+    .option("--kubeconfig <stack=file>", "a kubeconfig file for one stack (repeat per stack)", collect, [])
+    .option("--context <stack=context>", "a kube context for one stack (repeat per stack)", collect, [])
+    .addOption(dirOption())
+    .addHelpText("after", "\nExit codes: 0 every check passed, 1 a check failed, 2 a cluster could not be read or the arguments are wrong")
+    .action((stacks: string[], opts: VerifyFlags) => {
+      run = async () => (await verifyCommand()).runVerify(stacks, opts, verifyDeps(opts.dir));
     });
   try {
     program.parse(argv, { from: "user" });

@@ -49,7 +49,7 @@ export function stackPairs(option: string, pairs: readonly string[]): Record<str
   return out;
 }
 
-async function readPublished(
+export async function readPublished(
   stack: string,
   outputs: StackOutputsReader | undefined,
 ): Promise<{ all?: Record<string, unknown>; published: PublishedOutputs }> {

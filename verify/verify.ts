@@ -14,7 +14,7 @@ import { mirrorChecks } from "./mirrors";
 import { remoteClusterChecks } from "./remote-clusters";
 import { remoteSecretChecks } from "./remote-secrets";
 import { readCluster, type ClusterSnapshot } from "./snapshot";
-import { resolveTargets, type CredentialOverrides, type PublishedOutputs, type StackOutputsReader } from "./targets";
+import { readPublished, resolveTargets, type CredentialOverrides, type PublishedOutputs, type StackOutputsReader } from "./targets";
 import { trustChecks } from "./trust";
 import { summarize, type Check, type ClusterReport, type RoutingRow, type VerifyReport } from "./types";
 import { failureFix, type MeshView } from "./view";
@@ -75,12 +75,12 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
       );
     }),
   );
-  const view: MeshView = {
-    plan,
-    meshes,
-    snapshots,
-    published: new Map<string, PublishedOutputs>(targets.map((t) => [t.stack, t.published])),
-  };
+  // the peers not read still tell, through their outputs, where their gateways are
+  const published = new Map<string, PublishedOutputs>(targets.map((t) => [t.stack, t.published]));
+  await Promise.all(
+    [...meshes.keys()].filter((s) => !published.has(s)).map(async (s) => published.set(s, (await readPublished(s, o.outputs)).published)),
+  );
+  const view: MeshView = { plan, meshes, snapshots, published };
   const trust = trustChecks(view);
   const rows: RoutingRow[] = [];
   const clusters: ClusterReport[] = targets.map((t) => {
