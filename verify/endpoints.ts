@@ -62,9 +62,25 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
   for (const o of v.snapshots.values())
     for (const list of o.pods.values()) if (list.ok) for (const p of list.value) if (p.status?.podIP) podIp.set(p.status.podIP, o.cluster);
   const gateways = new Map<string, string>();
-  for (const pc of v.plan.clusters) for (const a of gatewayAddresses(v, pc.stack)) gateways.set(a, pc.name);
+  const gatewaysOf = new Map<string, string[]>();
+  for (const pc of v.plan.clusters) {
+    const set = [...gatewayAddresses(v, pc.stack)].sort();
+    gatewaysOf.set(pc.name, set);
+    for (const a of set) gateways.set(a, pc.name);
+  }
+  const serviceById = new Map(v.plan.services.map((x) => [x.host, x.routing]));
+  const policyById = new Map(v.plan.routing.map((r) => [r.id, r]));
 
   const parsed = new Map<string, Read<Map<string, EnvoyHost[]>>>();
+  // the Envoy clusters each source pod is read for: its namespace's services
+  const wanted = new Map<string, Set<string>>();
+  for (const svc of mesh.services) {
+    const src = s.sources.get(svc.namespace);
+    if (!src) continue;
+    const set = wanted.get(src) ?? new Set<string>();
+    for (const p of svc.ports) set.add(outboundCluster(p.port, serviceHost(svc)));
+    wanted.set(src, set);
+  }
   const dumpOf = (src: string): Read<Map<string, EnvoyHost[]>> => {
     let p = parsed.get(src);
     if (p) return p;
@@ -72,7 +88,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
     if (!d.ok) p = d;
     else {
       try {
-        p = { ok: true, value: parseClusters(d.value) };
+        p = { ok: true, value: parseClusters(d.value, wanted.get(src)) };
       } catch (e) {
         p = {
           ok: false,
@@ -93,7 +109,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
   for (const svc of mesh.services) {
     const host = serviceHost(svc);
     const src = s.sources.get(svc.namespace) ?? null;
-    const policy = v.plan.routing.find((r) => r.id === v.plan.services.find((x) => x.host === host)?.routing);
+    const policy = policyById.get(serviceById.get(host) ?? "");
     const steps: readonly RouteStep[] = policy?.routes.find((r) => r.caller === c)?.steps ?? [];
     if (!src) {
       if (!noSource.has(svc.namespace)) {
