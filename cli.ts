@@ -10,6 +10,7 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { knownStack, wholeNumber } from "./cli-args";
 import type { CommandDeps } from "./automation/commands";
+import type { VerifyDeps, VerifyFlags } from "./verify/command";
 import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
 
 /**
@@ -17,6 +18,8 @@ import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
  * them runs: `mesh plan` needs none of it.
  */
 const commands = () => import("./automation/commands");
+/** `mesh verify` loads the Kubernetes client only when it runs. */
+const verifyCommand = () => import("./verify/command");
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMirrorScript } from "./plan/mirror";
 import { renderMarkdown, renderText } from "./plan/render";
@@ -143,10 +146,20 @@ Needs the Pulumi CLI (pulumi on PATH, or MESH_PULUMI_ROOT) and what pulumi up ne
 (PULUMI_BACKEND_URL or pulumi login), PULUMI_CONFIG_PASSPHRASE, and for up, refresh and destroy the cloud
 and cluster credentials. Without them it fails saying which is missing.`;
 
+/** What `mesh verify` needs from the world: stdout, progress on a terminal, the stacks' outputs through the core's engine. */
+export function defaultVerifyDeps(dir: string): VerifyDeps {
+  return {
+    out: process.stdout,
+    ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+    outputs: () => defaultDeps(dir).engine(),
+  };
+}
+
 export async function cli(
   argv: readonly string[],
   deps: (dir: string) => CommandDeps = defaultDeps,
   io: CliIo = processIo,
+  verifyDeps: (dir: string) => VerifyDeps = defaultVerifyDeps,
 ): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
   const program = new Command("mesh")
@@ -337,6 +350,24 @@ export async function cli(
         if (opts.outcomeFile) writeFileSync(opts.outcomeFile, idle ? "nothing-to-do\n" : "apply\n");
         return EXIT.ok;
       });
+    });
+  program
+    .command("verify [stacks...]")
+    .description("prove on the live clusters that the mesh routes as planned (every stack, or those named); reads only")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json"]).default("text"))
+    .option("--wait <duration>", "check again until everything passes or this time is up (90s, 10m, 1h)")
+    .option(
+      "--from <[stack=]ns/pod>",
+      "read Envoy from this pod instead of the first ready one per namespace (repeat per stack)",
+      collect,
+      [],
+    )
+    .option("--kubeconfig <stack=file>", "a kubeconfig file for one stack (repeat per stack)", collect, [])
+    .option("--context <stack=context>", "a kube context for one stack (repeat per stack)", collect, [])
+    .addOption(dirOption())
+    .addHelpText("after", "\nExit codes: 0 every check passed, 1 a check failed, 2 a cluster could not be read or the arguments are wrong")
+    .action((stacks: string[], opts: VerifyFlags) => {
+      run = async () => (await verifyCommand()).runVerify(stacks, opts, verifyDeps(opts.dir));
     });
   try {
     program.parse(argv, { from: "user" });

@@ -1,0 +1,150 @@
+/** `mesh verify` through the CLI: exit codes, --format json, --wait, credential overrides, progress, usage errors. */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cli } from "../cli";
+import { PROJECT_DIR } from "../tools/mock-run";
+import type { VerifyDeps } from "../verify/command";
+import type { VerifyReport } from "../verify/types";
+import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";
+import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP } from "./fixtures/mesh-worlds";
+
+const dir = mkdtempSync(join(tmpdir(), "mesh-verify-cli-"));
+let sh: StandIn;
+let wx: StandIn;
+let defaultKubeconfig: string;
+let ack: string;
+let wuxiOnly: string;
+
+before(async () => {
+  sh = await startStandIn(shanghaiWorld(), { token: "sh-token-secret" });
+  wx = await startStandIn(wuxiWorld(), { token: "wx-token-secret" });
+  defaultKubeconfig = writeKubeconfig(join(dir, "default"), [{ context: "wuxi", url: wx.url, token: "wx-token-secret" }]);
+  ack = writeKubeconfig(join(dir, "ack"), [{ context: "cn-shanghai", url: sh.url, token: "sh-token-secret" }]);
+  wuxiOnly = writeKubeconfig(join(dir, "wuxi-admin"), [{ context: "wuxi-admin", url: wx.url, token: "wx-token-secret" }]);
+});
+after(async () => {
+  await sh.close();
+  await wx.close();
+});
+
+function run(argv: string[], extra: Partial<VerifyDeps> = {}): Promise<{ code: number; out: string; progress: string }> {
+  let out = "";
+  let progress = "";
+  const deps: VerifyDeps = {
+    out: { write: (s: string) => (out += s) },
+    progress: { write: (s: string) => (progress += s) },
+    outputs: () => ({ outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(readFileSync(ack, "utf8")) : wuxiOutputs()) }),
+    options: { loadDefaultKubeconfig: (kc) => kc.loadFromFile(defaultKubeconfig), timeoutMs: 2000 },
+    ...extra,
+  };
+  return cli(["verify", ...argv, "--dir", PROJECT_DIR], undefined, undefined, () => deps).then((code) => ({ code, out, progress }));
+}
+
+describe("mesh verify", () => {
+  it("exits 0 on a healthy mesh, with a table per cluster and the routing; a progress line per cluster; no credential printed", async () => {
+    const r = await run([]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(
+      r.out,
+      /^cn-shanghai \(stack cn-shanghai, \d+ requests\)\n {2}Kubernetes API\n {4}ok {9}MV0001 {2}Kubernetes API: https:\/\/127\.0\.0\.1:\d+ with the stack's kubeconfig output\n/,
+    );
+    assert.match(
+      r.out,
+      /\n {4}ok {9}MV0202 {2}istiod \(revision default\) reads wuxi: wuxi: synced \(secret istio-system\/istio-remote-secret-wuxi\)\n/,
+    );
+    assert.match(
+      r.out,
+      /\n {2}helloworld\.dev\.svc\.cluster\.local:5000\n {4}from cn-shanghai \(dev\/helloworld-v1-6b8c9d7f5-sh4kd\): ok\n {6}planned {3}p0 cn-shanghai local endpoints · p1 wuxi 10\.18\.10\.196:30880\n {6}observed {2}p0 cn-shanghai 172\.20\.0\.15:5000 · p1 wuxi 10\.18\.10\.196:30880\n/,
+    );
+    assert.match(r.out, /\n\d+ passed, 0 failed, 0 warnings, 0 unreadable\n$/);
+    const lines = r.progress.trim().split("\n").sort();
+    assert.equal(lines.length, 4);
+    assert.match(lines[0]!, /^cn-shanghai: cn-shanghai: read in \d+ requests$/);
+    assert.match(lines[2]!, /^wuxi: reading wuxi \(kube context wuxi, https:\/\/127\.0\.0\.1:\d+\)$/);
+    for (const s of ["sh-token-secret", "wx-token-secret", "reader-token-of", "BEGIN CERTIFICATE"])
+      assert.ok(!(r.out + r.progress).includes(s), s);
+  });
+
+  it("--format json carries the same items; one stack named reads only that cluster", async () => {
+    const r = await run(["wuxi", "--format", "json"]);
+    const report = JSON.parse(r.out) as VerifyReport;
+    assert.equal(r.code, 0);
+    assert.deepEqual(
+      report.clusters.map((c) => c.cluster),
+      ["wuxi"],
+    );
+    assert.ok(report.clusters[0]!.checks.every((c) => typeof c.code === "string" && c.category && c.result === "pass"));
+    assert.deepEqual(report.routing[0]!.observed.at(-1), { priority: 1, cluster: "cn-shanghai", addresses: ["192.168.0.200:15443"] });
+  });
+
+  it("exits 1 when a check fails", async () => {
+    const saved = sh.world.envoy;
+    sh.world.envoy = { [Object.keys(saved)[0]!]: envoyDump([{ ip: SHANGHAI_POD_IP, port: 5000 }]) };
+    try {
+      const r = await run(["cn-shanghai", "--format", "json"]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(
+        (JSON.parse(r.out) as VerifyReport).clusters[0]!.checks.filter((c) => c.result !== "pass").map((c) => c.code),
+        ["MV0704"],
+      );
+    } finally {
+      sh.world.envoy = saved;
+    }
+  });
+
+  it("--wait checks again until the mesh has settled", async () => {
+    const saved = sh.world.envoy;
+    sh.world.envoy = { [Object.keys(saved)[0]!]: envoyDump([{ ip: SHANGHAI_POD_IP, port: 5000 }]) };
+    let slept = 0;
+    const r = await run(["cn-shanghai", "--wait", "10m"], {
+      sleep: (ms) => {
+        slept += ms;
+        sh.world.envoy = saved;
+        return Promise.resolve();
+      },
+      intervalMs: 5000,
+    });
+    assert.equal(r.code, 0);
+    assert.equal(slept, 5000);
+    assert.match(r.progress, /not yet: 1 failed, 0 unreadable; checking again \(600 s left\)\n/);
+  });
+
+  it("--kubeconfig and --context override a stack's credentials", async () => {
+    const r = await run(["wuxi", "--kubeconfig", `wuxi=${wuxiOnly}`, "--context", "wuxi=wuxi-admin"]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /MV0001 {2}Kubernetes API: https:\/\/127\.0\.0\.1:\d+ with kubeconfig .*wuxi-admin\n/);
+  });
+
+  it("exits 2 when credentials cannot be found, naming the option that fixes it", async () => {
+    const r = await run(["cn-shanghai", "--format", "json"], {
+      outputs: () => ({ outputs: () => Promise.reject(new Error("the pulumi CLI is not installed")) }),
+    });
+    assert.equal(r.code, 2);
+    assert.deepEqual((JSON.parse(r.out) as VerifyReport).clusters[0]!.checks[0], {
+      code: "MV0001",
+      category: "cluster",
+      cluster: "cn-shanghai",
+      name: "credentials",
+      result: "error",
+      detail:
+        "cn-shanghai: no credentials: its kubeconfig output could not be read (the pulumi CLI is not installed); pass --kubeconfig cn-shanghai=<file>",
+      fix: "pass --kubeconfig cn-shanghai=<file> or --context cn-shanghai=<context>",
+    });
+  });
+
+  for (const [argv, message] of [
+    [["nowhere"], "mesh verify: no stack nowhere in this project (stacks: cn-shanghai, wuxi)\n"],
+    [["--wait", "soon"], "mesh verify: --wait soon: write a duration such as 90s, 10m or 1h (at most 24h)\n"],
+    [["--kubeconfig", "wuxi"], "mesh verify: --kubeconfig wuxi: write <stack>=<value>\n"],
+    [["--from", "dev"], "mesh verify: --from dev: write <namespace>/<pod> or <stack>=<namespace>/<pod>\n"],
+  ] as const) {
+    it(`exits 2 on wrong arguments: ${argv.join(" ")}`, async () => {
+      const r = await run([...argv]);
+      assert.equal(r.code, 2);
+      assert.equal(r.out, message);
+    });
+  }
+});

@@ -1,0 +1,156 @@
+/**
+ * mesh verify at scale: 10 clusters (every one a peer of every other) × 1000 catalog services in 20
+ * namespaces, each cluster a stand-in Kubernetes API on loopback answering every request after 20 ms.
+ * Prints the wall time, the requests made and the most requests in flight per cluster.
+ *
+ *   npm run bench -- verify [clusters] [services]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toYaml } from "../model/yaml";
+import { readProject } from "../plan/stack-files";
+import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn } from "../test/fixtures/kube-api";
+import { ROOT_PEM } from "../test/fixtures/mesh-worlds";
+import { verifyMesh } from "../verify/verify";
+
+const NAMESPACES = 20;
+const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
+const gwIp = (i: number) => `10.${i}.0.196`;
+const podIp = (i: number, s: number) => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;
+
+function project(clusters: number, services: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-bench-verify-"));
+  const catalog = Array.from({ length: services }, (_, s) => ({
+    name: `svc-${s}`,
+    namespace: `team-${s % NAMESPACES}`,
+    ports: [{ name: "http", port: 8080 }],
+  }));
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    toYaml({
+      name: "mesh",
+      runtime: "nodejs",
+      config: {
+        "mesh:meshId": { type: "string", default: "mesh1" },
+        "mesh:istio": { value: { version: "1.30.3" } },
+        "mesh:services": { value: catalog },
+      },
+    }),
+  );
+  for (let i = 0; i < clusters; i++) {
+    const config = {
+      "mesh:cluster": { name: `c${i}`, kubeContext: `c${i}`, apiServer: `https://10.${i}.0.10:6443` },
+      "mesh:eastWestGateway": { service: { type: "NodePort", externalIPs: [gwIp(i)], nodeSelector: {}, nodePorts: { tls: 30880 } } },
+      "mesh:trust": i === 0 ? { anchor: true } : { rootStack: "organization/mesh/c0" },
+      "mesh:peers": Array.from({ length: clusters }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => `organization/mesh/c${j}`),
+    };
+    writeFileSync(join(dir, `Pulumi.c${i}.yaml`), toYaml({ config }));
+  }
+  return dir;
+}
+
+function world(i: number, clusters: number, services: number): ClusterWorld {
+  const peers = Array.from({ length: clusters }, (_, j) => j).filter((j) => j !== i);
+  const net = `network-c${i}`;
+  const host = (ip: string, port: number, priority: number) => ({
+    address: { socket_address: { address: ip, port_value: port } },
+    health_status: { eds_health_status: "HEALTHY" },
+    weight: 1,
+    ...(priority ? { priority } : {}),
+  });
+  // the sidecar of every namespace sees every service: its own pod at 0, each peer's gateway at 1
+  const dump = JSON.stringify({
+    cluster_statuses: Array.from({ length: services }, (_, s) => ({
+      name: `outbound|8080||svc-${s}.team-${s % NAMESPACES}.svc.cluster.local`,
+      host_statuses: [host(podIp(i, s), 8080, 0), ...peers.map((j) => host(gwIp(j), 30880, 1))],
+    })),
+  });
+  const pods = Array.from({ length: services }, (_, s) => ({
+    metadata: { name: `svc-${s}-0`, namespace: `team-${s % NAMESPACES}`, labels: { app: `svc-${s}` } },
+    spec: { containers: [{ name: "app" }, { name: "istio-proxy" }] },
+    status: { ...ready, podIP: podIp(i, s) },
+  }));
+  return {
+    namespaces: [{ metadata: { name: "istio-system", labels: { "topology.istio.io/network": net } } }],
+    deployments: [
+      {
+        metadata: { name: "istiod", namespace: "istio-system", labels: { app: "istiod" } },
+        spec: { replicas: 1, template: { spec: { containers: [{ name: "discovery", image: "docker.io/istio/pilot:1.30.3" }] } } },
+        status: { availableReplicas: 1 },
+      },
+    ],
+    pods: [{ metadata: { name: "istiod-0", namespace: "istio-system", labels: { app: "istiod" } }, status: ready }, ...pods],
+    secrets: peers.map((j) => ({
+      metadata: { name: `istio-remote-secret-c${j}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" } },
+      data: { [`c${j}`]: Buffer.from(`clusters:\n- name: c${j}\n  cluster:\n    server: https://10.${j}.0.10:6443\n`).toString("base64") },
+    })),
+    services: [
+      {
+        metadata: {
+          name: "istio-eastwestgateway",
+          namespace: "istio-system",
+          labels: { "topology.istio.io/network": net },
+          annotations: { "traffic.istio.io/nodeSelector": "{}" },
+        },
+        spec: { type: "NodePort", externalIPs: [gwIp(i)], ports: [{ name: "tls", port: 15443, nodePort: 30880 }] },
+      },
+      ...Array.from({ length: services }, (_, s) => ({
+        metadata: { name: `svc-${s}`, namespace: `team-${s % NAMESPACES}` },
+        spec: {
+          type: "ClusterIP",
+          selector: { app: `svc-${s}` },
+          ports: [{ name: "http", port: 8080, targetPort: 8080, protocol: "TCP" }],
+        },
+      })),
+    ],
+    configmaps: [{ metadata: { name: "istio-ca-root-cert", namespace: "istio-system" }, data: { "root-cert.pem": ROOT_PEM } }],
+    gateways: [
+      {
+        metadata: { name: "cross-network-gateway", namespace: "istio-system" },
+        spec: { servers: [{ port: { number: 15443 }, tls: { mode: "AUTO_PASSTHROUGH" } }] },
+      },
+    ],
+    proxy: {
+      "istiod-0:15014/debug/clusterz": JSON.stringify([
+        { id: `c${i}`, secretName: "", syncStatus: "synced" },
+        ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
+      ]),
+    },
+    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`team-${n}/svc-${n}-0`, dump])),
+  };
+}
+
+export async function benchVerify(clusters = 10, services = 1000, latencyMs = 20, inFlight = 8): Promise<void> {
+  const dir = project(clusters, services);
+  const standIns: StandIn[] = [];
+  try {
+    for (let i = 0; i < clusters; i++) standIns.push(await startStandIn(world(i, clusters, services), { token: `t${i}`, latencyMs }));
+    const kubeconfig = writeKubeconfig(
+      join(dir, "kubeconfig"),
+      standIns.map((s, i) => ({ context: `c${i}`, url: s.url, token: `t${i}` })),
+    );
+    const files = readProject(dir);
+    const t = performance.now();
+    const r = await verifyMesh(files, { loadDefaultKubeconfig: (kc) => kc.loadFromFile(kubeconfig), inFlight, timeoutMs: 30_000 });
+    const ms = Math.round(performance.now() - t);
+    const requests = standIns.map((s) => s.requests.length);
+    const maxInFlight = Math.max(...standIns.map((s) => s.maxInFlight()));
+    console.log(
+      `verify: ${clusters} clusters × ${services} services (${NAMESPACES} namespaces), ${latencyMs} ms per request: ${ms} ms; ` +
+        `${requests.reduce((a, b) => a + b, 0)} requests (${Math.min(...requests)}–${Math.max(...requests)} per cluster), at most ${maxInFlight} in flight per cluster (limit ${inFlight}); ` +
+        `${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errors} unreadable; ${r.routing.length} routing rows; exit ${r.exitCode}`,
+    );
+    if (r.exitCode !== 0)
+      for (const c of r.clusters
+        .flatMap((x) => x.checks)
+        .filter((x) => x.result !== "pass")
+        .slice(0, 5))
+        console.log(`  ${c.cluster} ${c.code} ${c.name}: ${c.detail}`);
+  } finally {
+    await Promise.all(standIns.map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,81 @@
+/** Control plane: istiod of every installed revision is available and runs the planned version. */
+import type { V1Deployment } from "@kubernetes/client-node";
+import { revisionOf, type ClusterSnapshot } from "./snapshot";
+import type { Check } from "./types";
+import { fail, pass, unreadable, type MeshView } from "./view";
+
+const CAT = "control-plane" as const;
+
+/** The image tag of istiod's `discovery` container: `<hub>/pilot:1.30.3` → `1.30.3`. */
+export function istiodTag(d: V1Deployment): string | undefined {
+  const image = d.spec?.template?.spec?.containers?.find((c) => c.name === "discovery")?.image;
+  const at = image?.lastIndexOf(":") ?? -1;
+  return image && at > image.lastIndexOf("/") ? image.slice(at + 1) : undefined;
+}
+
+export function controlPlaneChecks(v: MeshView, s: ClusterSnapshot): Check[] {
+  const mesh = v.meshes.get(s.stack)!;
+  const c = s.cluster;
+  if (!s.istiod.ok) return [unreadable("MV0101", CAT, c, "istiod deployments", s.istiod.failure, s.stack)];
+  const planned = mesh.istio.revision ?? "default";
+  // a tag set as mesh:istio.tag is what the image carries (a -distroless variant keeps the version as prefix)
+  const want = mesh.istio.tag ?? mesh.istio.version;
+  const byRev = new Map(s.istiod.value.map((d) => [revisionOf(d), d]));
+  const out: Check[] = [];
+  if (!byRev.has(planned))
+    out.push(
+      fail(
+        "MV0101",
+        CAT,
+        c,
+        `istiod (revision ${planned})`,
+        `no istiod Deployment of revision ${planned} in istio-system${byRev.size ? ` (found: ${[...byRev.keys()].join(", ")})` : ""}`,
+        `install it: mesh converge (or pulumi up -s ${s.stack}); helm status istiod -n istio-system shows a failed release`,
+      ),
+    );
+  for (const [rev, d] of byRev) {
+    const name = `istiod (revision ${rev})`;
+    const ready = d.status?.availableReplicas ?? 0;
+    const desired = d.spec?.replicas ?? 1;
+    if (ready < 1) {
+      out.push(
+        fail(
+          "MV0101",
+          CAT,
+          c,
+          name,
+          `${d.metadata?.name}: ${ready}/${desired} replicas available`,
+          `kubectl -n istio-system describe deployment ${d.metadata?.name} and its pods' events (image pull from the mirror? cacerts?)`,
+        ),
+      );
+      continue;
+    }
+    const tag = istiodTag(d);
+    const runs = tag === want || tag?.startsWith(`${want}-`) === true;
+    if (runs) out.push(pass("MV0102", CAT, c, name, `${d.metadata?.name}: ${ready}/${desired} available, runs ${tag}`));
+    else if (rev === planned)
+      out.push(
+        fail(
+          "MV0102",
+          CAT,
+          c,
+          name,
+          `${d.metadata?.name} runs ${tag ?? "an image without a tag"}, the plan says ${want} (mesh:istio.${mesh.istio.tag ? "tag" : "version"})`,
+          `run mesh converge to apply ${want}, or set mesh:istio.version to what runs`,
+        ),
+      );
+    else
+      out.push(
+        fail(
+          "MV0103",
+          CAT,
+          c,
+          name,
+          `${d.metadata?.name} (not the planned revision ${planned}) runs ${tag ?? "an untagged image"}`,
+          `during a canary both revisions run; once every namespace has moved to ${planned}, remove revision ${rev}`,
+          "warn",
+        ),
+      );
+  }
+  return out;
+}

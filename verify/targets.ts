@@ -1,0 +1,128 @@
+/**
+ * Which clusters `mesh verify` reads, and with which credentials: the stack file's `kubeContext`, or for
+ * ACK (and a kubeconfig given as secret config) the stack's `kubeconfig` output; `--kubeconfig
+ * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import type { GatewayEndpoint } from "../model/istio";
+import type { MeshConfig } from "../model/types";
+
+/** The stack outputs verify reads; the automation core's engine is one (tests give their own). */
+export interface StackOutputsReader {
+  outputs(stack: string): Promise<Readonly<Record<string, { readonly value: unknown; readonly secret: boolean }>>>;
+}
+
+export interface CredentialOverrides {
+  /** stack → kubeconfig file */
+  readonly kubeconfig?: Readonly<Record<string, string>>;
+  /** stack → context in that kubeconfig (or in the default one) */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+/** What a stack published about itself, as far as its outputs could be read. */
+export interface PublishedOutputs {
+  readonly eastWestGateway?: GatewayEndpoint;
+  readonly apiServer?: string;
+  /** Why they could not be read, when they could not. */
+  readonly unreadable?: string;
+}
+
+export interface Target {
+  readonly stack: string;
+  readonly mesh: MeshConfig;
+  /** Absent when no credentials could be found; `problem` says why and what to do. */
+  readonly kubeConfig?: KubeConfig;
+  readonly problem?: string;
+  /** Where the credentials came from, in words (a file or context name, never its content). */
+  readonly credentialSource: string;
+  readonly published: PublishedOutputs;
+}
+
+/** `a=b` pairs of repeated options into a record; throws a usage message on a malformed one. */
+export function stackPairs(option: string, pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf("=");
+    if (i <= 0 || i === p.length - 1) throw new TypeError(`${option} ${p}: write <stack>=<value>`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export async function readPublished(
+  stack: string,
+  outputs: StackOutputsReader | undefined,
+): Promise<{ all?: Record<string, unknown>; published: PublishedOutputs }> {
+  if (!outputs) return { published: { unreadable: "no stack outputs reader" } };
+  try {
+    const o = await outputs.outputs(stack);
+    const all = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.value]));
+    const gw = all.eastWestGateway as GatewayEndpoint | undefined;
+    return {
+      all,
+      published: {
+        ...(gw && Array.isArray(gw.addresses) ? { eastWestGateway: gw } : {}),
+        ...(typeof all.apiServer === "string" ? { apiServer: all.apiServer } : {}),
+      },
+    };
+  } catch (e) {
+    // the engine's errors are already redacted; keep the first line only
+    return {
+      published: {
+        unreadable: String((e as Error).message ?? e)
+          .split("\n")[0]!
+          .slice(0, 200),
+      },
+    };
+  }
+}
+
+export async function resolveTargets(
+  stacks: ReadonlyMap<string, MeshConfig>,
+  overrides: CredentialOverrides,
+  outputs: StackOutputsReader | undefined,
+  loadDefault: (kc: KubeConfig) => void = (kc) => kc.loadFromDefault(),
+): Promise<Target[]> {
+  return Promise.all(
+    [...stacks].map(async ([stack, mesh]): Promise<Target> => {
+      const { all, published } = await readPublished(stack, outputs);
+      const src = mesh.cluster.source;
+      const file = overrides.kubeconfig?.[stack];
+      const context = overrides.context?.[stack] ?? (src.kind === "kubeContext" ? src.context : undefined);
+      const kc = new KubeConfig();
+      const fail = (problem: string, credentialSource: string): Target => ({ stack, mesh, problem, credentialSource, published });
+      try {
+        if (file) kc.loadFromFile(file);
+        else if (context) loadDefault(kc);
+        else {
+          const k = all?.kubeconfig;
+          if (typeof k !== "string")
+            return fail(
+              `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"}); pass --kubeconfig ${stack}=<file>`,
+              "the stack's kubeconfig output",
+            );
+          kc.loadFromString(k);
+        }
+      } catch {
+        // a parser's message may quote the file: say only which one
+        const where = file
+          ? `the file ${file}`
+          : context
+            ? "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
+            : "the stack's kubeconfig output";
+        return fail(`${stack}: ${where} is not a readable kubeconfig; fix it or pass --kubeconfig ${stack}=<file>`, where);
+      }
+      const source = file ? `kubeconfig ${file}` : context ? `kube context ${context}` : "the stack's kubeconfig output";
+      if (context) {
+        if (!kc.getContextObject(context))
+          return fail(
+            `${stack}: the context ${context} is not in ${file ?? "the kubeconfig (KUBECONFIG or ~/.kube/config)"}; pass --context ${stack}=<context> or --kubeconfig ${stack}=<file>`,
+            source,
+          );
+        kc.setCurrentContext(context);
+      }
+      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster; pass --kubeconfig ${stack}=<file>`, source);
+      return { stack, mesh, kubeConfig: kc, credentialSource: source, published };
+    }),
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * `mesh verify`: read each cluster with its stack's credentials, then hold what it does against the
+ * plan `mesh plan` makes from the same stack files. It only reads; it never changes the mesh.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { MeshConfig } from "../model/types";
+import { planMesh, validStacks } from "../plan/plan";
+import type { ProjectFiles } from "../plan/stack-files";
+import { controlPlaneChecks } from "./control-plane";
+import { endpointChecks } from "./endpoints";
+import { gatewayChecks } from "./gateway";
+import { clientReader, type KubeReader, type ReaderOptions } from "./kube";
+import { mirrorChecks } from "./mirrors";
+import { remoteClusterChecks } from "./remote-clusters";
+import { remoteSecretChecks } from "./remote-secrets";
+import { readCluster, type ClusterSnapshot } from "./snapshot";
+import { readPublished, resolveTargets, type CredentialOverrides, type PublishedOutputs, type StackOutputsReader } from "./targets";
+import { trustChecks } from "./trust";
+import { summarize, type Check, type ClusterReport, type RoutingRow, type VerifyReport } from "./types";
+import { failureFix, type MeshView } from "./view";
+
+export class VerifyUsageError extends Error {}
+
+export interface VerifyOptions extends ReaderOptions {
+  /** Short stack names; all of the project's when empty. */
+  readonly stacks?: readonly string[];
+  readonly credentials?: CredentialOverrides;
+  readonly outputs?: StackOutputsReader;
+  /** `ns/pod` per stack (`*`: every stack) whose Envoy is read for every service. */
+  readonly from?: Readonly<Record<string, string>>;
+  /** How a reader is made from credentials (tests count or slow requests here). */
+  readonly reader?: (kc: KubeConfig, o: ReaderOptions) => KubeReader;
+  /** How the default kubeconfig is loaded (KUBECONFIG or ~/.kube/config). */
+  readonly loadDefaultKubeconfig?: (kc: KubeConfig) => void;
+  readonly onProgress?: (stack: string, line: string) => void;
+}
+
+/** The project's stacks verify can read, or a usage error that says why not. */
+export function selectStacks(files: ProjectFiles, names: readonly string[]): Map<string, MeshConfig> {
+  const plan = planMesh(files);
+  const errors = plan.findings.filter((f) => f.severity === "error");
+  if (errors.length > 0)
+    throw new VerifyUsageError(
+      `the stack files have ${errors.length} error${errors.length === 1 ? "" : "s"}, so there is no plan to verify against: run mesh plan and fix them first`,
+    );
+  const all = validStacks(files);
+  const unknown = names.filter((n) => !all.has(n));
+  if (unknown.length > 0)
+    throw new VerifyUsageError(`no stack ${unknown.join(", ")} in this project (stacks: ${[...all.keys()].join(", ")})`);
+  return names.length === 0 ? all : new Map(names.map((n) => [n, all.get(n)!]));
+}
+
+export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Promise<VerifyReport> {
+  const selected = selectStacks(files, o.stacks ?? []);
+  const plan = planMesh(files);
+  const meshes = validStacks(files);
+  const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
+  const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
+  const readers = new Map<string, KubeReader>();
+  const snapshots = new Map<string, ClusterSnapshot>();
+  await Promise.all(
+    targets.map(async (t) => {
+      if (!t.kubeConfig) return;
+      const r = (o.reader ?? clientReader)(t.kubeConfig, o);
+      readers.set(t.stack, r);
+      o.onProgress?.(t.stack, `reading ${t.mesh.cluster.name} (${t.credentialSource}, ${r.server})`);
+      const from = o.from?.[t.stack] ?? o.from?.["*"];
+      const snap = await readCluster(t.stack, t.mesh.cluster.name, r, { namespaces, ...(from ? { from } : {}) });
+      snapshots.set(t.stack, snap);
+      o.onProgress?.(
+        t.stack,
+        snap.unreachable
+          ? `${t.mesh.cluster.name}: ${snap.unreachable.message}`
+          : `${t.mesh.cluster.name}: read in ${r.requests()} requests`,
+      );
+    }),
+  );
+  // the peers not read still tell, through their outputs, where their gateways are
+  const published = new Map<string, PublishedOutputs>(targets.map((t) => [t.stack, t.published]));
+  await Promise.all(
+    [...meshes.keys()].filter((s) => !published.has(s)).map(async (s) => published.set(s, (await readPublished(s, o.outputs)).published)),
+  );
+  const view: MeshView = { plan, meshes, snapshots, published };
+  const trust = trustChecks(view);
+  const rows: RoutingRow[] = [];
+  const clusters: ClusterReport[] = targets.map((t) => {
+    const c = t.mesh.cluster.name;
+    const s = snapshots.get(t.stack);
+    const requests = readers.get(t.stack)?.requests() ?? 0;
+    if (!t.kubeConfig || !s)
+      return {
+        stack: t.stack,
+        cluster: c,
+        reachable: false,
+        requests,
+        checks: [
+          {
+            code: "MV0001",
+            category: "cluster",
+            cluster: c,
+            name: "credentials",
+            result: "error",
+            detail: t.problem ?? "no credentials",
+            fix: `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
+          },
+        ],
+      };
+    if (s.unreachable)
+      return {
+        stack: t.stack,
+        cluster: c,
+        reachable: false,
+        requests,
+        checks: [
+          {
+            code: "MV0001",
+            category: "cluster",
+            cluster: c,
+            name: "Kubernetes API",
+            result: "error",
+            detail: `${s.unreachable.message} (${t.credentialSource})`,
+            fix: failureFix(s.unreachable, t.stack),
+          },
+        ],
+      };
+    const ep = endpointChecks(view, s);
+    rows.push(...ep.rows);
+    const checks: Check[] = [
+      {
+        code: "MV0001",
+        category: "cluster",
+        cluster: c,
+        name: "Kubernetes API",
+        result: "pass",
+        detail: `${readers.get(t.stack)!.server} with ${t.credentialSource}`,
+      },
+      ...controlPlaneChecks(view, s),
+      ...remoteClusterChecks(view, s),
+      ...remoteSecretChecks(view, s),
+      ...gatewayChecks(view, s),
+      ...(trust.get(t.stack) ?? []),
+      ...mirrorChecks(view, s),
+      ...ep.checks,
+    ];
+    return { stack: t.stack, cluster: c, reachable: true, requests, checks };
+  });
+  return summarize(clusters, rows);
+}
