@@ -107,7 +107,13 @@ describe("the LocalWorkspace engine's read", () => {
     });
     await assert.rejects(engine.outputs("wuxi"), (e: unknown) => {
       assert.ok(e instanceof MeshError);
-      assert.deepEqual([e.code, e.message], ["not_found", "stack organization/mesh/wuxi does not exist"]);
+      assert.deepEqual(
+        [e.code, e.message],
+        [
+          "not_found",
+          "stack organization/mesh/wuxi does not exist on this backend: mesh up wuxi creates it (pulumi stack ls lists the backend's stacks)",
+        ],
+      );
       return true;
     });
     const argv = readFileSync(log, "utf8")
