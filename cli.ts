@@ -63,7 +63,7 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; d
     throw e;
   }
   if (Object.keys(files.stacks).length === 0) {
-    print(`mesh plan: no Pulumi.<stack>.yaml in ${opts.dir}; create one per cluster (see README)`);
+    print(`mesh plan: no Pulumi.<stack>.yaml in ${opts.dir}; create one per cluster (see docs/configuration.md)`);
     return EXIT.unreadable;
   }
   if (base && opts.diff !== undefined) {

@@ -30,7 +30,7 @@ const write = (line: Record<string, unknown>) => process.stdout.write(`${JSON.st
 
 function parseArgs(argv: readonly string[]): Args {
   const program = new Command("mesh-api")
-    .description("The portal's HTTP API over the automation core; settings come from the environment (README: The portal's HTTP API).")
+    .description("The portal's HTTP API over the automation core; settings come from the environment (docs/portal-api.md).")
     .addOption(
       new Option("--engine <engine>", "local: the Pulumi CLI on this project; simulated: a simulation, nothing deployed (loopback only)")
         .choices(["local", "simulated"])

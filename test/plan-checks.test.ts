@@ -303,7 +303,7 @@ describe("mesh plan: files it cannot read", () => {
     const dir = project({});
     assert.deepEqual(text(dir), {
       code: EXIT.unreadable,
-      printed: `mesh plan: no Pulumi.<stack>.yaml in ${dir}; create one per cluster (see README)`,
+      printed: `mesh plan: no Pulumi.<stack>.yaml in ${dir}; create one per cluster (see docs/configuration.md)`,
     });
   });
 });

@@ -401,7 +401,7 @@ describe("clusters that cannot be read", () => {
           "MV0301",
           "error",
           'list secrets in istio-system: forbidden (HTTP 403): secrets is forbidden: User "system:serviceaccount:ops:mesh-verify" cannot list resource "secrets" in API group "" in the namespace "istio-system"',
-          "give the identity verify uses for cn-shanghai the mesh-verify ClusterRole (README: Verifying the mesh), or run as a cluster reader",
+          "give the identity verify uses for cn-shanghai the mesh-verify ClusterRole (docs/verify.md), or run as a cluster reader",
         ],
       ],
     );

@@ -299,7 +299,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
     cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
     writeFileSync(join(dir, "Pulumi.suzhou.yaml"), SUZHOU);
-    // the other stacks name it as a peer, as README's "Adding a cluster" says
+    // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
     for (const [stack, peer] of [
       ["cn-shanghai", "wuxi"],
       ["wuxi", "cn-shanghai"],

@@ -39,7 +39,7 @@ export function ciStacks(planJson: string): CiStack[] {
     throw new Error("the plan is not JSON: run npm run -s plan -- --format json and read what it printed");
   }
   if (!Array.isArray(plan.stacks) || plan.stacks.length === 0 || !plan.stacks.every((s) => typeof s === "string"))
-    throw new Error("the plan lists no stacks: add a Pulumi.<stack>.yaml per cluster (README: adding a cluster)");
+    throw new Error("the plan lists no stacks: add a Pulumi.<stack>.yaml per cluster (docs/running.md#adding-a-cluster)");
   const stacks: string[] = plan.stacks;
   const clash = stacks.find((s) => `mesh-${s}` === OPS_RUNNER);
   if (clash) throw new Error(`stack ${clash}: its runner label would be ${OPS_RUNNER}, the converge runner's; rename the stack`);

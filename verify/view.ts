@@ -30,7 +30,7 @@ export const plannedPeers = (v: MeshView, stack: string): string[] => {
 export function failureFix(f: ReadFailure, stack: string): string {
   switch (f.kind) {
     case "forbidden":
-      return `give the identity verify uses for ${stack} the mesh-verify ClusterRole (README: Verifying the mesh), or run as a cluster reader`;
+      return `give the identity verify uses for ${stack} the mesh-verify ClusterRole (docs/verify.md), or run as a cluster reader`;
     case "unauthorized":
       return `the credentials for ${stack} were refused (expired or revoked token?): renew them, or pass --kubeconfig ${stack}=<file>`;
     case "unreachable":
