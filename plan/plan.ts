@@ -20,7 +20,7 @@ import {
   unreachableInMainlandChina,
   type ClusterSupply,
 } from "../model/supply";
-import { localCharts } from "../local-charts";
+import { localCharts } from "../io/local-charts";
 import { configStrings, stackConfig, type ProjectFiles } from "./stack-files";
 
 export const PLAN_SCHEMA_VERSION = 1;
