@@ -4,12 +4,10 @@
  * across stacks. Built from the same model/ functions the program applies.
  */
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
-import { ConfigError, type ConfigIssue } from "../model/errors";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
-import type { CatalogService, MeshConfig } from "../model/types";
-import { validateStrings } from "../model/decode";
+import type { CatalogService } from "../model/types";
 import { baseRelease, gatewayRelease, istiodRelease } from "../model/istio";
 import {
   chartHost,
@@ -19,9 +17,11 @@ import {
   unreachableInMainlandChina,
   type ClusterSupply,
 } from "../model/supply";
-import { localCharts } from "../io/local-charts";
-import { configStrings, stackConfig, type ProjectFiles } from "./stack-files";
+import type { ProjectFiles } from "./stack-files";
 import { crossStackFindings } from "./checks/cross-stack";
+import { loadStack } from "./stack-load";
+
+export { validStacks } from "./stack-load";
 import type { Finding, ValidStack } from "./checks/context";
 
 export type { Finding } from "./checks/context";
@@ -110,64 +110,6 @@ export interface MeshPlan {
   readonly supply: readonly PlannedSupply[];
   readonly findings: readonly Finding[];
   readonly summary: { readonly errors: number; readonly warnings: number };
-}
-
-/**
- * `{ secure: ... }` values stay encrypted: the plan sees them as `[secret]`. A value without any
- * is returned as it is, so the catalog every stack shares is still one object (validated once).
- */
-function maskSecure(v: unknown): unknown {
-  if (v === null || typeof v !== "object") return v;
-  if (!Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) return "[secret]";
-  const entries = Object.entries(v);
-  const masked = entries.map(([, c]) => maskSecure(c));
-  if (masked.every((m, i) => m === entries[i]![1])) return v;
-  return Array.isArray(v) ? masked : Object.fromEntries(entries.map(([k], i) => [k, masked[i]]));
-}
-
-type Loaded = { valid?: ValidStack; issues: readonly ConfigIssue[] };
-
-/**
- * Each stack of a project read once is validated once: the plan, `--out`, the topology and the diff all
- * ask for the same stacks of the same (never modified) ProjectFiles.
- */
-const loadedStacks = new WeakMap<ProjectFiles, Map<string, Loaded>>();
-
-function loadStack(files: ProjectFiles, stack: string): Loaded {
-  let byStack = loadedStacks.get(files);
-  if (!byStack) loadedStacks.set(files, (byStack = new Map<string, Loaded>()));
-  let loaded = byStack.get(stack);
-  if (!loaded) byStack.set(stack, (loaded = validateStack(files, stack)));
-  return loaded;
-}
-
-function validateStack(files: ProjectFiles, stack: string): Loaded {
-  const config = stackConfig(files, stack);
-  const own: Record<string, unknown> = {};
-  // a key holding a `secure:` value anywhere is one the CLI passes as a secret
-  const secretKeys: string[] = [];
-  for (const [k, v] of Object.entries(config)) {
-    if (!k.startsWith(`${files.project}:`)) continue;
-    const key = k.slice(files.project.length + 1);
-    own[key] = maskSecure(v);
-    if (own[key] !== v) secretKeys.push(key);
-  }
-  const region = config["alicloud:region"];
-  const identity = { organization: "organization", project: files.project, stack };
-  try {
-    // as the CLI hands config to the program: every value a string, so the two accept the same files
-    const m = validateStrings({
-      stack: identity,
-      strings: configStrings(own),
-      alicloudRegion: region === undefined || region === null ? undefined : configStrings({ region }).region,
-      secretKeys,
-      localChartProblems: (dir, version) => localCharts(files.dir, dir, version).problems,
-    });
-    return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
-  } catch (e) {
-    if (e instanceof ConfigError) return { issues: e.issues };
-    throw e;
-  }
 }
 
 /** The stacks of this project that `v` lists as peers, in its order. */
@@ -386,17 +328,6 @@ function routingPolicy(
   return { id, locality: s.locality.mode, outlierDetection: od, routes };
 }
 
-/** Every object each valid stack will create once the mesh has converged (all peers linked). */
-/** Every stack whose config is valid, by short name. */
-export function validStacks(files: ProjectFiles): Map<string, MeshConfig> {
-  const out = new Map<string, MeshConfig>();
-  for (const s of Object.keys(files.stacks)) {
-    const v = loadStack(files, s).valid;
-    if (v) out.set(s, v.mesh);
-  }
-  return out;
-}
-
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {
   readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];
@@ -414,6 +345,7 @@ export function meshTopology(files: ProjectFiles): {
   };
 }
 
+/** Every object each valid stack will create once the mesh has converged (all peers linked). */
 export function plannedObjects(files: ProjectFiles): Map<string, ClusterObjects> {
   const out = new Map<string, ClusterObjects>();
   const loaded = Object.keys(files.stacks)
