@@ -9,7 +9,7 @@ import { MESH_KEYS } from "./model/validate";
 import { decodeMeshConfig, validateStrings } from "./model/decode";
 import { chartSource } from "./model/supply";
 import type { MeshConfig } from "./model/types";
-import { localCharts, type LocalCharts } from "./local-charts";
+import { localCharts, type LocalCharts } from "./io/local-charts";
 
 /**
  * Whether the CLI passed a key as a secret (`PULUMI_CONFIG_SECRET_KEYS`). The SDK exports this at run

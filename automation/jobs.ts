@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
 import type { StackEngine } from "./engine";
 import { Redactor } from "./redact";
-import type { ImportReport } from "./store/journal-import";
+import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
 import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";

@@ -13,8 +13,8 @@ import {
   LABEL_VALUE,
   NETWORK_GATEWAY_PORTS,
 } from "./istio-facts";
-import { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./trust";
-import { chartSourceProblem, ISTIO_DEFAULT_HUB } from "./supply";
+import { INTERMEDIATE_EARLY_RENEWAL_HOURS, ISTIO_DEFAULT_HUB } from "./defaults";
+import { chartSourceProblem } from "./supply";
 
 const DURATION = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
 const NS_PER: Readonly<Record<string, number>> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, µs: 1e3, ns: 1 };

@@ -6,10 +6,10 @@
  */
 import { posix } from "node:path";
 import { ISTIO_CHART_REPO } from "./istio-facts";
-import type { ReleaseSpec } from "./istio";
+import type { ReleaseSpec } from "./kube-types";
+import { ISTIO_DEFAULT_HUB } from "./defaults";
 
-/** Istio's release charts default `global.hub` to this; `tag` to the version. */
-export const ISTIO_DEFAULT_HUB = "docker.io/istio";
+export { ISTIO_DEFAULT_HUB } from "./defaults";
 
 export type ChartSource =
   | { readonly kind: "https"; readonly url: string }

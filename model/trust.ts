@@ -4,7 +4,9 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { ISTIO_NAMESPACE } from "./istio-facts";
-import type { KubeObject } from "./istio";
+import type { KubeObject } from "./kube-types";
+
+export { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./defaults";
 
 export const CACERTS_SECRET = "cacerts";
 
@@ -18,8 +20,6 @@ export const CA_KEY = { algorithm: "RSA", rsaBits: 4096 } as const;
 
 export const ROOT_USES = ["cert_signing", "crl_signing"] as const;
 export const INTERMEDIATE_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"] as const;
-/** Re-issue an intermediate a month before it expires (on the next `pulumi up`). */
-export const INTERMEDIATE_EARLY_RENEWAL_HOURS = 720;
 
 export function rootSubject(meshId: string): { organization: string; commonName: string } {
   return { organization: meshId, commonName: `${meshId} root CA` };

@@ -3,14 +3,11 @@
  * them, the routing of every catalog service from every cluster, and the mistakes that only show
  * across stacks. Built from the same model/ functions the program applies.
  */
-import * as ipaddr from "ipaddr.js";
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
-import { ConfigError, type ConfigIssue } from "../model/errors";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
-import { ONE_SIDED_PEER_SEVERITY, oneSidedPeer, stackShortName } from "../model/peers";
+import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
-import type { CatalogService, MeshConfig } from "../model/types";
-import { validateStrings } from "../model/decode";
+import type { CatalogService } from "../model/types";
 import { baseRelease, gatewayRelease, istiodRelease } from "../model/istio";
 import {
   chartHost,
@@ -20,19 +17,17 @@ import {
   unreachableInMainlandChina,
   type ClusterSupply,
 } from "../model/supply";
-import { localCharts } from "../local-charts";
-import { configStrings, stackConfig, type ProjectFiles } from "./stack-files";
+import type { ProjectFiles } from "./stack-files";
+import { crossStackFindings } from "./checks/cross-stack";
+import { loadStack } from "./stack-load";
+
+export { validStacks } from "./stack-load";
+import type { Finding, ValidStack } from "./checks/context";
+
+export type { Finding } from "./checks/context";
+export { crossStackFindings } from "./checks/cross-stack";
 
 export const PLAN_SCHEMA_VERSION = 1;
-
-export interface Finding {
-  readonly severity: "error" | "warning";
-  /** Short stack name, or "*" for the project as a whole. */
-  readonly stack: string;
-  readonly path: string;
-  readonly message: string;
-  readonly fix: string;
-}
 
 export interface PlannedCluster {
   readonly stack: string;
@@ -117,70 +112,6 @@ export interface MeshPlan {
   readonly summary: { readonly errors: number; readonly warnings: number };
 }
 
-interface ValidStack {
-  readonly stack: string;
-  readonly fq: string;
-  readonly mesh: MeshConfig;
-}
-
-/**
- * `{ secure: ... }` values stay encrypted: the plan sees them as `[secret]`. A value without any
- * is returned as it is, so the catalog every stack shares is still one object (validated once).
- */
-function maskSecure(v: unknown): unknown {
-  if (v === null || typeof v !== "object") return v;
-  if (!Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) return "[secret]";
-  const entries = Object.entries(v);
-  const masked = entries.map(([, c]) => maskSecure(c));
-  if (masked.every((m, i) => m === entries[i]![1])) return v;
-  return Array.isArray(v) ? masked : Object.fromEntries(entries.map(([k], i) => [k, masked[i]]));
-}
-
-type Loaded = { valid?: ValidStack; issues: readonly ConfigIssue[] };
-
-/**
- * Each stack of a project read once is validated once: the plan, `--out`, the topology and the diff all
- * ask for the same stacks of the same (never modified) ProjectFiles.
- */
-const loadedStacks = new WeakMap<ProjectFiles, Map<string, Loaded>>();
-
-function loadStack(files: ProjectFiles, stack: string): Loaded {
-  let byStack = loadedStacks.get(files);
-  if (!byStack) loadedStacks.set(files, (byStack = new Map<string, Loaded>()));
-  let loaded = byStack.get(stack);
-  if (!loaded) byStack.set(stack, (loaded = validateStack(files, stack)));
-  return loaded;
-}
-
-function validateStack(files: ProjectFiles, stack: string): Loaded {
-  const config = stackConfig(files, stack);
-  const own: Record<string, unknown> = {};
-  // a key holding a `secure:` value anywhere is one the CLI passes as a secret
-  const secretKeys: string[] = [];
-  for (const [k, v] of Object.entries(config)) {
-    if (!k.startsWith(`${files.project}:`)) continue;
-    const key = k.slice(files.project.length + 1);
-    own[key] = maskSecure(v);
-    if (own[key] !== v) secretKeys.push(key);
-  }
-  const region = config["alicloud:region"];
-  const identity = { organization: "organization", project: files.project, stack };
-  try {
-    // as the CLI hands config to the program: every value a string, so the two accept the same files
-    const m = validateStrings({
-      stack: identity,
-      strings: configStrings(own),
-      alicloudRegion: region === undefined || region === null ? undefined : configStrings({ region }).region,
-      secretKeys,
-      localChartProblems: (dir, version) => localCharts(files.dir, dir, version).problems,
-    });
-    return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
-  } catch (e) {
-    if (e instanceof ConfigError) return { issues: e.issues };
-    throw e;
-  }
-}
-
 /** The stacks of this project that `v` lists as peers, in its order. */
 function peerStacks(v: ValidStack, byFq: ReadonlyMap<string, ValidStack>): ValidStack[] {
   return v.mesh.peers.map((p) => byFq.get(p)).filter((p): p is ValidStack => p !== undefined);
@@ -210,11 +141,6 @@ export function supplyFindings(supply: readonly PlannedSupply[]): Finding[] {
     }
   }
   return out;
-}
-
-function isPrivateHost(host: string): boolean | undefined {
-  if (!ipaddr.isValid(host)) return undefined;
-  return ipaddr.parse(host).range() !== "unicast";
 }
 
 export function planMesh(files: ProjectFiles): MeshPlan {
@@ -402,210 +328,6 @@ function routingPolicy(
   return { id, locality: s.locality.mode, outlierDetection: od, routes };
 }
 
-/** The mistakes no single stack can see. */
-export function crossStackFindings(valid: readonly ValidStack[], stacks: readonly string[], project: string): Finding[] {
-  const out: Finding[] = [];
-  const add = (severity: Finding["severity"], stack: string, path: string, message: string, fix: string) =>
-    out.push({ severity, stack, path, message, fix });
-  const validNames = new Set(valid.map((v) => v.stack));
-  const leftOut = stacks.filter((s) => !validNames.has(s));
-  for (const s of leftOut) {
-    add(
-      "warning",
-      s,
-      "*",
-      "left out of the checks across stacks (trust anchor, peers, names, networks) because its config has errors: what they would report may only follow from those",
-      "fix this stack's errors, then run mesh plan again",
-    );
-  }
-  if (valid.length === 0) return out;
-  const first = valid[0]!;
-
-  for (const v of valid.slice(1)) {
-    if (v.mesh.meshId !== first.mesh.meshId) {
-      add(
-        "error",
-        v.stack,
-        "mesh:meshId",
-        `mesh id ${JSON.stringify(v.mesh.meshId)} differs from ${first.stack}'s ${JSON.stringify(first.mesh.meshId)}`,
-        "set mesh:meshId once, in Pulumi.yaml, and remove it from the stack files",
-      );
-    }
-    if (v.mesh.istio.version !== first.mesh.istio.version) {
-      add(
-        "warning",
-        v.stack,
-        "mesh:istio.version",
-        `Istio ${v.mesh.istio.version} here, ${first.mesh.istio.version} in ${first.stack}`,
-        "finish the upgrade: pin one version in Pulumi.yaml once every cluster runs it",
-      );
-    }
-    // the shared catalog is one object; only a stack that overrides it needs comparing
-    if (v.mesh.services !== first.mesh.services && JSON.stringify(v.mesh.services) !== JSON.stringify(first.mesh.services)) {
-      const names = new Set([...first.mesh.services, ...v.mesh.services].map((s) => `${s.namespace}/${s.name}`));
-      const differ = [...names].filter((n) => {
-        const x = first.mesh.services.find((s) => `${s.namespace}/${s.name}` === n);
-        const y = v.mesh.services.find((s) => `${s.namespace}/${s.name}` === n);
-        return JSON.stringify(x) !== JSON.stringify(y);
-      });
-      add(
-        "error",
-        v.stack,
-        "mesh:services",
-        `the mirrored services ${differ.join(", ")} would differ from ${first.stack}'s: a Service must be identical in every cluster (istioctl analyze flags it, and DNS of a remote-only service breaks where it is missing)`,
-        "define the catalog once, in Pulumi.yaml, and remove mesh:services from the stack files",
-      );
-    }
-  }
-
-  const seenName = new Map<string, string>();
-  const seenNet = new Map<string, string>();
-  for (const v of valid) {
-    const n = v.mesh.cluster.name;
-    if (seenName.has(n))
-      add("error", v.stack, "mesh:cluster.name", `cluster name ${n} is also ${seenName.get(n)}'s`, "give every cluster its own name");
-    else seenName.set(n, v.stack);
-    const net = v.mesh.cluster.network;
-    if (seenNet.has(net)) {
-      add(
-        "error",
-        v.stack,
-        "mesh:cluster.network",
-        `network ${net} is also ${seenNet.get(net)}'s: istiod would send traffic to the other cluster's pod IPs, not its gateway`,
-        "give every cluster its own network",
-      );
-    } else seenNet.set(net, v.stack);
-  }
-
-  const fqs = new Set(stacks.map((s) => `organization/${project}/${s}`));
-  const byFq = new Map(valid.map((v) => [v.fq, v]));
-  for (const v of valid) {
-    v.mesh.peers.forEach((p, i) => {
-      if (!fqs.has(p)) {
-        add(
-          "error",
-          v.stack,
-          `mesh:peers[${i}]`,
-          `${p} is not a stack of this project (stacks: ${stacks.join(", ")})`,
-          `add Pulumi.${stackShortName(p)}.yaml or correct the name (organization/${project}/<stack>)`,
-        );
-        return;
-      }
-      const other = byFq.get(p);
-      if (other && !other.mesh.peers.includes(v.fq)) {
-        const { message, fix } = oneSidedPeer({ lister: v.fq, listerCluster: v.mesh.cluster.name, unlisted: other.fq });
-        add(ONE_SIDED_PEER_SEVERITY, other.stack, "mesh:peers", message, fix);
-      }
-    });
-  }
-
-  const anchors = valid.filter((v) => v.mesh.trust.kind === "anchor");
-  const usesAnchor = valid.some((v) => v.mesh.trust.kind === "rootStack" || v.mesh.trust.kind === "anchor");
-  // a stack left out may be the anchor: its absence from the valid ones proves nothing
-  if (anchors.length === 0 && usesAnchor && leftOut.length === 0) {
-    add("error", "*", "mesh:trust", "no stack is the trust anchor", "set mesh:trust: { anchor: true } on exactly one stack");
-  }
-  for (const a of anchors.slice(1)) {
-    add(
-      "error",
-      a.stack,
-      "mesh:trust.anchor",
-      `${anchors[0]!.stack} is the trust anchor already: two roots split the mesh (CERTIFICATE_VERIFY_FAILED)`,
-      `set mesh:trust: { rootStack: ${anchors[0]!.fq} } here`,
-    );
-  }
-  for (const v of valid) {
-    const t = v.mesh.trust;
-    if (t.kind === "none") {
-      add(
-        "error",
-        v.stack,
-        "mesh:trust",
-        "no trust source: istiod would sign with its own root and cross-cluster mTLS would fail",
-        anchors[0]
-          ? `set mesh:trust: { rootStack: ${anchors[0].fq} }`
-          : "set mesh:trust: { anchor: true } on one stack and { rootStack: ... } on the others",
-      );
-    }
-    if (t.kind === "rootStack") {
-      const root = byFq.get(t.stack);
-      if (!fqs.has(t.stack))
-        add(
-          "error",
-          v.stack,
-          "mesh:trust.rootStack",
-          `${t.stack} is not a stack of this project`,
-          `name the anchor, e.g. ${anchors[0]?.fq ?? `organization/${project}/<anchor>`}`,
-        );
-      // with no anchor at all, that one finding says it; naming every rootStack again is noise
-      else if (root && root.mesh.trust.kind !== "anchor" && anchors.length > 0)
-        add(
-          "error",
-          v.stack,
-          "mesh:trust.rootStack",
-          `${stackShortName(t.stack)} is not the trust anchor`,
-          anchors[0] ? `name the anchor: ${anchors[0].fq}` : `set mesh:trust: { anchor: true } in Pulumi.${stackShortName(t.stack)}.yaml`,
-        );
-    }
-  }
-
-  for (const v of valid) {
-    const api = v.mesh.cluster.apiServer;
-    const peersOfV = valid.filter((o) => o.mesh.peers.includes(v.fq));
-    if (api) {
-      const host = new URL(api).hostname.replace(/^\[|\]$/g, "");
-      const isPrivate = isPrivateHost(host);
-      const privatePeers = peersOfV.filter((o) => clusterIsPrivate(o.mesh));
-      if (isPrivate === false && privatePeers.length > 0) {
-        add(
-          "warning",
-          v.stack,
-          "mesh:cluster.apiServer",
-          `${api} is a public address, but ${privatePeers.map((o) => o.stack).join(", ")} ${privatePeers.length === 1 ? "is" : "are"} on a private network and may not reach it: istiod would time out reading this cluster`,
-          "use the address the other clusters reach over the private line",
-        );
-      }
-    } else if (!exportsRemoteAccess(v.mesh) && peersOfV.length > 0) {
-      add(
-        "error",
-        v.stack,
-        "mesh:cluster.apiServer",
-        `${peersOfV.map((o) => o.stack).join(", ")} read this cluster, but its API server address is not set`,
-        "set mesh:cluster.apiServer to the address the other clusters reach",
-      );
-    }
-    const gw = v.mesh.eastWestGateway;
-    if (gw.type === "NodePort" && gw.externalIPs.length === 0) {
-      add(
-        "warning",
-        v.stack,
-        "mesh:eastWestGateway.service.externalIPs",
-        "a NodePort gateway without externalIPs: istiod offers peers only the selected nodes' ExternalIP addresses, which on-prem nodes usually lack",
-        "list the node IPs the other clusters reach in externalIPs",
-      );
-    }
-  }
-  return out;
-}
-
-/** A cluster on a private network: ACK without an internet API server, or a private API server address. */
-function clusterIsPrivate(m: MeshConfig): boolean {
-  if (m.cluster.source.kind === "ack") return !m.cluster.source.apiServerInternet;
-  if (!m.cluster.apiServer) return false;
-  return isPrivateHost(new URL(m.cluster.apiServer).hostname) === true;
-}
-
-/** Every object each valid stack will create once the mesh has converged (all peers linked). */
-/** Every stack whose config is valid, by short name. */
-export function validStacks(files: ProjectFiles): Map<string, MeshConfig> {
-  const out = new Map<string, MeshConfig>();
-  for (const s of Object.keys(files.stacks)) {
-    const v = loadStack(files, s).valid;
-    if (v) out.set(s, v.mesh);
-  }
-  return out;
-}
-
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {
   readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];
@@ -623,6 +345,7 @@ export function meshTopology(files: ProjectFiles): {
   };
 }
 
+/** Every object each valid stack will create once the mesh has converged (all peers linked). */
 export function plannedObjects(files: ProjectFiles): Map<string, ClusterObjects> {
   const out = new Map<string, ClusterObjects>();
   const loaded = Object.keys(files.stacks)

@@ -2,9 +2,12 @@
  * Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the Pulumi CLI merges them: project-level
  * config first, stack files override. No CLI, no network: for the offline plan and the tests.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../model/yaml";
+import { MAX_FILE_BYTES, onRegularFile } from "../io/regular-file";
+
+export { MAX_FILE_BYTES, onRegularFile } from "../io/regular-file";
 
 export interface ProjectFiles {
   readonly dir: string;
@@ -24,32 +27,8 @@ export class StackFileError extends Error {
   }
 }
 
-/** Far above any real stack file (a few KB), far below what takes long to parse. */
-export const MAX_FILE_BYTES = 1 << 20;
 /** Values a file may expand to once YAML aliases are followed: a 1 KB alias bomb expands to billions. */
 export const MAX_EXPANDED_VALUES = 200_000;
-
-/**
- * Runs `use` on a regular file, opened without blocking and checked on the open descriptor, so a FIFO,
- * a device or a link to one is refused at once instead of hanging a read.
- */
-export function onRegularFile<T>(
-  path: string,
-  use: (fd: number, size: number) => T,
-): { readonly value: T } | "missing" | "not a regular file" {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return "missing";
-  }
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() ? { value: use(fd, st.size) } : "not a regular file";
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** A regular file's text, at most MAX_FILE_BYTES. */
 function readRegularFile(path: string): string {

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { localCharts } from "../local-charts";
+import { localCharts } from "../io/local-charts";
 import { ConfigError } from "../model/errors";
 import { gatewayRelease, istiodRelease } from "../model/istio";
 import {

@@ -9,21 +9,12 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { join } from "node:path";
 import type { JobRecord, MeshEvent } from "../types";
 import { eventProblem, recordProblem } from "./rows";
-import type { Tx } from "./sql-store";
+import type { Tx } from "./sql-types";
 import type { Interrupt } from "./store";
 
 const FILE = /^job-([a-z0-9]{1,16}-[0-9a-f]{8})\.jsonl$/;
 /** A job file larger than this is not a journal this program wrote. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
-
-export interface ImportReport {
-  readonly imported: number;
-  readonly alreadyPresent: number;
-  readonly skippedFiles: number;
-  readonly skippedLines: number;
-  /** Reason → how many times. */
-  readonly reasons: Readonly<Record<string, number>>;
-}
 
 export interface JournalJob {
   readonly record: JobRecord;

@@ -7,7 +7,7 @@
 import { sql } from "kysely";
 import type { JobRecord, MeshEvent } from "../types";
 import { parseRecord } from "./rows";
-import type { Dialect, Tx } from "./sql-store";
+import type { Dialect, Tx } from "./sql-types";
 import type { AdmitRequest, Admission, Fence, HeartbeatResult, Interrupt } from "./store";
 
 const UNFINISHED = ["queued", "running"] as const;

@@ -6,7 +6,8 @@
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema";
-import { SqlStore, type Dialect } from "./sql-store";
+import { SqlStore } from "./sql-store";
+import type { Dialect } from "./sql-types";
 
 const CHANNEL = "mesh_job_events";
 const INT8 = 20;

@@ -2,7 +2,7 @@
  * Retention: finished jobs older than the age limit, or beyond the newest `count`, are deleted with
  * their events, in batches so that no transaction holds the database for long. Unfinished jobs stay.
  */
-import type { Tx } from "./sql-store";
+import type { Tx } from "./sql-types";
 import type { Retention } from "./store";
 
 export const DEFAULT_RETENTION: Retention = { days: 90, count: 10_000 };

@@ -2,19 +2,20 @@
  * The job store over Kysely, for both dialects: the dialect files give the connection, their exclusive
  * transaction, row locks and wake-ups; the queries here are written once.
  */
-import type { Kysely } from "kysely";
 import type { JobRecord, MeshEvent } from "../types";
-import { importJobs, readJournal, type ImportReport } from "./journal-import";
+import { importJobs, readJournal } from "./journal-import";
 import { admit, heartbeat, release, sweep } from "./lease";
 import { prune } from "./retention";
 import { decodeCursor, encodeCursor, parseEvent, parseRecord } from "./rows";
-import { migrate, type Database } from "./schema";
+import { migrate } from "./schema";
+import type { Dialect } from "./sql-types";
 import {
   StoreError,
   type AdmitRequest,
   type Admission,
   type Fence,
   type HeartbeatResult,
+  type ImportReport,
   type Interrupt,
   type JobPage,
   type JobStore,
@@ -22,26 +23,6 @@ import {
   type Retention,
   type StoreHealth,
 } from "./store";
-
-export type Tx = Kysely<Database>;
-
-/** What differs between SQLite and PostgreSQL. */
-export interface Dialect {
-  readonly kind: "sqlite" | "postgres";
-  readonly location: string;
-  readonly db: Kysely<Database>;
-  /** A transaction in which this connection is the database's only writer (SQLite) or takes row locks (PostgreSQL). */
-  exclusive<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** PostgreSQL: `FOR UPDATE` / `FOR SHARE` / `SKIP LOCKED` are real; SQLite serialises writers instead. */
-  readonly rowLocks: boolean;
-  /** Tells other processes that these jobs have new events. */
-  notify(jobIds: readonly string[]): Promise<void>;
-  /** Calls `onJob` when another process notifies; returns the stopper. */
-  listen(onJob: (jobId: string) => void): Promise<() => Promise<void>>;
-  /** How often waiting followers re-read anyway (the only wake-up across processes on SQLite). */
-  readonly pollMs: number;
-  close(): Promise<void>;
-}
 
 /** The database's own words for a failed write, for the job's diagnostic and /readyz. */
 export function describeFailure(e: unknown): string {

@@ -8,7 +8,8 @@ import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { Database } from "./schema";
-import { SqlStore, type Dialect } from "./sql-store";
+import { SqlStore } from "./sql-store";
+import type { Dialect } from "./sql-types";
 
 export interface SqliteOptions {
   /** How long a writer waits for another process's transaction, ms. @default 5000 */

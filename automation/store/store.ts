@@ -4,7 +4,6 @@
  * scheduler (`../jobs.ts`), the CLI, the server and converge only ever see this.
  */
 import type { JobKind, JobRecord, JobState, MeshEvent } from "../types";
-import type { ImportReport } from "./journal-import";
 
 /** A held lease: writes of a job's record and events carry it and are refused once the token moved on. */
 export interface Fence {
@@ -114,4 +113,14 @@ export class StoreError extends Error {
     super(message);
     this.name = "StoreError";
   }
+}
+
+/** What an import of a journal folder did. */
+export interface ImportReport {
+  readonly imported: number;
+  readonly alreadyPresent: number;
+  readonly skippedFiles: number;
+  readonly skippedLines: number;
+  /** Reason → how many times. */
+  readonly reasons: Readonly<Record<string, number>>;
 }

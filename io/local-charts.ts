@@ -6,10 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ISTIO_CHART_REPO } from "./model/istio-facts";
-import type { LocalChartForm } from "./model/supply";
-import { fromYaml } from "./model/yaml";
-import { MAX_FILE_BYTES, onRegularFile } from "./plan/stack-files";
+import { ISTIO_CHART_REPO } from "../model/istio-facts";
+import type { LocalChartForm } from "../model/supply";
+import { fromYaml } from "../model/yaml";
+import { MAX_FILE_BYTES, onRegularFile } from "./regular-file";
 
 export const CHARTS = ["base", "istiod", "gateway"] as const;
 
