@@ -224,11 +224,18 @@ export async function cli(
     .description("bring every stack to a steady state: the trust anchor, the others in parallel, then whoever's peers changed")
     .option("--max-rounds <n>", "stop after this many rounds (default 5; a fresh mesh needs 3)", wholeNumber(1))
     .option("--parallel <n>", "stacks updated at once (default 4)", wholeNumber(1))
+    .option("--verify", "when converge settles, run mesh verify over every stack and exit with its code")
+    .option("--wait <duration>", "with --verify: check again until everything passes or this time is up (90s, 10m, 1h)")
     .addOption(json())
     .addOption(dirOption())
     .addHelpText("after", NEEDS_PULUMI)
-    .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string }) => {
-      run = async () => (await commands()).runConverge(deps(opts.dir), opts);
+    .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string }) => {
+      run = async () => {
+        const code = await (await commands()).runConverge(deps(opts.dir), opts);
+        if (!opts.verify || code !== EXIT.ok) return code;
+        const flags = { dir: opts.dir, format: "text" as const, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
+        return (await verifyCommand()).runVerify([], flags, verifyDeps(opts.dir));
+      };
     });
   program
     .command("status")

@@ -148,3 +148,40 @@ describe("mesh verify", () => {
     });
   }
 });
+
+describe("mesh converge --verify", () => {
+  it("converges with the simulated engine, then verifies the live clusters and exits with verify's code", async () => {
+    const { MemoryEngine } = await import("../automation/memory-engine");
+    const engine = new MemoryEngine({
+      stacks: [
+        { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
+        { name: "wuxi", peers: ["cn-shanghai"] },
+      ],
+    });
+    let printed = "";
+    const store = join(mkdtempSync(join(tmpdir(), "mesh-converge-verify-")), "jobs.db");
+    const deps = (d: string) => ({
+      projectDir: d,
+      engine: () => engine,
+      database: `sqlite:${store}`,
+      out: { write: (s: string) => (printed += s) },
+      requestedBy: "tester",
+    });
+    let out = "";
+    const verifyDeps: VerifyDeps = {
+      out: { write: (s: string) => (out += s) },
+      outputs: () => ({
+        outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(readFileSync(ack, "utf8")) : wuxiOutputs()),
+      }),
+      options: { loadDefaultKubeconfig: (kc) => kc.loadFromFile(defaultKubeconfig), timeoutMs: 2000 },
+    };
+    const io = { out: (s: string) => (printed += s), err: (s: string) => (printed += s) };
+    const code = await cli(["converge", "--verify", "--wait", "5s", "--dir", PROJECT_DIR], deps, io, () => verifyDeps);
+    assert.equal(code, 0, `${printed}\n${out}`);
+    assert.match(printed, /settled after 3 rounds: no stack has a peer whose outputs changed since it ran\n/);
+    assert.match(out, /^cn-shanghai \(stack cn-shanghai, \d+ requests\)\n/);
+    const bad = await cli(["converge", "--verify", "--wait", "soon", "--dir", PROJECT_DIR], deps, io, () => verifyDeps);
+    assert.equal(bad, 2);
+    assert.match(out, /mesh verify: --wait soon: write a duration such as 90s, 10m or 1h \(at most 24h\)\n$/);
+  });
+});
