@@ -4,15 +4,11 @@
  * stack (against the stand-in CLI).
  */
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { StackOutput } from "../automation/engine";
-import { LocalEngine } from "../automation/local-engine";
 import { MeshError } from "../automation/types";
 import { StackReads } from "../server/stack-reads";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { standIn } from "./fixtures/stand-in-root";
 
 type Outputs = Readonly<Record<string, StackOutput>>;
 
@@ -86,25 +82,7 @@ describe("stack reads", () => {
 
 describe("the LocalWorkspace engine's read", () => {
   it("selects the stack and never runs stack init: a stack missing in the backend is not_found", async () => {
-    const root = mkdtempSync(join(tmpdir(), "mesh-pulumi-"));
-    mkdirSync(join(root, "bin"));
-    const log = join(root, "argv.jsonl");
-    writeFileSync(log, "");
-    const loader = join(PROJECT_DIR, "node_modules", "tsx", "dist", "loader.mjs");
-    writeFileSync(
-      join(root, "bin", "pulumi"),
-      `#!/bin/sh\nexec '${process.execPath}' --import '${loader}' '${join(__dirname, "fixtures", "stand-in-pulumi.ts")}' "$@"\n`,
-    );
-    chmodSync(join(root, "bin", "pulumi"), 0o755);
-    Object.assign(process.env, { STANDIN_LOG: log, STANDIN_STATE: root, STANDIN_SCENARIO: "missing" });
-    const engine = new LocalEngine({
-      projectDir: PROJECT_DIR,
-      organization: "organization",
-      project: "mesh",
-      envVars: { PULUMI_BACKEND_URL: "file:///tmp/mesh-state", PULUMI_CONFIG_PASSPHRASE: "correct horse battery" },
-      secretsProvider: "passphrase",
-      pulumi: { root, version: "3.248.0" },
-    });
+    const { engine, argv: commands } = standIn("missing");
     await assert.rejects(engine.outputs("wuxi"), (e: unknown) => {
       assert.ok(e instanceof MeshError);
       assert.deepEqual(
@@ -116,10 +94,7 @@ describe("the LocalWorkspace engine's read", () => {
       );
       return true;
     });
-    const argv = readFileSync(log, "utf8")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => JSON.parse(l) as string[]);
+    const argv = commands();
     assert.ok(
       argv.some((a) => a[0] === "stack" && a[1] === "select"),
       JSON.stringify(argv),
