@@ -36,6 +36,8 @@ export interface JobsOptions {
   readonly retention?: Retention;
   /** This process in leases and job rows. @default host:pid:random */
   readonly owner?: string;
+  /** Events of one job waiting for the store; past this the store is stalled and the job fails. @default 10000 */
+  readonly maxPendingEvents?: number;
 }
 
 export interface SubmitRequest {
@@ -74,11 +76,14 @@ interface Local {
   finished: boolean;
   /** An error diagnostic is among the job's events already (e.g. the CLI's own line). */
   saidError?: boolean;
+  /** When the write in progress started (ms), while one is. */
+  writingSince?: number;
+  /** Engine events not kept after the job failed because the store stalled. */
+  dropped: number;
   waiters: ((r: JobRecord) => void)[];
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-const MAX_PENDING_EVENTS = 10_000;
 const PAGE = 500;
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -111,6 +116,7 @@ export class Jobs {
       leaseMs,
       heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
       retention: DEFAULT_RETENTION,
+      maxPendingEvents: 10_000,
       ...options,
     };
     this.store = options.store ?? openSqlite(":memory:");
@@ -212,6 +218,7 @@ export class Jobs {
       scheduled: false,
       chain: Promise.resolve(),
       finished: false,
+      dropped: 0,
       waiters: [],
     };
     this.local.set(record.id, l);
@@ -294,7 +301,8 @@ export class Jobs {
   /** Resolves once the job has ended, with its final record. */
   async wait(id: string): Promise<JobRecord> {
     const l = this.local.get(id);
-    if (l) return l.finished ? l.record : new Promise((resolve) => l.waiters.push(resolve));
+    // a finished job of this process: once its last write is done
+    if (l) return l.finished ? l.chain.then(() => l.record) : new Promise((resolve) => l.waiters.push(resolve));
     for (;;) {
       const r = await this.store.get(id);
       if (!r) throw notFound(`job ${id}`);
@@ -431,6 +439,12 @@ export class Jobs {
     if (l.finished) return;
     const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
     this.save(l, r);
+    if (l.dropped > 0)
+      this.emit(l, {
+        type: "diagnostic",
+        severity: "warning",
+        message: `${l.dropped} engine events after the job store stalled were not kept`,
+      });
     this.emit(l, {
       type: "job.finished",
       state,
@@ -468,7 +482,14 @@ export class Jobs {
 
   private emit(l: Local, body: MeshEventBody): void {
     if (l.lost) return;
-    if (l.pending.length >= MAX_PENDING_EVENTS) return;
+    if (l.pending.length >= this.opts.maxPendingEvents) {
+      // the store has stopped taking writes: the job fails rather than hold ever more, and says what it dropped
+      if (!l.storeFailure) this.fail(l, new Error(this.stalled(l)));
+      if (body.type !== "diagnostic" && body.type !== "job.finished") {
+        l.dropped++;
+        return;
+      }
+    }
     if (body.type === "diagnostic" && body.severity === "error") l.saidError = true;
     l.seq++;
     l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() });
@@ -493,11 +514,14 @@ export class Jobs {
       l.dirty = false;
       if (events.length === 0 && !record) return;
       l.inflight = events;
+      l.writingSince = Date.now();
       try {
         await this.store.write(l.fence, { ...(record ? { record } : {}), events });
         l.inflight = [];
+        l.writingSince = undefined;
       } catch (e) {
         l.inflight = [];
+        l.writingSince = undefined;
         // kept, in order, for the next try
         l.pending.unshift(...events);
         if (record) l.dirty = true;
@@ -506,6 +530,12 @@ export class Jobs {
       if (l.finished && l.waiters.length === 0) this.retire(l);
     });
     return l.chain;
+  }
+
+  private stalled(l: Local): string {
+    const since =
+      l.writingSince === undefined ? "" : `, its write in progress started ${((Date.now() - l.writingSince) / 1000).toFixed(1)} s ago`;
+    return `the job store (${this.store.kind} ${this.store.location}) is not keeping up: ${l.pending.length} events of this job wait to be written${since}; the engine's events from now until the job stops are not kept`;
   }
 
   /** A write was refused: the job stops (another process owns the stack now, or the store cannot keep its record). */

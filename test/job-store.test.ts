@@ -280,6 +280,55 @@ describe("the SQLite store under faults", () => {
     await jobs.close();
   });
 
+  it("a store that stalls fails the job with the reason once its events back up, keeps the record and numbers what it kept", async () => {
+    const inner = openSqlite(join(mkdtempSync(join(tmpdir(), "mesh-stall-")), "jobs.db"));
+    let gate: Promise<void> | undefined;
+    let open = () => {};
+    const store: JobStore = Object.assign(Object.create(inner) as JobStore, {
+      write: async (fence: Parameters<JobStore["write"]>[0], change: Parameters<JobStore["write"]>[1]) => {
+        await gate;
+        return inner.write(fence, change);
+      },
+    });
+    const jobs = new Jobs({
+      engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 1, baseResources: 400 }),
+      store,
+      maxPendingEvents: 50,
+    });
+    const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
+    while ((await inner.events(job.id, 0, 10)).length < 3) await sleep(5);
+    gate = new Promise((r) => (open = r));
+    while ((await jobs.get(job.id))!.state !== "failed") await sleep(5);
+    const failed = (await jobs.get(job.id))!;
+    assert.equal(failed.error!.code, "store_failed");
+    assert.match(
+      failed.error!.message,
+      new RegExp(
+        `^the job store \\(sqlite .*jobs\\.db\\) is not keeping up: 50 events of this job wait to be written, its write in progress started \\d+\\.\\d s ago; the engine's events from now until the job stops are not kept\\. The job was stopped`,
+      ),
+    );
+    open();
+    const final = await jobs.wait(job.id);
+    assert.equal(final.state, "failed");
+    assert.equal((await inner.get(job.id))!.state, "failed");
+    const events = await inner.events(job.id, 0, 100_000);
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+    );
+    assert.ok(events.length < 400, `${events.length} events kept of a 400-resource up`);
+    const said = events.filter((e) => e.type === "diagnostic") as unknown as { severity: string; message: string }[];
+    assert.deepEqual(
+      said.map((d) => d.severity),
+      ["error", "warning"],
+    );
+    assert.equal(said[0]!.message, final.error!.message);
+    assert.match(said[1]!.message, /^[1-9]\d* engine events after the job store stalled were not kept$/);
+    assert.equal(events.at(-1)!.type, "job.finished");
+    assert.equal((events.at(-1) as { state?: string }).state, "failed");
+    await jobs.close();
+  });
+
   const root = userInfo().uid === 0;
   it(
     "a full disk (a 320 KiB tmpfs) fails the one job with the store's reason and never the process; health says unwritable",
