@@ -282,11 +282,12 @@ describe("the SQLite store under faults", () => {
 
   it("a store that stalls fails the job with the reason once its events back up, keeps the record and numbers what it kept", async () => {
     const inner = openSqlite(join(mkdtempSync(join(tmpdir(), "mesh-stall-")), "jobs.db"));
-    let gate: Promise<void> | undefined;
     let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    let stalled = false;
     const store: JobStore = Object.assign(Object.create(inner) as JobStore, {
       write: async (fence: Parameters<JobStore["write"]>[0], change: Parameters<JobStore["write"]>[1]) => {
-        await gate;
+        if (stalled) await gate;
         return inner.write(fence, change);
       },
     });
@@ -297,7 +298,7 @@ describe("the SQLite store under faults", () => {
     });
     const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
     while ((await inner.events(job.id, 0, 10)).length < 3) await sleep(5);
-    gate = new Promise((r) => (open = r));
+    stalled = true;
     while ((await jobs.get(job.id))!.state !== "failed") await sleep(5);
     const failed = (await jobs.get(job.id))!;
     assert.equal(failed.error!.code, "store_failed");
