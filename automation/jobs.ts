@@ -256,6 +256,7 @@ export class Jobs {
   async *follow(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<MeshEvent> {
     if (!(await this.get(id))) throw notFound(`job ${id}`);
     let last = afterSeq;
+    let ending = false;
     while (!signal?.aborted) {
       const changed = new AbortController();
       const onAbort = () => changed.abort();
@@ -269,9 +270,14 @@ export class Jobs {
           if (e.type === "job.finished") return;
         }
         if (batch.length === PAGE) continue;
+        if (ending) return;
         const r = await this.get(id);
-        if (!r || (TERMINAL.includes(r.state) && !this.local.has(id))) return;
-        if (TERMINAL.includes(r.state) && this.local.get(id)?.storeFailure) return;
+        if (!r) return;
+        if (TERMINAL.includes(r.state) && (!this.local.has(id) || this.local.get(id)?.storeFailure)) {
+          // the final record commits with the last events, maybe just after the read above: read once more
+          ending = true;
+          continue;
+        }
         await wake;
       } finally {
         signal?.removeEventListener("abort", onAbort);
