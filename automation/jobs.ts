@@ -11,6 +11,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
 import type { StackEngine } from "./engine";
+import { followEvents } from "./job-follow";
+import * as writes from "./job-writes";
 import { Redactor } from "./redact";
 import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
@@ -58,33 +60,19 @@ export interface JobFilter {
 }
 
 /** A job of this process, from admission until its last write is in the store. */
-interface Local {
-  record: JobRecord;
-  readonly fence: Fence;
-  seq: number;
-  pending: MeshEvent[];
-  /** Taken from `pending` by the write in progress. */
-  inflight: MeshEvent[];
-  dirty: boolean;
-  scheduled: boolean;
-  chain: Promise<void>;
+interface Local extends writes.JobWrites {
   controller?: AbortController;
   /** Why the store refused a write; the job stops and fails with it. */
   storeFailure?: string;
-  /** The lease went to another process: nothing of this job is written any more. */
-  lost?: boolean;
   finished: boolean;
   /** An error diagnostic is among the job's events already (e.g. the CLI's own line). */
   saidError?: boolean;
-  /** When the write in progress started (ms), while one is. */
-  writingSince?: number;
   /** Engine events not kept after the job failed because the store stalled. */
   dropped: number;
   waiters: ((r: JobRecord) => void)[];
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-const PAGE = 500;
 const PRUNE_EVERY_MS = 3_600_000;
 
 const storeFailed = (e: unknown, what: string): MeshError =>
@@ -208,19 +196,7 @@ export class Jobs {
         admission.refused.runningJobId ? { runningJobId: admission.refused.runningJobId } : {},
       );
     this.held.set(req.stack, admission.fence);
-    const l: Local = {
-      record,
-      fence: admission.fence,
-      seq: 1,
-      pending: [],
-      inflight: [],
-      dirty: false,
-      scheduled: false,
-      chain: Promise.resolve(),
-      finished: false,
-      dropped: 0,
-      waiters: [],
-    };
+    const l: Local = { ...writes.newWrites(record, admission.fence), finished: false, dropped: 0, waiters: [] };
     this.local.set(record.id, l);
     this.queue.push(record.id);
     this.pump();
@@ -245,45 +221,18 @@ export class Jobs {
     if (!l) return stored;
     // this process's own job: what is being written and what waits for the next write, too
     const from = Math.max(afterSeq, stored.at(-1)?.seq ?? 0);
-    return [...stored, ...[...l.inflight, ...l.pending].filter((e) => e.seq > from)].slice(0, limit);
+    return [...stored, ...writes.unwritten(l, from)].slice(0, limit);
   }
 
   /**
    * The job's events after `afterSeq`, then live ones as they are written by whichever process runs the
-   * job, ending after `job.finished` (or when the job has ended without one, or on `signal`). Pulls a page
-   * at a time, so a slow reader holds no more than a page.
+   * job, ending after `job.finished` (or when the job has ended without one, or on `signal`).
    */
   async *follow(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<MeshEvent> {
     if (!(await this.get(id))) throw notFound(`job ${id}`);
-    let last = afterSeq;
-    let ending = false;
-    while (!signal?.aborted) {
-      const changed = new AbortController();
-      const onAbort = () => changed.abort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const wake = this.store.changed(id, changed.signal);
-      try {
-        const batch = await this.store.events(id, last, PAGE);
-        for (const e of batch) {
-          last = e.seq;
-          yield e;
-          if (e.type === "job.finished") return;
-        }
-        if (batch.length === PAGE) continue;
-        if (ending) return;
-        const r = await this.get(id);
-        if (!r) return;
-        if (TERMINAL.includes(r.state) && (!this.local.has(id) || this.local.get(id)?.storeFailure)) {
-          // the final record commits with the last events, maybe just after the read above: read once more
-          ending = true;
-          continue;
-        }
-        await wake;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        changed.abort();
-      }
-    }
+    const settled = (r: JobRecord) =>
+      TERMINAL.includes(r.state) && (!this.local.has(r.id) || this.local.get(r.id)?.storeFailure !== undefined);
+    yield* followEvents({ store: this.store, get: (x) => this.get(x), settled }, id, afterSeq, signal);
   }
 
   /** Jobs queued or running, in every process on this store. */
@@ -384,7 +333,7 @@ export class Jobs {
         // the store is down: the lease may expire, and then the fence refuses this process's late writes
       }
     }
-    for (const l of this.local.values()) if (l.pending.length > 0 || l.dirty) void this.flush(l);
+    for (const l of this.local.values()) if (!writes.idle(l)) void this.flush(l);
     await this.housekeeping();
   }
 
@@ -467,7 +416,7 @@ export class Jobs {
 
   /** Forgets a finished job once its record is in the store; gives the stack's lease back when nothing else of it is left here. */
   private retire(l: Local): void {
-    if (!l.lost && (l.pending.length > 0 || l.dirty)) return;
+    if (!l.lost && !writes.idle(l)) return;
     this.local.delete(l.record.id);
     const stack = l.fence.stack;
     if ([...this.local.values()].some((o) => o.fence.stack === stack)) return;
@@ -490,58 +439,28 @@ export class Jobs {
     if (l.lost) return;
     if (l.pending.length >= this.opts.maxPendingEvents) {
       // the store has stopped taking writes: the job fails rather than hold ever more, and says what it dropped
-      if (!l.storeFailure) this.fail(l, new Error(this.stalled(l)));
+      if (!l.storeFailure) this.fail(l, new Error(writes.stalled(l, this.store)));
       if (body.type !== "diagnostic" && body.type !== "job.finished") {
         l.dropped++;
         return;
       }
     }
     if (body.type === "diagnostic" && body.severity === "error") l.saidError = true;
-    l.seq++;
-    l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() });
+    writes.append(l, body, this.opts.now().toISOString());
     this.schedule(l);
   }
 
-  /** Writes are batched: every event and record change of one turn of the event loop in one transaction. */
   private schedule(l: Local): void {
-    if (l.scheduled) return;
-    l.scheduled = true;
-    setImmediate(() => {
-      l.scheduled = false;
-      void this.flush(l);
-    });
+    writes.schedule(l, () => void this.flush(l));
   }
 
   private flush(l: Local): Promise<void> {
-    l.chain = l.chain.then(async () => {
-      if (l.lost) return;
-      const events = l.pending.splice(0);
-      const record = l.dirty ? l.record : undefined;
-      l.dirty = false;
-      if (events.length === 0 && !record) return;
-      l.inflight = events;
-      l.writingSince = Date.now();
-      try {
-        await this.store.write(l.fence, { ...(record ? { record } : {}), events });
-        l.inflight = [];
-        l.writingSince = undefined;
-      } catch (e) {
-        l.inflight = [];
-        l.writingSince = undefined;
-        // kept, in order, for the next try
-        l.pending.unshift(...events);
-        if (record) l.dirty = true;
-        this.fail(l, e);
-      }
-      if (l.finished && l.waiters.length === 0) this.retire(l);
-    });
-    return l.chain;
-  }
-
-  private stalled(l: Local): string {
-    const since =
-      l.writingSince === undefined ? "" : `, its write in progress started ${((Date.now() - l.writingSince) / 1000).toFixed(1)} s ago`;
-    return `the job store (${this.store.kind} ${this.store.location}) is not keeping up: ${l.pending.length} events of this job wait to be written${since}; the engine's events from now until the job stops are not kept`;
+    return writes.flush(
+      l,
+      this.store,
+      (e) => this.fail(l, e),
+      () => l.finished && l.waiters.length === 0 && this.retire(l),
+    );
   }
 
   /** A write was refused: the job stops (another process owns the stack now, or the store cannot keep its record). */
