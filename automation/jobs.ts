@@ -10,54 +10,17 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
-import type { StackEngine } from "./engine";
 import { followEvents } from "./job-follow";
+import type { JobFilter, JobsOptions, SubmitRequest } from "./job-options";
 import * as writes from "./job-writes";
 import { Redactor } from "./redact";
 import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
-import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";
-import { MeshError, notFound, TERMINAL, type JobKind, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
+import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore } from "./store/store";
+import { MeshError, notFound, TERMINAL, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
 
-export interface JobsOptions {
-  readonly engine: StackEngine;
-  /** Where records and events are kept. @default an in-memory SQLite store, gone with the process */
-  readonly store?: JobStore;
-  /** How long a cancelled job may take to stop before the core says so. @default 30000 */
-  readonly cancelGraceMs?: number;
-  /** Jobs running at once across all stacks, in this process. @default 4 */
-  readonly maxRunning?: number;
-  /** The stack as the backend names it, for recovery commands. @default organization/mesh/<stack> */
-  readonly qualify?: (stack: string) => string;
-  readonly now?: () => Date;
-  /** A stack's lease lasts this long without a heartbeat, ms. @default 30000 */
-  readonly leaseMs?: number;
-  /** @default leaseMs / 3 */
-  readonly heartbeatMs?: number;
-  readonly retention?: Retention;
-  /** This process in leases and job rows. @default host:pid:random */
-  readonly owner?: string;
-  /** Events of one job waiting for the store; past this the store is stalled and the job fails. @default 10000 */
-  readonly maxPendingEvents?: number;
-}
-
-export interface SubmitRequest {
-  readonly stack: string;
-  readonly kind: JobKind;
-  readonly requestedBy: string;
-  readonly options?: { readonly includeProtected?: boolean };
-  /** Refuse (busy) when the stack already has an up, refresh or destroy queued or running anywhere. */
-  readonly exclusive?: boolean;
-}
-
-export interface JobFilter {
-  readonly stack?: string;
-  readonly state?: JobState;
-  readonly kind?: JobKind;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
+export type { JobFilter, JobsOptions, SubmitRequest } from "./job-options";
 
 /** A job of this process, from admission until its last write is in the store. */
 interface Local extends writes.JobWrites {
