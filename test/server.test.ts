@@ -314,6 +314,7 @@ describe("the OpenAPI document", () => {
           "/v1/stacks/{stack}/preview",
           "/v1/stacks/{stack}/refresh",
           "/v1/stacks/{stack}/up",
+          "/v1/verify",
         ],
       );
       assert.deepEqual(doc.security, [{ bearer: [] }]);
