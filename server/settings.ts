@@ -37,7 +37,7 @@ function pairs(env: NodeJS.ProcessEnv, key: string, what: string): string[] {
 
 export function verifySettingsFromEnv(env: NodeJS.ProcessEnv): VerifySettings {
   const wait = env.MESH_VERIFY_WAIT;
-  if (wait !== undefined && parseDuration(wait) === undefined) throw new Error(`MESH_VERIFY_WAIT: ${waitProblem(wait)}`);
+  if (wait !== undefined && parseDuration(wait) === undefined) throw new Error(waitProblem(wait, "MESH_VERIFY_WAIT"));
   return {
     kubeconfig: pairs(env, "MESH_VERIFY_KUBECONFIGS", "kubeconfig file"),
     context: pairs(env, "MESH_VERIFY_CONTEXTS", "context"),

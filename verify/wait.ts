@@ -12,7 +12,8 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** `--wait` that is no duration, in the words `mesh verify` and `mesh converge --verify` both use. */
-export const waitProblem = (text: string): string => `--wait ${text}: write a duration such as 90s, 10m or 1h (at most 24h)`;
+export const waitProblem = (text: string, option = "--wait"): string =>
+  `${option} ${text}: write a duration such as 90s, 10m or 1h (at most 24h)`;
 
 export interface WaitOptions {
   readonly waitMs: number;
