@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { MeshConfig } from "../model/types";
-import { planMesh, validStacks } from "../plan/plan";
+import { planMesh, validStacks, type MeshPlan } from "../plan/plan";
 import type { ProjectFiles } from "../plan/stack-files";
 import { controlPlaneChecks } from "./control-plane";
 import { endpointChecks } from "./endpoints";
@@ -43,8 +43,7 @@ export interface VerifyOptions extends ReaderOptions {
 }
 
 /** The project's stacks verify can read, or a usage error that says why not. */
-export function selectStacks(files: ProjectFiles, names: readonly string[]): Map<string, MeshConfig> {
-  const plan = planMesh(files);
+export function selectStacks(files: ProjectFiles, names: readonly string[], plan: MeshPlan = planMesh(files)): Map<string, MeshConfig> {
   const errors = plan.findings.filter((f) => f.severity === "error");
   if (errors.length > 0)
     throw new VerifyUsageError(
@@ -78,8 +77,9 @@ function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | u
 }
 
 export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Promise<VerifyReport> {
-  const selected = selectStacks(files, o.stacks ?? []);
+  // planned once: the plan is most of verify's own work on a large mesh
   const plan = planMesh(files);
+  const selected = selectStacks(files, o.stacks ?? [], plan);
   const meshes = validStacks(files);
   const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
