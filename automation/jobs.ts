@@ -350,7 +350,9 @@ export class Jobs {
       this.emit(l, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
       const timer = setTimeout(() => {
         if (l.finished) return;
-        const recovery = `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
+        const recovery = l.work
+          ? `the verify has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it stops once its cluster reads answer or time out`
+          : `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
         this.save(l, { ...l.record, recovery });
         this.emit(l, { type: "diagnostic", severity: "warning", message: recovery });
       }, this.opts.cancelGraceMs);
