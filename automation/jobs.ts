@@ -17,6 +17,7 @@ import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
 import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";
 import {
+  cancelled,
   MeshError,
   notFound,
   TERMINAL,
@@ -426,8 +427,9 @@ export class Jobs {
     try {
       if (r.kind === "verify") {
         const done = await l.work!({ signal: controller.signal, emit: (body) => this.emit(l, this.redactor.redactDeep(body)) });
-        if (controller.signal.aborted) this.finish(l, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
-        else this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));
+        // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
+        if (controller.signal.aborted) throw cancelled();
+        this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));
         return;
       }
       const result = await this.opts.engine.run(r.stack, r.kind, {

@@ -88,6 +88,26 @@ describe("the verify job", () => {
     }
   });
 
+  it("a cancelled verify ends cancelled once its round is over", async () => {
+    const jobs = new Jobs({ engine: engine() });
+    try {
+      const g = gated(jobs);
+      const v = await g.verify.start(["wuxi"], "alice");
+      while ((await jobs.get(v.id))?.state !== "running") await new Promise((r) => setTimeout(r, 10));
+      await jobs.cancel(v.id);
+      g.open();
+      const done = await jobs.wait(v.id);
+      assert.equal(done.state, "cancelled");
+      assert.equal(done.error?.code, "cancelled");
+      assert.deepEqual(
+        (await jobs.events(v.id)).map((e) => e.type).filter((t) => t.startsWith("job.")),
+        ["job.queued", "job.started", "job.cancelling", "job.finished"],
+      );
+    } finally {
+      await jobs.close();
+    }
+  });
+
   it("its events and record are redacted like any job's; only a verify has work of its own", async () => {
     const jobs = new Jobs({ engine: engine() });
     try {
