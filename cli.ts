@@ -15,6 +15,7 @@ import { addPullRequestCommands } from "./cli-pr";
 import type { CommandDeps } from "./automation/commands";
 import type { VerifyDeps, VerifyFlags } from "./verify/command";
 import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
+import { parseDuration, waitProblem } from "./verify/wait";
 
 /**
  * The automation commands, and with them the Automation API and progress bars, load only when one of
@@ -182,15 +183,38 @@ export async function cli(
     .option("--parallel <n>", "stacks updated at once (default 4)", wholeNumber(1))
     .option("--verify", "when converge settles, run mesh verify over every stack and exit with its code")
     .option("--wait <duration>", "with --verify: check again until everything passes or this time is up (90s, 10m, 1h)")
-    .addOption(json())
+    .addOption(
+      json(
+        'one JSON event per line, for scripts; with --verify the last is {"type": "converge.verify", "report"} (mesh verify --format json)',
+      ),
+    )
     .addOption(dirOption())
     .addHelpText("after", NEEDS_PULUMI)
     .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string }) => {
       run = async () => {
-        const code = await (await commands()).runConverge(deps(opts.dir), opts);
+        // wrong options stop here, before a stack is touched
+        const usage =
+          opts.wait === undefined
+            ? undefined
+            : !opts.verify
+              ? `--wait ${opts.wait} applies to --verify only: add --verify, or drop --wait`
+              : parseDuration(opts.wait) === undefined
+                ? waitProblem(opts.wait)
+                : undefined;
+        if (usage) {
+          io.err(`mesh converge: ${usage}\n`);
+          return EXIT_CODES.usage;
+        }
+        const d = deps(opts.dir);
+        const code = await (await commands()).runConverge(d, opts);
         if (!opts.verify || code !== EXIT.ok) return code;
-        const flags = { dir: opts.dir, format: "text" as const, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
-        return (await verifyCommand()).runVerify([], flags, verifyDeps(opts.dir));
+        const flags = { dir: opts.dir, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
+        const v = verifyDeps(opts.dir);
+        if (!opts.json) return (await verifyCommand()).runVerify([], { ...flags, format: "text" }, v);
+        // one more line of converge's JSON: the report as mesh verify --format json has it
+        const outcome = await (await verifyCommand()).verifyOutcome([], flags, v);
+        d.out.write(`${JSON.stringify({ type: "converge.verify", ...outcome })}\n`);
+        return "usage" in outcome ? EXIT_CODES.usage : outcome.report.exitCode;
       };
     });
   program

@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health";
 import { jobRoutes } from "./routes/jobs";
 import { meshRoutes } from "./routes/mesh";
 import { stackRoutes } from "./routes/stacks";
+import { verifyRoutes } from "./routes/verify";
 import { installShutdown } from "./shutdown";
 
 export type { AppDeps, Topology } from "./portal";
@@ -61,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(stackRoutes, { prefix: "/v1/stacks" });
   await app.register(convergeRoutes, { prefix: "/v1/converge" });
   await app.register(jobRoutes, { prefix: "/v1/jobs" });
+  await app.register(verifyRoutes, { prefix: "/v1/verify" });
   installShutdown(app);
   await app.ready();
   return app;

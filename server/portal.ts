@@ -5,6 +5,7 @@
  */
 import type { StackEngine } from "../automation/engine";
 import type { Jobs } from "../automation/jobs";
+import type { VerifyJobs } from "../automation/verify-job";
 import { readOutputs } from "../automation/outputs-read";
 import { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
@@ -42,6 +43,8 @@ export interface AppDeps {
   readonly log?: (line: Record<string, unknown>) => void;
   /** Not the production engine (e.g. "simulated"): named in every response's Mesh-Engine header. */
   readonly engineName?: string;
+  /** What POST /v1/verify starts (mesh verify as a job); without it that route answers 503. */
+  readonly verify?: VerifyJobs;
   /** How long GET /v1/stacks waits for a stack's outputs before it answers without them. @default 10000 */
   readonly outputsTimeoutMs?: number;
   readonly now?: () => Date;
@@ -82,7 +85,7 @@ declare module "fastify" {
 }
 
 /** The refusals any /v1 route may answer with, as problem documents. */
-export const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 429: Problem };
+export const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 429: Problem, 503: Problem };
 
 export function portalOf(deps: AppDeps): Portal {
   const limits = deps.limits;
