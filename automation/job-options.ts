@@ -3,7 +3,7 @@
  */
 import type { StackEngine } from "./engine";
 import type { JobStore, Retention } from "./store/store";
-import type { JobKind, JobState } from "./types";
+import type { JobError, JobKind, JobState, MeshEventBody, VerifySummary } from "./types";
 
 export interface JobsOptions {
   readonly engine: StackEngine;
@@ -34,7 +34,17 @@ export interface SubmitRequest {
   readonly options?: { readonly includeProtected?: boolean };
   /** Refuse (busy) when the stack already has an up, refresh or destroy queued or running anywhere. */
   readonly exclusive?: boolean;
+  /** verify: the stacks it reads, kept in the record. */
+  readonly stacks?: readonly string[];
+  /** What a job that is no engine operation (verify) does; it takes no engine slot of `maxRunning`. */
+  readonly work?: JobWork;
 }
+
+/** A job's own work: its events go out redacted and numbered like an engine's; it ends with its record's outcome. */
+export type JobWork = (ctx: {
+  readonly signal: AbortSignal;
+  readonly emit: (body: MeshEventBody) => void;
+}) => Promise<{ readonly verify?: VerifySummary; readonly error?: JobError }>;
 
 export interface JobFilter {
   readonly stack?: string;

@@ -11,16 +11,16 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
 import { followEvents } from "./job-follow";
-import type { JobFilter, JobsOptions, SubmitRequest } from "./job-options";
+import type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
 import * as writes from "./job-writes";
 import { Redactor } from "./redact";
 import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
 import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore } from "./store/store";
-import { MeshError, notFound, TERMINAL, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
+import { cancelled, MeshError, notFound, TERMINAL, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
 
-export type { JobFilter, JobsOptions, SubmitRequest } from "./job-options";
+export type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
 
 /** A job of this process, from admission until its last write is in the store. */
 interface Local extends writes.JobWrites {
@@ -33,6 +33,7 @@ interface Local extends writes.JobWrites {
   /** Engine events not kept after the job failed because the store stalled. */
   dropped: number;
   waiters: ((r: JobRecord) => void)[];
+  readonly work?: JobWork;
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
@@ -92,9 +93,11 @@ export class Jobs {
   /** What an unfinished job of a dead process becomes. */
   readonly interrupt: Interrupt = (r) => ({
     recovery:
-      r.state === "running"
-        ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
-        : "the process stopped before this job started; submit it again",
+      r.kind === "verify"
+        ? "the process running this verify stopped before it finished; start it again"
+        : r.state === "running"
+          ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
+          : "the process stopped before this job started; submit it again",
   });
 
   private async housekeeping(): Promise<void> {
@@ -129,6 +132,7 @@ export class Jobs {
       const twin = this.queue.map((id) => this.local.get(id)!).find((l) => l.record.stack === req.stack && l.record.kind === "preview");
       if (twin) return twin.record;
     }
+    if ((req.kind === "verify") !== (req.work !== undefined)) throw new TypeError("a verify job, and only one, has its own work");
     const record: JobRecord = {
       id: newId(),
       stack: req.stack,
@@ -137,6 +141,7 @@ export class Jobs {
       state: "queued",
       createdAt: this.opts.now().toISOString(),
       ...(req.options?.includeProtected ? { options: { includeProtected: true } } : {}),
+      ...(req.stacks ? { stacks: [...req.stacks] } : {}),
     };
     const admission = await this.onLease(req.stack, () =>
       this.store
@@ -159,7 +164,13 @@ export class Jobs {
         admission.refused.runningJobId ? { runningJobId: admission.refused.runningJobId } : {},
       );
     this.held.set(req.stack, admission.fence);
-    const l: Local = { ...writes.newWrites(record, admission.fence), finished: false, dropped: 0, waiters: [] };
+    const l: Local = {
+      ...writes.newWrites(record, admission.fence),
+      finished: false,
+      dropped: 0,
+      waiters: [],
+      ...(req.work ? { work: req.work } : {}),
+    };
     this.local.set(record.id, l);
     this.queue.push(record.id);
     this.pump();
@@ -249,7 +260,9 @@ export class Jobs {
       this.emit(l, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
       const timer = setTimeout(() => {
         if (l.finished) return;
-        const recovery = `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
+        const recovery = l.work
+          ? `the verify has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it stops once its cluster reads answer or time out`
+          : `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
         this.save(l, { ...l.record, recovery });
         this.emit(l, { type: "diagnostic", severity: "warning", message: recovery });
       }, this.opts.cancelGraceMs);
@@ -302,8 +315,9 @@ export class Jobs {
 
   private pump(): void {
     for (const id of [...this.queue]) {
-      if (this.running.size >= this.opts.maxRunning) return;
       const l = this.local.get(id)!;
+      const engineJobs = [...this.running.values()].filter((r) => !this.local.get(r)?.work).length;
+      if (!l.work && engineJobs >= this.opts.maxRunning) continue;
       if (this.running.has(l.record.stack)) continue;
       this.queue.splice(this.queue.indexOf(id), 1);
       void this.start(l);
@@ -320,6 +334,13 @@ export class Jobs {
     this.emit(l, { type: "job.started" });
     const ctx: EventContext = { redactor: this.redactor, done: 0 };
     try {
+      if (r.kind === "verify") {
+        const done = await l.work!({ signal: controller.signal, emit: (body) => this.emit(l, this.redactor.redactDeep(body)) });
+        // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
+        if (controller.signal.aborted) throw cancelled();
+        this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));
+        return;
+      }
       const result = await this.opts.engine.run(r.stack, r.kind, {
         signal: controller.signal,
         includeProtected: r.options?.includeProtected ?? false,
@@ -353,7 +374,7 @@ export class Jobs {
     }
   }
 
-  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery">>): void {
+  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery" | "verify">>): void {
     if (l.finished) return;
     const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
     this.save(l, r);
