@@ -309,10 +309,12 @@ describe("the SQLite store under faults", () => {
     assert.ok(events.filter((e) => e.type === "resource.finished").length >= 2, "the events written before the kill are kept");
     assert.equal(events.at(-1)!.type, "job.finished");
     await jobs.close();
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 
   it("a store that stalls fails the job with the reason once its events back up, keeps the record and numbers what it kept", async () => {
-    const inner = openSqlite(join(mkdtempSync(join(tmpdir(), "mesh-stall-")), "jobs.db"));
+    const dir = mkdtempSync(join(tmpdir(), "mesh-stall-"));
+    const inner = openSqlite(join(dir, "jobs.db"));
     let open = () => {};
     const gate = new Promise<void>((r) => (open = r));
     let stalled = false;
@@ -359,6 +361,7 @@ describe("the SQLite store under faults", () => {
     assert.equal(events.at(-1)!.type, "job.finished");
     assert.equal((events.at(-1) as { state?: string }).state, "failed");
     await jobs.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const root = userInfo().uid === 0;
@@ -390,6 +393,7 @@ describe("the SQLite store under faults", () => {
         await jobs.close().catch(() => undefined);
       } finally {
         execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
       }
     },
   );
@@ -418,6 +422,7 @@ describe("the SQLite store under faults", () => {
         await jobs.close().catch(() => undefined);
       } finally {
         execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
       }
     },
   );
