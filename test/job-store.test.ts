@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -420,6 +420,60 @@ describe("the SQLite store under faults", () => {
         const health = await jobs.store.health();
         assert.equal(health.writable, false);
         await jobs.close().catch(() => undefined);
+      } finally {
+        execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    "a heartbeat that failed on a full disk resumes once space is freed: the lease is kept and the job is not interrupted",
+    { skip: !root && "needs root to mount a tmpfs" },
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), "mesh-hb-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]);
+      try {
+        const file = join(mnt, "jobs.db");
+        // a job that writes nothing between its 5 s steps, so only the heartbeat meets the full disk
+        const jobs = new Jobs({
+          engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 5000 }),
+          store: openSqlite(file),
+          leaseMs: 900,
+        });
+        const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
+        await sleep(300);
+        const expiry = () => {
+          const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+          const row = db.prepare("select expires_at from leases where stack = 'wuxi'").get() as { expires_at: number };
+          db.close();
+          return Number(row.expires_at);
+        };
+        const filler = join(mnt, "filler");
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        try {
+          for (;;) appendFileSync(filler, chunk);
+        } catch {
+          // ENOSPC: the disk is full
+        }
+        try {
+          for (;;) appendFileSync(filler, Buffer.alloc(512, 1));
+        } catch {
+          // and its last blocks too
+        }
+        await sleep(700);
+        assert.equal((await jobs.store.health()).writable, false);
+        const stale = expiry();
+        // renewed every 300 ms it would end at least 600 ms from now; not renewed for 700 ms, within 200 ms
+        assert.ok(stale < Date.now() + 400, "the lease was not renewed while the disk was full");
+        rmSync(filler);
+        await sleep(700);
+        assert.ok(expiry() > Date.now() + 400, "the heartbeat renews the lease again");
+        assert.equal((await jobs.get(job.id))!.state, "running");
+        await jobs.cancel(job.id);
+        const r = await jobs.wait(job.id);
+        assert.equal(r.state, "cancelled");
+        await jobs.close();
       } finally {
         execFileSync("umount", ["-l", mnt]);
         rmSync(mnt, { recursive: true, force: true });
