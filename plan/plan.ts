@@ -8,7 +8,7 @@ import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService } from "../model/types";
-import { baseRelease, gatewayRelease, istiodRelease } from "../model/istio";
+import { baseRelease, gatewayRelease, istiodReleases } from "../model/istio";
 import {
   chartHost,
   clusterSupply,
@@ -169,7 +169,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
     stack: v.stack,
     cluster: v.mesh.cluster.name,
     region: clusters[i]!.region,
-    ...clusterSupply([baseRelease(v.mesh), istiodRelease(v.mesh), gatewayRelease(v.mesh)]),
+    ...clusterSupply([baseRelease(v.mesh), ...istiodReleases(v.mesh), gatewayRelease(v.mesh)]),
   }));
   findings.push(...supplyFindings(supply));
   const links: PlannedLink[] = [];
