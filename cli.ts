@@ -41,6 +41,8 @@ import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files
 import { OutError, writeOut } from "./plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
+import { runUpgrade, type UpgradeFlags } from "./plan/upgrade-command";
+
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
 
 export type PlanFormat = "text" | "markdown" | "json" | "mirror";
@@ -218,6 +220,17 @@ export async function cli(
         }
         return commands().then((c) => c.runJob(deps(opts.dir), "destroy", stack, opts));
       };
+    });
+  program
+    .command("upgrade")
+    .description("a canary upgrade of Istio across every cluster, offline: the skew gate, then each step with its check and rollback")
+    .requiredOption("--to <version>", "the Istio version to move to, e.g. 1.31.0")
+    .option("--canary <namespaces>", "comma-separated catalog namespaces that take the new revision first")
+    .option("--write", "write the next step into its stack file (comments kept), then print what to run")
+    .addOption(json("the plan as one JSON document"))
+    .addOption(dirOption())
+    .action((opts: UpgradeFlags) => {
+      run = () => runUpgrade(opts, (s) => process.stdout.write(s));
     });
   program
     .command("converge")

@@ -105,13 +105,15 @@ export function resolveRevision(cp: ControlPlane, ref: string): Revision | undef
   return cp.revisions.find((r) => r.name === name);
 }
 
-/** Every place that still uses a revision: what must move off it before it can be removed. */
+/**
+ * Every tag, namespace and gateway that still sends pods to a revision: what must move off it before it
+ * is removed. (istio-base's defaultRevision moves in the same change as the removal, so it is not one.)
+ */
 export function revisionUsers(cp: ControlPlane, revision: string): string[] {
   return [
     ...cp.tags.filter((t) => t.revision === revision).map((t) => `tag ${t.tag}`),
     ...cp.namespaces.filter((n) => n.revision === revision).map((n) => `namespace ${n.namespace}`),
     ...(cp.gateway.revision === revision ? ["the east-west gateway"] : []),
-    ...((cp.baseDefaultRevision ?? DEFAULT_REVISION) === revision ? ["istio-base's defaultRevision"] : []),
   ];
 }
 
