@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseDocument } from "yaml";
+import { isScalar, parseDocument, visit } from "yaml";
 import type { StackEdit } from "./upgrade";
 
 /** The text of a stack file with the edits applied. */
@@ -15,7 +15,17 @@ export function editStackText(text: string, edits: readonly StackEdit[]): string
   for (const e of edits) {
     const path = ["config", ...e.path];
     if (e.value === undefined) doc.deleteIn(path);
-    else doc.setIn(path, doc.createNode(e.value));
+    else {
+      const node = doc.createNode(e.value);
+      // versions quoted as the stack files write them: "1.31.0", never a bare scalar a reader might take for a number
+      visit(node, {
+        Scalar: (_, n) => {
+          if (typeof n.value === "string" && /^\d/.test(n.value)) n.type = "QUOTE_DOUBLE";
+        },
+      });
+      if (isScalar(node) && typeof node.value === "string" && /^\d/.test(node.value)) node.type = "QUOTE_DOUBLE";
+      doc.setIn(path, node);
+    }
   }
   return doc.toString({ lineWidth: 0 });
 }

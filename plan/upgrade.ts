@@ -88,7 +88,7 @@ export function skewRefusals(valid: Map<string, MeshConfig>, to: string): string
       );
     else if (minorOf(to) - minorOf(r.version) > 2)
       out.push(
-        `${r.stack}: ${r.name} runs Istio ${r.version}: a revision upgrade skips at most one minor; go through ${majorMinor(r.version).replace(/\d+$/, (x) => String(Number(x) + 1))} first`,
+        `${r.stack}: ${r.name} runs Istio ${r.version}: a revision upgrade skips at most one minor; upgrade to ${majorMinor(r.version).replace(/\d+$/, (x) => String(Number(x) + 2))} at most first`,
       );
   }
   const oldest = all.filter((r) => r.version !== to).sort((a, b) => cmpVersion(a.version, b.version))[0];
@@ -101,7 +101,7 @@ export function skewRefusals(valid: Map<string, MeshConfig>, to: string): string
 
 /** A copy of the files with the edits applied, as the next step starts from. */
 export function applyEdits(files: ProjectFiles, edits: readonly StackEdit[]): ProjectFiles {
-  const stacks: Record<string, Record<string, unknown>> = structuredClone(files.stacks) as Record<string, Record<string, unknown>>;
+  const stacks: Record<string, Record<string, unknown>> = structuredClone(files.stacks);
   for (const e of edits) {
     const [key, ...rest] = e.path;
     const cfg = stacks[e.stack]!;
@@ -332,14 +332,16 @@ export function planUpgrade(files: ProjectFiles, to: string, opts: UpgradeOption
   if (refusals.length > 0) return { ...base, refusals, steps: [] };
   const steps: UpgradeStep[] = [];
   let current = files;
-  for (const phase of [0, 2, 3, 4, 4, 5] as const)
-    for (const stack of order) {
-      const m = validStacks(current).get(stack);
-      if (!m) continue;
-      const step = stepFor(phase, stack, current, m, to, opts);
-      if (!step) continue;
-      steps.push(step);
-      current = applyEdits(current, step.edits);
-    }
+  const next = (phase: UpgradeStep["phase"], stack: string) => {
+    const m = validStacks(current).get(stack);
+    return m ? stepFor(phase, stack, current, m, to, opts) : undefined;
+  };
+  // phase by phase, each reaching every cluster; a phase may take a stack more than one step (4: tags, then the gateway)
+  for (const phase of [0, 2, 3, 4, 5] as const)
+    for (const stack of order)
+      for (let step = next(phase, stack); step; step = next(phase, stack)) {
+        steps.push(step);
+        current = applyEdits(current, step.edits);
+      }
   return { ...base, refusals, steps };
 }
