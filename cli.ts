@@ -255,7 +255,7 @@ export async function cli(
     .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
     .addOption(
       json(
-        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null}]}',
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
       ),
     )
     .addOption(dirOption())

@@ -6,6 +6,7 @@
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
+import { controlPlane, type ControlPlane } from "../model/revisions";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService } from "../model/types";
 import { baseRelease, gatewayRelease, istiodReleases } from "../model/istio";
@@ -328,9 +329,27 @@ function routingPolicy(
   return { id, locality: s.locality.mode, outlierDetection: od, routes };
 }
 
+export interface IstioSummary {
+  readonly revisions: readonly { readonly name: string; readonly version: string }[];
+  readonly tags: readonly { readonly tag: string; readonly revision: string }[];
+  /** The revision the east-west gateway's proxies come from. */
+  readonly gateway: string;
+}
+const istioSummary = (cp: ControlPlane): IstioSummary => ({
+  revisions: cp.revisions.map((r) => ({ name: r.name, version: r.version })),
+  tags: cp.tags,
+  gateway: cp.gateway.revision,
+});
+
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {
-  readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];
+  readonly stacks: readonly {
+    readonly name: string;
+    readonly anchor: boolean;
+    readonly peers: readonly string[];
+    /** The control planes the stack file declares: revisions, where each tag points, what the gateway follows. */
+    readonly istio: IstioSummary;
+  }[];
   readonly errors: readonly Finding[];
 } {
   const plan = planMesh(files);
@@ -340,7 +359,12 @@ export function meshTopology(files: ProjectFiles): {
     .filter((v): v is ValidStack => v !== undefined);
   const byFq = new Map(loaded.map((v) => [v.fq, v]));
   return {
-    stacks: loaded.map((v) => ({ name: v.stack, anchor: v.mesh.trust.kind === "anchor", peers: peerStacks(v, byFq).map((p) => p.stack) })),
+    stacks: loaded.map((v) => ({
+      name: v.stack,
+      anchor: v.mesh.trust.kind === "anchor",
+      peers: peerStacks(v, byFq).map((p) => p.stack),
+      istio: istioSummary(controlPlane(v.mesh)),
+    })),
     errors,
   };
 }

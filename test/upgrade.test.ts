@@ -12,7 +12,8 @@ import { describe, it } from "node:test";
 import { controlPlane } from "../model/revisions";
 import { diffMesh } from "../plan/diff";
 import { renderDiffText } from "../plan/diff-render";
-import { planMesh, plannedObjects, validStacks } from "../plan/plan";
+import { istioLine } from "../automation/commands";
+import { meshTopology, planMesh, plannedObjects, validStacks } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { editStackText, writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade, skewRefusals } from "../plan/upgrade";
@@ -129,6 +130,20 @@ describe("mesh upgrade --to 1.31.0 on the repository's stacks", () => {
     assert.match(wuxi, /# no cloud load balancer on-prem: a fixed node port on a node IP peers can reach/);
     assert.match(wuxi, /# the API server as cn-shanghai's istiod reaches it over the private line/);
     assert.match(readFileSync(join(dir, "Pulumi.cn-shanghai.yaml"), "utf8"), /# disjoint from the wuxi data centre/);
+  });
+});
+
+describe("mesh status during the upgrade", () => {
+  it("shows each cluster's revisions, where each tag points and what the gateway follows", () => {
+    const dir = copyProject();
+    for (const step of planUpgrade(readProject(dir), "1.31.0", { canary: ["dev"] }).steps.slice(0, 5)) writeStackEdits(dir, step.edits);
+    assert.deepEqual(
+      meshTopology(readProject(dir)).stacks.map((s) => `${s.name}: ${istioLine(s.istio)}`),
+      [
+        "cn-shanghai: istiod default@1.30.3, 1-31-0@1.31.0; tags prod-canary → default, prod-stable → default; gateway → default",
+        "wuxi: istiod default@1.30.3, 1-31-0@1.31.0; tags prod-canary → 1-31-0, prod-stable → default; gateway → default",
+      ],
+    );
   });
 });
 
