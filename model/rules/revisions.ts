@@ -39,7 +39,7 @@ export function checkRevisions(
         `points at revision ${rev}, which is not installed (${list}): namespaces labelled istio.io/rev=${tag} would get no sidecar`,
         `point it at an installed revision, or keep ${rev} installed until nothing uses it`,
       );
-    if (installed.includes(tag))
+    if (installed.includes(tag) && tag !== DEFAULT_REVISION)
       add(at("tags", tag), "a tag with the name of an installed revision: both webhooks would inject the same pods", "rename the tag");
   }
   if (r.tags[DEFAULT_REVISION] !== undefined && installed.includes(DEFAULT_REVISION))
