@@ -27,7 +27,7 @@ export function editStackText(text: string, edits: readonly StackEdit[]): string
       doc.setIn(path, node);
     }
   }
-  return doc.toString({ lineWidth: 0 });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** Applies the edits to `Pulumi.<stack>.yaml` in `dir`; the files written, in order. */

@@ -273,6 +273,15 @@ describe("the policy pack during an upgrade", () => {
 });
 
 describe("writing a stack file", () => {
+  it("leaves every line it does not change as it was: the first step only appends mesh:revisions to Pulumi.wuxi.yaml", () => {
+    const original = readFileSync(join(PROJECT_DIR, "Pulumi.wuxi.yaml"), "utf8");
+    const step = planUpgrade(readProject(PROJECT_DIR), "1.31.0").steps[0]!;
+    assert.equal(step.stack, "wuxi");
+    const written = editStackText(original, step.edits);
+    assert.equal(written.slice(0, original.length), original);
+    assert.match(written.slice(original.length), /^ {2}mesh:revisions:\n {4}installed:\n {6}default: "1\.30\.3"\n/);
+  });
+
   it("keeps comments and key order; deletes and sets nested keys", () => {
     const text =
       '# top\nconfig:\n  # the cluster\n  mesh:cluster:\n    name: a # inline\n  mesh:revisions:\n    installed:\n      default: "1.30.3"\n';
