@@ -147,6 +147,22 @@ describe("mesh status during the upgrade", () => {
   });
 });
 
+describe("what a cluster pulls during the upgrade", () => {
+  it("both revisions' charts and images, each once: the mirror script copies the new version before it is installed", () => {
+    const dir = copyProject();
+    for (const step of planUpgrade(readProject(dir), "1.31.0").steps.slice(0, 3)) writeStackEdits(dir, step.edits);
+    const wuxi = planMesh(readProject(dir)).supply.find((s) => s.stack === "wuxi")!;
+    assert.deepEqual(
+      wuxi.charts.map((c) => `${c.name}@${c.version}`),
+      ["base@1.31.0", "istiod@1.30.3", "istiod@1.31.0", "gateway@1.30.3"],
+    );
+    assert.deepEqual(
+      wuxi.images.map((i) => i.ref),
+      ["pilot:1.30.3", "proxyv2:1.30.3", "pilot:1.31.0", "proxyv2:1.31.0"].map((i) => `harbor.wuxi.internal/istio/${i}`),
+    );
+  });
+});
+
 describe("the skew gate", () => {
   const valid = validStacks(readProject(PROJECT_DIR));
   it("refuses two minors at once across clusters, three with a revision, an older version, another major, a non-version", () => {
