@@ -41,7 +41,7 @@ import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files
 import { OutError, writeOut } from "./plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
-import { runUpgrade, type UpgradeFlags } from "./plan/upgrade-command";
+import { configureUpgrade, runUpgrade } from "./plan/upgrade-command";
 
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
 
@@ -164,6 +164,13 @@ export async function cli(
   verifyDeps: (dir: string) => VerifyDeps = defaultVerifyDeps,
 ): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
+  type ConvergeFlags = { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string };
+  const convergeThenVerify = async (opts: ConvergeFlags): Promise<number> => {
+    const code = await (await commands()).runConverge(deps(opts.dir), opts);
+    if (!opts.verify || code !== EXIT.ok) return code;
+    const flags = { dir: opts.dir, format: "text" as const, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
+    return (await verifyCommand()).runVerify([], flags, verifyDeps(opts.dir));
+  };
   const program = new Command("mesh")
     .description("One Istio mesh across several Kubernetes clusters")
     .version(VERSION, "-V, --version", "the version of this mesh project")
@@ -221,17 +228,14 @@ export async function cli(
         return commands().then((c) => c.runJob(deps(opts.dir), "destroy", stack, opts));
       };
     });
-  program
-    .command("upgrade")
-    .description("a canary upgrade of Istio across every cluster, offline: the skew gate, then each step with its check and rollback")
-    .requiredOption("--to <version>", "the Istio version to move to, e.g. 1.31.0")
-    .option("--canary <namespaces>", "comma-separated catalog namespaces that take the new revision first")
-    .option("--write", "write the next step into its stack file (comments kept), then print what to run")
-    .addOption(json("the plan as one JSON document"))
-    .addOption(dirOption())
-    .action((opts: UpgradeFlags) => {
-      run = () => runUpgrade(opts, (s) => process.stdout.write(s));
-    });
+  configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
+    run = async () => {
+      const code = runUpgrade(opts, io.out);
+      return opts.apply && code === EXIT.ok
+        ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) })
+        : code;
+    };
+  });
   program
     .command("converge")
     .description("bring every stack to a steady state: the trust anchor, the others in parallel, then whoever's peers changed")
@@ -242,13 +246,8 @@ export async function cli(
     .addOption(json())
     .addOption(dirOption())
     .addHelpText("after", NEEDS_PULUMI)
-    .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string }) => {
-      run = async () => {
-        const code = await (await commands()).runConverge(deps(opts.dir), opts);
-        if (!opts.verify || code !== EXIT.ok) return code;
-        const flags = { dir: opts.dir, format: "text" as const, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
-        return (await verifyCommand()).runVerify([], flags, verifyDeps(opts.dir));
-      };
+    .action((opts: ConvergeFlags) => {
+      run = () => convergeThenVerify(opts);
     });
   program
     .command("status")
