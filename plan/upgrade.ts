@@ -3,7 +3,7 @@
  * files a little and are applied with one `pulumi up` per stack. Pure: it reads the project's files,
  * refuses a skew Istio does not support, and simulates each step on a copy so the next one starts from it.
  */
-import { controlPlane, majorMinor, minorOf, revisionUsers, type ControlPlane } from "../model/revisions";
+import { controlPlane, majorMinor, minorOf, revisionUsers, type ControlPlane, type Revision } from "../model/revisions";
 import type { MeshConfig } from "../model/types";
 import type { ProjectFiles } from "./stack-files";
 import { validStacks } from "./stack-load";
@@ -120,8 +120,11 @@ export function applyEdits(files: ProjectFiles, edits: readonly StackEdit[]): Pr
 }
 
 const R = "mesh:revisions";
+/** kubectl as the stack's cluster is reached: its kube context, else the kubeconfig it outputs (an ACK cluster's). */
 const kubectl = (m: MeshConfig) =>
-  `kubectl --context ${m.cluster.source.kind === "kubeContext" ? m.cluster.source.context : m.cluster.name}`;
+  m.cluster.source.kind === "kubeContext"
+    ? `kubectl --context ${m.cluster.source.context}`
+    : `kubectl --kubeconfig ./${m.stack.stack}.kubeconfig`;
 const restarts = (m: MeshConfig, namespaces: readonly string[]) =>
   namespaces.map(
     (ns) => `${kubectl(m)} -n ${ns} rollout restart deployment && ${kubectl(m)} -n ${ns} rollout status deployment --timeout=5m`,
@@ -129,163 +132,184 @@ const restarts = (m: MeshConfig, namespaces: readonly string[]) =>
 const up = (stack: string) => `pulumi up --stack ${stack}   # or: ${MESH} converge`;
 const verify = (stack: string) => `${MESH} verify ${stack}`;
 
-/** The next step of one stack in one phase, or undefined when it is done. */
-function stepFor(
-  phase: UpgradeStep["phase"],
-  stack: string,
-  files: ProjectFiles,
-  m: MeshConfig,
-  to: string,
-  opts: UpgradeOptions,
-): UpgradeStep | undefined {
-  const cp = controlPlane(m);
-  const next = revisionNameOf(to);
-  const old = cp.revisions.find((r) => r.version !== to) ?? cp.revisions[0]!;
-  const ns = (tag: string, c: ControlPlane = cp) => c.namespaces.filter((n) => n.tag === tag).map((n) => n.namespace);
-  if (phase === 0) {
-    if (cp.declared) return undefined;
-    const canary = new Set(opts.canary ?? []);
-    const namespaces = Object.fromEntries(cp.namespaces.map((n) => [n.namespace, canary.has(n.namespace) ? CANARY_TAG : STABLE_TAG]));
-    const revisions = {
-      installed: { [old.name]: old.version },
-      tags: { [STABLE_TAG]: old.name, [CANARY_TAG]: old.name },
-      namespaces,
-      gateway: old.name,
-      defaultRevision: old.name,
-    };
-    const edits: StackEdit[] = [{ stack, path: [R], value: revisions }];
-    if (m.istio.revision !== undefined) edits.push({ stack, path: ["mesh:istio", "revision"] });
-    return {
-      phase,
-      stack,
-      title: `adopt mesh:revisions in ${stack}: the same istiod, namespaces on tags`,
-      changes: [
-        `tags ${STABLE_TAG} and ${CANARY_TAG} → ${old.name} (webhooks istio-revision-tag-${STABLE_TAG}, istio-revision-tag-${CANARY_TAG})`,
-        ...cp.namespaces.map(
-          (n) =>
-            `namespace ${n.namespace}: ${n.label.key}=${n.label.value} → istio.io/rev=${namespaces[n.namespace]} (the same istiod injects it: no restart)`,
-        ),
-        "istiod, its release and the east-west gateway are unchanged",
-      ],
-      edits,
-      commands: [up(stack)],
-      checks: [verify(stack), `${kubectl(m)} get mutatingwebhookconfigurations -l istio.io/tag   # both tags, istio.io/rev=${old.name}`],
-      rollback: {
-        setBack: `remove mesh:revisions from Pulumi.${stack}.yaml${m.istio.revision !== undefined ? ` and set mesh:istio.revision back to ${m.istio.revision}` : ""}, pulumi up`,
-        doesNotUndo: "nothing: no pod was restarted, and the namespaces get their old label back",
-      },
-    };
+interface Ctx {
+  readonly phase: UpgradeStep["phase"];
+  readonly stack: string;
+  readonly files: ProjectFiles;
+  readonly m: MeshConfig;
+  readonly to: string;
+  readonly opts: UpgradeOptions;
+  readonly cp: ControlPlane;
+  /** The new revision's name. */
+  readonly next: string;
+  /** The revision being replaced. */
+  readonly old: Revision;
+  /** The catalog namespaces labelled with a tag. */
+  readonly ns: (tag: string) => string[];
+}
+
+/** 0: the one-revision form becomes mesh:revisions, the same istiod serving every tag. */
+function adoptStep(c: Ctx): UpgradeStep | undefined {
+  const { phase, stack, files, m, opts, cp, old } = c;
+  if (cp.declared) return undefined;
+  const canary = new Set(opts.canary ?? []);
+  const namespaces = Object.fromEntries(cp.namespaces.map((n) => [n.namespace, canary.has(n.namespace) ? CANARY_TAG : STABLE_TAG]));
+  const revisions = {
+    installed: { [old.name]: old.version },
+    tags: { [STABLE_TAG]: old.name, [CANARY_TAG]: old.name },
+    namespaces,
+    gateway: old.name,
+    defaultRevision: old.name,
+  };
+  const edits: StackEdit[] = [{ stack, path: [R], value: revisions }];
+  if (m.istio.revision !== undefined) {
+    // mesh:revisions names the revisions now; a mesh:istio inherited from Pulumi.yaml becomes the stack's own, without it
+    const { revision: _, ...rest } = (files.stacks[stack]!["mesh:istio"] ?? files.projectConfig["mesh:istio"]) as Record<string, unknown>;
+    edits.push({ stack, path: ["mesh:istio"], value: rest });
   }
-  if (phase === 2) {
-    if (cp.revisions.some((r) => r.version === to)) return undefined;
-    const ownIstio = files.stacks[stack]!["mesh:istio"] !== undefined;
-    const edits: StackEdit[] = [
-      ownIstio
-        ? { stack, path: ["mesh:istio", "version"], value: to }
-        : { stack, path: ["mesh:istio"], value: { ...(files.projectConfig["mesh:istio"] as object), version: to } },
-      { stack, path: [R, "installed", next], value: to },
-    ];
+  return {
+    phase,
+    stack,
+    title: `adopt mesh:revisions in ${stack}: the same istiod, namespaces on tags`,
+    changes: [
+      `tags ${STABLE_TAG} and ${CANARY_TAG} → ${old.name} (webhooks istio-revision-tag-${STABLE_TAG}, istio-revision-tag-${CANARY_TAG})`,
+      ...cp.namespaces.map(
+        (n) =>
+          `namespace ${n.namespace}: ${n.label.key}=${n.label.value} → istio.io/rev=${namespaces[n.namespace]} (the same istiod injects it: no restart)`,
+      ),
+      "istiod, its release and the east-west gateway are unchanged",
+    ],
+    edits,
+    commands: [up(stack)],
+    checks: [verify(stack), `${kubectl(m)} get mutatingwebhookconfigurations -l istio.io/tag   # both tags, istio.io/rev=${old.name}`],
+    rollback: {
+      setBack: `remove mesh:revisions from Pulumi.${stack}.yaml${m.istio.revision !== undefined ? ` and set mesh:istio.revision back to ${m.istio.revision}` : ""}, pulumi up`,
+      doesNotUndo: "nothing: no pod was restarted, and the namespaces get their old label back",
+    },
+  };
+}
+
+/** 2: istio-base at the new version, and the new revision beside the old. */
+function installStep(c: Ctx): UpgradeStep | undefined {
+  const { phase, stack, files, m, to, cp, next, old } = c;
+  if (cp.revisions.some((r) => r.version === to)) return undefined;
+  const ownIstio = files.stacks[stack]!["mesh:istio"] !== undefined;
+  const edits: StackEdit[] = [
+    ownIstio
+      ? { stack, path: ["mesh:istio", "version"], value: to }
+      : { stack, path: ["mesh:istio"], value: { ...(files.projectConfig["mesh:istio"] as object), version: to } },
+    { stack, path: [R, "installed", next], value: to },
+  ];
+  return {
+    phase,
+    stack,
+    title: `install istiod ${next} (Istio ${to}) beside ${old.name} in ${stack}`,
+    changes: [
+      `istio-base ${m.istio.version} → ${to} first: the CRDs of the newer revision (older istiods read them; Helm keeps CRDs on rollback)`,
+      `+ release istiod-${next}: its own Deployment, Service, injector and validator webhooks, and reader ClusterRole istio-reader-clusterrole-${next}-istio-system that peers' remote secrets use`,
+      `no pod moves: every tag, namespace and the gateway still point at ${old.name}`,
+      ...(ownIstio
+        ? []
+        : [`Pulumi.${stack}.yaml gets its own mesh:istio (a stack's mesh:istio replaces Pulumi.yaml's whole), version ${to}`]),
+    ],
+    edits,
+    commands: [up(stack)],
+    checks: [
+      `${verify(stack)}   # istiod (revision ${next}) and istiod${old.chartRevision ? ` (revision ${old.name})` : ""} each read every peer: synced`,
+      `${kubectl(m)} -n istio-system get deploy -l app=istiod   # istiod${old.chartRevision ? `-${old.chartRevision}` : ""} and istiod-${next} ready`,
+    ],
+    rollback: {
+      setBack: `remove mesh:revisions.installed.${next}, set mesh:istio.version back to ${m.istio.version}, pulumi up`,
+      doesNotUndo: `istio-base's CRDs stay at ${to} (Helm never downgrades or deletes CRDs; older istiods accept them)`,
+    },
+  };
+}
+
+/** 3: the canary tag (and the namespaces that opted in) on the new revision. */
+function canaryStep(c: Ctx): UpgradeStep | undefined {
+  const { phase, stack, m, to, opts, cp, next, old, ns } = c;
+  if (cp.tags.find((t) => t.tag === CANARY_TAG)?.revision === next) return undefined;
+  const move = (opts.canary ?? []).filter((n) => cp.namespaces.some((x) => x.namespace === n && x.tag !== CANARY_TAG));
+  const edits: StackEdit[] = [
+    { stack, path: [R, "tags", CANARY_TAG], value: next },
+    ...move.map((n) => ({ stack, path: [R, "namespaces", n], value: CANARY_TAG })),
+  ];
+  const moved = [...ns(CANARY_TAG), ...move];
+  return {
+    phase,
+    stack,
+    title: `move tag ${CANARY_TAG} to ${next} in ${stack}${moved.length ? ` (namespaces ${moved.join(", ")})` : ""}`,
+    changes: [
+      `istio-revision-tag-${CANARY_TAG} now calls istiod-${next}: new pods in ${moved.length ? moved.join(", ") : "namespaces labelled with it (none yet)"} get ${to} proxies`,
+      "running pods keep their proxies until restarted",
+    ],
+    edits,
+    commands: [up(stack), ...restarts(m, moved)],
+    checks: [
+      ...moved.map(
+        (n) =>
+          `${kubectl(m)} -n ${n} get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # every proxy :${to}`,
+      ),
+      `${verify(stack)}   # endpoints: local first (priority 0), peers through their gateway (priority 1)`,
+    ],
+    rollback: {
+      setBack: `mesh:revisions.tags.${CANARY_TAG}: ${old.name}${move.length ? `, and the namespaces ${move.join(", ")} back to ${STABLE_TAG}` : ""}, pulumi up, restart the same workloads`,
+      doesNotUndo: "pods restarted on the new proxies keep them until restarted again",
+    },
+  };
+}
+
+/** 4: the stable (and default) tag, then the gateway, on the new revision. */
+function stableStep(c: Ctx): UpgradeStep | undefined {
+  const { phase, stack, m, to, cp, next, old, ns } = c;
+  const stable = cp.tags.find((t) => t.tag === STABLE_TAG);
+  const defaultTag = cp.tags.find((t) => t.tag === "default");
+  if (stable?.revision !== next || (defaultTag && defaultTag.revision !== next)) {
+    const moved = ns(STABLE_TAG);
     return {
       phase,
       stack,
-      title: `install istiod ${next} (Istio ${to}) beside ${old.name} in ${stack}`,
+      title: `move tag ${STABLE_TAG}${defaultTag ? " and default" : ""} to ${next} in ${stack}`,
       changes: [
-        `istio-base ${m.istio.version} → ${to} first: the CRDs of the newer revision (older istiods read them; Helm keeps CRDs on rollback)`,
-        `+ release istiod-${next}: its own Deployment, Service, injector and validator webhooks, and reader ClusterRole istio-reader-clusterrole-${next}-istio-system that peers' remote secrets use`,
-        `no pod moves: every tag, namespace and the gateway still point at ${old.name}`,
-        ...(ownIstio
-          ? []
-          : [`Pulumi.${stack}.yaml gets its own mesh:istio (a stack's mesh:istio replaces Pulumi.yaml's whole), version ${to}`]),
+        `istio-revision-tag-${STABLE_TAG}${defaultTag ? " and istio-revision-tag-default" : ""} now call istiod-${next}: ${moved.length ? `namespaces ${moved.join(", ")}` : "no catalog namespace"} after their restart`,
       ],
-      edits,
-      commands: [up(stack)],
-      checks: [
-        `${verify(stack)}   # istiod (revision ${next}) and istiod${old.chartRevision ? ` (revision ${old.name})` : ""} each read every peer: synced`,
-        `${kubectl(m)} -n istio-system get deploy -l app=istiod   # istiod${old.chartRevision ? `-${old.chartRevision}` : ""} and istiod-${next} ready`,
+      edits: [
+        { stack, path: [R, "tags", STABLE_TAG], value: next },
+        ...(defaultTag ? [{ stack, path: [R, "tags", "default"], value: next }] : []),
       ],
-      rollback: {
-        setBack: `remove mesh:revisions.installed.${next}, set mesh:istio.version back to ${m.istio.version}, pulumi up`,
-        doesNotUndo: `istio-base's CRDs stay at ${to} (Helm never downgrades or deletes CRDs; older istiods accept them)`,
-      },
-    };
-  }
-  if (phase === 3) {
-    if (cp.tags.find((t) => t.tag === CANARY_TAG)?.revision === next) return undefined;
-    const move = (opts.canary ?? []).filter((n) => cp.namespaces.some((x) => x.namespace === n && x.tag !== CANARY_TAG));
-    const edits: StackEdit[] = [
-      { stack, path: [R, "tags", CANARY_TAG], value: next },
-      ...move.map((n) => ({ stack, path: [R, "namespaces", n], value: CANARY_TAG })),
-    ];
-    const moved = [...ns(CANARY_TAG), ...move];
-    return {
-      phase,
-      stack,
-      title: `move tag ${CANARY_TAG} to ${next} in ${stack}${moved.length ? ` (namespaces ${moved.join(", ")})` : ""}`,
-      changes: [
-        `istio-revision-tag-${CANARY_TAG} now calls istiod-${next}: new pods in ${moved.length ? moved.join(", ") : "namespaces labelled with it (none yet)"} get ${to} proxies`,
-        "running pods keep their proxies until restarted",
-      ],
-      edits,
       commands: [up(stack), ...restarts(m, moved)],
-      checks: [
-        ...moved.map(
-          (n) =>
-            `${kubectl(m)} -n ${n} get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # every proxy :${to}`,
-        ),
-        `${verify(stack)}   # endpoints: local first (priority 0), peers through their gateway (priority 1)`,
-      ],
+      checks: [`${verify(stack)}   # endpoints and priorities as before`],
       rollback: {
-        setBack: `mesh:revisions.tags.${CANARY_TAG}: ${old.name}${move.length ? `, and the namespaces ${move.join(", ")} back to ${STABLE_TAG}` : ""}, pulumi up, restart the same workloads`,
+        setBack: `mesh:revisions.tags.${STABLE_TAG}: ${old.name}, pulumi up, restart the same workloads`,
         doesNotUndo: "pods restarted on the new proxies keep them until restarted again",
       },
     };
   }
-  if (phase === 4) {
-    const stable = cp.tags.find((t) => t.tag === STABLE_TAG);
-    const defaultTag = cp.tags.find((t) => t.tag === "default");
-    if (stable?.revision !== next || (defaultTag && defaultTag.revision !== next)) {
-      const moved = ns(STABLE_TAG);
-      return {
-        phase,
-        stack,
-        title: `move tag ${STABLE_TAG}${defaultTag ? " and default" : ""} to ${next} in ${stack}`,
-        changes: [
-          `istio-revision-tag-${STABLE_TAG}${defaultTag ? " and istio-revision-tag-default" : ""} now call istiod-${next}: ${moved.length ? `namespaces ${moved.join(", ")}` : "no catalog namespace"} after their restart`,
-        ],
-        edits: [
-          { stack, path: [R, "tags", STABLE_TAG], value: next },
-          ...(defaultTag ? [{ stack, path: [R, "tags", "default"], value: next }] : []),
-        ],
-        commands: [up(stack), ...restarts(m, moved)],
-        checks: [`${verify(stack)}   # endpoints and priorities as before`],
-        rollback: {
-          setBack: `mesh:revisions.tags.${STABLE_TAG}: ${old.name}, pulumi up, restart the same workloads`,
-          doesNotUndo: "pods restarted on the new proxies keep them until restarted again",
-        },
-      };
-    }
-    if (cp.gateway.revision !== next)
-      return {
-        phase,
-        stack,
-        title: `move the east-west gateway to ${next} in ${stack}`,
-        changes: [
-          `release istio-eastwestgateway: chart ${to}, revision ${next}: Helm rolls its pods onto ${to} proxies (peers' cross-network traffic enters here)`,
-        ],
-        edits: [{ stack, path: [R, "gateway"], value: next }],
-        commands: [up(stack)],
-        checks: [
-          `${kubectl(m)} -n istio-system rollout status deploy/istio-eastwestgateway`,
-          `${verify(stack)}   # the gateway's address unchanged; every peer's endpoints for this cluster through it (priority 1)`,
-        ],
-        rollback: {
-          setBack: `mesh:revisions.gateway: ${old.name}, pulumi up (Helm rolls the gateway back)`,
-          doesNotUndo: "connections through the gateway were drained once by the rollout",
-        },
-      };
-    return undefined;
-  }
-  // phase 5
+  if (cp.gateway.revision !== next)
+    return {
+      phase,
+      stack,
+      title: `move the east-west gateway to ${next} in ${stack}`,
+      changes: [
+        `release istio-eastwestgateway: chart ${to}, revision ${next}: Helm rolls its pods onto ${to} proxies (peers' cross-network traffic enters here)`,
+      ],
+      edits: [{ stack, path: [R, "gateway"], value: next }],
+      commands: [up(stack)],
+      checks: [
+        `${kubectl(m)} -n istio-system rollout status deploy/istio-eastwestgateway`,
+        `${verify(stack)}   # the gateway's address unchanged; every peer's endpoints for this cluster through it (priority 1)`,
+      ],
+      rollback: {
+        setBack: `mesh:revisions.gateway: ${old.name}, pulumi up (Helm rolls the gateway back)`,
+        doesNotUndo: "connections through the gateway were drained once by the rollout",
+      },
+    };
+  return undefined;
+}
+
+/** 5: the old revision removed, istio-base validating with the new one. */
+function removeStep(c: Ctx): UpgradeStep | undefined {
+  const { phase, stack, m, to, cp, next, old } = c;
   if (cp.revisions.length < 2) return undefined;
   const users = revisionUsers(cp, old.name);
   return {
@@ -311,6 +335,23 @@ function stepFor(
       doesNotUndo: `the ${old.name} istiod is installed afresh (a new Deployment); nothing moves back to it until its tags do`,
     },
   };
+}
+
+const PHASES = { 0: adoptStep, 2: installStep, 3: canaryStep, 4: stableStep, 5: removeStep } as const;
+
+/** The next step of one stack in one phase, or undefined when it is done. */
+function stepFor(
+  phase: UpgradeStep["phase"],
+  stack: string,
+  files: ProjectFiles,
+  m: MeshConfig,
+  to: string,
+  opts: UpgradeOptions,
+): UpgradeStep | undefined {
+  const cp = controlPlane(m);
+  const ns = (tag: string) => cp.namespaces.filter((n) => n.tag === tag).map((n) => n.namespace);
+  const old = cp.revisions.find((r) => r.version !== to) ?? cp.revisions[0]!;
+  return PHASES[phase]({ phase, stack, files, m, to, opts, cp, next: revisionNameOf(to), old, ns });
 }
 
 export function planUpgrade(files: ProjectFiles, to: string, opts: UpgradeOptions = {}): UpgradePlan {

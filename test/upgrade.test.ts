@@ -133,6 +133,46 @@ describe("mesh upgrade --to 1.31.0 on the repository's stacks", () => {
   });
 });
 
+describe("from mesh:istio.revision (one revisioned istiod, inherited from Pulumi.yaml)", () => {
+  it("adopts mesh:revisions with the stack's own mesh:istio, without the revision, and upgrades to the end", () => {
+    const dir = copyProject();
+    const yaml = join(dir, "Pulumi.yaml");
+    writeFileSync(
+      yaml,
+      editStackText(readFileSync(yaml, "utf8"), [{ stack: "*", path: ["mesh:istio", "value", "revision"], value: "1-30-3" }]),
+    );
+    const wuxi = join(dir, "Pulumi.wuxi.yaml");
+    writeFileSync(wuxi, editStackText(readFileSync(wuxi, "utf8"), [{ stack: "wuxi", path: ["mesh:istio", "revision"], value: "1-30-3" }]));
+    const plan = planUpgrade(readProject(dir), "1.31.0");
+    assert.deepEqual(plan.from, [
+      { stack: "wuxi", revisions: ["1-30-3@1.30.3"] },
+      { stack: "cn-shanghai", revisions: ["1-30-3@1.30.3"] },
+    ]);
+    assert.deepEqual(plan.steps[1]!.edits[1], {
+      stack: "cn-shanghai",
+      path: ["mesh:istio"],
+      value: {
+        version: "1.30.3",
+        repo: "oci://mesh-registry.cn-shanghai.cr.aliyuncs.com/istio-charts",
+        hub: "mesh-registry-vpc.cn-shanghai.cr.aliyuncs.com/istio",
+      },
+    });
+    for (const step of plan.steps) {
+      writeStackEdits(dir, step.edits);
+      assert.deepEqual(
+        planMesh(readProject(dir)).findings.filter((f) => f.severity === "error"),
+        [],
+        step.title,
+      );
+    }
+    for (const m of validStacks(readProject(dir)).values())
+      assert.deepEqual(
+        controlPlane(m).revisions.map((r) => r.name),
+        ["1-31-0"],
+      );
+  });
+});
+
 describe("mesh status during the upgrade", () => {
   it("shows each cluster's revisions, where each tag points and what the gateway follows", () => {
     const dir = copyProject();
