@@ -5,7 +5,8 @@
  */
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import { readProject, StackFileError } from "../plan/stack-files";
-import { meshTopology, type IstioSummary } from "../plan/plan";
+import { istioLine, type IstioSummary } from "../plan/istio-summary";
+import { meshTopology } from "../plan/plan";
 import { converge, type ConvergeResult } from "./converge";
 import type { StackEngine } from "./engine";
 import { Jobs } from "./jobs";
@@ -283,10 +284,6 @@ export interface StatusRow {
   /** The istiod revisions, where each tag points and what the gateway follows, as the stack file declares them. */
   readonly istio: IstioSummary;
 }
-
-/** `istiod default@1.30.3, 1-31-0@1.31.0; tags prod-canary → 1-31-0; gateway → default`. */
-export const istioLine = (i: IstioSummary): string =>
-  `istiod ${i.revisions.map((r) => `${r.name}@${r.version}`).join(", ")}${i.tags.length ? `; tags ${i.tags.map((t) => `${t.tag} → ${t.revision}`).join(", ")}` : ""}; gateway → ${i.gateway}`;
 
 /** `mesh status`: every stack of the project, its last job and its links; exit 1 when no stack's outputs could be read. */
 export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<number> {

@@ -6,7 +6,8 @@
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
-import { controlPlane, type ControlPlane } from "../model/revisions";
+import { controlPlane } from "../model/revisions";
+import { istioSummary, type IstioSummary } from "./istio-summary";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService } from "../model/types";
 import { baseRelease, gatewayRelease, istiodReleases } from "../model/istio";
@@ -328,18 +329,6 @@ function routingPolicy(
   });
   return { id, locality: s.locality.mode, outlierDetection: od, routes };
 }
-
-export interface IstioSummary {
-  readonly revisions: readonly { readonly name: string; readonly version: string }[];
-  readonly tags: readonly { readonly tag: string; readonly revision: string }[];
-  /** The revision the east-west gateway's proxies come from. */
-  readonly gateway: string;
-}
-const istioSummary = (cp: ControlPlane): IstioSummary => ({
-  revisions: cp.revisions.map((r) => ({ name: r.name, version: r.version })),
-  tags: cp.tags,
-  gateway: cp.gateway.revision,
-});
 
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {

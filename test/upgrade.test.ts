@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import { controlPlane } from "../model/revisions";
 import { diffMesh } from "../plan/diff";
 import { renderDiffText } from "../plan/diff-render";
-import { istioLine } from "../automation/commands";
+import { istioLine } from "../plan/istio-summary";
 import { meshTopology, planMesh, plannedObjects, validStacks } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { editStackText, writeStackEdits } from "../plan/stack-edit";
