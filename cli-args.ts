@@ -40,3 +40,6 @@ export function knownStack(value: string, dir: string): string {
   const start = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(value) ? `; a new cluster starts with a Pulumi.${value}.yaml` : "";
   throw new InvalidArgumentError(`${value} is not a stack of this project (${known})${start}.`);
 }
+
+/** An option's parser that collects every occurrence, for repeated options such as `--preview <stack=file>`. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

@@ -361,7 +361,7 @@ export async function runJobsList(
   } else
     for (const r of records)
       deps.out.write(
-        `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}\n`,
+        `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}${r.verify ? `  ${r.verify.passed} passed, ${r.verify.failed} failed, ${r.verify.errors} unreadable` : ""}\n`,
       );
   return EXIT_CODES.ok;
 }

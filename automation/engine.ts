@@ -4,7 +4,7 @@
  * `memory-engine.ts`. Implementations throw only `MeshError`s.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import type { ChangeSummary, JobKind } from "./types";
+import type { ChangeSummary, EngineKind } from "./types";
 
 export interface OperationOptions {
   /** Every engine event, in order. */
@@ -39,7 +39,7 @@ export interface ReadOptions {
 
 export interface StackEngine {
   /** Runs one operation on a stack (selecting it, or creating it if it does not exist yet). */
-  run(stack: string, kind: JobKind, options: OperationOptions): Promise<OperationResult>;
+  run(stack: string, kind: EngineKind, options: OperationOptions): Promise<OperationResult>;
   /** The stack's outputs after its last update; `{}` for a stack that has none; `not_found` for one the backend does not have. */
   outputs(stack: string, options?: ReadOptions): Promise<Readonly<Record<string, StackOutput>>>;
   history(stack: string, limit: number, options?: ReadOptions): Promise<readonly HistoryEntry[]>;

@@ -16,7 +16,19 @@ import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
 import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";
-import { MeshError, notFound, TERMINAL, type JobKind, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
+import {
+  cancelled,
+  MeshError,
+  notFound,
+  TERMINAL,
+  type JobError,
+  type JobKind,
+  type JobRecord,
+  type JobState,
+  type MeshEvent,
+  type MeshEventBody,
+  type VerifySummary,
+} from "./types";
 
 export interface JobsOptions {
   readonly engine: StackEngine;
@@ -45,7 +57,17 @@ export interface SubmitRequest {
   readonly options?: { readonly includeProtected?: boolean };
   /** Refuse (busy) when the stack already has an up, refresh or destroy queued or running anywhere. */
   readonly exclusive?: boolean;
+  /** verify: the stacks it reads, kept in the record. */
+  readonly stacks?: readonly string[];
+  /** What a job that is no engine operation (verify) does; it takes no engine slot of `maxRunning`. */
+  readonly work?: JobWork;
 }
+
+/** A job's own work: its events go out redacted and numbered like an engine's; it ends with its record's outcome. */
+export type JobWork = (ctx: {
+  readonly signal: AbortSignal;
+  readonly emit: (body: MeshEventBody) => void;
+}) => Promise<{ readonly verify?: VerifySummary; readonly error?: JobError }>;
 
 export interface JobFilter {
   readonly stack?: string;
@@ -75,6 +97,7 @@ interface Local {
   /** An error diagnostic is among the job's events already (e.g. the CLI's own line). */
   saidError?: boolean;
   waiters: ((r: JobRecord) => void)[];
+  readonly work?: JobWork;
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
@@ -135,9 +158,11 @@ export class Jobs {
   /** What an unfinished job of a dead process becomes. */
   readonly interrupt: Interrupt = (r) => ({
     recovery:
-      r.state === "running"
-        ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
-        : "the process stopped before this job started; submit it again",
+      r.kind === "verify"
+        ? "the process running this verify stopped before it finished; start it again"
+        : r.state === "running"
+          ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
+          : "the process stopped before this job started; submit it again",
   });
 
   private async housekeeping(): Promise<void> {
@@ -172,6 +197,7 @@ export class Jobs {
       const twin = this.queue.map((id) => this.local.get(id)!).find((l) => l.record.stack === req.stack && l.record.kind === "preview");
       if (twin) return twin.record;
     }
+    if ((req.kind === "verify") !== (req.work !== undefined)) throw new TypeError("a verify job, and only one, has its own work");
     const record: JobRecord = {
       id: newId(),
       stack: req.stack,
@@ -180,6 +206,7 @@ export class Jobs {
       state: "queued",
       createdAt: this.opts.now().toISOString(),
       ...(req.options?.includeProtected ? { options: { includeProtected: true } } : {}),
+      ...(req.stacks ? { stacks: [...req.stacks] } : {}),
     };
     const admission = await this.onLease(req.stack, () =>
       this.store
@@ -213,6 +240,7 @@ export class Jobs {
       chain: Promise.resolve(),
       finished: false,
       waiters: [],
+      ...(req.work ? { work: req.work } : {}),
     };
     this.local.set(record.id, l);
     this.queue.push(record.id);
@@ -323,7 +351,9 @@ export class Jobs {
       this.emit(l, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
       const timer = setTimeout(() => {
         if (l.finished) return;
-        const recovery = `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
+        const recovery = l.work
+          ? `the verify has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it stops once its cluster reads answer or time out`
+          : `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
         this.save(l, { ...l.record, recovery });
         this.emit(l, { type: "diagnostic", severity: "warning", message: recovery });
       }, this.opts.cancelGraceMs);
@@ -376,8 +406,9 @@ export class Jobs {
 
   private pump(): void {
     for (const id of [...this.queue]) {
-      if (this.running.size >= this.opts.maxRunning) return;
       const l = this.local.get(id)!;
+      const engineJobs = [...this.running.values()].filter((r) => !this.local.get(r)?.work).length;
+      if (!l.work && engineJobs >= this.opts.maxRunning) continue;
       if (this.running.has(l.record.stack)) continue;
       this.queue.splice(this.queue.indexOf(id), 1);
       void this.start(l);
@@ -394,6 +425,13 @@ export class Jobs {
     this.emit(l, { type: "job.started" });
     const ctx: EventContext = { redactor: this.redactor, done: 0 };
     try {
+      if (r.kind === "verify") {
+        const done = await l.work!({ signal: controller.signal, emit: (body) => this.emit(l, this.redactor.redactDeep(body)) });
+        // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
+        if (controller.signal.aborted) throw cancelled();
+        this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));
+        return;
+      }
       const result = await this.opts.engine.run(r.stack, r.kind, {
         signal: controller.signal,
         includeProtected: r.options?.includeProtected ?? false,
@@ -427,7 +465,7 @@ export class Jobs {
     }
   }
 
-  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery">>): void {
+  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery" | "verify">>): void {
     if (l.finished) return;
     const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
     this.save(l, r);

@@ -17,7 +17,7 @@ import { SemVer } from "semver";
 import { CLI_MISSING_FIX, classifyCliFailure } from "./cli-errors";
 import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
 import { Redactor } from "./redact";
-import { busy, configInvalid, engineFailed, MeshError, type JobKind } from "./types";
+import { busy, configInvalid, engineFailed, MeshError, type EngineKind } from "./types";
 
 export interface LocalEngineOptions {
   /** The project's folder (Pulumi.yaml). */
@@ -138,7 +138,7 @@ export class LocalEngine implements StackEngine {
     return mode === "select" ? LocalWorkspace.selectStack(args, opts) : LocalWorkspace.createOrSelectStack(args, opts);
   }
 
-  async run(stack: string, kind: JobKind, o: OperationOptions): Promise<OperationResult> {
+  async run(stack: string, kind: EngineKind, o: OperationOptions): Promise<OperationResult> {
     // the program's report reaches the engine as an error diagnostic: kept to type the failure
     const errors: string[] = [];
     try {

@@ -5,7 +5,7 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "./engine";
-import { busy, cancelled, engineFailed, notFound, type JobKind } from "./types";
+import { busy, cancelled, engineFailed, notFound, type EngineKind } from "./types";
 
 export interface SimulatedStack {
   readonly name: string;
@@ -23,7 +23,7 @@ export interface MemoryEngineOptions {
   readonly baseResources?: number;
   readonly project?: string;
   /** The Nth operation of a kind on a stack fails (1-based), after half its steps. */
-  readonly failures?: readonly { readonly stack: string; readonly kind: JobKind; readonly call: number }[];
+  readonly failures?: readonly { readonly stack: string; readonly kind: EngineKind; readonly call: number }[];
   /** A secret the simulated program prints in a diagnostic, to test redaction. */
   readonly leakInDiagnostics?: string;
   /** Stacks whose remoteSecret changes on every up (a token minted each run): their peers never settle. */
@@ -60,7 +60,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 export class MemoryEngine implements StackEngine {
-  readonly calls: { stack: string; kind: JobKind }[] = [];
+  readonly calls: { stack: string; kind: EngineKind }[] = [];
   readonly secretValues: readonly string[];
   private readonly state = new Map<string, SimState>();
   private readonly locked = new Set<string>();
@@ -88,7 +88,7 @@ export class MemoryEngine implements StackEngine {
   private fq = (stack: string) => `organization/${this.project}/${stack}`;
   private urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::${this.project}::${type}::${name}`;
 
-  private plan(stack: string, kind: JobKind, n: number): { steps: Step[]; warnings: string[]; next: () => void } {
+  private plan(stack: string, kind: EngineKind, n: number): { steps: Step[]; warnings: string[]; next: () => void } {
     const d = this.def(stack);
     const s = this.state.get(stack)!;
     const base = this.opts.baseResources ?? 20;
@@ -173,7 +173,7 @@ export class MemoryEngine implements StackEngine {
     };
   }
 
-  async run(stack: string, kind: JobKind, o: OperationOptions): Promise<OperationResult> {
+  async run(stack: string, kind: EngineKind, o: OperationOptions): Promise<OperationResult> {
     this.def(stack);
     this.calls.push({ stack, kind });
     if (this.locked.has(stack)) throw busy(stack);

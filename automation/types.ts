@@ -4,7 +4,10 @@
  * CLI's own error line passes, redacted (cli-errors.ts).
  */
 
-export type JobKind = "preview" | "up" | "refresh" | "destroy";
+/** What the engine runs on one stack. */
+export type EngineKind = "preview" | "up" | "refresh" | "destroy";
+/** `verify` reads the clusters (`mesh verify`, `verify-job.ts`) and runs no engine operation. */
+export type JobKind = EngineKind | "verify";
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 export const TERMINAL: readonly JobState[] = ["succeeded", "failed", "cancelled", "interrupted"];
 
@@ -27,7 +30,11 @@ export type ErrorCode =
   /** The CLI did not answer in time and was stopped. */
   | "timeout"
   /** The job store refused a write (a full disk, a read-only file, a lost database). */
-  | "store_failed";
+  | "store_failed"
+  /** verify: a check failed (mesh verify's exit 1). */
+  | "checks_failed"
+  /** verify: a cluster, or part of one, could not be read (mesh verify's exit 2). */
+  | "clusters_unreadable";
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   "not_found",
@@ -41,6 +48,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "secrets_locked",
   "timeout",
   "store_failed",
+  "checks_failed",
+  "clusters_unreadable",
 ];
 
 export interface JobError {
@@ -68,6 +77,21 @@ export interface JobRecord {
   readonly recovery?: string;
   /** Options the job was asked with (e.g. destroy's includeProtected). */
   readonly options?: Readonly<Record<string, boolean>>;
+  /** verify: the stacks whose clusters it reads (its `stack` is `*`). */
+  readonly stacks?: readonly string[];
+  /** verify: how it came out, once it has. */
+  readonly verify?: VerifySummary;
+}
+
+/** A verify job's outcome: `mesh verify`'s counts and exit code, and what the code means. */
+export interface VerifySummary {
+  readonly passed: number;
+  readonly failed: number;
+  readonly warnings: number;
+  readonly errors: number;
+  /** 0 every check passed, 1 a check failed, 2 a cluster (or part of one) could not be read. */
+  readonly exitCode: 0 | 1 | 2;
+  readonly meaning: string;
 }
 
 /** What a client sees of a job, in order; `seq` starts at 1 per job. */
@@ -83,7 +107,20 @@ export type MeshEventBody =
   | { readonly type: "progress"; readonly done: number; readonly total?: number }
   | { readonly type: "summary"; readonly changes: ChangeSummary; readonly durationSeconds: number }
   | { readonly type: "mesh.peerPending"; readonly peer: string; readonly next: string }
-  | { readonly type: "mesh.linkEstablished"; readonly peer: string };
+  | { readonly type: "mesh.linkEstablished"; readonly peer: string }
+  /** verify: one check on one cluster, as `mesh verify --format json` reports it (redacted). */
+  | {
+      readonly type: "verify.check";
+      /** The stack whose cluster was checked. */
+      readonly of: string;
+      readonly cluster: string;
+      readonly code: string;
+      readonly category: string;
+      readonly name: string;
+      readonly result: "pass" | "fail" | "warn" | "error";
+      readonly detail: string;
+      readonly fix?: string;
+    };
 
 export type MeshEvent = MeshEventBody & { readonly seq: number; readonly jobId: string; readonly stack: string; readonly at: string };
 

@@ -11,10 +11,12 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { StackEngine } from "../automation/engine";
 import { Jobs } from "../automation/jobs";
+import { Redactor } from "../automation/redact";
 import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
 import { MemoryEngine } from "../automation/memory-engine";
 import { openStore } from "../automation/store/open";
 import { retentionFromEnv } from "../automation/store/retention";
+import { VerifyJobs } from "../automation/verify-job";
 import { meshTopology, planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { buildApp } from "./app";
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       `the job store ${jobs.store.kind} ${jobs.store.location} cannot be opened: ${e instanceof Error ? e.message : String(e)}`,
     );
   });
+  const redactor = new Redactor(engine.secretValues ?? []);
   const app = await buildApp({
     jobs,
     engine,
@@ -90,6 +93,14 @@ async function main(): Promise<void> {
     audit: (line) => write({ audit: true, ...line }),
     log: write,
     onStoreUnwritable: (detail) => write({ level: "error", msg: "job store unwritable", detail }),
+    // verify finds credentials as mesh verify does: this process's kubeconfig, the stacks' outputs, the settings' files
+    verify: new VerifyJobs({
+      jobs,
+      projectDir,
+      outputs: engine,
+      ...settings.verify,
+      log: (line) => write({ ...line, ...(typeof line.error === "string" ? { error: redactor.redact(line.error) } : {}) }),
+    }),
     ...(simulated ? { engineName: "simulated" } : {}),
   });
   const address = await app.listen({ host: settings.host, port: settings.port });

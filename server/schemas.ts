@@ -6,7 +6,7 @@ export const StackParams = z.strictObject({ stack: z.string().regex(/^[A-Za-z0-9
 export const JobParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
 export const ConvergeParams = z.strictObject({ id: z.string().regex(/^converge-[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
 
-export const JobKind = z.enum(["preview", "up", "refresh", "destroy"]);
+export const JobKind = z.enum(["preview", "up", "refresh", "destroy", "verify"]);
 export const JobStateSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]);
 
 export const JobsQuery = z.strictObject({
@@ -33,6 +33,17 @@ export const DestroyBody = z.strictObject({
   includeProtected: z.boolean().default(false),
 });
 
+/** POST /v1/verify: the stacks whose clusters to read; every stack of the mesh when absent. */
+export const VerifyBody = z
+  .strictObject({
+    stacks: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/))
+      .min(1)
+      .max(100)
+      .optional(),
+  })
+  .nullish();
+
 const Changes = z.record(z.string(), z.number().int());
 
 export const JobErrorSchema = z.object({
@@ -54,6 +65,19 @@ export const Job = z.object({
   error: JobErrorSchema.optional(),
   recovery: z.string().optional(),
   options: z.record(z.string(), z.boolean()).optional(),
+  /** verify: the stacks whose clusters it reads (its stack is "*"). */
+  stacks: z.array(z.string()).readonly().optional(),
+  /** verify: how it came out: mesh verify's counts, exit code and what the code means. */
+  verify: z
+    .object({
+      passed: z.number().int(),
+      failed: z.number().int(),
+      warnings: z.number().int(),
+      errors: z.number().int(),
+      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+      meaning: z.string(),
+    })
+    .optional(),
 });
 
 export const JobList = z.object({ jobs: z.array(Job), next: z.string().optional() });

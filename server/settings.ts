@@ -3,6 +3,7 @@
  * explicitly started insecure, and then only on loopback.
  */
 import { isIP } from "node:net";
+import { parseDuration, waitProblem } from "../verify/wait";
 import { parseTokens, readTokensFile, type AuthSettings, type StaticToken } from "./auth";
 
 export interface ServerSettings {
@@ -10,6 +11,38 @@ export interface ServerSettings {
   readonly port: number;
   readonly auth: AuthSettings;
   readonly limits: Limits;
+  readonly verify: VerifySettings;
+}
+
+/** How POST /v1/verify reads the clusters, beyond what the stack files and outputs say (as mesh verify's options). */
+export interface VerifySettings {
+  /** `<stack>=<file>`, from MESH_VERIFY_KUBECONFIGS (comma-separated). */
+  readonly kubeconfig: readonly string[];
+  /** `<stack>=<context>`, from MESH_VERIFY_CONTEXTS. */
+  readonly context: readonly string[];
+  /** MESH_VERIFY_WAIT: check again until everything passes or this time is up (90s, 10m). @default one round */
+  readonly wait?: string;
+}
+
+/** `a=b,c=d` → each pair, or a message naming the variable and the fix. */
+function pairs(env: NodeJS.ProcessEnv, key: string, what: string): string[] {
+  const list = (env[key] ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  const bad = list.filter((p) => !/^[A-Za-z0-9_.-]{1,100}=.+$/.test(p));
+  if (bad.length > 0) throw new Error(`${key}: ${bad.join(", ")}: write <stack>=<${what}>, comma-separated`);
+  return list;
+}
+
+export function verifySettingsFromEnv(env: NodeJS.ProcessEnv): VerifySettings {
+  const wait = env.MESH_VERIFY_WAIT;
+  if (wait !== undefined && parseDuration(wait) === undefined) throw new Error(waitProblem(wait, "MESH_VERIFY_WAIT"));
+  return {
+    kubeconfig: pairs(env, "MESH_VERIFY_KUBECONFIGS", "kubeconfig file"),
+    context: pairs(env, "MESH_VERIFY_CONTEXTS", "context"),
+    ...(wait !== undefined ? { wait } : {}),
+  };
 }
 
 export interface Limits {
@@ -94,7 +127,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     throw new Error(`MESH_API_HOST: ${host} is not an address`);
   const port = Number(env.MESH_API_PORT ?? "8080");
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("MESH_API_PORT: not a port");
-  return { host, port, auth: { tokens, ...(oidc ? { oidc } : {}), insecure }, limits: DEFAULT_LIMITS };
+  return { host, port, auth: { tokens, ...(oidc ? { oidc } : {}), insecure }, limits: DEFAULT_LIMITS, verify: verifySettingsFromEnv(env) };
 }
 
 function required(env: NodeJS.ProcessEnv, key: string): string {

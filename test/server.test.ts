@@ -10,7 +10,7 @@ import type { MemoryEngine } from "../automation/memory-engine";
 import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
-import { settingsFromEnv } from "../server/settings";
+import { settingsFromEnv, verifySettingsFromEnv } from "../server/settings";
 import { PROJECT_DIR } from "../tools/mock-run";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
@@ -314,6 +314,7 @@ describe("the OpenAPI document", () => {
           "/v1/stacks/{stack}/preview",
           "/v1/stacks/{stack}/refresh",
           "/v1/stacks/{stack}/up",
+          "/v1/verify",
         ],
       );
       assert.deepEqual(doc.security, [{ bearer: [] }]);
@@ -324,6 +325,28 @@ describe("the OpenAPI document", () => {
 });
 
 describe("settings", () => {
+  it("takes verify's per-stack kubeconfig files and contexts, and its wait, naming the variable of a wrong one", () => {
+    assert.deepEqual(verifySettingsFromEnv({}), { kubeconfig: [], context: [] });
+    assert.deepEqual(
+      verifySettingsFromEnv({
+        MESH_VERIFY_KUBECONFIGS: "wuxi=/etc/mesh/wuxi.kubeconfig, cn-shanghai=/etc/mesh/ack.kubeconfig",
+        MESH_VERIFY_CONTEXTS: "wuxi=wuxi-reader",
+        MESH_VERIFY_WAIT: "2m",
+      }),
+      {
+        kubeconfig: ["wuxi=/etc/mesh/wuxi.kubeconfig", "cn-shanghai=/etc/mesh/ack.kubeconfig"],
+        context: ["wuxi=wuxi-reader"],
+        wait: "2m",
+      },
+    );
+    assert.throws(() => verifySettingsFromEnv({ MESH_VERIFY_KUBECONFIGS: "wuxi,cn-shanghai=" }), {
+      message: "MESH_VERIFY_KUBECONFIGS: wuxi, cn-shanghai=: write <stack>=<kubeconfig file>, comma-separated",
+    });
+    assert.throws(() => verifySettingsFromEnv({ MESH_VERIFY_WAIT: "soon" }), {
+      message: "MESH_VERIFY_WAIT soon: write a duration such as 90s, 10m or 1h (at most 24h)",
+    });
+  });
+
   it("refuses to start without authentication, and binds an insecure server to loopback only", () => {
     assert.throws(() => settingsFromEnv({}), /no authentication is configured/);
     assert.throws(() => settingsFromEnv({ MESH_API_INSECURE: "loopback-only", MESH_API_HOST: "0.0.0.0" }), /binds to loopback only/);

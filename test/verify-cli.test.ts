@@ -150,38 +150,98 @@ describe("mesh verify", () => {
 });
 
 describe("mesh converge --verify", () => {
-  it("converges with the simulated engine, then verifies the live clusters and exits with verify's code", async () => {
+  let printed = "";
+  let out = "";
+  const store = join(mkdtempSync(join(tmpdir(), "mesh-converge-verify-")), "jobs.db");
+  let engine: import("../automation/memory-engine").MemoryEngine;
+  const deps = (d: string) => ({
+    projectDir: d,
+    engine: () => engine,
+    database: `sqlite:${store}`,
+    out: { write: (s: string) => (printed += s) },
+    requestedBy: "tester",
+  });
+  const verifyDeps = (): VerifyDeps => ({
+    out: { write: (s: string) => (out += s) },
+    outputs: () => ({
+      outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(readFileSync(ack, "utf8")) : wuxiOutputs()),
+    }),
+    options: { loadDefaultKubeconfig: (kc) => kc.loadFromFile(defaultKubeconfig), timeoutMs: 2000 },
+  });
+  const io = { out: (s: string) => (printed += s), err: (s: string) => (printed += s) };
+  const converge = async (argv: string[]) => {
+    printed = "";
+    out = "";
+    const code = await cli(["converge", ...argv, "--dir", PROJECT_DIR], deps, io, verifyDeps);
+    return { code, printed, out };
+  };
+  before(async () => {
     const { MemoryEngine } = await import("../automation/memory-engine");
-    const engine = new MemoryEngine({
+    engine = new MemoryEngine({
       stacks: [
         { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
         { name: "wuxi", peers: ["cn-shanghai"] },
       ],
     });
-    let printed = "";
-    const store = join(mkdtempSync(join(tmpdir(), "mesh-converge-verify-")), "jobs.db");
-    const deps = (d: string) => ({
-      projectDir: d,
-      engine: () => engine,
-      database: `sqlite:${store}`,
-      out: { write: (s: string) => (printed += s) },
-      requestedBy: "tester",
-    });
-    let out = "";
-    const verifyDeps: VerifyDeps = {
-      out: { write: (s: string) => (out += s) },
-      outputs: () => ({
-        outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(readFileSync(ack, "utf8")) : wuxiOutputs()),
-      }),
-      options: { loadDefaultKubeconfig: (kc) => kc.loadFromFile(defaultKubeconfig), timeoutMs: 2000 },
-    };
-    const io = { out: (s: string) => (printed += s), err: (s: string) => (printed += s) };
-    const code = await cli(["converge", "--verify", "--wait", "5s", "--dir", PROJECT_DIR], deps, io, () => verifyDeps);
-    assert.equal(code, 0, `${printed}\n${out}`);
-    assert.match(printed, /settled after 3 rounds: no stack has a peer whose outputs changed since it ran\n/);
-    assert.match(out, /^cn-shanghai \(stack cn-shanghai, \d+ requests\)\n/);
-    const bad = await cli(["converge", "--verify", "--wait", "soon", "--dir", PROJECT_DIR], deps, io, () => verifyDeps);
-    assert.equal(bad, 2);
-    assert.match(out, /mesh verify: --wait soon: write a duration such as 90s, 10m or 1h \(at most 24h\)\n$/);
   });
+
+  it("converges with the simulated engine, then verifies the live clusters and exits with verify's code", async () => {
+    const r = await converge(["--verify", "--wait", "5s"]);
+    assert.equal(r.code, 0, `${r.printed}\n${r.out}`);
+    assert.match(r.printed, /settled after 3 rounds: no stack has a peer whose outputs changed since it ran\n/);
+    assert.match(r.out, /^cn-shanghai \(stack cn-shanghai, \d+ requests\)\n/);
+  });
+
+  it("with --json, the verify report is the last JSON line of converge's output, and a failed check is exit 1", async () => {
+    const saved = sh.world.envoy;
+    sh.world.envoy = { [Object.keys(saved)[0]!]: envoyDump([{ ip: SHANGHAI_POD_IP, port: 5000 }]) };
+    try {
+      const r = await converge(["--json", "--verify"]);
+      assert.equal(r.code, 1, r.printed);
+      assert.equal(r.out, "", "nothing as text");
+      const lines = r.printed
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { type: string; report?: VerifyReport });
+      assert.deepEqual(
+        lines.slice(-2).map((l) => l.type),
+        ["converge.finished", "converge.verify"],
+      );
+      const report = lines.at(-1)!.report!;
+      assert.equal(report.schemaVersion, 1);
+      assert.equal(report.exitCode, 1);
+      assert.deepEqual(
+        report.clusters.map((c) => c.cluster),
+        ["cn-shanghai", "wuxi"],
+      );
+      assert.deepEqual(
+        report.clusters.flatMap((c) => c.checks.filter((k) => k.result !== "pass").map((k) => `${k.cluster} ${k.code}`)),
+        ["cn-shanghai MV0704"],
+      );
+    } finally {
+      sh.world.envoy = saved;
+    }
+    const ok = await converge(["--json", "--verify"]);
+    assert.equal(ok.code, 0, ok.printed);
+    assert.equal((JSON.parse(ok.printed.trim().split("\n").at(-1)!) as { report: VerifyReport }).report.exitCode, 0);
+  });
+
+  for (const [argv, message] of [
+    [["--wait", "5s"], "mesh converge: --wait 5s applies to --verify only: add --verify, or drop --wait\n"],
+    [["--verify", "--wait", "soon"], "mesh converge: --wait soon: write a duration such as 90s, 10m or 1h (at most 24h)\n"],
+  ] as const) {
+    it(`refuses ${argv.join(" ")} with a usage error (exit 2) before any stack is touched`, async () => {
+      printed = "";
+      const jobs = await cli(["jobs", "--json", "--dir", PROJECT_DIR], deps, io);
+      assert.equal(jobs, 0);
+      const count = (JSON.parse(printed) as unknown[]).length;
+      const r = await converge([...argv]);
+      assert.equal(r.code, 2);
+      assert.equal(r.printed, message);
+      assert.equal(r.out, "");
+      printed = "";
+      await cli(["jobs", "--json", "--dir", PROJECT_DIR], deps, io);
+      assert.equal((JSON.parse(printed) as unknown[]).length, count, "no job was submitted");
+    });
+  }
 });

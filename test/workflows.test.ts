@@ -17,6 +17,7 @@ import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { PROJECT_DIR } from "../tools/mock-run";
+import { parseDuration } from "../verify/wait";
 
 const DIR = join(PROJECT_DIR, ".github", "workflows");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
@@ -113,6 +114,44 @@ describe("security settings", () => {
     const verify = runs.findIndex((r: string) => r.includes("mesh -- pr-verify"));
     const converge = runs.findIndex((r: string) => r.includes("mesh -- converge"));
     assert.ok(verify >= 0 && converge > verify);
+  });
+
+  it("up.yml verifies the mesh once converge has run, its report in the job summary, and a failed verify fails the job", () => {
+    const job = wf("up.yml").jobs.converge;
+    const steps = job.steps as { name?: string; run?: string; if?: string; uses?: string; "continue-on-error"?: unknown; shell?: string }[];
+    const at = (re: RegExp) => steps.findIndex((x) => re.test(x.run ?? ""));
+    const converge = at(/npm run -s mesh -- converge --json/);
+    const verify = at(/npm run -s mesh -- verify /);
+    assert.ok(converge >= 0 && verify === converge + 1, "verify runs right after converge");
+    assert.ok(steps.findIndex((x) => x.uses?.startsWith("actions/upload-artifact@")) > verify);
+    const step = steps[verify]!;
+    // the same condition as converge's, and no status function: skipped when converge failed or had nothing to do
+    assert.equal(step.if, "steps.compare.outputs.outcome == 'apply'");
+    assert.equal(steps[converge]!.if, step.if);
+    assert.equal(step["continue-on-error"], undefined);
+    assert.equal(job["continue-on-error"], undefined);
+    const command = step.run!.split("\n").find((l) => l.includes("mesh -- verify"))!;
+    const m = /^npm run -s mesh -- verify --wait (\S+) --format markdown "\$\{flags\[@\]\}" \| tee -a "\$GITHUB_STEP_SUMMARY"$/.exec(
+      command,
+    );
+    assert.ok(m, command);
+    assert.ok(parseDuration(m[1]!)! >= 60_000, `--wait ${m[1]} gives a fresh mesh time to settle`);
+    assert.match(step.run!, /^set -o pipefail$/m, "the exit code of mesh verify, not tee's");
+    assert.ok(step.run!.indexOf("set -o pipefail") < step.run!.indexOf(command));
+  });
+
+  it("every step that pipes a command sets pipefail, unless its shell is bash (GitHub's default shell has no pipefail)", () => {
+    for (const f of files) {
+      const w = wf(f);
+      for (const [name, job] of Object.entries<any>(w.jobs)) {
+        for (const step of job.steps ?? []) {
+          if (typeof step.run !== "string") continue;
+          const piped = step.run.split("\n").some((l: string) => /(^|[^|])\|([^|]|$)/.test(l.replace(/#.*$/, "")));
+          const shell = step.shell ?? job.defaults?.run?.shell ?? w.defaults?.run?.shell;
+          if (piped && shell !== "bash") assert.match(step.run, /^set -o pipefail$/m, `${f} ${name}: ${step.name ?? step.run}`);
+        }
+      }
+    }
   });
 
   it("finds the one comment on every page of comments, and updates it in place", () => {
@@ -263,7 +302,12 @@ describe("the stacks come from the stack files: a third one is previewed and app
     assert.ok(s?.run, `${f} ${job}: no step ${name}`);
     return s as { run: string };
   };
-  const bash = (script: string, env: Record<string, string>): { code: number; out: string } => {
+  /** `shell` as GitHub runs a step with `shell: bash`; a step with no `shell` key runs with `bash -e`, without pipefail. */
+  const bash = (
+    script: string,
+    env: Record<string, string>,
+    shell = ["--noprofile", "--norc", "-eo", "pipefail"],
+  ): { code: number; out: string } => {
     const file = join(dir, `.step-${Math.random().toString(36).slice(2)}.sh`);
     writeFileSync(file, script);
     const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
@@ -272,7 +316,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
     try {
       return {
         code: 0,
-        out: execFileSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd: dir, env: childEnv, encoding: "utf8" }),
+        out: execFileSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" }),
       };
     } catch (e) {
       const x = e as { status: number; stdout: string; stderr: string };
@@ -399,7 +443,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
     assert.match(r.out, /the previews match what was reviewed/);
     assert.deepEqual(r.outputs, { outcome: "apply" });
     const converge = (wf("up.yml").jobs.converge.steps as { name?: string; if?: string }[]).find((x) => x.name === "Converge");
-    assert.equal(converge?.if, "steps.verify.outputs.outcome == 'apply'");
+    assert.equal(converge?.if, "steps.compare.outputs.outcome == 'apply'");
   });
 
   it("up.yml stops when the third stack's preview was not reviewed", () => {
@@ -424,5 +468,67 @@ describe("the stacks come from the stack files: a third one is previewed and app
     const drift = verify(readmeOnly, preview.update);
     assert.equal(drift.code, 1);
     assert.match(drift.out, /wuxi: not reviewed; its preview now shows create 0, update 1, replace 0, delete 0/);
+  });
+  /** A stand-in npm on PATH: records its arguments, prints a line, exits with FAKE_NPM_EXIT. */
+  const fakeNpm = (): { bin: string; log: string } => {
+    const npmBin = join(dir, ".npm-bin");
+    const log = join(dir, "npm.log");
+    mkdirSync(npmBin, { recursive: true });
+    writeFileSync(log, "");
+    writeFileSync(
+      join(npmBin, "npm"),
+      `#!/usr/bin/env bash\nprintf '%s\\n' "$@" > "${log}"\necho "### mesh verify: stand-in report"\nexit "\${FAKE_NPM_EXIT:-0}"\n`,
+    );
+    chmodSync(join(npmBin, "npm"), 0o755);
+    return { bin: npmBin, log };
+  };
+
+  it("up.yml's verify step gives each kube-context stack its own kubeconfig file, puts the report in the summary, and fails with verify", () => {
+    const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
+    assert.equal(r1.code, 0, r1.out);
+    const envFile = join(dir, "github-env");
+    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig-content", SUZHOU_KUBECONFIG: "suzhou-kubeconfig-content" };
+    assert.equal(
+      bash(step("up.yml", "converge", /kubeconfig/).run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile }).code,
+      0,
+    );
+    const npm = fakeNpm();
+    const verifyStep = step("up.yml", "converge", /^Verify/) as { run: string; shell?: string };
+    assert.equal(verifyStep.shell, undefined, "so GitHub runs it with bash -e");
+    for (const exit of [0, 1, 2]) {
+      const summary = join(dir, `summary-${exit}.md`);
+      writeFileSync(summary, "### earlier\n");
+      const r = bash(
+        verifyStep.run,
+        { RUNNER_TEMP: dir, GITHUB_STEP_SUMMARY: summary, FAKE_NPM_EXIT: String(exit), PATH: `${npm.bin}:${bin}:${process.env.PATH}` },
+        ["-e"],
+      );
+      assert.equal(r.code, exit, r.out);
+      assert.equal(readFileSync(summary, "utf8"), "### earlier\n### mesh verify: stand-in report\n");
+      assert.deepEqual(readFileSync(npm.log, "utf8").trim().split("\n"), [
+        "run",
+        "-s",
+        "mesh",
+        "--",
+        "verify",
+        "--wait",
+        "10m",
+        "--format",
+        "markdown",
+        "--kubeconfig",
+        `suzhou=${join(dir, "kubeconfig-suzhou")}`,
+        "--kubeconfig",
+        `wuxi=${join(dir, "kubeconfig-wuxi")}`,
+      ]);
+      for (const v of Object.values(secrets)) assert.ok(!r.out.includes(v) && !readFileSync(summary, "utf8").includes(v));
+    }
+  });
+
+  it("up.yml's converge step fails with converge's exit code, not tee's", () => {
+    const npm = fakeNpm();
+    const s = step("up.yml", "converge", /^Converge$/);
+    const r = bash(s.run, { FAKE_NPM_EXIT: "6", PATH: `${npm.bin}:${bin}:${process.env.PATH}` }, ["-e"]);
+    assert.equal(r.code, 6, r.out);
+    assert.equal(readFileSync(join(dir, "converge.jsonl"), "utf8"), "### mesh verify: stand-in report\n");
   });
 });

@@ -5,52 +5,16 @@
  *
  *   npm run bench -- verify [clusters] [services]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { toYaml } from "../model/yaml";
 import { readProject } from "../plan/stack-files";
 import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn } from "../test/fixtures/kube-api";
 import { ROOT_PEM } from "../test/fixtures/mesh-worlds";
 import { verifyMesh } from "../verify/verify";
+import { apiServer, gatewayIp as gwIp, generate, NAMESPACES, serviceNamespace } from "./bench-mesh";
 
-const NAMESPACES = 20;
 const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
-const gwIp = (i: number) => `10.${i}.0.196`;
 const podIp = (i: number, s: number) => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;
-
-function project(clusters: number, services: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-bench-verify-"));
-  const catalog = Array.from({ length: services }, (_, s) => ({
-    name: `svc-${s}`,
-    namespace: `team-${s % NAMESPACES}`,
-    ports: [{ name: "http", port: 8080 }],
-  }));
-  writeFileSync(
-    join(dir, "Pulumi.yaml"),
-    toYaml({
-      name: "mesh",
-      runtime: "nodejs",
-      config: {
-        "mesh:meshId": { type: "string", default: "mesh1" },
-        "mesh:istio": { value: { version: "1.30.3" } },
-        "mesh:services": { value: catalog },
-      },
-    }),
-  );
-  for (let i = 0; i < clusters; i++) {
-    const config = {
-      "mesh:cluster": { name: `c${i}`, kubeContext: `c${i}`, apiServer: `https://10.${i}.0.10:6443` },
-      "mesh:eastWestGateway": { service: { type: "NodePort", externalIPs: [gwIp(i)], nodeSelector: {}, nodePorts: { tls: 30880 } } },
-      "mesh:trust": i === 0 ? { anchor: true } : { rootStack: "organization/mesh/c0" },
-      "mesh:peers": Array.from({ length: clusters }, (_, j) => j)
-        .filter((j) => j !== i)
-        .map((j) => `organization/mesh/c${j}`),
-    };
-    writeFileSync(join(dir, `Pulumi.c${i}.yaml`), toYaml({ config }));
-  }
-  return dir;
-}
 
 function world(i: number, clusters: number, services: number): ClusterWorld {
   const peers = Array.from({ length: clusters }, (_, j) => j).filter((j) => j !== i);
@@ -64,12 +28,12 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
   // the sidecar of every namespace sees every service: its own pod at 0, each peer's gateway at 1
   const dump = JSON.stringify({
     cluster_statuses: Array.from({ length: services }, (_, s) => ({
-      name: `outbound|8080||svc-${s}.team-${s % NAMESPACES}.svc.cluster.local`,
+      name: `outbound|8080||svc-${s}.${serviceNamespace(s)}.svc.cluster.local`,
       host_statuses: [host(podIp(i, s), 8080, 0), ...peers.map((j) => host(gwIp(j), 30880, 1))],
     })),
   });
   const pods = Array.from({ length: services }, (_, s) => ({
-    metadata: { name: `svc-${s}-0`, namespace: `team-${s % NAMESPACES}`, labels: { app: `svc-${s}` } },
+    metadata: { name: `svc-${s}-0`, namespace: `${serviceNamespace(s)}`, labels: { app: `svc-${s}` } },
     spec: { containers: [{ name: "app" }, { name: "istio-proxy" }] },
     status: { ...ready, podIP: podIp(i, s) },
   }));
@@ -85,7 +49,7 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
     pods: [{ metadata: { name: "istiod-0", namespace: "istio-system", labels: { app: "istiod" } }, status: ready }, ...pods],
     secrets: peers.map((j) => ({
       metadata: { name: `istio-remote-secret-c${j}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" } },
-      data: { [`c${j}`]: Buffer.from(`clusters:\n- name: c${j}\n  cluster:\n    server: https://10.${j}.0.10:6443\n`).toString("base64") },
+      data: { [`c${j}`]: Buffer.from(`clusters:\n- name: c${j}\n  cluster:\n    server: ${apiServer(j)}\n`).toString("base64") },
     })),
     services: [
       {
@@ -98,7 +62,7 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
         spec: { type: "NodePort", externalIPs: [gwIp(i)], ports: [{ name: "tls", port: 15443, nodePort: 30880 }] },
       },
       ...Array.from({ length: services }, (_, s) => ({
-        metadata: { name: `svc-${s}`, namespace: `team-${s % NAMESPACES}` },
+        metadata: { name: `svc-${s}`, namespace: `${serviceNamespace(s)}` },
         spec: {
           type: "ClusterIP",
           selector: { app: `svc-${s}` },
@@ -119,12 +83,13 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
         ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
       ]),
     },
-    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`team-${n}/svc-${n}-0`, dump])),
+    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
   };
 }
 
 export async function benchVerify(clusters = 10, services = 1000, latencyMs = 20, inFlight = 8): Promise<void> {
-  const dir = project(clusters, services);
+  // one port per service, every cluster on a kube context (verify reads each through a stand-in)
+  const dir = generate(clusters, services, { ackAnchor: false, ports: [{ name: "http", port: 8080 }] });
   const standIns: StandIn[] = [];
   try {
     for (let i = 0; i < clusters; i++) standIns.push(await startStandIn(world(i, clusters, services), { token: `t${i}`, latencyMs }));

@@ -12,11 +12,8 @@
  *   npm run bench -- verify       mesh verify of 10 clusters × 1000 services against stand-in APIs (20 ms per request)
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { toYaml } from "../model/yaml";
-import { ackConfig } from "../test/fixtures/ack";
+import { rmSync } from "node:fs";
+import { generate, stackName } from "./bench-mesh";
 
 interface Metrics {
   readonly ms: number;
@@ -25,56 +22,6 @@ interface Metrics {
   readonly peakMiB: number;
   readonly resources?: number;
   readonly remoteSecrets?: number;
-}
-
-const stackName = (i: number) => `c${i}`;
-
-/** A project of `clusters` stacks (c0 is an ACK anchor, the others on-prem NodePort) sharing `services`. */
-export function generate(clusters: number, services: number): string {
-  const dir = mkdtempSync(join(tmpdir(), `mesh-bench-${clusters}x${services}-`));
-  const catalog = Array.from({ length: services }, (_, i) => ({
-    name: `svc-${i}`,
-    namespace: `team-${i % 20}`,
-    ports: [
-      { name: "http", port: 8080 },
-      { name: "grpc", port: 9090 },
-    ],
-  }));
-  writeFileSync(
-    join(dir, "Pulumi.yaml"),
-    toYaml({
-      name: "mesh",
-      runtime: "nodejs",
-      config: {
-        "mesh:meshId": { type: "string", default: "mesh1" },
-        "mesh:istio": { value: { version: "1.30.3" } },
-        "mesh:services": { value: catalog },
-      },
-    }),
-  );
-  for (let i = 0; i < clusters; i++) {
-    const peers = Array.from({ length: clusters }, (_, j) => j)
-      .filter((j) => j !== i)
-      .map((j) => `organization/mesh/${stackName(j)}`);
-    const config: Record<string, unknown> =
-      i === 0
-        ? {
-            "alicloud:region": "cn-shanghai",
-            "mesh:cluster": {
-              name: stackName(i),
-              ack: ackConfig(),
-            },
-            "mesh:trust": { anchor: true },
-          }
-        : {
-            "mesh:cluster": { name: stackName(i), kubeContext: stackName(i), apiServer: `https://10.${i}.0.10:6443` },
-            "mesh:eastWestGateway": { service: { type: "NodePort", externalIPs: [`10.${i}.0.196`], nodePorts: { tls: 30880 } } },
-            "mesh:trust": { rootStack: "organization/mesh/c0" },
-          };
-    config["mesh:peers"] = peers;
-    writeFileSync(join(dir, `Pulumi.${stackName(i)}.yaml`), toYaml({ config }));
-  }
-  return dir;
 }
 
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -179,7 +126,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main !== module) {
-  // imported for its generator
+  // imported: nothing runs
 } else if (process.argv[2] === "--child") {
   const [, kind, dir, clusters] = process.argv.slice(2);
   child(kind!, dir!, Number(clusters))

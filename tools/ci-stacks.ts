@@ -12,6 +12,8 @@
  *   node --import tsx tools/ci-stacks.ts list <plan.json>              one stack a line
  *   node --import tsx tools/ci-stacks.ts kubeconfigs <plan.json> <dir> writes each kubeconfig secret (from SECRETS,
  *                                                                      toJSON(secrets)) to <dir>; prints KUBECONFIG= for GITHUB_ENV
+ *   node --import tsx tools/ci-stacks.ts verify-flags <plan.json> <dir> mesh verify's --kubeconfig <stack>=<file> per
+ *                                                                      kube-context stack, one argument a line (file names only)
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -57,6 +59,18 @@ export function ciStacks(planJson: string): CiStack[] {
   });
 }
 
+/** Where `kubeconfigs` writes a stack's kubeconfig. */
+const kubeconfigFile = (dir: string, stack: string): string => join(dir, `kubeconfig-${stack}`);
+
+/**
+ * `mesh verify`'s credentials per stack: each kube-context stack reads its own kubeconfig file, since
+ * merged kubeconfigs that share a cluster or user name (kubeadm's `kubernetes`, `kubernetes-admin`) do not
+ * load; an ACK stack's come from its kubeconfig output. Names files, never their content.
+ */
+export function verifyFlags(stacks: readonly CiStack[], dir: string): string[] {
+  return stacks.filter((s) => s.kubeconfig).flatMap((s) => ["--kubeconfig", `${s.stack}=${kubeconfigFile(dir, s.stack)}`]);
+}
+
 /** Writes each kube-context stack's kubeconfig (mode 600) and returns the KUBECONFIG list that merges them. */
 export function writeKubeconfigs(stacks: readonly CiStack[], secrets: Readonly<Record<string, unknown>>, dir: string): string {
   const missing = stacks.filter((s) => s.kubeconfig && typeof secrets[s.kubeconfig] !== "string").map((s) => s.kubeconfig);
@@ -65,7 +79,7 @@ export function writeKubeconfigs(stacks: readonly CiStack[], secrets: Readonly<R
   const files = stacks
     .filter((s) => s.kubeconfig)
     .map((s) => {
-      const file = join(dir, `kubeconfig-${s.stack}`);
+      const file = kubeconfigFile(dir, s.stack);
       writeFileSync(file, secrets[s.kubeconfig] as string, { mode: 0o600 });
       chmodSync(file, 0o600);
       return file;
@@ -80,12 +94,18 @@ function main(argv: readonly string[]): number {
     process.stdout.write(`matrix=${JSON.stringify({ include: stacks })}\nstacks=${JSON.stringify(stacks.map((s) => s.stack))}\n`);
   } else if (mode === "list") {
     process.stdout.write(stacks.map((s) => `${s.stack}\n`).join(""));
+  } else if (mode === "verify-flags" && dir) {
+    process.stdout.write(
+      verifyFlags(stacks, dir)
+        .map((a) => `${a}\n`)
+        .join(""),
+    );
   } else if (mode === "kubeconfigs" && dir) {
     const secrets = JSON.parse(process.env.SECRETS ?? "{}") as Record<string, unknown>;
     const list = writeKubeconfigs(stacks, secrets, dir);
     if (list) process.stdout.write(`KUBECONFIG=${list}\n`);
   } else {
-    process.stderr.write("usage: ci-stacks.ts matrix|list <plan.json> | kubeconfigs <plan.json> <dir>\n");
+    process.stderr.write("usage: ci-stacks.ts matrix|list <plan.json> | kubeconfigs|verify-flags <plan.json> <dir>\n");
     return 2;
   }
   return 0;

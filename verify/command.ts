@@ -8,7 +8,7 @@ import { renderVerifyMarkdown, renderVerifyText } from "./report";
 import { stackPairs, type StackOutputsReader } from "./targets";
 import type { VerifyReport } from "./types";
 import { verifyMesh, VerifyUsageError, type VerifyOptions } from "./verify";
-import { parseDuration, untilPassed } from "./wait";
+import { parseDuration, untilPassed, waitProblem } from "./wait";
 
 export type VerifyFormat = "text" | "markdown" | "json";
 
@@ -31,6 +31,8 @@ export interface VerifyDeps {
   readonly options?: Partial<VerifyOptions>;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly intervalMs?: number;
+  /** Stops `--wait` between rounds (the portal's cancel). */
+  readonly signal?: AbortSignal;
 }
 
 const USAGE = 2;
@@ -48,14 +50,21 @@ function fromPairs(values: readonly string[]): Record<string, string> {
   return out;
 }
 
-export async function runVerify(stacks: readonly string[], flags: VerifyFlags, deps: VerifyDeps): Promise<number> {
-  const say = (s: string) => deps.out.write(`mesh verify: ${s}\n`);
+/** What one verify (with its `--wait`) came to: the report, or the usage problem that stopped it before any cluster was read. */
+export type VerifyOutcome = { readonly report: VerifyReport } | { readonly usage: string };
+
+/** The verify behind `mesh verify`, `mesh converge --verify` and the portal's verify job; it renders nothing. */
+export async function verifyOutcome(
+  stacks: readonly string[],
+  flags: Omit<VerifyFlags, "format">,
+  deps: VerifyDeps,
+): Promise<VerifyOutcome> {
   let options: VerifyOptions;
   let waitMs: number | undefined;
   try {
     if (flags.wait !== undefined) {
       waitMs = parseDuration(flags.wait);
-      if (waitMs === undefined) throw new TypeError(`--wait ${flags.wait}: write a duration such as 90s, 10m or 1h (at most 24h)`);
+      if (waitMs === undefined) throw new TypeError(waitProblem(flags.wait));
     }
     options = {
       ...deps.options,
@@ -69,41 +78,45 @@ export async function runVerify(stacks: readonly string[], flags: VerifyFlags, d
       ...(deps.progress ? { onProgress: (stack: string, line: string) => deps.progress!.write(`${stack}: ${line}\n`) } : {}),
     };
   } catch (e) {
-    say((e as Error).message);
-    return USAGE;
+    return { usage: (e as Error).message };
   }
   let files;
   try {
     files = readProject(flags.dir);
   } catch (e) {
-    if (e instanceof StackFileError) {
-      say(e.message);
-      return USAGE;
-    }
+    if (e instanceof StackFileError) return { usage: e.message };
     throw e;
   }
   const once = () => verifyMesh(files, options);
-  let report: VerifyReport;
   try {
-    report =
-      waitMs === undefined
-        ? await once()
-        : await untilPassed(once, {
-            waitMs,
-            ...(deps.intervalMs !== undefined ? { intervalMs: deps.intervalMs } : {}),
-            ...(deps.sleep ? { sleep: deps.sleep } : {}),
-            onRetry: (r, left) =>
-              deps.progress?.write(
-                `not yet: ${r.summary.failed} failed, ${r.summary.errors} unreadable; checking again (${Math.ceil(left / 1000)} s left)\n`,
-              ),
-          });
+    return {
+      report:
+        waitMs === undefined
+          ? await once()
+          : await untilPassed(once, {
+              waitMs,
+              ...(deps.intervalMs !== undefined ? { intervalMs: deps.intervalMs } : {}),
+              ...(deps.sleep ? { sleep: deps.sleep } : {}),
+              ...(deps.signal ? { signal: deps.signal } : {}),
+              onRetry: (r, left) =>
+                deps.progress?.write(
+                  `not yet: ${r.summary.failed} failed, ${r.summary.errors} unreadable; checking again (${Math.ceil(left / 1000)} s left)\n`,
+                ),
+            }),
+    };
   } catch (e) {
-    if (e instanceof VerifyUsageError) {
-      say(e.message);
-      return USAGE;
-    }
+    if (e instanceof VerifyUsageError) return { usage: e.message };
     throw e;
   }
+}
+
+export async function runVerify(stacks: readonly string[], flags: VerifyFlags, deps: VerifyDeps): Promise<number> {
+  const outcome = await verifyOutcome(stacks, flags, deps);
+  if ("usage" in outcome) {
+    deps.out.write(`mesh verify: ${outcome.usage}\n`);
+    return USAGE;
+  }
+  const report = outcome.report;
   deps.out.write(
     flags.format === "json"
       ? `${JSON.stringify(report, null, 2)}\n`

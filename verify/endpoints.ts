@@ -52,36 +52,36 @@ function group(hosts: readonly Classified[]): RouteStepView[] {
   return [...m.values()].sort((a, b) => a.priority - b.priority || a.cluster.localeCompare(b.cluster));
 }
 
-export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult {
-  const c = s.cluster;
-  const mesh = v.meshes.get(s.stack)!;
-  const checks: Check[] = [];
-  const rows: RoutingRow[] = [];
-  // who an address belongs to: pod IPs of every cluster read, gateway addresses of every cluster
+/** Who an address belongs to: pod IPs of every cluster read, gateway addresses of every cluster. */
+function addressOwners(v: MeshView): { podIp: Map<string, string>; gateways: Map<string, string> } {
   const podIp = new Map<string, string>();
   for (const o of v.snapshots.values())
     for (const list of o.pods.values()) if (list.ok) for (const p of list.value) if (p.status?.podIP) podIp.set(p.status.podIP, o.cluster);
   const gateways = new Map<string, string>();
-  const gatewaysOf = new Map<string, string[]>();
-  for (const pc of v.plan.clusters) {
-    const set = [...gatewayAddresses(v, pc.stack)].sort();
-    gatewaysOf.set(pc.name, set);
-    for (const a of set) gateways.set(a, pc.name);
-  }
-  const serviceById = new Map(v.plan.services.map((x) => [x.host, x.routing]));
-  const policyById = new Map(v.plan.routing.map((r) => [r.id, r]));
+  for (const pc of v.plan.clusters) for (const a of gatewayAddresses(v, pc.stack)) gateways.set(a, pc.name);
+  return { podIp, gateways };
+}
 
+/**
+ * Each source pod's Envoy clusters, parsed once for all of its namespace's services (only the clusters
+ * those services need); a dump that cannot be read or parsed is one finding, pushed to `checks`.
+ */
+function dumpReader(
+  s: ClusterSnapshot,
+  services: readonly CatalogService[],
+  checks: Check[],
+): (src: string) => Read<Map<string, EnvoyHost[]>> {
   const parsed = new Map<string, Read<Map<string, EnvoyHost[]>>>();
   // the Envoy clusters each source pod is read for: its namespace's services
   const wanted = new Map<string, Set<string>>();
-  for (const svc of mesh.services) {
+  for (const svc of services) {
     const src = s.sources.get(svc.namespace);
     if (!src) continue;
     const set = wanted.get(src) ?? new Set<string>();
     for (const p of svc.ports) set.add(outboundCluster(p.port, serviceHost(svc)));
     wanted.set(src, set);
   }
-  const dumpOf = (src: string): Read<Map<string, EnvoyHost[]>> => {
+  return (src: string): Read<Map<string, EnvoyHost[]>> => {
     let p = parsed.get(src);
     if (p) return p;
     const d = s.dumps.get(src)!;
@@ -96,12 +96,24 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
         };
       }
       const failure = p.ok ? undefined : p.failure;
-      if (failure) checks.push(unreadable("MV0701", CAT, c, `Envoy of ${src}`, failure, s.stack));
+      if (failure) checks.push(unreadable("MV0701", CAT, s.cluster, `Envoy of ${src}`, failure, s.stack));
     }
-    if (!d.ok) checks.push(unreadable("MV0701", CAT, c, `Envoy of ${src}`, d.failure, s.stack));
+    if (!d.ok) checks.push(unreadable("MV0701", CAT, s.cluster, `Envoy of ${src}`, d.failure, s.stack));
     parsed.set(src, p);
     return p;
   };
+}
+
+export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult {
+  const c = s.cluster;
+  const mesh = v.meshes.get(s.stack)!;
+  const checks: Check[] = [];
+  const rows: RoutingRow[] = [];
+  const { podIp, gateways } = addressOwners(v);
+  const serviceById = new Map(v.plan.services.map((x) => [x.host, x.routing]));
+  const policyById = new Map(v.plan.routing.map((r) => [r.id, r]));
+
+  const dumpOf = dumpReader(s, mesh.services, checks);
 
   const noSource = new Set<string>();
   let good = 0;

@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { MeshConfig } from "../model/types";
-import { planMesh, validStacks } from "../plan/plan";
+import { planMesh, validStacks, type MeshPlan } from "../plan/plan";
 import type { ProjectFiles } from "../plan/stack-files";
 import { controlPlaneChecks } from "./control-plane";
 import { endpointChecks } from "./endpoints";
@@ -14,7 +14,14 @@ import { mirrorChecks } from "./mirrors";
 import { remoteClusterChecks } from "./remote-clusters";
 import { remoteSecretChecks } from "./remote-secrets";
 import { readCluster, type ClusterSnapshot } from "./snapshot";
-import { readPublished, resolveTargets, type CredentialOverrides, type PublishedOutputs, type StackOutputsReader } from "./targets";
+import {
+  readPublished,
+  resolveTargets,
+  type CredentialOverrides,
+  type PublishedOutputs,
+  type StackOutputsReader,
+  type Target,
+} from "./targets";
 import { trustChecks } from "./trust";
 import { summarize, type Check, type ClusterReport, type RoutingRow, type VerifyReport } from "./types";
 import { failureFix, type MeshView } from "./view";
@@ -36,8 +43,7 @@ export interface VerifyOptions extends ReaderOptions {
 }
 
 /** The project's stacks verify can read, or a usage error that says why not. */
-export function selectStacks(files: ProjectFiles, names: readonly string[]): Map<string, MeshConfig> {
-  const plan = planMesh(files);
+export function selectStacks(files: ProjectFiles, names: readonly string[], plan: MeshPlan = planMesh(files)): Map<string, MeshConfig> {
   const errors = plan.findings.filter((f) => f.severity === "error");
   if (errors.length > 0)
     throw new VerifyUsageError(
@@ -50,9 +56,30 @@ export function selectStacks(files: ProjectFiles, names: readonly string[]): Map
   return names.length === 0 ? all : new Map(names.map((n) => [n, all.get(n)!]));
 }
 
+/** No credentials, or an API that would not answer: the one MV0001 that says which (nothing else is claimed of the cluster). */
+function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | undefined {
+  const base = { code: "MV0001", category: "cluster", cluster: t.mesh.cluster.name, result: "error" } as const;
+  if (!t.kubeConfig || !s)
+    return {
+      ...base,
+      name: "credentials",
+      detail: t.problem ?? "no credentials",
+      fix: `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
+    };
+  if (s.unreachable)
+    return {
+      ...base,
+      name: "Kubernetes API",
+      detail: `${s.unreachable.message} (${t.credentialSource})`,
+      fix: failureFix(s.unreachable, t.stack),
+    };
+  return undefined;
+}
+
 export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Promise<VerifyReport> {
-  const selected = selectStacks(files, o.stacks ?? []);
+  // planned once: the plan is most of verify's own work on a large mesh
   const plan = planMesh(files);
+  const selected = selectStacks(files, o.stacks ?? [], plan);
   const meshes = validStacks(files);
   const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
@@ -87,42 +114,8 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
     const c = t.mesh.cluster.name;
     const s = snapshots.get(t.stack);
     const requests = readers.get(t.stack)?.requests() ?? 0;
-    if (!t.kubeConfig || !s)
-      return {
-        stack: t.stack,
-        cluster: c,
-        reachable: false,
-        requests,
-        checks: [
-          {
-            code: "MV0001",
-            category: "cluster",
-            cluster: c,
-            name: "credentials",
-            result: "error",
-            detail: t.problem ?? "no credentials",
-            fix: `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
-          },
-        ],
-      };
-    if (s.unreachable)
-      return {
-        stack: t.stack,
-        cluster: c,
-        reachable: false,
-        requests,
-        checks: [
-          {
-            code: "MV0001",
-            category: "cluster",
-            cluster: c,
-            name: "Kubernetes API",
-            result: "error",
-            detail: `${s.unreachable.message} (${t.credentialSource})`,
-            fix: failureFix(s.unreachable, t.stack),
-          },
-        ],
-      };
+    const unreadable = clusterUnreadable(t, s);
+    if (unreadable || !s) return { stack: t.stack, cluster: c, reachable: false, requests, checks: unreadable ? [unreadable] : [] };
     const ep = endpointChecks(view, s);
     rows.push(...ep.rows);
     const checks: Check[] = [

@@ -5,7 +5,7 @@
 import { TERMINAL, type JobKind, type JobRecord, type JobState, type MeshEvent } from "../types";
 
 export const STATES: readonly JobState[] = ["queued", "running", ...TERMINAL];
-export const KINDS: readonly JobKind[] = ["preview", "up", "refresh", "destroy"];
+export const KINDS: readonly JobKind[] = ["preview", "up", "refresh", "destroy", "verify"];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export const JOB_ID = /^[a-z0-9]{1,16}-[0-9a-f]{8}$/;
 
