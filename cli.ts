@@ -161,7 +161,7 @@ export async function cli(
 ): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
   type ConvergeFlags = { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string };
-  const convergeThenVerify = async (opts: ConvergeFlags, who = "mesh converge"): Promise<number> => {
+  const convergeThenVerify = async (opts: ConvergeFlags): Promise<number> => {
     // wrong options stop here, before a stack is touched
     const usage =
       opts.wait === undefined
@@ -172,7 +172,7 @@ export async function cli(
             ? waitProblem(opts.wait)
             : undefined;
     if (usage) {
-      io.err(`${who}: ${usage}\n`);
+      io.err(`mesh converge: ${usage}\n`);
       return EXIT_CODES.usage;
     }
     const d = deps(opts.dir);
@@ -205,9 +205,22 @@ export async function cli(
   addStackJobCommands(program, deps, (f) => (run = f));
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
     run = async () => {
+      // a wrong --wait stops here, before a stack file is written
+      const usage =
+        opts.wait === undefined
+          ? undefined
+          : !opts.apply
+            ? `--wait ${opts.wait} applies to --apply only`
+            : parseDuration(opts.wait) === undefined
+              ? waitProblem(opts.wait)
+              : undefined;
+      if (usage) {
+        io.err(`mesh upgrade: ${usage}\n`);
+        return EXIT_CODES.usage;
+      }
       const code = runUpgrade(opts, io.out);
       return opts.apply && code === EXIT.ok
-        ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) }, "mesh upgrade --apply")
+        ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) })
         : code;
     };
   });

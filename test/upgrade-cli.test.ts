@@ -55,6 +55,20 @@ describe("mesh upgrade on the command line", () => {
     assert.match(refused.printed, /Step 1 skew gate: REFUSED/);
   });
 
+  it("a wrong --wait is a usage error before any stack file is written", async () => {
+    const dir = project();
+    const before = readFileSync(join(dir, "Pulumi.wuxi.yaml"), "utf8");
+    for (const argv of [
+      ["--apply", "--wait", "soon"],
+      ["--write", "--wait", "10m"],
+    ]) {
+      const r = await run("upgrade", "--to", "1.31.0", ...argv, "--dir", dir);
+      assert.equal(r.code, 2, r.printed);
+      assert.match(r.printed, /^mesh upgrade: /);
+    }
+    assert.equal(readFileSync(join(dir, "Pulumi.wuxi.yaml"), "utf8"), before);
+  });
+
   it("--apply writes the next step, converges every stack, then runs verify and exits with its code", async () => {
     const dir = project();
     const r = await run("upgrade", "--to", "1.31.0", "--apply", "--dir", dir);
