@@ -303,6 +303,29 @@ describe("removing a revision", () => {
   });
 });
 
+describe("the one-step change the canary replaces", () => {
+  it("mesh:istio.revision and version set at once: the old istiod removed while the namespace and the gateway use it, DESTROYS", () => {
+    const dir = copyProject();
+    writeStackEdits(dir, [
+      { stack: "wuxi", path: ["mesh:istio", "version"], value: "1.31.0" },
+      { stack: "wuxi", path: ["mesh:istio", "revision"], value: "1-31-0" },
+    ]);
+    const d = diffMesh(readProject(PROJECT_DIR), readProject(dir), "HEAD");
+    assert.deepEqual(
+      d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
+      ["destroys wuxi: revision default (Istio 1.30.3) removed while namespace dev, the east-west gateway used it"],
+    );
+    assert.match(renderDiffText(d), /^Mesh change against HEAD: wuxi changed; 1 destructive, 0 disruptive\n/);
+  });
+  it("the version alone: DISRUPTS in place, pointing at mesh upgrade", () => {
+    const dir = copyProject();
+    writeStackEdits(dir, [{ stack: "wuxi", path: ["mesh:istio", "version"], value: "1.31.0" }]);
+    const [x] = diffMesh(readProject(PROJECT_DIR), readProject(dir), "HEAD").disruptions;
+    assert.equal(`${x!.severity} ${x!.what}`, "disrupts Istio 1.30.3 → 1.31.0 in place");
+    assert.match(x!.advice, /mesh upgrade --to 1\.31\.0, docs\/upgrade\.md/);
+  });
+});
+
 describe("the policy pack during an upgrade", () => {
   const release = (name: string, chart: string, version: string): ResourceView => ({
     type: "kubernetes:helm.sh/v3:Release",
