@@ -37,7 +37,7 @@ export function renderUpgradeText(p: UpgradePlan): string {
   });
   if (p.steps.length > 0)
     out.push(
-      `Write the next step into its stack file: npm run -s mesh -- upgrade --to ${p.to} --write   (step 2 above; then run and check it)`,
+      `Write the next step into its stack file: npm run -s mesh -- upgrade --to ${p.to}${p.canary.length ? ` --canary ${p.canary.join(",")}` : ""} --write   (step 2 above; then run and check it)`,
       "",
     );
   return out.join("\n");

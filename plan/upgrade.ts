@@ -44,6 +44,8 @@ export interface UpgradePlan {
   /** Why the upgrade cannot start: the skew gate. Empty when it may. */
   readonly refusals: readonly string[];
   readonly steps: readonly UpgradeStep[];
+  /** The namespaces given to take the canary first, for the next command line. */
+  readonly canary: readonly string[];
 }
 
 export interface UpgradeOptions {
@@ -317,7 +319,7 @@ function removeStep(c: Ctx): UpgradeStep | undefined {
     stack,
     title: `remove ${old.name} (Istio ${old.version}) from ${stack}; istio-base validates with ${next}`,
     changes: [
-      `- release ${old.chartRevision ? `istiod-${old.chartRevision}` : "istiod"} (its webhooks and reader ClusterRole)`,
+      `release ${old.chartRevision ? `istiod-${old.chartRevision}` : "istiod"} removed, with its webhooks and reader ClusterRole`,
       `istio-base defaultRevision → ${next} (istiod-default-validator calls istiod-${next})`,
       ...(users.length ? [`refused while ${users.join(", ")} still use it`] : []),
     ],
@@ -326,7 +328,7 @@ function removeStep(c: Ctx): UpgradeStep | undefined {
       { stack, path: [R, "defaultRevision"], value: next },
     ],
     commands: [
-      `${kubectl(m)} get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}' | grep -v ':${to}$' | grep istio   # no proxy left on ${old.version}`,
+      `${kubectl(m)} get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}' | awk '$2 != "" && $2 !~ /:${to.replace(/\./g, "\\.")}$/'   # prints nothing: no proxy left on ${old.version}`,
       up(stack),
     ],
     checks: [verify(stack)],
@@ -363,6 +365,7 @@ export function planUpgrade(files: ProjectFiles, to: string, opts: UpgradeOption
   }));
   const base = {
     to,
+    canary: opts.canary ?? [],
     revision: revisionNameOf(to),
     from,
     order,
