@@ -3,6 +3,7 @@ import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { configPath, type ConfigIssue } from "../errors";
 import { closest } from "../text";
+import { RevisionsSchema } from "../revisions-schema";
 import { ClusterSchema, FIX, GatewaySchema, IstioSchema, MeshIdSchema, PeersSchema, ServicesSchema, TrustSchema } from "../schema";
 
 export const NS = "mesh";
@@ -15,6 +16,7 @@ export const SCHEMAS = {
   eastWestGateway: GatewaySchema,
   peers: PeersSchema,
   trust: TrustSchema,
+  revisions: RevisionsSchema,
 } as const;
 
 export type Add = (path: string, message: string, fix: string) => void;
