@@ -429,7 +429,7 @@ describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the r
     assert.equal(r.code, 1);
     assert.equal(
       r.printed,
-      `round 1 (the trust anchor makes the mesh root) did not start: pulumi stack output of stack wuxi failed: ${said} — ${fix}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes\n`,
+      `no round started: the stacks could not be selected or created on the backend: pulumi stack select of stack cn-shanghai failed: ${said} — ${fix}. Fix the cause, then run mesh converge again\n`,
     );
   });
 });
