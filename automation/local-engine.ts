@@ -3,7 +3,8 @@
  * disk (`workDir` = the project's folder) with the operator's installed CLI. Backend, passphrase or
  * secrets provider and cloud credentials come from the environment; a pinned CLI can be named with its
  * folder and version. It never downloads a CLI. Reads (outputs, history, cancel) select an existing stack,
- * never create one, and are stopped after a bound; a failure carries the CLI's own error line, redacted.
+ * never create one, and are stopped after a bound; only operations and ensureStacks (converge, before its
+ * first round) create a stack. A failure carries the CLI's own error line, redacted.
  */
 import {
   CommandError,
