@@ -10,6 +10,7 @@
  *   npm run bench -- converge     converge of 10 simulated stacks against a sequential bring-up
  *   npm run bench -- api          100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
  *   npm run bench -- verify       mesh verify of 10 clusters × 1000 services against stand-in APIs (20 ms per request)
+ *   npm run bench -- store        the job store on SQLite and PostgreSQL: start-up against history, 100 streams, 50 racing ups
  */
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -85,12 +86,14 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
 const benchApi = async () => (await import("./bench-api")).benchApi();
 const benchVerify = async (c?: number, s?: number) => (await import("./bench-verify")).benchVerify(c, s);
 const benchConverge = async () => (await import("./bench-converge")).benchConverge();
+const benchStore = async () => (await import("./bench-store")).benchStore();
 const reportLatency = async () => (await import("./bench-report")).reportLatency();
 
 async function main(): Promise<void> {
   if (process.argv[2] === "report") return reportLatency();
   if (process.argv[2] === "converge") return benchConverge();
   if (process.argv[2] === "api") return benchApi();
+  if (process.argv[2] === "store") return benchStore();
   if (process.argv[2] === "verify") return benchVerify(...(process.argv.slice(3).map(Number) as [number?, number?]));
   const [c, s] = process.argv.slice(2).map(Number);
   const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
