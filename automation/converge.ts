@@ -77,19 +77,8 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
   };
   const seen = new Map<string, string>();
   const rounds: RoundReport[] = [];
-  let created: readonly string[];
-  try {
-    created = await o.engine.ensureStacks(o.stacks.map((s) => s.name));
-  } catch (e) {
-    if (!(e instanceof MeshError)) throw e;
-    return {
-      state: "failed",
-      rounds,
-      created: [],
-      message: `no round started: the stacks could not be selected or created on the backend: ${e.message}. Fix the cause, then run mesh converge again`,
-    };
-  }
-  if (created.length > 0) o.onCreated?.(created);
+  const created = await ensureAll(o);
+  if (!Array.isArray(created)) return created as ConvergeResult;
   const made =
     created.length > 0
       ? `; ${created.join(", ")} did not exist on the backend and ${created.length === 1 ? "was" : "were"} created first`
@@ -177,6 +166,23 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
         message: `round ${round} (${why}): ${what}.${ok.length ? ` ${ok.join(", ")} ran.` : ""} Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
       };
     }
+  }
+}
+
+/** Every stack of the project on the backend, the missing ones created (and reported); or why not. */
+async function ensureAll(o: ConvergeOptions): Promise<readonly string[] | ConvergeResult> {
+  try {
+    const created = await o.engine.ensureStacks(o.stacks.map((s) => s.name));
+    if (created.length > 0) o.onCreated?.(created);
+    return created;
+  } catch (e) {
+    if (!(e instanceof MeshError)) throw e;
+    return {
+      state: "failed",
+      rounds: [],
+      created: [],
+      message: `no round started: the stacks could not be selected or created on the backend: ${e.message}. Fix the cause, then run mesh converge again`,
+    };
   }
 }
 
