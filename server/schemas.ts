@@ -111,7 +111,12 @@ export const ConvergeRun = z.object({
   jobs: z.array(z.string()),
   /** The stacks the backend lacked, created before round 1. */
   created: z.array(z.string()),
+  /** With `verify`: the verify job started once converge settled (GET /v1/jobs/{id} for its outcome). */
+  verifyJob: z.string().optional(),
 });
+
+/** `verify`: once converge settles, start a verify job over every stack (as mesh converge --verify does). */
+export const ConvergeBody = z.strictObject({ verify: z.boolean().optional() }).nullish();
 
 export const Problem = z.object({
   type: z.string(),

@@ -189,3 +189,49 @@ describe("POST /v1/verify", () => {
     );
   });
 });
+
+describe("POST /v1/converge with verify: one upgrade step from the portal", () => {
+  const poll = async (f: () => Promise<boolean>, ms = 30_000) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await f()) return;
+    throw new Error("timed out");
+  };
+
+  it("a settled converge starts a verify job over every stack, named in the run; the verify's outcome is its record", async () => {
+    const r = await api.call("POST", "/v1/converge", { token: TOKENS.operator, body: { verify: true } });
+    assert.equal(r.status, 202, r.text);
+    let run: any;
+    await poll(async () => (run = (await api.call("GET", `/v1/converge/${r.json.id}`, { token: TOKENS.viewer })).json).state !== "running");
+    assert.equal(run.state, "settled", JSON.stringify(run));
+    assert.match(run.verifyJob, /^[a-z0-9]{1,16}-[0-9a-f]{8}$/);
+    const job = await api.jobs.wait(run.verifyJob);
+    assert.equal(job.kind, "verify");
+    assert.equal(job.state, "succeeded");
+    assert.deepEqual(job.stacks, ["cn-shanghai", "wuxi"]);
+    assert.equal(job.requestedBy, "converge (operator-bot)");
+    assert.equal(job.verify!.failed, 0);
+  });
+
+  it("without verify no verify job starts; a viewer may not converge; an unknown body field is a 400", async () => {
+    const r = await api.call("POST", "/v1/converge", { token: TOKENS.operator, body: {} });
+    assert.equal(r.status, 202, r.text);
+    let run: any;
+    await poll(async () => (run = (await api.call("GET", `/v1/converge/${r.json.id}`, { token: TOKENS.viewer })).json).state !== "running");
+    assert.equal(run.state, "settled");
+    assert.equal(run.verifyJob, undefined);
+    assert.equal((await api.call("POST", "/v1/converge", { token: TOKENS.viewer, body: { verify: true } })).status, 403);
+    const odd = await api.call("POST", "/v1/converge", { token: TOKENS.operator, body: { verify: "yes" } });
+    assert.equal(odd.status, 400);
+  });
+
+  it("a server without verify set up refuses {verify: true} with 503 before converging", async () => {
+    const plain = await startApi();
+    try {
+      const r = await plain.call("POST", "/v1/converge", { token: TOKENS.operator, body: { verify: true } });
+      assert.equal(r.status, 503);
+      assert.equal(r.json.detail, "verify is not set up on this server; converge without it");
+      assert.deepEqual((await plain.jobs.list({})).jobs, [], "nothing ran");
+    } finally {
+      await plain.close();
+    }
+  });
+});

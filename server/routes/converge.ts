@@ -1,13 +1,15 @@
 /**
  * Converge: one run at a time in this process, refused while the stack files have errors; its rounds
- * and jobs are kept in memory and read by id.
+ * and jobs are kept in memory and read by id. With `{"verify": true}` a run that settles starts a verify
+ * job over every stack, as `mesh converge --verify` does: one step of an upgrade, from the portal.
  */
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { converge, type ConvergeResult, type RoundReport } from "../../automation/converge";
+import { MeshError } from "../../automation/types";
 import { problems } from "../portal";
 import { problem } from "../problems";
-import { ConvergeParams, ConvergeRun, NoBody } from "../schemas";
+import { ConvergeBody, ConvergeParams, ConvergeRun } from "../schemas";
 
 type ConvergeRunRecord = {
   id: string;
@@ -20,6 +22,7 @@ type ConvergeRunRecord = {
   jobs: string[];
   /** The stacks the backend lacked, created before round 1. */
   created: string[];
+  verifyJob?: string;
 };
 
 export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
@@ -28,8 +31,10 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
 
   app.post(
     "",
-    { config: { role: "operator", action: "converge" }, schema: { body: NoBody, response: { 202: ConvergeRun, ...problems } } },
+    { config: { role: "operator", action: "converge" }, schema: { body: ConvergeBody, response: { 202: ConvergeRun, ...problems } } },
     (req, reply) => {
+      const verify = req.body?.verify === true;
+      if (verify && !deps.verify) return void problem(reply, 503, "verify is not set up on this server; converge without it");
       const running = [...converges.values()].find((c) => c.state === "running");
       if (running) return void problem(reply, 409, `converge ${running.id} is running`);
       const errors = deps.plan().findings.filter((f) => f.severity === "error");
@@ -58,7 +63,10 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
         onRound: (r) => run.rounds.push(r),
         onCreated: (s) => run.created.push(...s),
       }).then(
-        (r) => Object.assign(run, { state: r.state, message: r.message, finishedAt: now().toISOString() }),
+        async (r) => {
+          const verifyJob = verify && r.state === "settled" ? await startVerify(run) : undefined;
+          Object.assign(run, { state: r.state, message: r.message, finishedAt: now().toISOString(), ...verifyJob });
+        },
         (e: unknown) => {
           log({
             level: "error",
@@ -79,6 +87,21 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
         .send(run as never);
     },
   );
+  /** The verify of a settled run, or why none started (another verify runs: its id). */
+  async function startVerify(run: ConvergeRunRecord): Promise<{ verifyJob?: string; message?: string }> {
+    try {
+      const stacks = deps.topology().stacks.map((s) => s.name);
+      return { verifyJob: (await deps.verify!.start(stacks, `converge (${run.requestedBy})`)).id };
+    } catch (e) {
+      const running = e instanceof MeshError && e.code === "busy" ? e.extra.runningJobId : undefined;
+      if (!running)
+        log({ level: "error", msg: "verify after converge did not start", convergeId: run.id, error: redactor.redact(String(e)) });
+      return {
+        message: `converge settled; no verify was started: ${running ? `verify ${running} is running, see its record` : "an internal error"}`,
+      };
+    }
+  }
+
   app.get(
     "/:id",
     { config: { role: "viewer" }, schema: { params: ConvergeParams, response: { 200: ConvergeRun, ...problems } } },
