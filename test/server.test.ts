@@ -161,6 +161,7 @@ describe("a busy stack, and cancel", () => {
     const second = await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
     assert.equal(second.status, 409);
     assert.equal(second.json.runningJob, first.json.id);
+    assert.match(second.json.detail, /^stack wuxi has an up job (queued|running); wait for it or cancel it$/);
     assert.equal((await api.call("POST", "/v1/stacks/wuxi/refresh", { token: TOKENS.operator })).status, 409);
     const preview = await api.call("POST", "/v1/stacks/wuxi/preview", { token: TOKENS.viewer });
     assert.deepEqual([preview.status, preview.json.state], [202, "queued"]);
@@ -259,7 +260,7 @@ describe("a second process on the same store", () => {
       const up = await second.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
       assert.equal(up.status, 409);
       assert.equal(up.json.runningJob, r.json.id);
-      assert.equal(up.json.detail, `stack wuxi has a up job running in another process (job ${r.json.id}); wait for it, or cancel it`);
+      assert.equal(up.json.detail, `stack wuxi has an up job running in another process (job ${r.json.id}); wait for it, or cancel it`);
       assert.equal((await second.call("POST", "/v1/stacks/cn-shanghai/preview", { token: TOKENS.viewer })).status, 202);
     } finally {
       await second.close();
