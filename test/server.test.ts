@@ -384,6 +384,10 @@ describe("settings", () => {
     assert.throws(() => settingsFromEnv({}), /no authentication is configured/);
     assert.throws(() => settingsFromEnv({ MESH_API_INSECURE: "loopback-only", MESH_API_HOST: "0.0.0.0" }), /binds to loopback only/);
     assert.equal(settingsFromEnv({ MESH_API_INSECURE: "loopback-only" }).host, "127.0.0.1");
+    for (const value of ["yes", "true", "1"])
+      assert.throws(() => settingsFromEnv({ MESH_API_INSECURE: value }), {
+        message: `MESH_API_INSECURE is "${value}", not loopback-only, the one value it takes: set MESH_API_INSECURE=loopback-only (a developer machine only: no authentication), or unset it and configure tokens or OIDC`,
+      });
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
   });
