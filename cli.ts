@@ -26,6 +26,7 @@ const commands = () => import("./automation/commands");
 const verifyCommand = () => import("./verify/command");
 
 export { EXIT, runPlan, type PlanFormat } from "./cli-plan";
+import { configureUpgrade, runUpgrade } from "./plan/upgrade-command";
 
 /** What the commands need from the world; tests give their own. */
 export function defaultDeps(dir: string): CommandDeps {
@@ -159,6 +160,32 @@ export async function cli(
   verifyDeps: (dir: string) => VerifyDeps = defaultVerifyDeps,
 ): Promise<number> {
   let run: () => Promise<number> | number = () => EXIT.ok;
+  type ConvergeFlags = { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string };
+  const convergeThenVerify = async (opts: ConvergeFlags): Promise<number> => {
+    // wrong options stop here, before a stack is touched
+    const usage =
+      opts.wait === undefined
+        ? undefined
+        : !opts.verify
+          ? `--wait ${opts.wait} applies to --verify only: add --verify, or drop --wait`
+          : parseDuration(opts.wait) === undefined
+            ? waitProblem(opts.wait)
+            : undefined;
+    if (usage) {
+      io.err(`mesh converge: ${usage}\n`);
+      return EXIT_CODES.usage;
+    }
+    const d = deps(opts.dir);
+    const code = await (await commands()).runConverge(d, opts);
+    if (!opts.verify || code !== EXIT.ok) return code;
+    const flags = { dir: opts.dir, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
+    const v = verifyDeps(opts.dir);
+    if (!opts.json) return (await verifyCommand()).runVerify([], { ...flags, format: "text" }, v);
+    // one more line of converge's JSON: the report as mesh verify --format json has it
+    const outcome = await (await verifyCommand()).verifyOutcome([], flags, v);
+    d.out.write(`${JSON.stringify({ type: "converge.verify", ...outcome })}\n`);
+    return "usage" in outcome ? EXIT_CODES.usage : outcome.report.exitCode;
+  };
   const program = new Command("mesh")
     .description("One Istio mesh across several Kubernetes clusters")
     .version(VERSION, "-V, --version", "the version of this mesh project")
@@ -176,6 +203,27 @@ export async function cli(
       run = () => runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
     });
   addStackJobCommands(program, deps, (f) => (run = f));
+  configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
+    run = async () => {
+      // a wrong --wait stops here, before a stack file is written
+      const usage =
+        opts.wait === undefined
+          ? undefined
+          : !opts.apply
+            ? `--wait ${opts.wait} applies to --apply only`
+            : parseDuration(opts.wait) === undefined
+              ? waitProblem(opts.wait)
+              : undefined;
+      if (usage) {
+        io.err(`mesh upgrade: ${usage}\n`);
+        return EXIT_CODES.usage;
+      }
+      const code = runUpgrade(opts, io.out);
+      return opts.apply && code === EXIT.ok
+        ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) })
+        : code;
+    };
+  });
   program
     .command("converge")
     .description("bring every stack to a steady state: the trust anchor, the others in parallel, then whoever's peers changed")
@@ -190,39 +238,15 @@ export async function cli(
     )
     .addOption(dirOption())
     .addHelpText("after", NEEDS_PULUMI)
-    .action((opts: { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string }) => {
-      run = async () => {
-        // wrong options stop here, before a stack is touched
-        const usage =
-          opts.wait === undefined
-            ? undefined
-            : !opts.verify
-              ? `--wait ${opts.wait} applies to --verify only: add --verify, or drop --wait`
-              : parseDuration(opts.wait) === undefined
-                ? waitProblem(opts.wait)
-                : undefined;
-        if (usage) {
-          io.err(`mesh converge: ${usage}\n`);
-          return EXIT_CODES.usage;
-        }
-        const d = deps(opts.dir);
-        const code = await (await commands()).runConverge(d, opts);
-        if (!opts.verify || code !== EXIT.ok) return code;
-        const flags = { dir: opts.dir, ...(opts.wait !== undefined ? { wait: opts.wait } : {}) };
-        const v = verifyDeps(opts.dir);
-        if (!opts.json) return (await verifyCommand()).runVerify([], { ...flags, format: "text" }, v);
-        // one more line of converge's JSON: the report as mesh verify --format json has it
-        const outcome = await (await verifyCommand()).verifyOutcome([], flags, v);
-        d.out.write(`${JSON.stringify({ type: "converge.verify", ...outcome })}\n`);
-        return "usage" in outcome ? EXIT_CODES.usage : outcome.report.exitCode;
-      };
+    .action((opts: ConvergeFlags) => {
+      run = () => convergeThenVerify(opts);
     });
   program
     .command("status")
     .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
     .addOption(
       json(
-        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null}]}',
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
       ),
     )
     .addOption(dirOption())

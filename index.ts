@@ -17,6 +17,7 @@ import { assessPeers, resolveTrust, StackOutputs } from "./components/stack-outp
 import { ackPlan } from "./model/ack";
 import { exportsRemoteAccess } from "./model/cluster-objects";
 import { peerOutput, trustRootProblem } from "./model/peers";
+import { controlPlane, injectionNamespaces } from "./model/revisions";
 import { catalogSecret } from "./model/secrecy";
 import { servicesOutput } from "./model/services";
 
@@ -92,7 +93,7 @@ export = async () => {
     }
     new MeshServices(name, {
       services: mesh.services,
-      revision: mesh.istio.revision,
+      namespaces: injectionNamespaces(controlPlane(mesh)),
       provider: cluster.adoptingProvider,
       istiod: istio.istiod,
       secret: catalogSecret(mesh),

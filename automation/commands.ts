@@ -5,6 +5,7 @@
  */
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import { readProject, StackFileError } from "../plan/stack-files";
+import { istioLine, type IstioSummary } from "../plan/istio-summary";
 import { meshTopology } from "../plan/plan";
 import { converge, type ConvergeResult } from "./converge";
 import type { StackEngine } from "./engine";
@@ -280,6 +281,8 @@ export interface StatusRow {
   readonly links: readonly { readonly peer: string; readonly status: string }[] | null;
   /** Why the outputs could not be read (cli_missing, not_logged_in, secrets_locked, not_found, timeout, engine_failed). */
   readonly outputsError: { readonly code: string; readonly message: string } | null;
+  /** The istiod revisions, where each tag points and what the gateway follows, as the stack file declares them. */
+  readonly istio: IstioSummary;
 }
 
 /** `mesh status`: every stack of the project, its last job and its links; exit 1 when no stack's outputs could be read. */
@@ -315,6 +318,7 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
         lastJob: last ? { id: last.id, kind: last.kind, state: last.state, finishedAt: last.finishedAt ?? null } : null,
         links,
         outputsError: read.error ? { code: read.error.code, message: read.error.message } : null,
+        istio: s.istio,
       };
     }),
   );
@@ -325,7 +329,7 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
       const links = r.links
         ? `links: ${r.links.map((l) => `${l.peer} ${l.status}`).join(", ") || "none (no peers output yet)"}`
         : `outputs not read: ${r.outputsError!.message}`;
-      deps.out.write(`${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n`);
+      deps.out.write(`${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n  ${istioLine(r.istio)}\n`);
     }
   return rows.some((r) => r.links !== null) ? EXIT_CODES.ok : EXIT_CODES.failed;
 }

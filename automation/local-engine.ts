@@ -13,6 +13,8 @@ import {
   StackNotFoundError,
   type Stack,
 } from "@pulumi/pulumi/automation";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { SemVer } from "semver";
 import { CLI_MISSING_FIX, classifyCliFailure } from "./cli-errors";
 import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
@@ -33,6 +35,11 @@ export interface LocalEngineOptions {
   readonly pulumi?: { readonly root: string; readonly version?: string };
   /** A read (outputs, history, cancel) still running after this long is stopped. @default 30000 */
   readonly readTimeoutMs?: number;
+  /**
+   * CrossGuard packs every preview and up runs (`--policy-pack`), as the pull-request preview does: the
+   * guardrails hold whichever way in an up comes. @default the project's own pack, `<projectDir>/policy`
+   */
+  readonly policyPacks?: readonly string[];
 }
 
 /** Options from the environment, as documented in the README. */
@@ -142,6 +149,7 @@ export class LocalEngine implements StackEngine {
     // the program's report reaches the engine as an error diagnostic: kept to type the failure
     const errors: string[] = [];
     try {
+      const policyPacks = kind === "preview" || kind === "up" ? this.policyPacks(kind) : [];
       // the job's cancel also stops the stack's selection (a backend that does not answer)
       const s = await this.stack(stack, "createOrSelect", o.signal);
       const onEvent: OperationOptions["onEvent"] = (e) => {
@@ -149,11 +157,12 @@ export class LocalEngine implements StackEngine {
         o.onEvent(e);
       };
       const base = { onEvent, signal: o.signal };
+      const guarded = { ...base, policyPacks };
       switch (kind) {
         case "preview":
-          return { changes: (await s.preview(base)).changeSummary };
+          return { changes: (await s.preview(guarded)).changeSummary };
         case "up":
-          return { changes: (await s.up(base)).summary.resourceChanges ?? {} };
+          return { changes: (await s.up(guarded)).summary.resourceChanges ?? {} };
         case "refresh":
           return { changes: (await s.refresh(base)).summary.resourceChanges ?? {} };
         case "destroy":
@@ -174,6 +183,18 @@ export class LocalEngine implements StackEngine {
       }
       throw error;
     }
+  }
+
+  /** The packs a preview or an up runs; a missing pack stops the run before the CLI starts, rather than run unguarded. */
+  private policyPacks(kind: EngineKind): string[] {
+    const packs = [...(this.opts.policyPacks ?? [join(this.opts.projectDir, "policy")])];
+    for (const pack of packs)
+      if (!existsSync(join(pack, "PulumiPolicy.yaml")))
+        throw new MeshError(
+          "engine_failed",
+          `the policy pack ${pack} has no PulumiPolicy.yaml: every ${kind} runs the project's guardrails (policy/); restore the folder from the repository`,
+        );
+    return packs;
   }
 
   /** A read of an existing stack, stopped after the bound or when the caller's signal aborts. */

@@ -7,11 +7,12 @@ import {
   gatewayExposure,
   gatewayRelease,
   istioNamespace,
-  istiodRelease,
+  istiodReleases,
   type GatewayEndpoint,
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
+import { controlPlane, istiodReleaseName, revisionTagWebhooks } from "../model/revisions";
 import { releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
 import { releaseChartArgs, type LocalChartForm } from "../model/supply";
 import { cacertsSecret } from "../model/trust";
@@ -44,7 +45,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly base: k8s.helm.v3.Release;
   readonly caCerts?: k8s.core.v1.Secret;
+  /** The istiod of the revision the east-west gateway follows. */
   readonly istiod?: k8s.helm.v3.Release;
+  /** Every installed revision's istiod, oldest first (two during a canary upgrade). */
+  readonly istiods: k8s.helm.v3.Release[] = [];
   readonly gateway?: k8s.helm.v3.Release;
   readonly crossNetworkGateway?: k8s.apiextensions.CustomResource;
   /** Where peers reach this cluster's east-west gateway. */
@@ -106,7 +110,23 @@ export class IstioControlPlane extends pulumi.ComponentResource {
       this.registerOutputs({});
       return;
     }
-    this.istiod = release(istiodRelease(mesh), [this.base, ...(this.caCerts ? [this.caCerts] : [])]);
+    const cp = controlPlane(mesh);
+    const byRevision = new Map<string, k8s.helm.v3.Release>();
+    for (const spec of istiodReleases(mesh)) {
+      const r = release(spec, [this.base, ...(this.caCerts ? [this.caCerts] : [])]);
+      this.istiods.push(r);
+      byRevision.set(spec.name, r);
+    }
+    const releaseOf = (revision: string) => byRevision.get(istiodReleaseName(cp.revisions.find((r) => r.name === revision)!))!;
+    this.istiod = releaseOf(cp.gateway.revision);
+    // a tag's webhook calls its revision's istiod, which must serve before pods are sent to it
+    for (const [i, hook] of revisionTagWebhooks(cp).entries()) {
+      new k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+        `${name}-${hook.metadata.name}`,
+        { metadata: hook.metadata, webhooks: hook.webhooks as k8s.types.input.admissionregistration.v1.MutatingWebhook[] },
+        { ...child, dependsOn: [releaseOf(cp.tags[i]!.revision)] },
+      );
+    }
     // the gateway's image is `auto`, filled in by istiod's injector: istiod must be ready first
     this.gateway = release(gatewayRelease(mesh), [this.istiod]);
 

@@ -1,12 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { localityDestinationRule, meshNamespaces, mirroredService } from "../model/services";
+import { localityDestinationRule, mirroredService } from "../model/services";
 import type { CatalogService } from "../model/types";
 
 export interface MeshServicesArgs {
   readonly services: readonly CatalogService[];
-  /** Namespaces opt in with `istio.io/rev` instead of `istio-injection`. */
-  readonly revision?: string;
+  /** Each namespace's one injection label (`istio-injection` or `istio.io/rev`), from the control plane. */
+  readonly namespaces: readonly { readonly name: string; readonly labels: Readonly<Record<string, string>> }[];
   /**
    * A provider that adopts existing objects (`upsertExistingObjects`): application pipelines may
    * have created the namespace or Service already.
@@ -26,7 +26,7 @@ export class MeshServices extends pulumi.ComponentResource {
     const shared = { parent: this, provider: args.provider, retainOnDelete: true };
     const wrap = <T>(v: T): pulumi.Input<T> => (args.secret ? (pulumi.secret(v) as pulumi.Output<T>) : v);
     const namespaces = new Map(
-      meshNamespaces(args.services, args.revision).map((ns) => [
+      args.namespaces.map((ns) => [
         ns.name,
         new k8s.core.v1.Namespace(`${name}-ns-${ns.name}`, { metadata: { name: ns.name, labels: ns.labels } }, shared),
       ]),

@@ -8,12 +8,13 @@ import {
   crossNetworkGateway,
   gatewayRelease,
   istioNamespace,
-  istiodRelease,
+  istiodReleases,
   type KubeObject,
   type ReleaseSpec,
 } from "./istio";
 import { readerTokenName, readerTokenSecret, remoteSecret, tokenGenerations } from "./remote";
-import { localityDestinationRule, meshNamespaces, mirroredService } from "./services";
+import { controlPlane, injectionNamespaces, revisionTagWebhooks } from "./revisions";
+import { localityDestinationRule, mirroredService } from "./services";
 import { cacertsSecret } from "./trust";
 import type { MeshConfig } from "./types";
 
@@ -50,10 +51,11 @@ export function clusterObjects(mesh: MeshConfig, state: ClusterState): ClusterOb
   }
   if (mesh.trust.kind === "rootStack" && !state.trustReady) return { releases, objects };
 
-  releases.push(istiodRelease(mesh), gatewayRelease(mesh));
-  objects.push(crossNetworkGateway());
+  const cp = controlPlane(mesh);
+  releases.push(...istiodReleases(mesh), gatewayRelease(mesh));
+  objects.push(...revisionTagWebhooks(cp), crossNetworkGateway());
   for (const peer of state.linkedPeers) objects.push(remoteSecret(peer, SECRET));
-  for (const n of meshNamespaces(mesh.services, mesh.istio.revision)) {
+  for (const n of injectionNamespaces(cp)) {
     objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: n.name, labels: n.labels } });
   }
   for (const s of mesh.services) objects.push(mirroredService(s), localityDestinationRule(s));

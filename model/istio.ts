@@ -17,6 +17,7 @@ import type { BaseValues, GatewayValues, IstiodValues } from "./chart-values-typ
 import { deepMerge } from "./merge";
 import type { MeshConfig } from "./types";
 import type { KubeObject, ReleaseSpec } from "./kube-types";
+import { controlPlane, istiodReleaseName, resolveRevision, type Revision } from "./revisions";
 
 export type { KubeObject, ReleaseSpec } from "./kube-types";
 
@@ -36,11 +37,12 @@ function release(
   name: string,
   own: BaseValues | IstiodValues | GatewayValues,
   timeoutSeconds: number,
+  version = cfg.istio.version,
 ): ReleaseSpec {
   return {
     name,
     chart,
-    version: cfg.istio.version,
+    version,
     repo: cfg.istio.repo,
     namespace: ISTIO_NAMESPACE,
     // the user's values are an escape hatch: merged last, over ours
@@ -53,28 +55,42 @@ function release(
   };
 }
 
-/** CRDs and the reader service account. `defaultRevision` already defaults to `default`. */
+/**
+ * CRDs and the reader service account, shared by every revision, at `mesh:istio.version` (the newest
+ * revision's: older istiods read newer CRDs). `defaultRevision` already defaults to `default`.
+ */
 export function baseRelease(cfg: MeshConfig): ReleaseSpec {
-  const own: BaseValues = cfg.istio.revision ? { defaultRevision: cfg.istio.revision } : {};
+  const rev = controlPlane(cfg).baseDefaultRevision;
+  const own: BaseValues = rev ? { defaultRevision: rev } : {};
   // atomic too: its CRDs carry helm.sh/resource-policy: keep, so neither an uninstall nor a rollback deletes them
   return release(cfg, "base", "istio-base", own, 300);
 }
 
-export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
+/** One revision's istiod: `istiod` for the default revision, `istiod-<revision>` beside it. */
+export function istiodRevisionRelease(cfg: MeshConfig, rev: Revision): ReleaseSpec {
   const own: IstiodValues = {
-    ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
+    ...(rev.chartRevision ? { revision: rev.chartRevision } : {}),
     global: {
       meshID: cfg.meshId,
       multiCluster: { clusterName: cfg.cluster.name },
       network: cfg.cluster.network,
       // set even when they are the chart's defaults: what runs is what the plan's Supply lists
       hub: cfg.istio.hub,
-      tag: cfg.istio.tag ?? cfg.istio.version,
+      tag: rev.imageTag,
       ...(cfg.istio.imagePullSecrets.length > 0 ? { imagePullSecrets: [...cfg.istio.imagePullSecrets] } : {}),
     },
   };
-  const name = cfg.istio.revision ? `istiod-${cfg.istio.revision}` : "istiod";
-  return release(cfg, "istiod", name, own, 600);
+  return release(cfg, "istiod", istiodReleaseName(rev), own, 600, rev.version);
+}
+
+/** Every installed revision's istiod, oldest first. */
+export function istiodReleases(cfg: MeshConfig): ReleaseSpec[] {
+  return controlPlane(cfg).revisions.map((r) => istiodRevisionRelease(cfg, r));
+}
+
+/** The one istiod of a single-revision cluster (the first, with mesh:revisions). */
+export function istiodRelease(cfg: MeshConfig): ReleaseSpec {
+  return istiodReleases(cfg)[0]!;
 }
 
 /** Annotations of the gateway Service: ours first, the user's win. */
@@ -100,6 +116,9 @@ export function gatewayUsesFixedNodePorts(cfg: MeshConfig): boolean {
 export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
   const gw = cfg.eastWestGateway;
   const network = cfg.cluster.network;
+  const cp = controlPlane(cfg);
+  // the gateway's proxies come from the revision it follows: its chart is that revision's version
+  const follows = resolveRevision(cp, cp.gateway.tag ?? cp.gateway.revision);
   const service: GatewayValues["service"] = {
     type: gw.type,
     annotations: gatewayServiceAnnotations(cfg),
@@ -108,7 +127,7 @@ export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
   const own: GatewayValues = {
     // the chart derives the selector `istio: eastwestgateway` from this name
     name: EAST_WEST_GATEWAY_NAME,
-    ...(cfg.istio.revision ? { revision: cfg.istio.revision } : {}),
+    ...(cp.gateway.chartRevision ? { revision: cp.gateway.chartRevision } : {}),
     autoscaling: { minReplicas: gw.replicas, maxReplicas: Math.max(5, gw.replicas) },
     ...(cfg.istio.imagePullSecrets.length > 0 ? { imagePullSecrets: cfg.istio.imagePullSecrets.map((name) => ({ name })) } : {}),
     service,
@@ -128,7 +147,7 @@ export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
     own.networkGateway = network;
   }
   // an SLB takes minutes to allocate and Helm waits for its address; a NodePort has none to wait for
-  return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600);
+  return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600, follows?.version);
 }
 
 /** Lets peers reach every `*.local` service here by SNI through the east-west gateway (ISTIO-FACTS §6). */

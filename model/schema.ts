@@ -36,9 +36,9 @@ export const MAX_VALIDITY_HOURS = 262800;
 
 /** Separates what is wrong from how to fix it inside one zod message. */
 export const FIX = "\u0000fix:";
-const problem = (what: string, fix: string): string => `${what}${FIX}${fix}`;
+export const problem = (what: string, fix: string): string => `${what}${FIX}${fix}`;
 
-const dns1123 = (what: string) =>
+export const dns1123 = (what: string) =>
   z
     .string()
     .max(63, { error: problem(`${what} is longer than 63 characters`, "shorten it") })

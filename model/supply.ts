@@ -133,23 +133,22 @@ export interface ClusterSupply {
   readonly images: readonly { readonly ref: string; readonly usedBy: string }[];
 }
 
-/** Every chart and image one cluster pulls, from the releases the program installs. */
+/** Every chart and image one cluster pulls, from the releases the program installs (each revision's, during an upgrade). */
 export function clusterSupply(releases: readonly ReleaseSpec[]): ClusterSupply {
-  const charts = releases.map((r) => {
+  const charts = new Map<string, ClusterSupply["charts"][number]>();
+  for (const r of releases) {
     const args = releaseChartArgs(r, "tgz");
     const ref = args.repositoryOpts ? `${args.repositoryOpts.repo} ${args.chart}` : args.chart;
-    return { name: r.chart, version: r.version, source: r.repo, ref };
-  });
-  const istiod = releases.find((r) => r.chart === "istiod");
-  if (!istiod) return { charts, images: [] };
-  const images = meshImages(istiod.values);
-  return {
-    charts,
-    images: [
-      { ref: images.istiod, usedBy: "istiod" },
-      { ref: images.proxy, usedBy: "proxies (sidecars, east-west gateway)" },
-    ],
-  };
+    // two istiod revisions of one version pull the chart once
+    charts.set(`${r.chart} ${r.version}`, { name: r.chart, version: r.version, source: r.repo, ref });
+  }
+  const images = new Map<string, ClusterSupply["images"][number]>();
+  for (const istiod of releases.filter((r) => r.chart === "istiod")) {
+    const i = meshImages(istiod.values);
+    if (!images.has(i.istiod)) images.set(i.istiod, { ref: i.istiod, usedBy: "istiod" });
+    if (!images.has(i.proxy)) images.set(i.proxy, { ref: i.proxy, usedBy: "proxies (sidecars, east-west gateway)" });
+  }
+  return { charts: [...charts.values()], images: [...images.values()] };
 }
 
 /**

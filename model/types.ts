@@ -1,6 +1,7 @@
 /** The validated configuration of one stack: what every pure builder in model/ takes. */
 import type { AckInput, IstioInput, ServiceInput } from "./schema";
 import type { NetworkGatewayPortName } from "./istio-facts";
+import type { RevisionsInput } from "./revisions-schema";
 
 export interface StackIdentity {
   readonly organization: string;
@@ -57,4 +58,6 @@ export interface MeshConfig {
   readonly trustValidity: { readonly rootHours: number; readonly intermediateHours: number };
   /** The `mesh:` keys stored as secrets (`pulumi config set --secret`): what is derived from them stays secret. */
   readonly secretKeys: ReadonlySet<string>;
+  /** Several istiod revisions side by side (a canary upgrade); absent: the one of mesh:istio. */
+  readonly revisions?: RevisionsInput;
 }

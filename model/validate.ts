@@ -14,6 +14,7 @@ import { checkGatewayService } from "./rules/gateway";
 import { checkPeers, checkTrust, trustModeOf } from "./rules/trust";
 import { checkIdentityValues, checkIstioValues } from "./rules/istio";
 import { validateCatalog } from "./rules/catalog";
+import { checkRevisions } from "./rules/revisions";
 
 export { IDENTITY_VALUES } from "./rules/istio";
 export { MAX_ACK_ZONES } from "./rules/cluster";
@@ -35,7 +36,7 @@ export interface RawConfig {
   readonly localChartProblems?: (dir: string, version: string) => readonly { readonly message: string; readonly fix: string }[];
 }
 
-export const MESH_KEYS = ["meshId", "istio", "services", "cluster", "eastWestGateway", "peers", "trust"] as const;
+export const MESH_KEYS = ["meshId", "istio", "services", "cluster", "eastWestGateway", "peers", "trust", "revisions"] as const;
 
 const DEFAULTS: Partial<Record<(typeof MESH_KEYS)[number], unknown>> = {
   meshId: "mesh1",
@@ -52,6 +53,7 @@ const FIX_FOR_KEY: Record<(typeof MESH_KEYS)[number], string> = {
   eastWestGateway: "set it in Pulumi.<stack>.yaml, or leave it out for a LoadBalancer gateway",
   peers: 'set it in Pulumi.<stack>.yaml, e.g. ["organization/mesh/wuxi"]',
   trust: "set it in Pulumi.<stack>.yaml: { anchor: true } on one stack, { rootStack: ... } on the others",
+  revisions: "leave it out for one istiod (mesh:istio.version), or see docs/upgrade.md",
 };
 
 export function validateConfig(raw: RawConfig): MeshConfig {
@@ -83,7 +85,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
     if (tooDeep.has(key)) continue;
     const value = raw.mesh[key] ?? DEFAULTS[key];
     if (value === undefined) {
-      if (key !== "trust") add(`${NS}:${key}`, "required key is missing", FIX_FOR_KEY[key]);
+      if (key !== "trust" && key !== "revisions") add(`${NS}:${key}`, "required key is missing", FIX_FOR_KEY[key]);
       continue;
     }
     if (key === "services" && !tooDeep.has(key)) {
@@ -97,7 +99,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
     else issues.push(...zodIssues(key, result.error.issues, raw.secretKeys?.includes(key)));
   }
 
-  const { meshId, istio, services, cluster, eastWestGateway, peers, trust } = parsed;
+  const { meshId, istio, services, cluster, eastWestGateway, peers, trust, revisions } = parsed;
 
   // The rules below read each part on its own, so a typo in one field does not hide the others.
   const rawIstio = tooDeep.has("istio") ? undefined : asObject(raw.mesh.istio);
@@ -110,6 +112,10 @@ export function validateConfig(raw: RawConfig): MeshConfig {
     for (const p of raw.localChartProblems(source.dir, version)) add(`${NS}:istio.repo`, p.message, p.fix);
   }
   if (version && values) checkIstioValues(version, values, add);
+  if (revisions && rawIstio) {
+    const namespaces = [...new Set((services ?? []).map((s) => s.namespace))].sort();
+    checkRevisions(revisions, { version, revision: rawIstio.revision, tag: rawIstio.tag }, namespaces, add);
+  }
 
   const rawCluster = tooDeep.has("cluster") ? undefined : asObject(raw.mesh.cluster);
   const peerCount = Array.isArray(raw.mesh.peers) ? raw.mesh.peers.length : 0;
@@ -163,6 +169,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
       intermediateHours: trust?.intermediateValidityHours ?? 17520,
     },
     secretKeys: new Set(raw.secretKeys ?? []),
+    ...(revisions ? { revisions } : {}),
   };
 }
 

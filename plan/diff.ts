@@ -7,6 +7,7 @@
 import { ackPlan, type AckPlan } from "../model/ack";
 import { ackChanges, kubernetesVersionProblem } from "../model/ack-changes";
 import type { KubeObject, ReleaseSpec } from "../model/istio";
+import { controlPlane, DEFAULT_REVISION, revisionUsers } from "../model/revisions";
 import type { MeshConfig } from "../model/types";
 import { planMesh, plannedObjects, validStacks, type Finding, type MeshPlan } from "./plan";
 import type { ProjectFiles } from "./stack-files";
@@ -110,6 +111,40 @@ function cloudItems(p: AckPlan | undefined): { key: string; body: unknown }[] {
   ];
 }
 
+/**
+ * A revision's version changed under the same name: its istiod and every proxy it injects restart on
+ * the new version at once (in place). A revision removed while the base still sent a tag, namespace or
+ * the gateway to it: the pods it injected keep its proxies and lose their control plane. Adding a
+ * revision is neither: it runs beside the old one until tags move.
+ */
+function revisionDisruptions(stack: string, b: MeshConfig, h: MeshConfig): Disruption[] {
+  const bc = controlPlane(b);
+  const hc = controlPlane(h);
+  const out: Disruption[] = [];
+  for (const r of bc.revisions) {
+    const now = hc.revisions.find((x) => x.name === r.name);
+    if (now && now.version !== r.version)
+      out.push({
+        severity: "disrupts",
+        stack,
+        what: `Istio ${r.version} → ${now.version} in place${r.name === DEFAULT_REVISION ? "" : ` (revision ${r.name})`}`,
+        advice: `upgrade with a canary instead: keep ${r.name} at ${r.version} and add a revision beside it (mesh upgrade --to ${now.version}, docs/upgrade.md); setting mesh:istio.revision alone renames the control plane in one step`,
+      });
+    if (!now) {
+      const users = revisionUsers(bc, r.name);
+      if (users.length > 0)
+        out.push({
+          severity: "destroys",
+          stack,
+          what: `revision ${r.name} (Istio ${r.version}) removed while ${users.join(", ")} used it`,
+          advice:
+            "the pods it injected keep its proxies with no istiod to serve them, and peers lose its reader ClusterRole: move every tag, namespace and the gateway first, restart their workloads, then remove it in a later change",
+        });
+    }
+  }
+  return out;
+}
+
 const EFFECT_SEVERITY = { replaces: "destroys", "in-place": "disrupts", "no-effect": "no-effect" } as const;
 
 function disruptions(base: Map<string, MeshConfig>, head: Map<string, MeshConfig>): Disruption[] {
@@ -148,14 +183,7 @@ function disruptions(base: Map<string, MeshConfig>, head: Map<string, MeshConfig
           "a new root: cross-cluster mTLS fails (CERTIFICATE_VERIFY_FAILED) until every cluster has re-issued its intermediate and restarted istiod",
       });
     }
-    if (b.istio.version !== h.istio.version) {
-      out.push({
-        severity: "disrupts",
-        stack,
-        what: `Istio ${b.istio.version} → ${h.istio.version} in place`,
-        advice: "upgrade with a canary instead: set mesh:istio.revision (e.g. 1-31-0) and move namespaces over with istio.io/rev",
-      });
-    }
+    out.push(...revisionDisruptions(stack, b, h));
     const ba = ackPlan(b.cluster, b.meshId);
     const ha = ackPlan(h.cluster, h.meshId);
     if (ba && ha) {

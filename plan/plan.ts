@@ -6,9 +6,11 @@
 import { clusterObjects, exportsRemoteAccess, type ClusterObjects } from "../model/cluster-objects";
 import { gatewayEndpoint, gatewayExposure } from "../model/istio";
 import { stackShortName } from "../model/peers";
+import { controlPlane } from "../model/revisions";
+import { istioSummary, type IstioSummary } from "./istio-summary";
 import { DEFAULT_OUTLIER_DETECTION, serviceHost } from "../model/services";
 import type { CatalogService } from "../model/types";
-import { baseRelease, gatewayRelease, istiodRelease } from "../model/istio";
+import { baseRelease, gatewayRelease, istiodReleases } from "../model/istio";
 import {
   chartHost,
   clusterSupply,
@@ -169,7 +171,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
     stack: v.stack,
     cluster: v.mesh.cluster.name,
     region: clusters[i]!.region,
-    ...clusterSupply([baseRelease(v.mesh), istiodRelease(v.mesh), gatewayRelease(v.mesh)]),
+    ...clusterSupply([baseRelease(v.mesh), ...istiodReleases(v.mesh), gatewayRelease(v.mesh)]),
   }));
   findings.push(...supplyFindings(supply));
   const links: PlannedLink[] = [];
@@ -330,7 +332,13 @@ function routingPolicy(
 
 /** Who reads whom, from the stack files: what converge orders its rounds by. Errors first, if any. */
 export function meshTopology(files: ProjectFiles): {
-  readonly stacks: readonly { readonly name: string; readonly anchor: boolean; readonly peers: readonly string[] }[];
+  readonly stacks: readonly {
+    readonly name: string;
+    readonly anchor: boolean;
+    readonly peers: readonly string[];
+    /** The control planes the stack file declares: revisions, where each tag points, what the gateway follows. */
+    readonly istio: IstioSummary;
+  }[];
   readonly errors: readonly Finding[];
 } {
   const plan = planMesh(files);
@@ -340,7 +348,12 @@ export function meshTopology(files: ProjectFiles): {
     .filter((v): v is ValidStack => v !== undefined);
   const byFq = new Map(loaded.map((v) => [v.fq, v]));
   return {
-    stacks: loaded.map((v) => ({ name: v.stack, anchor: v.mesh.trust.kind === "anchor", peers: peerStacks(v, byFq).map((p) => p.stack) })),
+    stacks: loaded.map((v) => ({
+      name: v.stack,
+      anchor: v.mesh.trust.kind === "anchor",
+      peers: peerStacks(v, byFq).map((p) => p.stack),
+      istio: istioSummary(controlPlane(v.mesh)),
+    })),
     errors,
   };
 }

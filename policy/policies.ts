@@ -58,8 +58,8 @@ const get = (o: unknown, path: readonly string[]): unknown =>
 export const POLICIES: readonly MeshPolicy[] = [
   {
     name: "istio-releases-pinned",
-    description: "Every Istio release installs one exact version",
-    reads: "the releases' chart and version (from mesh:istio)",
+    description: "Every Istio release installs one exact version; at most two revisions, one minor apart, during an upgrade",
+    reads: "the releases' chart and version (from mesh:istio and mesh:revisions)",
     stack: (rs) => {
       const releases = rs.filter(isIstioRelease);
       const out: string[] = [];
@@ -70,9 +70,20 @@ export const POLICIES: readonly MeshPolicy[] = [
         if (typeof v !== "string" || !/^\d+\.\d+\.\d+$/.test(v))
           out.push(`${r.name}: version ${JSON.stringify(v)} is not one exact release (pin e.g. "1.30.3" in mesh:istio.version)`);
       }
-      const versions = [...new Set(releases.map((r) => r.props.version).filter((v) => v !== undefined))];
-      if (versions.length > 1)
-        out.push(`the Istio releases install different versions: ${versions.map((v) => JSON.stringify(v)).join(", ")}`);
+      // a canary upgrade runs two revisions side by side, one minor apart; never more, never further
+      const versions = [...new Set(releases.map((r) => r.props.version).filter((v): v is string => typeof v === "string"))];
+      const minors = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v)).map((v) => v.split(".").slice(0, 2).map(Number));
+      const spread =
+        minors.length > 1 &&
+        (new Set(minors.map(([major]) => major)).size > 1 ||
+          Math.max(...minors.map(([, m]) => m!)) - Math.min(...minors.map(([, m]) => m!)) > 1);
+      if (versions.length > 2 || spread)
+        out.push(
+          `the Istio releases install ${versions.map((v) => JSON.stringify(v)).join(", ")}: during an upgrade at most two versions, one minor apart`,
+        );
+      const istiods = releases.filter((r) => istioChart(r.props) === "istiod");
+      if (istiods.length > 2)
+        out.push(`${istiods.length} istiod revisions (${istiods.map((r) => r.name).join(", ")}): an upgrade runs at most two side by side`);
       return out;
     },
   },

@@ -29,6 +29,9 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
         "up",
         "--yes",
         "--skip-preview",
+        // the project's guardrails run at every up, as at the pull request's preview
+        "--policy-pack",
+        join(PROJECT_DIR, "policy"),
         "--exec-kind",
         "auto.local",
         "--event-log",
@@ -80,6 +83,8 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
       ["stack", "init", "organization/mesh/wuxi", "--secrets-provider", "passphrase", "--non-interactive"],
       [
         "preview",
+        "--policy-pack",
+        join(PROJECT_DIR, "policy"),
         "--exec-kind",
         "auto.local",
         "--event-log",
@@ -98,6 +103,32 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
     const destroys = argv().filter((a) => a[0] === "destroy");
     assert.ok(destroys[0]!.includes("--exclude-protected"));
     assert.ok(!destroys[1]!.includes("--exclude-protected"));
+    // CrossGuard runs at preview and up; refresh and destroy take no policy pack
+    assert.ok(destroys.every((a) => !a.includes("--policy-pack")));
+  });
+
+  it("refuses a preview or an up whose policy pack is missing, before the CLI selects the stack", async () => {
+    const { root, argv } = standIn("ok");
+    const missing = join(mkdtempSync(join(tmpdir(), "mesh-nopolicy-")), "policy");
+    const engine = new LocalEngine({
+      projectDir: PROJECT_DIR,
+      organization: "organization",
+      project: "mesh",
+      envVars: {},
+      pulumi: { root, version: "3.248.0" },
+      policyPacks: [missing],
+    });
+    for (const kind of ["preview", "up"] as const) {
+      await assert.rejects(
+        engine.run("wuxi", kind, { onEvent: () => {}, signal: new AbortController().signal }),
+        (e: unknown) =>
+          e instanceof MeshError &&
+          e.code === "engine_failed" &&
+          e.message ===
+            `the policy pack ${missing} has no PulumiPolicy.yaml: every ${kind} runs the project's guardrails (policy/); restore the folder from the repository`,
+      );
+    }
+    assert.deepEqual(argv(), []);
   });
 
   it("reads outputs with their secretness, and the history", async () => {

@@ -150,7 +150,7 @@ describe("mesh converge, outputs, status, jobs", () => {
     const status = await h.run("status");
     assert.equal(
       status.printed.replace(/\(\S+\)/g, "(id)"),
-      "cn-shanghai (trust anchor): last up succeeded (id); links: wuxi linked\nwuxi: last up succeeded (id); links: cn-shanghai linked\n",
+      "cn-shanghai (trust anchor): last up succeeded (id); links: wuxi linked\n  istiod default@1.30.3; gateway → default\nwuxi: last up succeeded (id); links: cn-shanghai linked\n  istiod default@1.30.3; gateway → default\n",
     );
     const jobs = await h.run("jobs", "--json");
     assert.deepEqual(
@@ -263,14 +263,22 @@ describe("small things a user notices", () => {
           lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t" },
           links: [{ peer: "wuxi", status: "pending" }],
           outputsError: null,
+          istio: { revisions: [{ name: "default", version: "1.30.3" }], tags: [], gateway: "default" },
         },
-        { stack: "wuxi", anchor: false, lastJob: null, links: [], outputsError: null },
+        {
+          stack: "wuxi",
+          anchor: false,
+          lastJob: null,
+          links: [],
+          outputsError: null,
+          istio: { revisions: [{ name: "default", version: "1.30.3" }], tags: [], gateway: "default" },
+        },
       ],
     );
     const help = await h.run("status", "--help");
     assert.match(
       help.printed.replace(/\s+/g, " "),
-      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt"\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null\}\]\}/,
+      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt"\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null, "istio": \{"revisions": \[\{"name", "version"\}\], "tags": \[\{"tag", "revision"\}\], "gateway"\}\}\]\}/,
     );
   });
 
@@ -362,7 +370,9 @@ describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the r
       code: 1,
       printed: [
         `cn-shanghai (trust anchor): no job yet; outputs not read: pulumi stack output of stack cn-shanghai failed: ${said} — ${fix}`,
+        "  istiod default@1.30.3; gateway → default",
         `wuxi: no job yet; outputs not read: pulumi stack output of stack wuxi failed: ${said} — ${fix}`,
+        "  istiod default@1.30.3; gateway → default",
         "",
       ].join("\n"),
       stderr: "",

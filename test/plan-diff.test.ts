@@ -86,7 +86,7 @@ describe("what the change does", () => {
         "destroys wuxi: peer organization/mesh/cn-shanghai removed",
       ],
     );
-    assert.match(d.disruptions.find((x) => x.what.startsWith("Istio"))!.advice, /mesh:istio\.revision/);
+    assert.match(d.disruptions.find((x) => x.what.startsWith("Istio"))!.advice, /mesh upgrade --to 1\.31\.0/);
     assert.ok(
       d.stacks
         .find((s) => s.stack === "wuxi")!

@@ -106,6 +106,26 @@ describe("security settings", () => {
     assert.equal(action.with.policyPacks, "policy");
   });
 
+  it("runs the policy pack at every preview and up a workflow makes: the action's, the CLI's, and converge's through the core", () => {
+    let cliPreviews = 0;
+    for (const f of files) {
+      for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (step.uses?.startsWith("pulumi/actions@") && ["preview", "up"].includes(step.with.command))
+            assert.equal(step.with.policyPacks, "policy", `${f} ${name}`);
+          for (const line of String(step.run ?? "").split("\n")) {
+            if (!/\bpulumi (preview|up)\b/.test(line)) continue;
+            cliPreviews++;
+            assert.match(line, / --policy-pack policy /, `${f} ${name}: ${line.trim()}`);
+          }
+        }
+      }
+    }
+    assert.equal(cliPreviews, 2, "preview.yml's JSON summary and up.yml's previews before converge");
+    // converge runs up through LocalEngine, which passes --policy-pack <project>/policy (automation-local-engine.test.ts)
+    assert.ok(wf("up.yml").jobs.converge.steps.some((s: any) => String(s.run ?? "").includes("mesh -- converge")));
+  });
+
   it("merges converge in the protected environment, after checking the previews against what was reviewed", () => {
     const job = wf("up.yml").jobs.converge;
     assert.equal(job.environment, "production");
@@ -439,7 +459,10 @@ describe("the stacks come from the stack files: a third one is previewed and app
     );
     const r = verify(reviewed, preview.create);
     assert.equal(r.code, 0, r.out);
-    assert.equal(r.pulumi, ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --stack organization/mesh/${s}\n`).join(""));
+    assert.equal(
+      r.pulumi,
+      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack organization/mesh/${s}\n`).join(""),
+    );
     assert.match(r.out, /the previews match what was reviewed/);
     assert.deepEqual(r.outputs, { outcome: "apply" });
     const converge = (wf("up.yml").jobs.converge.steps as { name?: string; if?: string }[]).find((x) => x.name === "Converge");

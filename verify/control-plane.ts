@@ -1,5 +1,6 @@
 /** Control plane: istiod of every installed revision is available and runs the planned version. */
 import type { V1Deployment } from "@kubernetes/client-node";
+import { controlPlane, istiodReleaseName } from "../model/revisions";
 import { revisionOf, type ClusterSnapshot } from "./snapshot";
 import type { Check } from "./types";
 import { fail, pass, unreadable, type MeshView } from "./view";
@@ -17,22 +18,24 @@ export function controlPlaneChecks(v: MeshView, s: ClusterSnapshot): Check[] {
   const mesh = v.meshes.get(s.stack)!;
   const c = s.cluster;
   if (!s.istiod.ok) return [unreadable("MV0101", CAT, c, "istiod deployments", s.istiod.failure, s.stack)];
-  const planned = mesh.istio.revision ?? "default";
-  // a tag set as mesh:istio.tag is what the image carries (a -distroless variant keeps the version as prefix)
-  const want = mesh.istio.tag ?? mesh.istio.version;
+  // every revision the stack declares (two during a canary upgrade), each with the image tag it runs
+  const cp = controlPlane(mesh);
+  const plannedRevs = new Map(cp.revisions.map((r) => [r.name, r]));
   const byRev = new Map(s.istiod.value.map((d) => [revisionOf(d), d]));
   const out: Check[] = [];
-  if (!byRev.has(planned))
-    out.push(
-      fail(
-        "MV0101",
-        CAT,
-        c,
-        `istiod (revision ${planned})`,
-        `no istiod Deployment of revision ${planned} in istio-system${byRev.size ? ` (found: ${[...byRev.keys()].join(", ")})` : ""}`,
-        `install it: mesh converge (or pulumi up -s ${s.stack}); helm status istiod -n istio-system shows a failed release`,
-      ),
-    );
+  for (const planned of plannedRevs.keys())
+    if (!byRev.has(planned))
+      out.push(
+        fail(
+          "MV0101",
+          CAT,
+          c,
+          `istiod (revision ${planned})`,
+          `no istiod Deployment of revision ${planned} in istio-system${byRev.size ? ` (found: ${[...byRev.keys()].join(", ")})` : ""}`,
+          `install it: mesh converge (or pulumi up -s ${s.stack}); helm status ${istiodReleaseName(plannedRevs.get(planned)!)} -n istio-system shows a failed release`,
+        ),
+      );
+  const planned = [...plannedRevs.keys()].join(", ");
   for (const [rev, d] of byRev) {
     const name = `istiod (revision ${rev})`;
     const ready = d.status?.availableReplicas ?? 0;
@@ -51,17 +54,21 @@ export function controlPlaneChecks(v: MeshView, s: ClusterSnapshot): Check[] {
       continue;
     }
     const tag = istiodTag(d);
+    const plan = plannedRevs.get(rev);
+    // a tag set as mesh:istio.tag is what the image carries (a -distroless variant keeps the version as prefix)
+    const want = plan?.imageTag ?? cp.revisions[cp.revisions.length - 1]!.imageTag;
     const runs = tag === want || tag?.startsWith(`${want}-`) === true;
+    const key = cp.declared ? `revisions.installed.${rev}` : mesh.istio.tag ? "istio.tag" : "istio.version";
     if (runs) out.push(pass("MV0102", CAT, c, name, `${d.metadata?.name}: ${ready}/${desired} available, runs ${tag}`));
-    else if (rev === planned)
+    else if (plan)
       out.push(
         fail(
           "MV0102",
           CAT,
           c,
           name,
-          `${d.metadata?.name} runs ${tag ?? "an image without a tag"}, the plan says ${want} (mesh:istio.${mesh.istio.tag ? "tag" : "version"})`,
-          `run mesh converge to apply ${want}, or set mesh:istio.version to what runs`,
+          `${d.metadata?.name} runs ${tag ?? "an image without a tag"}, the plan says ${want} (mesh:${key})`,
+          `run mesh converge to apply ${want}, or set mesh:${cp.declared ? key : "istio.version"} to what runs`,
         ),
       );
     else

@@ -19,6 +19,7 @@ export const IDENTITY_VALUES: readonly {
   { chart: "istiod", path: ["global", "network"], use: "mesh:cluster.network" },
   { chart: "istiod", path: ["global", "multiCluster", "clusterName"], use: "mesh:cluster.name" },
   { chart: "istiod", path: ["revision"], use: "mesh:istio.revision" },
+  { chart: "istiod", path: ["revisionTags"], use: "mesh:revisions.tags" },
   // where the images come from: the Supply section and the mirror script must see every one
   { chart: "istiod", path: ["global", "hub"], use: "mesh:istio.hub" },
   { chart: "istiod", path: ["global", "tag"], use: "mesh:istio.tag" },

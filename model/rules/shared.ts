@@ -3,8 +3,9 @@ import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { configPath, type ConfigIssue } from "../errors";
 import { closest } from "../text";
-import { given, oneOf, wrongType } from "./zod-messages";
+import { RevisionsSchema } from "../revisions-schema";
 import { ClusterSchema, FIX, GatewaySchema, IstioSchema, MeshIdSchema, PeersSchema, ServicesSchema, TrustSchema } from "../schema";
+import { given, oneOf, wrongType } from "./zod-messages";
 
 export const NS = "mesh";
 
@@ -16,6 +17,7 @@ export const SCHEMAS = {
   eastWestGateway: GatewaySchema,
   peers: PeersSchema,
   trust: TrustSchema,
+  revisions: RevisionsSchema,
 } as const;
 
 export type Add = (path: string, message: string, fix: string) => void;

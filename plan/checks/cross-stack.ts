@@ -4,6 +4,7 @@ import type { Finding, ValidStack } from "./context";
 import { nameFindings } from "./names";
 import { peerFindings } from "./peers";
 import { reachFindings } from "./reach";
+import { revisionFindings } from "./revisions";
 import { trustFindings } from "./trust";
 
 /** The mistakes no single stack can see. */
@@ -32,6 +33,6 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
     byFq: new Map(valid.map((v) => [v.fq, v])),
   };
   // the order of the checks is the order of the findings in the plan
-  for (const check of [agreementFindings, nameFindings, peerFindings, trustFindings, reachFindings]) check(ctx, add);
+  for (const check of [agreementFindings, nameFindings, peerFindings, trustFindings, reachFindings, revisionFindings]) check(ctx, add);
   return out;
 }

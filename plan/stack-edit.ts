@@ -1,0 +1,48 @@
+/**
+ * Writes an upgrade step's edits into the stack files, keeping every comment and the order of keys:
+ * through the `yaml` package's Document API, which edits the parsed document rather than re-dumping
+ * values (js-yaml, used to read, drops comments).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { isScalar, parseDocument, visit } from "yaml";
+import type { StackEdit } from "./upgrade";
+
+/** The text of a stack file with the edits applied. */
+export function editStackText(text: string, edits: readonly StackEdit[]): string {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new Error(`not valid YAML: ${doc.errors[0]!.message}`);
+  for (const e of edits) {
+    const path = ["config", ...e.path];
+    if (e.value === undefined) doc.deleteIn(path);
+    else {
+      const node = doc.createNode(e.value);
+      // versions quoted as the stack files write them: "1.31.0", never a bare scalar a reader might take for a number
+      visit(node, {
+        Scalar: (_, n) => {
+          if (typeof n.value === "string" && /^\d/.test(n.value)) n.type = "QUOTE_DOUBLE";
+        },
+      });
+      if (isScalar(node) && typeof node.value === "string" && /^\d/.test(node.value)) node.type = "QUOTE_DOUBLE";
+      doc.setIn(path, node);
+    }
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** Applies the edits to `Pulumi.<stack>.yaml` in `dir`; the files written, in order. */
+export function writeStackEdits(dir: string, edits: readonly StackEdit[]): string[] {
+  const files: string[] = [];
+  for (const stack of [...new Set(edits.map((e) => e.stack))]) {
+    const file = join(dir, `Pulumi.${stack}.yaml`);
+    writeFileSync(
+      file,
+      editStackText(
+        readFileSync(file, "utf8"),
+        edits.filter((e) => e.stack === stack),
+      ),
+    );
+    files.push(file);
+  }
+  return files;
+}
