@@ -10,99 +10,33 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
-import type { StackEngine } from "./engine";
+import { followEvents } from "./job-follow";
+import type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
+import * as writes from "./job-writes";
 import { Redactor } from "./redact";
 import type { ImportReport } from "./store/store";
 import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
-import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore, type Retention } from "./store/store";
-import {
-  cancelled,
-  MeshError,
-  notFound,
-  TERMINAL,
-  type JobError,
-  type JobKind,
-  type JobRecord,
-  type JobState,
-  type MeshEvent,
-  type MeshEventBody,
-  type VerifySummary,
-} from "./types";
+import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore } from "./store/store";
+import { cancelled, MeshError, notFound, TERMINAL, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
 
-export interface JobsOptions {
-  readonly engine: StackEngine;
-  /** Where records and events are kept. @default an in-memory SQLite store, gone with the process */
-  readonly store?: JobStore;
-  /** How long a cancelled job may take to stop before the core says so. @default 30000 */
-  readonly cancelGraceMs?: number;
-  /** Jobs running at once across all stacks, in this process. @default 4 */
-  readonly maxRunning?: number;
-  /** The stack as the backend names it, for recovery commands. @default organization/mesh/<stack> */
-  readonly qualify?: (stack: string) => string;
-  readonly now?: () => Date;
-  /** A stack's lease lasts this long without a heartbeat, ms. @default 30000 */
-  readonly leaseMs?: number;
-  /** @default leaseMs / 3 */
-  readonly heartbeatMs?: number;
-  readonly retention?: Retention;
-  /** This process in leases and job rows. @default host:pid:random */
-  readonly owner?: string;
-}
-
-export interface SubmitRequest {
-  readonly stack: string;
-  readonly kind: JobKind;
-  readonly requestedBy: string;
-  readonly options?: { readonly includeProtected?: boolean };
-  /** Refuse (busy) when the stack already has an up, refresh or destroy queued or running anywhere. */
-  readonly exclusive?: boolean;
-  /** verify: the stacks it reads, kept in the record. */
-  readonly stacks?: readonly string[];
-  /** What a job that is no engine operation (verify) does; it takes no engine slot of `maxRunning`. */
-  readonly work?: JobWork;
-}
-
-/** A job's own work: its events go out redacted and numbered like an engine's; it ends with its record's outcome. */
-export type JobWork = (ctx: {
-  readonly signal: AbortSignal;
-  readonly emit: (body: MeshEventBody) => void;
-}) => Promise<{ readonly verify?: VerifySummary; readonly error?: JobError }>;
-
-export interface JobFilter {
-  readonly stack?: string;
-  readonly state?: JobState;
-  readonly kind?: JobKind;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
+export type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
 
 /** A job of this process, from admission until its last write is in the store. */
-interface Local {
-  record: JobRecord;
-  readonly fence: Fence;
-  seq: number;
-  pending: MeshEvent[];
-  /** Taken from `pending` by the write in progress. */
-  inflight: MeshEvent[];
-  dirty: boolean;
-  scheduled: boolean;
-  chain: Promise<void>;
+interface Local extends writes.JobWrites {
   controller?: AbortController;
   /** Why the store refused a write; the job stops and fails with it. */
   storeFailure?: string;
-  /** The lease went to another process: nothing of this job is written any more. */
-  lost?: boolean;
   finished: boolean;
   /** An error diagnostic is among the job's events already (e.g. the CLI's own line). */
   saidError?: boolean;
+  /** Engine events not kept after the job failed because the store stalled. */
+  dropped: number;
   waiters: ((r: JobRecord) => void)[];
   readonly work?: JobWork;
 }
 
 const newId = (): string => `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-const MAX_PENDING_EVENTS = 10_000;
-const PAGE = 500;
 const PRUNE_EVERY_MS = 3_600_000;
 
 const storeFailed = (e: unknown, what: string): MeshError =>
@@ -134,6 +68,7 @@ export class Jobs {
       leaseMs,
       heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
       retention: DEFAULT_RETENTION,
+      maxPendingEvents: 10_000,
       ...options,
     };
     this.store = options.store ?? openSqlite(":memory:");
@@ -230,15 +165,9 @@ export class Jobs {
       );
     this.held.set(req.stack, admission.fence);
     const l: Local = {
-      record,
-      fence: admission.fence,
-      seq: 1,
-      pending: [],
-      inflight: [],
-      dirty: false,
-      scheduled: false,
-      chain: Promise.resolve(),
+      ...writes.newWrites(record, admission.fence),
       finished: false,
+      dropped: 0,
       waiters: [],
       ...(req.work ? { work: req.work } : {}),
     };
@@ -266,39 +195,18 @@ export class Jobs {
     if (!l) return stored;
     // this process's own job: what is being written and what waits for the next write, too
     const from = Math.max(afterSeq, stored.at(-1)?.seq ?? 0);
-    return [...stored, ...[...l.inflight, ...l.pending].filter((e) => e.seq > from)].slice(0, limit);
+    return [...stored, ...writes.unwritten(l, from)].slice(0, limit);
   }
 
   /**
    * The job's events after `afterSeq`, then live ones as they are written by whichever process runs the
-   * job, ending after `job.finished` (or when the job has ended without one, or on `signal`). Pulls a page
-   * at a time, so a slow reader holds no more than a page.
+   * job, ending after `job.finished` (or when the job has ended without one, or on `signal`).
    */
   async *follow(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<MeshEvent> {
     if (!(await this.get(id))) throw notFound(`job ${id}`);
-    let last = afterSeq;
-    while (!signal?.aborted) {
-      const changed = new AbortController();
-      const onAbort = () => changed.abort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const wake = this.store.changed(id, changed.signal);
-      try {
-        const batch = await this.store.events(id, last, PAGE);
-        for (const e of batch) {
-          last = e.seq;
-          yield e;
-          if (e.type === "job.finished") return;
-        }
-        if (batch.length === PAGE) continue;
-        const r = await this.get(id);
-        if (!r || (TERMINAL.includes(r.state) && !this.local.has(id))) return;
-        if (TERMINAL.includes(r.state) && this.local.get(id)?.storeFailure) return;
-        await wake;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        changed.abort();
-      }
-    }
+    const settled = (r: JobRecord) =>
+      TERMINAL.includes(r.state) && (!this.local.has(r.id) || this.local.get(r.id)?.storeFailure !== undefined);
+    yield* followEvents({ store: this.store, get: (x) => this.get(x), settled }, id, afterSeq, signal);
   }
 
   /** Jobs queued or running, in every process on this store. */
@@ -322,7 +230,8 @@ export class Jobs {
   /** Resolves once the job has ended, with its final record. */
   async wait(id: string): Promise<JobRecord> {
     const l = this.local.get(id);
-    if (l) return l.finished ? l.record : new Promise((resolve) => l.waiters.push(resolve));
+    // a finished job of this process: once its last write is done
+    if (l) return l.finished ? l.chain.then(() => l.record) : new Promise((resolve) => l.waiters.push(resolve));
     for (;;) {
       const r = await this.store.get(id);
       if (!r) throw notFound(`job ${id}`);
@@ -400,7 +309,7 @@ export class Jobs {
         // the store is down: the lease may expire, and then the fence refuses this process's late writes
       }
     }
-    for (const l of this.local.values()) if (l.pending.length > 0 || l.dirty) void this.flush(l);
+    for (const l of this.local.values()) if (!writes.idle(l)) void this.flush(l);
     await this.housekeeping();
   }
 
@@ -469,6 +378,12 @@ export class Jobs {
     if (l.finished) return;
     const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
     this.save(l, r);
+    if (l.dropped > 0)
+      this.emit(l, {
+        type: "diagnostic",
+        severity: "warning",
+        message: `${l.dropped} engine events after the job store stalled were not kept`,
+      });
     this.emit(l, {
       type: "job.finished",
       state,
@@ -485,7 +400,7 @@ export class Jobs {
 
   /** Forgets a finished job once its record is in the store; gives the stack's lease back when nothing else of it is left here. */
   private retire(l: Local): void {
-    if (!l.lost && (l.pending.length > 0 || l.dirty)) return;
+    if (!l.lost && !writes.idle(l)) return;
     this.local.delete(l.record.id);
     const stack = l.fence.stack;
     if ([...this.local.values()].some((o) => o.fence.stack === stack)) return;
@@ -506,44 +421,30 @@ export class Jobs {
 
   private emit(l: Local, body: MeshEventBody): void {
     if (l.lost) return;
-    if (l.pending.length >= MAX_PENDING_EVENTS) return;
+    if (l.pending.length >= this.opts.maxPendingEvents) {
+      // the store has stopped taking writes: the job fails rather than hold ever more, and says what it dropped
+      if (!l.storeFailure) this.fail(l, new Error(writes.stalled(l, this.store)));
+      if (body.type !== "diagnostic" && body.type !== "job.finished") {
+        l.dropped++;
+        return;
+      }
+    }
     if (body.type === "diagnostic" && body.severity === "error") l.saidError = true;
-    l.seq++;
-    l.pending.push({ ...body, seq: l.seq, jobId: l.record.id, stack: l.record.stack, at: this.opts.now().toISOString() });
+    writes.append(l, body, this.opts.now().toISOString());
     this.schedule(l);
   }
 
-  /** Writes are batched: every event and record change of one turn of the event loop in one transaction. */
   private schedule(l: Local): void {
-    if (l.scheduled) return;
-    l.scheduled = true;
-    setImmediate(() => {
-      l.scheduled = false;
-      void this.flush(l);
-    });
+    writes.schedule(l, () => void this.flush(l));
   }
 
   private flush(l: Local): Promise<void> {
-    l.chain = l.chain.then(async () => {
-      if (l.lost) return;
-      const events = l.pending.splice(0);
-      const record = l.dirty ? l.record : undefined;
-      l.dirty = false;
-      if (events.length === 0 && !record) return;
-      l.inflight = events;
-      try {
-        await this.store.write(l.fence, { ...(record ? { record } : {}), events });
-        l.inflight = [];
-      } catch (e) {
-        l.inflight = [];
-        // kept, in order, for the next try
-        l.pending.unshift(...events);
-        if (record) l.dirty = true;
-        this.fail(l, e);
-      }
-      if (l.finished && l.waiters.length === 0) this.retire(l);
-    });
-    return l.chain;
+    return writes.flush(
+      l,
+      this.store,
+      (e) => this.fail(l, e),
+      () => l.finished && l.waiters.length === 0 && this.retire(l),
+    );
   }
 
   /** A write was refused: the job stops (another process owns the stack now, or the store cannot keep its record). */

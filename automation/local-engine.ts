@@ -89,8 +89,12 @@ type Run = (
 function stoppedBy(command: PulumiCommand, signal: AbortSignal): PulumiCommand {
   const run = (command as unknown as { run?: Run }).run;
   if (typeof run !== "function") return command;
-  const bound: Run = (args, cwd, env, onOutput, onError, own) =>
-    run.call(command, args, cwd, env, onOutput, onError, own && own !== signal ? AbortSignal.any([own, signal]) : signal);
+  const bound: Run = (args, cwd, env, onOutput, onError, own) => {
+    const stop = own && own !== signal ? AbortSignal.any([own, signal]) : signal;
+    // the SDK only listens for a later abort: a cancel that came before or between commands starts none
+    if (stop.aborted) return Promise.reject(new Error(`cancelled before pulumi ${args[0] ?? ""} started`));
+    return run.call(command, args, cwd, env, onOutput, onError, stop);
+  };
   return Object.assign(Object.create(command) as PulumiCommand, { run: bound });
 }
 

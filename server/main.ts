@@ -74,9 +74,14 @@ async function main(): Promise<void> {
   let jobs: Jobs;
   const cancelGraceMs = settings.limits.shutdownGraceMs;
   if (simulated) {
-    // the project's own stacks, peers and anchor, on a simulation; its jobs are kept in an in-memory store only
+    // the project's own stacks, peers and anchor, on a simulation; its jobs in memory only, unless MESH_DATABASE_URL names a store
     engine = new MemoryEngine({ stacks: meshTopology(readProject(projectDir)).stacks, stepMs: args.stepMs });
-    jobs = new Jobs({ engine, cancelGraceMs });
+    const url = process.env.MESH_DATABASE_URL?.trim();
+    jobs = new Jobs({
+      engine,
+      cancelGraceMs,
+      ...(url ? { store: openStore(url, projectDir), retention: retentionFromEnv(process.env) } : {}),
+    });
   } else {
     const local = new LocalEngine(localEngineOptionsFromEnv(projectDir));
     engine = local;
@@ -120,7 +125,7 @@ async function main(): Promise<void> {
     address,
     auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer",
     engine: simulated
-      ? "simulated: jobs run on a simulation of this project's stacks, nothing is deployed, jobs are kept in memory only"
+      ? `simulated: jobs run on a simulation of this project's stacks, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
       : "local (the Pulumi CLI)",
     store: `${jobs.store.kind} ${jobs.store.location}`,
   });

@@ -256,6 +256,24 @@ describe("the CLI's own reason for a failure, under the operation that failed", 
     await new Promise((r) => setTimeout(r, 1000));
     assert.throws(() => process.kill(pid, 0), /ESRCH/, "the hung CLI process is still running");
   });
+
+  it("a cancel before the CLI's first command of the job starts none: the job ends cancelled, no CLI left hanging", async () => {
+    const { engine, argv } = standIn("hang");
+    const jobs = new Jobs({ engine });
+    const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "alice" });
+    // running, in the CLI's version check: nothing of the stack has been run yet
+    assert.equal((await jobs.get(job.id))!.state, "running");
+    await jobs.cancel(job.id);
+    const started = Date.now();
+    const r = await jobs.wait(job.id);
+    assert.equal(r.state, "cancelled");
+    assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
+    assert.deepEqual(
+      argv().filter((a) => a[0] !== "version"),
+      [],
+    );
+    await jobs.close();
+  });
 });
 
 describe("no Pulumi CLI where it is looked for", () => {

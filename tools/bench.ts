@@ -10,6 +10,7 @@
  *   npm run bench -- converge     converge of 10 simulated stacks against a sequential bring-up
  *   npm run bench -- api          100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
  *   npm run bench -- verify       mesh verify of 10 clusters × 1000 services against stand-in APIs (20 ms per request)
+ *   npm run bench -- store        the job store on SQLite and PostgreSQL: start-up against history, 100 streams, 50 racing ups
  *   npm run bench -- --help       the modes; any other argument is refused (exit 2) before anything runs
  */
 import { execFileSync } from "node:child_process";
@@ -87,6 +88,7 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
 const benchApi = async () => (await import("./bench-api")).benchApi();
 const benchVerify = async (c?: number, s?: number) => (await import("./bench-verify")).benchVerify(c, s);
 const benchConverge = async () => (await import("./bench-converge")).benchConverge();
+const benchStore = async () => (await import("./bench-store")).benchStore();
 const reportLatency = async () => (await import("./bench-report")).reportLatency();
 
 async function main(): Promise<void> {
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
   if (args.mode === "report") return reportLatency();
   if (args.mode === "converge") return benchConverge();
   if (args.mode === "api") return benchApi();
+  if (args.mode === "store") return benchStore();
   if (args.mode === "verify") return benchVerify(args.clusters, args.services);
   const cells = args.mode === "cell" ? [[args.clusters, args.services]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];
