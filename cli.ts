@@ -153,6 +153,13 @@ function addRecordCommands(program: Command, deps: (dir: string) => CommandDeps,
     });
 }
 
+/** Why `mesh upgrade`'s --wait is refused, if it is: it needs --apply and a duration. */
+function upgradeWaitProblem(opts: { wait?: string; apply?: boolean }): string | undefined {
+  if (opts.wait === undefined) return undefined;
+  if (!opts.apply) return `--wait ${opts.wait} applies to --apply only`;
+  return parseDuration(opts.wait) === undefined ? waitProblem(opts.wait) : undefined;
+}
+
 export async function cli(
   argv: readonly string[],
   deps: (dir: string) => CommandDeps = defaultDeps,
@@ -206,14 +213,7 @@ export async function cli(
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
     run = async () => {
       // a wrong --wait stops here, before a stack file is written
-      const usage =
-        opts.wait === undefined
-          ? undefined
-          : !opts.apply
-            ? `--wait ${opts.wait} applies to --apply only`
-            : parseDuration(opts.wait) === undefined
-              ? waitProblem(opts.wait)
-              : undefined;
+      const usage = upgradeWaitProblem(opts);
       if (usage) {
         io.err(`mesh upgrade: ${usage}\n`);
         return EXIT_CODES.usage;

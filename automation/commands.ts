@@ -237,6 +237,11 @@ export async function runConverge(deps: CommandDeps, flags: OutputFlags & { maxR
       requestedBy: `converge (${deps.requestedBy})`,
       onJob,
       ...(flags.maxRounds ? { maxRounds: flags.maxRounds } : {}),
+      onCreated: (created) =>
+        render.info(
+          { type: "converge.created", stacks: created },
+          `created on the backend, which did not have them: ${created.join(", ")}`,
+        ),
       onRound: (r) =>
         render.info(
           { type: "converge.round", ...r },
@@ -368,7 +373,10 @@ export async function runJobsList(
 
 /** `mesh jobs import [dir]`: an earlier version's journal folder, into the store. */
 export async function runJobsImport(deps: CommandDeps, dir: string, flags: OutputFlags): Promise<number> {
-  const jobs = new Jobs({ engine: { run: noEngine, outputs: noEngine, history: noEngine, cancel: noEngine }, store: openDb(deps) });
+  const jobs = new Jobs({
+    engine: { run: noEngine, outputs: noEngine, history: noEngine, ensureStacks: noEngine, cancel: noEngine },
+    store: openDb(deps),
+  });
   try {
     const report = await jobs.importJournal(dir);
     if (flags.json) deps.out.write(`${JSON.stringify(report, null, 2)}\n`);

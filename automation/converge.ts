@@ -1,9 +1,12 @@
 /**
- * Brings every stack of the mesh to a steady state in rounds: the trust anchor; then every other stack,
- * in parallel; then only the stacks whose peers' outputs they consume have changed since they last
- * ran; until a round has nothing to do. A fresh mesh settles in three rounds whatever its size (not the
- * 2N−1 runs of a sequential bring-up); a settled mesh applies no changes; a failure stops at the end of
- * its round with what ran and how to resume; a mesh that keeps changing stops at a bound and says why.
+ * Brings every stack of the mesh to a steady state in rounds. First every stack of the project is made
+ * to exist on the backend (a stack naming a peer the backend lacks fails by design, so a new cluster's
+ * stack, or a fresh backend, would otherwise deadlock the anchor's round). Then the trust anchor; then
+ * every other stack, in parallel; then only the stacks whose peers' outputs they consume have changed
+ * since they last ran; until a round has nothing to do. With outputs that are stable from run to run a
+ * fresh mesh settles in three rounds whatever its size (not the 2N−1 runs of a sequential bring-up); a
+ * settled mesh applies no changes; a failure stops at the end of its round with what ran and how to
+ * resume; a mesh that keeps changing stops at a bound and says why.
  */
 import type { StackEngine, StackOutput } from "./engine";
 import type { Jobs } from "./jobs";
@@ -30,6 +33,8 @@ export interface RoundReport {
 export interface ConvergeResult {
   readonly state: "settled" | "failed" | "bound";
   readonly rounds: readonly RoundReport[];
+  /** The stacks the backend did not have, created before round 1. */
+  readonly created: readonly string[];
   /** In words: what happened, and what to do next. */
   readonly message: string;
 }
@@ -42,6 +47,8 @@ export interface ConvergeOptions {
   /** @default 5 (a fresh mesh needs 3) */
   readonly maxRounds?: number;
   readonly onRound?: (r: RoundReport) => void;
+  /** The stacks created on the backend before round 1, when there were any. */
+  readonly onCreated?: (stacks: readonly string[]) => void;
   /** Each job as it is submitted, e.g. to follow its events. */
   readonly onJob?: (r: JobRecord) => void;
 }
@@ -70,6 +77,12 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
   };
   const seen = new Map<string, string>();
   const rounds: RoundReport[] = [];
+  const created = await ensureAll(o);
+  if (!Array.isArray(created)) return created as ConvergeResult;
+  const made =
+    created.length > 0
+      ? `; ${created.join(", ")} did not exist on the backend and ${created.length === 1 ? "was" : "were"} created first`
+      : "";
 
   for (let round = 1; ; round++) {
     let batch: ConvergeStack[];
@@ -86,7 +99,7 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       try {
         for (const s of o.stacks) if ((await consumed(s)) !== seen.get(s.name)) batch.push(s);
       } catch (e) {
-        return unreadable(e, round, why, rounds);
+        return unreadable(e, round, why, rounds, created);
       }
     }
     if (batch.length === 0) {
@@ -94,20 +107,22 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       return {
         state: "settled",
         rounds,
-        message: `settled after ${n} round${n === 1 ? "" : "s"}: no stack has a peer whose outputs changed since it ran`,
+        created,
+        message: `settled after ${n} round${n === 1 ? "" : "s"}: no stack has a peer whose outputs changed since it ran${made}`,
       };
     }
     if (round > maxRounds) {
       return {
         state: "bound",
         rounds,
+        created,
         message: `stopped after ${maxRounds} rounds with ${batch.map((s) => s.name).join(", ")} still to run: their peers' outputs change on every run (a token or certificate re-issued each time?). Look at those stacks' last jobs; mesh converge runs again from here`,
       };
     }
     try {
       for (const s of batch) seen.set(s.name, await consumed(s));
     } catch (e) {
-      return unreadable(e, round, why, rounds);
+      return unreadable(e, round, why, rounds, created);
     }
     const settled = await Promise.allSettled(batch.map((s) => o.jobs.submit({ stack: s.name, kind: "up", requestedBy: o.requestedBy })));
     const submitted = settled.flatMap((r, i) => (r.status === "fulfilled" ? [{ stack: batch[i]!.name, record: r.value }] : []));
@@ -121,6 +136,7 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       return {
         state: "failed",
         rounds,
+        created,
         message: `round ${round} (${why}): ${refused.join("; ")}. Resolve that, then resume with mesh converge: stacks already converged apply no changes`,
       };
     }
@@ -146,18 +162,37 @@ export async function converge(o: ConvergeOptions): Promise<ConvergeResult> {
       return {
         state: "failed",
         rounds,
+        created,
         message: `round ${round} (${why}): ${what}.${ok.length ? ` ${ok.join(", ")} ran.` : ""} Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
       };
     }
   }
 }
 
+/** Every stack of the project on the backend, the missing ones created (and reported); or why not. */
+async function ensureAll(o: ConvergeOptions): Promise<readonly string[] | ConvergeResult> {
+  try {
+    const created = await o.engine.ensureStacks(o.stacks.map((s) => s.name));
+    if (created.length > 0) o.onCreated?.(created);
+    return created;
+  } catch (e) {
+    if (!(e instanceof MeshError)) throw e;
+    return {
+      state: "failed",
+      rounds: [],
+      created: [],
+      message: `no round started: the stacks could not be selected or created on the backend: ${e.message}. Fix the cause, then run mesh converge again`,
+    };
+  }
+}
+
 /** Converge stops, saying why, when a peer's outputs cannot be read (no login, a wrong passphrase, no answer). */
-function unreadable(e: unknown, round: number, why: string, rounds: readonly RoundReport[]): ConvergeResult {
+function unreadable(e: unknown, round: number, why: string, rounds: readonly RoundReport[], created: readonly string[]): ConvergeResult {
   if (!(e instanceof MeshError)) throw e;
   return {
     state: "failed",
     rounds,
+    created,
     message: `round ${round} (${why}) did not start: ${e.message}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes`,
   };
 }

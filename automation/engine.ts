@@ -43,6 +43,13 @@ export interface StackEngine {
   /** The stack's outputs after its last update; `{}` for a stack that has none; `not_found` for one the backend does not have. */
   outputs(stack: string, options?: ReadOptions): Promise<Readonly<Record<string, StackOutput>>>;
   history(stack: string, limit: number, options?: ReadOptions): Promise<readonly HistoryEntry[]>;
+  /**
+   * Makes sure each stack exists on the backend: selects it, or creates it (as `run` would, with the same
+   * secrets provider) when the backend does not have it. Returns the stacks it created, in the order given.
+   * A program that names a peer the backend lacks fails by design (a misspelt name must fail), so
+   * converge creates every stack of the project before its first round.
+   */
+  ensureStacks(stacks: readonly string[], options?: ReadOptions): Promise<readonly string[]>;
   /** `pulumi cancel`: on a self-managed backend it removes the lock; it does not stop a running process. */
   cancel(stack: string): Promise<void>;
   /** Values to remove from every message (the passphrase, credentials the engine was given). */

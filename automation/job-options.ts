@@ -2,6 +2,7 @@
  * What a `Jobs` is made with, and what its callers ask of it: the options, a submission, a filter.
  */
 import type { StackEngine } from "./engine";
+import { DEFAULT_RETENTION } from "./store/retention";
 import type { JobStore, Retention } from "./store/store";
 import type { JobError, JobKind, JobState, MeshEventBody, VerifySummary } from "./types";
 
@@ -52,4 +53,22 @@ export interface JobFilter {
   readonly kind?: JobKind;
   readonly limit?: number;
   readonly cursor?: string;
+}
+
+export type ResolvedJobsOptions = Required<Omit<JobsOptions, "store" | "owner">>;
+
+/** The options with every default filled in. */
+export function withDefaults(options: JobsOptions): ResolvedJobsOptions {
+  const leaseMs = options.leaseMs ?? 30_000;
+  return {
+    cancelGraceMs: 30_000,
+    maxRunning: 4,
+    qualify: (stack) => `organization/mesh/${stack}`,
+    now: () => new Date(),
+    leaseMs,
+    heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
+    retention: DEFAULT_RETENTION,
+    maxPendingEvents: 10_000,
+    ...options,
+  };
 }

@@ -11,13 +11,14 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
 import { followEvents } from "./job-follow";
-import type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
+import { withDefaults, type JobFilter, type JobsOptions, type JobWork, type ResolvedJobsOptions, type SubmitRequest } from "./job-options";
+import { Leases } from "./job-leases";
+import { endAfterThrow, interruptedRecovery, LEASE_LOST_RECOVERY, slowCancelRecovery, storeFailureMessage } from "./job-recovery";
 import * as writes from "./job-writes";
 import { Redactor } from "./redact";
 import type { ImportReport } from "./store/store";
-import { DEFAULT_RETENTION } from "./store/retention";
 import { openSqlite } from "./store/sqlite";
-import { StoreError, type Fence, type Interrupt, type JobPage, type JobStore } from "./store/store";
+import { StoreError, type Interrupt, type JobPage, type JobStore } from "./store/store";
 import { cancelled, MeshError, notFound, TERMINAL, type JobRecord, type JobState, type MeshEvent, type MeshEventBody } from "./types";
 
 export type { JobFilter, JobsOptions, JobWork, SubmitRequest } from "./job-options";
@@ -48,31 +49,19 @@ export class Jobs {
   private readonly local = new Map<string, Local>();
   private readonly queue: string[] = [];
   private readonly running = new Map<string, string>();
-  private readonly held = new Map<string, Fence>();
-  /** Admissions and releases of one stack's lease, in order (a release must not undo a later admission). */
-  private readonly leaseOps = new Map<string, Promise<unknown>>();
+  private readonly leases: Leases;
   private readonly redactor: Redactor;
-  private readonly opts: Required<Omit<JobsOptions, "store" | "owner">>;
+  private readonly opts: ResolvedJobsOptions;
   private readonly started: Promise<void>;
   private timer?: NodeJS.Timeout;
   private lastPrune = 0;
   private closed = false;
 
   constructor(options: JobsOptions) {
-    const leaseMs = options.leaseMs ?? 30_000;
-    this.opts = {
-      cancelGraceMs: 30_000,
-      maxRunning: 4,
-      qualify: (stack) => `organization/mesh/${stack}`,
-      now: () => new Date(),
-      leaseMs,
-      heartbeatMs: Math.max(50, Math.floor(leaseMs / 3)),
-      retention: DEFAULT_RETENTION,
-      maxPendingEvents: 10_000,
-      ...options,
-    };
+    this.opts = withDefaults(options);
     this.store = options.store ?? openSqlite(":memory:");
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+    this.leases = new Leases(this.store, this.owner, this.opts.leaseMs);
     this.redactor = new Redactor(options.engine.secretValues ?? []);
     this.started = this.init();
     this.started.catch(() => undefined);
@@ -91,14 +80,7 @@ export class Jobs {
   }
 
   /** What an unfinished job of a dead process becomes. */
-  readonly interrupt: Interrupt = (r) => ({
-    recovery:
-      r.kind === "verify"
-        ? "the process running this verify stopped before it finished; start it again"
-        : r.state === "running"
-          ? `the process running this job stopped before it finished. On a self-managed backend the stack's lock is stale: pulumi cancel --stack ${this.opts.qualify(r.stack)} --yes, then run the job again`
-          : "the process stopped before this job started; submit it again",
-  });
+  readonly interrupt: Interrupt = (r) => ({ recovery: interruptedRecovery(r, this.opts.qualify(r.stack)) });
 
   private async housekeeping(): Promise<void> {
     try {
@@ -110,17 +92,6 @@ export class Jobs {
     } catch {
       // an unwritable store: /readyz says so, and the next tick tries again
     }
-  }
-
-  private onLease<T>(stack: string, op: () => Promise<T>): Promise<T> {
-    const next = (this.leaseOps.get(stack) ?? Promise.resolve()).then(op, op);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.leaseOps.set(stack, settled);
-    void settled.then(() => this.leaseOps.get(stack) === settled && this.leaseOps.delete(stack));
-    return next;
   }
 
   async submit(req: SubmitRequest): Promise<JobRecord> {
@@ -143,7 +114,7 @@ export class Jobs {
       ...(req.options?.includeProtected ? { options: { includeProtected: true } } : {}),
       ...(req.stacks ? { stacks: [...req.stacks] } : {}),
     };
-    const admission = await this.onLease(req.stack, () =>
+    const admission = await this.leases.serial(req.stack, () =>
       this.store
         .admit({
           record,
@@ -163,7 +134,7 @@ export class Jobs {
         admission.refused.message,
         admission.refused.runningJobId ? { runningJobId: admission.refused.runningJobId } : {},
       );
-    this.held.set(req.stack, admission.fence);
+    this.leases.hold(admission.fence);
     const l: Local = {
       ...writes.newWrites(record, admission.fence),
       finished: false,
@@ -260,9 +231,7 @@ export class Jobs {
       this.emit(l, { type: "job.cancelling", graceMs: this.opts.cancelGraceMs });
       const timer = setTimeout(() => {
         if (l.finished) return;
-        const recovery = l.work
-          ? `the verify has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it stops once its cluster reads answer or time out`
-          : `the engine has not stopped ${Math.round(this.opts.cancelGraceMs / 1000)} s after the cancel: it may be finishing a resource operation, so let it. If its process is gone, clear the lock: pulumi cancel --stack ${this.opts.qualify(l.record.stack)} --yes`;
+        const recovery = slowCancelRecovery(l.work !== undefined, this.opts.cancelGraceMs, this.opts.qualify(l.record.stack));
         this.save(l, { ...l.record, recovery });
         this.emit(l, { type: "diagnostic", severity: "warning", message: recovery });
       }, this.opts.cancelGraceMs);
@@ -283,7 +252,7 @@ export class Jobs {
     for (const l of mine.filter((x) => x.record.state === "running")) await this.cancel(l.record.id);
     await Promise.all(mine.map((l) => this.wait(l.record.id)));
     await Promise.all([...this.local.values()].map((l) => l.chain));
-    await Promise.all([...this.leaseOps.values()]);
+    await this.leases.settled();
     clearInterval(this.timer);
   }
 
@@ -296,19 +265,11 @@ export class Jobs {
   }
 
   private async tick(): Promise<void> {
-    if (this.held.size > 0) {
-      try {
-        const hb = await this.store.heartbeat(this.owner, [...this.held.values()], this.opts.leaseMs, Date.now());
-        for (const f of hb.lost) {
-          this.held.delete(f.stack);
-          for (const l of this.local.values())
-            if (l.fence.stack === f.stack && l.fence.token === f.token) this.fail(l, new StoreError("fenced", "lease lost"));
-        }
-        for (const id of hb.cancelRequested) void this.cancel(id).catch(() => undefined);
-      } catch {
-        // the store is down: the lease may expire, and then the fence refuses this process's late writes
-      }
-    }
+    const renewal = await this.leases.renew();
+    for (const f of renewal?.lost ?? [])
+      for (const l of this.local.values())
+        if (l.fence.stack === f.stack && l.fence.token === f.token) this.fail(l, new StoreError("fenced", "lease lost"));
+    for (const id of renewal?.cancelRequested ?? []) void this.cancel(id).catch(() => undefined);
     for (const l of this.local.values()) if (!writes.idle(l)) void this.flush(l);
     await this.housekeeping();
   }
@@ -351,23 +312,10 @@ export class Jobs {
       // the engine finished the operation: that is the outcome, even if a cancel came during its last step
       this.finish(l, "succeeded", { summary: { changes: result.changes, durationMs: this.opts.now().getTime() - started.getTime() } });
     } catch (e) {
-      const error =
-        e instanceof MeshError
-          ? e.toJobError()
-          : { code: "engine_failed" as const, message: `pulumi ${r.kind} of stack ${r.stack} failed` };
-      if (l.storeFailure) this.finish(l, "failed", { error: { code: "store_failed", message: l.storeFailure } });
-      else if (l.lost) this.finish(l, "interrupted", {});
-      else if (controller.signal.aborted) this.finish(l, "cancelled", { error: { code: "cancelled", message: "cancelled" } });
-      else {
-        // the failure's reason as an event too, unless the engine already said it, so a client following the events sees why
-        const redacted = {
-          ...error,
-          message: this.redactor.redact(error.message),
-          ...(error.report ? { report: this.redactor.redact(error.report) } : {}),
-        };
-        if (!l.saidError) this.emit(l, { type: "diagnostic", severity: "error", message: redacted.report ?? redacted.message });
-        this.finish(l, "failed", { error: redacted });
-      }
+      const end = endAfterThrow(l, controller.signal.aborted, e, r, this.redactor);
+      // the failure's reason as an event too, unless the engine already said it, so a client following the events sees why
+      if (end.say && !l.saidError) this.emit(l, { type: "diagnostic", severity: "error", message: end.say });
+      this.finish(l, end.state, end.extra);
     } finally {
       this.running.delete(r.stack);
       this.pump();
@@ -403,14 +351,8 @@ export class Jobs {
     if (!l.lost && !writes.idle(l)) return;
     this.local.delete(l.record.id);
     const stack = l.fence.stack;
-    if ([...this.local.values()].some((o) => o.fence.stack === stack)) return;
-    const fence = this.held.get(stack);
-    if (!fence) return;
-    void this.onLease(stack, async () => {
-      if ([...this.local.values()].some((o) => o.fence.stack === stack) || this.held.get(stack) !== fence) return;
-      this.held.delete(stack);
-      await this.store.release(fence).catch(() => undefined);
-    });
+    const inUse = () => [...this.local.values()].some((o) => o.fence.stack === stack);
+    if (!inUse()) this.leases.release(stack, inUse);
   }
 
   private save(l: Local, r: JobRecord): void {
@@ -454,8 +396,7 @@ export class Jobs {
       l.lost = true;
       l.pending = [];
       l.dirty = false;
-      const recovery =
-        "this process lost the stack's lease (it could not renew it in time) and another process took the job over as interrupted; see that job's record";
+      const recovery = LEASE_LOST_RECOVERY;
       l.controller?.abort();
       if (l.record.state === "queued") {
         this.queue.splice(this.queue.indexOf(l.record.id), 1);
@@ -465,7 +406,7 @@ export class Jobs {
       return;
     }
     if (l.storeFailure || l.finished) return;
-    l.storeFailure = `${e instanceof Error ? e.message : String(e)}. The job was stopped because its record could not be kept: free space or make the store writable (GET /readyz says when it is), then run the job again; a stopped update may have changed part of the stack, so preview it first`;
+    l.storeFailure = storeFailureMessage(e);
     this.emit(l, { type: "diagnostic", severity: "error", message: l.storeFailure });
     if (l.record.state === "queued") {
       this.queue.splice(this.queue.indexOf(l.record.id), 1);

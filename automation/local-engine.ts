@@ -3,7 +3,8 @@
  * disk (`workDir` = the project's folder) with the operator's installed CLI. Backend, passphrase or
  * secrets provider and cloud credentials come from the environment; a pinned CLI can be named with its
  * folder and version. It never downloads a CLI. Reads (outputs, history, cancel) select an existing stack,
- * never create one, and are stopped after a bound; a failure carries the CLI's own error line, redacted.
+ * never create one, and are stopped after a bound; only operations and ensureStacks (converge, before its
+ * first round) create a stack. A failure carries the CLI's own error line, redacted.
  */
 import {
   CommandError,
@@ -138,7 +139,7 @@ export class LocalEngine implements StackEngine {
   }
 
   /** The stack, created first for operations; reads only ever select, so a read never runs `stack init`. */
-  private async stack(stack: string, mode: "select" | "createOrSelect", signal?: AbortSignal): Promise<Stack> {
+  private async stack(stack: string, mode: "select" | "create" | "createOrSelect", signal?: AbortSignal): Promise<Stack> {
     const command = await this.pulumiCommand();
     const args = { stackName: this.qualify(stack), workDir: this.opts.projectDir };
     const opts = {
@@ -146,7 +147,8 @@ export class LocalEngine implements StackEngine {
       ...(this.opts.secretsProvider ? { secretsProvider: this.opts.secretsProvider } : {}),
       pulumiCommand: signal ? stoppedBy(command, signal) : command,
     };
-    return mode === "select" ? LocalWorkspace.selectStack(args, opts) : LocalWorkspace.createOrSelectStack(args, opts);
+    if (mode === "select") return LocalWorkspace.selectStack(args, opts);
+    return mode === "create" ? LocalWorkspace.createStack(args, opts) : LocalWorkspace.createOrSelectStack(args, opts);
   }
 
   async run(stack: string, kind: EngineKind, o: OperationOptions): Promise<OperationResult> {
@@ -201,8 +203,14 @@ export class LocalEngine implements StackEngine {
     return packs;
   }
 
-  /** A read of an existing stack, stopped after the bound or when the caller's signal aborts. */
-  private async read<T>(stack: string, operation: string, options: ReadOptions | undefined, f: (s: Stack) => Promise<T>): Promise<T> {
+  /** A read of an existing stack (or its creation), stopped after the bound or when the caller's signal aborts. */
+  private async read<T>(
+    stack: string,
+    operation: string,
+    options: ReadOptions | undefined,
+    f: (s: Stack) => Promise<T>,
+    mode: "select" | "create" = "select",
+  ): Promise<T> {
     const ms = this.opts.readTimeoutMs ?? 30_000;
     const timer = new AbortController();
     const t = setTimeout(
@@ -218,7 +226,7 @@ export class LocalEngine implements StackEngine {
     const signal = options?.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
     try {
       return await abortable(
-        this.stack(stack, "select", signal).then((s) => f(s)),
+        this.stack(stack, mode, signal).then((s) => f(s)),
         signal,
       );
     } catch (e) {
@@ -231,6 +239,21 @@ export class LocalEngine implements StackEngine {
     } finally {
       clearTimeout(t);
     }
+  }
+
+  /** `pulumi stack select`, and `pulumi stack init` (with the secrets provider) of each one the backend lacks. */
+  async ensureStacks(stacks: readonly string[], options?: ReadOptions): Promise<readonly string[]> {
+    const created: string[] = [];
+    for (const stack of stacks) {
+      try {
+        await this.read(stack, "stack select", options, async () => {});
+      } catch (e) {
+        if (!(e instanceof MeshError && e.code === "not_found")) throw e;
+        await this.read(stack, "stack init", options, async () => {}, "create");
+        created.push(stack);
+      }
+    }
+    return created;
   }
 
   outputs(stack: string, options?: ReadOptions): Promise<Readonly<Record<string, StackOutput>>> {

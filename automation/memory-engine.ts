@@ -1,11 +1,13 @@
 /**
  * A simulated engine for tests, benchmarks and demos: stacks of a mesh whose outputs appear after their
  * first `up`, whose links to peers install once those peers have exported, with slow operations,
- * failures midway and a lock held by another process. It emits engine events in the CLI's shape.
+ * failures midway, a lock held by another process, and stacks the backend does not have yet (a run of
+ * one creates it, as `pulumi up` does; a run of a stack naming one fails, as the program does). It emits
+ * engine events in the CLI's shape.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "./engine";
-import { busy, cancelled, engineFailed, notFound, type EngineKind } from "./types";
+import { busy, cancelled, configInvalid, engineFailed, MeshError, notFound, type EngineKind } from "./types";
 
 export interface SimulatedStack {
   readonly name: string;
@@ -28,6 +30,8 @@ export interface MemoryEngineOptions {
   readonly leakInDiagnostics?: string;
   /** Stacks whose remoteSecret changes on every up (a token minted each run): their peers never settle. */
   readonly rotating?: readonly string[];
+  /** Stacks the backend does not have yet: reads of them are not_found until a run or ensureStacks creates them. */
+  readonly missing?: readonly string[];
 }
 
 interface SimState {
@@ -65,12 +69,34 @@ export class MemoryEngine implements StackEngine {
   private readonly state = new Map<string, SimState>();
   private readonly locked = new Set<string>();
   private readonly counts = new Map<string, number>();
+  private readonly absent: Set<string>;
   private readonly project: string;
+  /** The stacks ensureStacks created, in order. */
+  readonly created: string[] = [];
 
   constructor(private readonly opts: MemoryEngineOptions) {
     this.project = opts.project ?? "mesh";
     for (const s of opts.stacks) this.state.set(s.name, { deployed: false, trusted: false, linked: new Set(), history: [] });
     this.secretValues = opts.leakInDiagnostics ? [opts.leakInDiagnostics] : [];
+    this.absent = new Set(opts.missing ?? []);
+  }
+
+  ensureStacks(stacks: readonly string[]): Promise<readonly string[]> {
+    return this.settle(() => {
+      for (const s of stacks) this.def(s);
+      const made = stacks.filter((s) => this.absent.delete(s));
+      this.created.push(...made);
+      return made;
+    });
+  }
+
+  /** A stack the backend has: reads of one it lacks are not_found, as the CLI's `stack select` is. */
+  private existing(stack: string): SimulatedStack {
+    const d = this.def(stack);
+    if (this.absent.has(stack)) {
+      throw new MeshError("not_found", `stack ${this.fq(stack)} does not exist on this backend: mesh up ${stack} creates it`);
+    }
+    return d;
   }
 
   /** Another process takes (or gives back) the stack's lock. */
@@ -174,9 +200,27 @@ export class MemoryEngine implements StackEngine {
   }
 
   async run(stack: string, kind: EngineKind, o: OperationOptions): Promise<OperationResult> {
-    this.def(stack);
+    const d = this.def(stack);
     this.calls.push({ stack, kind });
+    // an operation creates its own stack (createOrSelect); a peer or anchor the backend lacks fails the program
+    this.absent.delete(stack);
     if (this.locked.has(stack)) throw busy(stack);
+    const anchor = this.opts.stacks.find((x) => x.anchor && x.name !== stack)?.name;
+    const unreadable = [...(anchor ? [anchor] : []), ...d.peers].filter((p) => this.absent.has(p));
+    if (kind !== "destroy" && unreadable.length > 0) {
+      const report = `${unreadable.length} configuration problem${unreadable.length === 1 ? "" : "s"}; nothing was deployed:\n${unreadable
+        .map(
+          (p) =>
+            `  - ${stack}: the stack ${this.fq(p)} cannot be read: it does not exist on this backend\n    fix: create it (pulumi stack init ${this.fq(p)})`,
+        )
+        .join("\n")}`;
+      o.onEvent({
+        sequence: 0,
+        timestamp: Math.floor(Date.now() / 1000),
+        diagnosticEvent: { message: report, color: "never", severity: "error" },
+      });
+      throw configInvalid(report);
+    }
     const n = (this.counts.get(`${stack} ${kind}`) ?? 0) + 1;
     this.counts.set(`${stack} ${kind}`, n);
     const fails = this.opts.failures?.some((f) => f.stack === stack && f.kind === kind && f.call === n) ?? false;
@@ -245,15 +289,15 @@ export class MemoryEngine implements StackEngine {
   }
 
   outputs(stack: string): Promise<Readonly<Record<string, StackOutput>>> {
-    return this.settle(() => this.state.get(this.def(stack).name)!.outputs ?? {});
+    return this.settle(() => this.state.get(this.existing(stack).name)!.outputs ?? {});
   }
 
   history(stack: string, limit: number): Promise<readonly HistoryEntry[]> {
-    return this.settle(() => this.state.get(this.def(stack).name)!.history.slice(0, limit));
+    return this.settle(() => this.state.get(this.existing(stack).name)!.history.slice(0, limit));
   }
 
   cancel(stack: string): Promise<void> {
-    return this.settle(() => void this.locked.delete(this.def(stack).name));
+    return this.settle(() => void this.locked.delete(this.existing(stack).name));
   }
 
   /** A value, or the MeshError computing it threw, as a promise. */

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     address,
     auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer",
     engine: simulated
-      ? `simulated: jobs run on a simulation of this project's stacks, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
+      ? `simulated: jobs run this project's stacks and peers on generic simulated resources, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
       : "local (the Pulumi CLI)",
     store: `${jobs.store.kind} ${jobs.store.location}`,
   });

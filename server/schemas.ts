@@ -110,6 +110,8 @@ export const ConvergeRun = z.object({
     }),
   ),
   jobs: z.array(z.string()),
+  /** The stacks the backend lacked, created before round 1. */
+  created: z.array(z.string()),
 });
 
 export const Problem = z.object({

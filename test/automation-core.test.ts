@@ -199,6 +199,7 @@ describe("cancellation", () => {
       run: (_s: string, _k, _o: OperationOptions) => new Promise((resolve) => (release = () => resolve({ changes: {} }))),
       outputs: () => Promise.resolve({}),
       history: () => Promise.resolve([]),
+      ensureStacks: () => Promise.resolve([]),
       cancel: () => Promise.resolve(),
     };
     const jobs = new Jobs({ engine: stubborn, cancelGraceMs: 20 });

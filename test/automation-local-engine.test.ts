@@ -96,6 +96,21 @@ describe("the LocalWorkspace adapter, against a stand-in CLI", () => {
     ]);
   });
 
+  it("ensureStacks selects each stack and runs stack init, with the secrets provider, only for one the backend lacks", async () => {
+    // the stand-in's backend lacks every stack until one stack init
+    const { engine, argv } = standIn("missing");
+    assert.deepEqual(await engine.ensureStacks(["wuxi", "cn-shanghai"]), ["wuxi"]);
+    assert.deepEqual(argv(), [
+      ["version"],
+      ["stack", "select", "--stack", "organization/mesh/wuxi", "--non-interactive"],
+      ["stack", "init", "organization/mesh/wuxi", "--secrets-provider", "passphrase", "--non-interactive"],
+      ["stack", "select", "--stack", "organization/mesh/cn-shanghai", "--non-interactive"],
+    ]);
+    const existing = standIn("ok");
+    assert.deepEqual(await existing.engine.ensureStacks(["wuxi"]), []);
+    assert.deepEqual(existing.argv(), [["version"], ["stack", "select", "--stack", "organization/mesh/wuxi", "--non-interactive"]]);
+  });
+
   it("never touches protected resources on destroy unless asked", async () => {
     const { engine, argv } = standIn("ok");
     await engine.run("wuxi", "destroy", { onEvent: () => {}, signal: new AbortController().signal });

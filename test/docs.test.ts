@@ -1,12 +1,14 @@
 /**
  * README.md is the entry and docs/ the reference: every relative link and #anchor in them resolves to a
  * file and a heading (GitHub's slugs), every page of docs/ is reachable from README, and README stays small
- * enough to read as an entry.
+ * enough to read as an entry; every TypeScript snippet type-checks against the project, as if it were a
+ * file in the project's folder.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
+import ts from "typescript";
 import { PROJECT_DIR } from "../tools/mock-run";
 
 const pages = ["README.md", ...readdirSync(join(PROJECT_DIR, "docs")).map((f) => join("docs", f))].filter((f) => f.endsWith(".md"));
@@ -90,5 +92,57 @@ describe("README and docs/", () => {
       ],
       ["the-portals-http-api", "mesh-plan-the-whole-mesh-offline", "speed-and-scale", "speed-and-scale-1"],
     );
+  });
+});
+
+/** The ```ts blocks of a page, with the line each starts on. */
+function tsSnippets(text: string): { line: number; code: string }[] {
+  const out: { line: number; code: string }[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] !== "```ts") continue;
+    const end = lines.indexOf("```", i + 1);
+    out.push({ line: i + 1, code: lines.slice(i + 1, end).join("\n") });
+    i = end;
+  }
+  return out;
+}
+
+describe("TypeScript in the docs", () => {
+  it("every ```ts snippet compiles with the project's tsconfig (strict, no unused names)", () => {
+    const snippets = pages.flatMap((page) =>
+      tsSnippets(readFileSync(join(PROJECT_DIR, page), "utf8")).map((s, i) => ({
+        ...s,
+        page,
+        file: join(PROJECT_DIR, `.docs-snippet-${page.replace(/\W/g, "-")}-${i}.ts`),
+      })),
+    );
+    assert.ok(
+      snippets.some((s) => s.page === "docs/cli.md"),
+      "docs/cli.md's embedding snippet is found",
+    );
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(PROJECT_DIR, "tsconfig.json"),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => assert.fail(ts.flattenDiagnosticMessageText(d.messageText, "\n")),
+      },
+    )!;
+    const host = ts.createCompilerHost(config.options);
+    const virtual = new Map(snippets.map((s) => [s.file, s.code]));
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, lang, onError) =>
+      virtual.has(name) ? ts.createSourceFile(name, virtual.get(name)!, lang) : getSourceFile(name, lang, onError);
+    const fileExists = host.fileExists.bind(host);
+    host.fileExists = (name) => virtual.has(name) || fileExists(name);
+    const program = ts.createProgram({ rootNames: [...virtual.keys()], options: { ...config.options, noEmit: true }, host });
+    const problems = snippets.flatMap((s) =>
+      ts.getPreEmitDiagnostics(program, program.getSourceFile(s.file)).map((d) => {
+        const at = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
+        return `${s.page}:${s.line + 1 + at}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+      }),
+    );
+    assert.deepEqual(problems, []);
   });
 });

@@ -110,6 +110,7 @@ describe("mesh up / preview", () => {
       run: () => Promise.reject(configInvalid(report)),
       outputs: () => Promise.resolve({}),
       history: () => Promise.resolve([]),
+      ensureStacks: () => Promise.resolve([]),
       cancel: () => Promise.resolve(),
     };
     const { code, printed } = await harness(engine).run("up", "wuxi");
@@ -136,6 +137,24 @@ describe("mesh destroy", () => {
 });
 
 describe("mesh converge, outputs, status, jobs", () => {
+  it("creates the stacks the backend lacks before round 1 and says which, then settles", async () => {
+    const h = harness(new MemoryEngine({ stacks: repoStacks(), missing: ["wuxi"] }));
+    const plain = await h.run("converge");
+    assert.equal(plain.code, 0, plain.printed);
+    assert.match(plain.printed, /^created on the backend, which did not have them: wuxi\nround 1 /m);
+    assert.match(plain.printed, /settled after 3 rounds: .*; wuxi did not exist on the backend and was created first\n/);
+    const h2 = harness(new MemoryEngine({ stacks: repoStacks(), missing: ["cn-shanghai", "wuxi"] }));
+    const json = await h2.run("converge", "--json");
+    const lines = json.printed
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; stacks?: string[] });
+    assert.deepEqual(
+      lines.filter((l) => l.type === "converge.created"),
+      [{ type: "converge.created", stacks: ["cn-shanghai", "wuxi"] }],
+    );
+  });
+
   it("converges the repository's stacks (anchor, wuxi, anchor again), then lists the jobs and shows both linked", async () => {
     const h = harness();
     const first = await h.run("converge");
@@ -410,7 +429,7 @@ describe("the Pulumi CLI present but not logged in (the stand-in CLI, with the r
     assert.equal(r.code, 1);
     assert.equal(
       r.printed,
-      `round 1 (the trust anchor makes the mesh root) did not start: pulumi stack output of stack wuxi failed: ${said} — ${fix}. Fix the cause, then resume with mesh converge: stacks already converged apply no changes\n`,
+      `no round started: the stacks could not be selected or created on the backend: pulumi stack select of stack cn-shanghai failed: ${said} — ${fix}. Fix the cause, then run mesh converge again\n`,
     );
   });
 });

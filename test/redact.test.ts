@@ -63,6 +63,7 @@ describe("a failed job's error", () => {
         ),
       outputs: () => Promise.resolve({}),
       history: () => Promise.resolve([]),
+      ensureStacks: () => Promise.resolve([]),
       cancel: () => Promise.resolve(),
     };
     const jobs = new Jobs({ engine });

@@ -451,6 +451,24 @@ describe("GET /v1/stacks when outputs cannot be read", () => {
     }
   });
 
+  it("converge creates the stacks the backend lacks before round 1, lists them in created, then settles", async () => {
+    const api = await startApi({ engine: { missing: ["wuxi"] } });
+    try {
+      const r = await api.call("POST", "/v1/converge", { token: TOKENS.operator });
+      assert.equal(r.status, 202);
+      assert.deepEqual(r.json.created, []);
+      let run: any;
+      await poll(
+        async () => (run = (await api.call("GET", `/v1/converge/${r.json.id}`, { token: TOKENS.viewer })).json).state !== "running",
+      );
+      assert.equal(run.state, "settled", run.message);
+      assert.deepEqual(run.created, ["wuxi"]);
+      assert.match(run.message, /; wuxi did not exist on the backend and was created first$/);
+    } finally {
+      await api.close();
+    }
+  });
+
   it("converge whose peer's outputs cannot be read fails saying why, not as an internal error", async () => {
     const api = await startApi({
       wrapEngine: (e) =>

