@@ -7,17 +7,36 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { diffMesh } from "./plan/diff";
 import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
-import { gitSource } from "./plan/git-source";
+import { gitSource, NoSuchRef } from "./plan/git-source";
 import { renderMirrorScript } from "./plan/mirror";
 import { planMesh, plannedObjects } from "./plan/plan";
 import { renderMarkdown, renderText } from "./plan/render";
-import { readProject, readProjectFrom, StackFileError } from "./plan/stack-files";
+import { readProject, readProjectFrom, StackFileError, type FileSource } from "./plan/stack-files";
 import { OutError, writeOut } from "./plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;
 
 export type PlanFormat = "text" | "markdown" | "json" | "mirror";
+
+/** Why `path` is not a project folder to diff against, or undefined when it is one. */
+function whyNotProjectFolder(path: string): string | undefined {
+  if (!existsSync(path)) return "no such folder";
+  if (!statSync(path).isDirectory()) return "a file, not a folder";
+  return existsSync(join(path, "Pulumi.yaml")) ? undefined : "no Pulumi.yaml in it";
+}
+
+/** The base at a git ref; when it is no ref either, both readings are refused in one message. */
+function baseAtRef(dir: string, ref: string, notFolder: string): FileSource {
+  try {
+    return gitSource(dir, ref);
+  } catch (e) {
+    if (!(e instanceof NoSuchRef)) throw e;
+    throw new StackFileError(
+      `${ref}: neither a project folder (${notFolder}) nor a git ref (${e.problem})${e.hint ? `; if it is a ref, ${e.hint}` : ""}`,
+    );
+  }
+}
 
 export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; diff?: string }, print: (s: string) => void): number {
   let files;
@@ -26,8 +45,8 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; d
     files = readProject(opts.dir);
     if (opts.diff !== undefined) {
       // another project folder, or a git ref of this repository (read with git show, nothing checked out)
-      const folder = existsSync(join(opts.diff, "Pulumi.yaml")) && statSync(opts.diff).isDirectory();
-      base = folder ? readProject(opts.diff) : readProjectFrom(opts.diff, gitSource(opts.dir, opts.diff));
+      const notFolder = whyNotProjectFolder(opts.diff);
+      base = notFolder === undefined ? readProject(opts.diff) : readProjectFrom(opts.diff, baseAtRef(opts.dir, opts.diff, notFolder));
     }
   } catch (e) {
     if (e instanceof StackFileError) {

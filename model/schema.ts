@@ -91,6 +91,8 @@ const stringMap = z.record(z.string(), z.string({ error: problem("not a string",
 /** Go/protobuf duration as Istio's CRDs accept it: `1s`, `500ms`, `1m`. */
 const duration = z.string().regex(DURATION, {
   error: problem("not a duration", "write e.g. 1s, 500ms or 1m"),
+  // a value that is no duration has no length: refinements after this one do not run
+  abort: true,
 });
 /** A duration the DestinationRule CRD takes: its CEL rule is `duration(self) >= duration('1ms')`. */
 const atLeast1ms = duration.refine((d) => durationNs(d) >= 1e6, {
@@ -146,9 +148,11 @@ export function isCidr(s: string): boolean {
 
 // ---------------------------------------------------------------- mesh:istio
 export const IstioSchema = z.strictObject({
-  version: z.string({ error: problem("missing", 'pin the Istio version, e.g. "1.30.3"') }).regex(/^\d+\.\d+\.\d+$/, {
-    error: problem("not an Istio release version", 'pin an exact release, e.g. "1.30.3" (no ranges, no "v")'),
-  }),
+  version: z
+    .string({ error: (iss) => (iss.input === undefined ? problem("required", 'pin the Istio version, e.g. "1.30.3"') : undefined) })
+    .regex(/^\d+\.\d+\.\d+$/, {
+      error: problem("not an Istio release version", 'pin an exact release, e.g. "1.30.3" (no ranges, no "v")'),
+    }),
   /** An https:// Helm repository, an oci:// registry path, or a folder of the project holding the charts. */
   repo: z
     .string()

@@ -94,9 +94,9 @@ export function validateConfig(raw: RawConfig): MeshConfig {
       if (catalog.data) parsed.services = catalog.data;
       continue;
     }
-    const result = SCHEMAS[key].safeParse(value);
+    const result = SCHEMAS[key].safeParse(value, { reportInput: true });
     if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
-    else issues.push(...zodIssues(key, result.error.issues));
+    else issues.push(...zodIssues(key, result.error.issues, raw.secretKeys?.includes(key)));
   }
 
   const { meshId, istio, services, cluster, eastWestGateway, peers, trust, revisions } = parsed;

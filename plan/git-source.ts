@@ -8,18 +8,29 @@ import { MAX_FILE_BYTES, StackFileError, type FileSource } from "./stack-files";
 const git = (dir: string, args: readonly string[]): string =>
   execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", maxBuffer: MAX_FILE_BYTES + 4096, stdio: ["ignore", "pipe", "pipe"] });
 
+/** `ref` names no commit here: what is wrong, and what may help, kept apart so a caller can word them. */
+export class NoSuchRef extends StackFileError {
+  constructor(
+    ref: string,
+    readonly problem: string,
+    readonly hint?: string,
+  ) {
+    super(`${ref}: ${problem}${hint ? ` (${hint})` : ""}`);
+  }
+}
+
 /** A ref git accepts, and nothing it could take for an option. */
 const REF = /^[A-Za-z0-9._/~^@{}][A-Za-z0-9._/~^@{}-]{0,199}$/;
 
 export function gitSource(dir: string, ref: string): FileSource {
-  if (!REF.test(ref)) throw new StackFileError(`${ref}: not a git ref`);
+  if (!REF.test(ref)) throw new NoSuchRef(ref, "not a git ref");
   let commit: string;
   let prefix: string;
   try {
     commit = git(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).trim();
     prefix = git(dir, ["rev-parse", "--show-prefix"]).trim();
   } catch {
-    throw new StackFileError(`${ref}: no such commit in the repository of ${dir} (fetch it first, e.g. git fetch origin main)`);
+    throw new NoSuchRef(ref, `no such commit in the repository of ${dir}`, "fetch it first, e.g. git fetch origin main");
   }
   return {
     list: () => {

@@ -5,7 +5,7 @@
  * audit line per mutating or refused request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RawServerDefault } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from "fastify";
 import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
@@ -13,6 +13,7 @@ import { allows, AuthError, type Authenticator } from "./auth";
 import { loopbackRefusal } from "./loopback-guard";
 import { problem } from "./problems";
 import type { Limits } from "./settings";
+import { validationMessage } from "./validation-messages";
 
 export interface EdgeDeps {
   readonly auth: Authenticator;
@@ -22,6 +23,19 @@ export interface EdgeDeps {
   readonly redactor: Redactor;
   readonly engineName?: string;
   readonly now: () => Date;
+}
+
+/** The route's schema for a part of the request (`body`, `querystring`, ...) and the value sent at `path` in it. */
+function requestPart(req: FastifyRequest, context: string | undefined, path: string): [unknown, unknown] {
+  const part = context as "body" | "querystring" | "params" | "headers" | undefined;
+  if (!part) return [undefined, undefined];
+  const schema = (req.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+  const sent = { body: req.body, querystring: req.query, params: req.params, headers: req.headers }[part];
+  const value = path
+    .split("/")
+    .filter(Boolean)
+    .reduce<unknown>((v, seg) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[seg] : undefined), sent);
+  return [schema, value];
 }
 
 /** Answers that refuse a request: audited whatever the route. */
@@ -61,8 +75,8 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     if (hasZodFastifySchemaValidationErrors(error)) {
       return problem(reply, 400, "the request does not match its schema", {
         errors: error.validation.map((v) => ({
-          path: `${error.validationContext ?? "request"}${v.instancePath || ""}`,
-          message: v.message ?? "invalid",
+          path: `${error.validationContext ?? "request"}${v.instancePath === "/" ? "" : v.instancePath}`,
+          message: validationMessage(v, ...requestPart(req, error.validationContext, v.instancePath)),
         })),
       });
     }

@@ -30,7 +30,9 @@ interface Args {
 
 const write = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-function parseArgs(argv: readonly string[]): Args {
+/** The arguments, or the exit code when there is nothing to run: 0 after --help, 2 on a usage error (one line, as the mesh CLI). */
+function parseArgs(argv: readonly string[]): Args | number {
+  let problem = "";
   const program = new Command("mesh-api")
     .description("The portal's HTTP API over the automation core; settings come from the environment (docs/portal-api.md).")
     .addOption(
@@ -47,13 +49,22 @@ function parseArgs(argv: readonly string[]): Args {
       },
       250,
     )
-    .showHelpAfterError()
-    .parse(argv, { from: "user" });
+    .configureOutput({ writeErr: (s) => (problem += s), outputError: (s, write) => write(s) })
+    .exitOverride();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    if (code === 0) return 0;
+    process.stderr.write(`mesh api: ${problem.replace(/^error: /, "").trim()} (npm run serve -- --help lists the options)\n`);
+    return 2;
+  }
   return program.opts<Args>();
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (typeof args === "number") return void (process.exitCode = args);
   const settings = settingsFromEnv(process.env);
   const projectDir = process.env.MESH_PROJECT_DIR ?? join(__dirname, "..");
   const simulated = args.engine === "simulated";

@@ -3,8 +3,9 @@ import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../automation/types";
 
 export const StackParams = z.strictObject({ stack: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) });
-export const JobParams = z.strictObject({ id: z.string().regex(/^[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
-export const ConvergeParams = z.strictObject({ id: z.string().regex(/^converge-[a-z0-9]{1,16}-[0-9a-f]{8}$/) });
+/** Any id: one that is not a job's (or a converge's) is answered 404 like any other unknown one, not 400. */
+export const JobParams = z.strictObject({ id: z.string().describe("a job id, e.g. mwz0000000-0000abcd") });
+export const ConvergeParams = z.strictObject({ id: z.string().describe("a converge id, e.g. converge-mwz0000000-0000abcd") });
 
 export const JobKind = z.enum(["preview", "up", "refresh", "destroy", "verify"]);
 export const JobStateSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]);

@@ -114,7 +114,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
           ...(env.MESH_OIDC_ROLE_CLAIM ? { roleClaim: env.MESH_OIDC_ROLE_CLAIM } : {}),
         }
       : undefined;
-  const insecure = env.MESH_API_INSECURE === "loopback-only";
+  const insecureValue = env.MESH_API_INSECURE ?? "";
+  if (insecureValue !== "" && insecureValue !== "loopback-only")
+    throw new Error(
+      `MESH_API_INSECURE is ${JSON.stringify(insecureValue.slice(0, 40))}, not loopback-only, the one value it takes: set MESH_API_INSECURE=loopback-only (a developer machine only: no authentication), or unset it and configure tokens or OIDC`,
+    );
+  const insecure = insecureValue === "loopback-only";
   const host = env.MESH_API_HOST ?? "127.0.0.1";
   if (tokens.length === 0 && !oidc && !insecure) {
     throw new Error(

@@ -174,7 +174,7 @@ describe("the store", () => {
     assert.equal((await second.get(running.id))!.state, "running");
     await assert.rejects(second.submit({ stack: "c0", kind: "preview", requestedBy: "b" }), {
       code: "busy",
-      message: `stack c0 has a up job running in another process (job ${running.id}); wait for it, or cancel it`,
+      message: `stack c0 has an up job running in another process (job ${running.id}); wait for it, or cancel it`,
     });
     assert.equal((await jobs.wait(running.id)).state, "succeeded");
     await Promise.all([jobs.close(), second.close()]);

@@ -136,6 +136,25 @@ describe("the command", () => {
     }
   });
 
+  it("says a base that is neither a project folder nor a git ref is neither", () => {
+    const file = join(project(), "Pulumi.yaml");
+    writeFileSync(file, "name: mesh\n");
+    const notFound = `no such commit in the repository of ${PROJECT_DIR}); if it is a ref, fetch it first, e.g. git fetch origin main`;
+    for (const [base, message] of [
+      [join(PROJECT_DIR, "..", "nonexist"), `neither a project folder (no such folder) nor a git ref (${notFound}`],
+      [join(PROJECT_DIR, "docs"), `neither a project folder (no Pulumi.yaml in it) nor a git ref (${notFound}`],
+      [file, `neither a project folder (a file, not a folder) nor a git ref (${notFound}`],
+      ["--output=/tmp/x", "neither a project folder (no such folder) nor a git ref (not a git ref)"],
+    ] as const) {
+      let out = "";
+      assert.equal(
+        runPlan({ dir: PROJECT_DIR, format: "text", diff: base }, (s) => (out += s)),
+        EXIT.unreadable,
+      );
+      assert.equal(out, `mesh plan: ${base}: ${message}`);
+    }
+  });
+
   it("copies a base folder too", () => {
     const base = project();
     copyFileSync(join(PROJECT_DIR, "Pulumi.yaml"), join(base, "Pulumi.yaml"));

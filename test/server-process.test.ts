@@ -85,4 +85,16 @@ describe("the server process", () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--engine simulated serves on loopback only, not 0\.0\.0\.0/);
   });
+
+  for (const [args, stderr] of [
+    [["--engine", "bogus"], "mesh api: option '--engine <engine>' argument 'bogus' is invalid. Allowed choices are local, simulated."],
+    [["--frob"], "mesh api: unknown option '--frob'"],
+  ] as const) {
+    it(`a usage error on ${args.join(" ")}: one line, exit 2, no help`, () => {
+      const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, `${stderr} (npm run serve -- --help lists the options)\n`);
+    });
+  }
 });

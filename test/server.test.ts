@@ -161,6 +161,7 @@ describe("a busy stack, and cancel", () => {
     const second = await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
     assert.equal(second.status, 409);
     assert.equal(second.json.runningJob, first.json.id);
+    assert.match(second.json.detail, /^stack wuxi has an up job (queued|running); wait for it or cancel it$/);
     assert.equal((await api.call("POST", "/v1/stacks/wuxi/refresh", { token: TOKENS.operator })).status, 409);
     const preview = await api.call("POST", "/v1/stacks/wuxi/preview", { token: TOKENS.viewer });
     assert.deepEqual([preview.status, preview.json.state], [202, "queued"]);
@@ -203,7 +204,10 @@ describe("hostile requests", () => {
     ["an oversized body", "POST", "/v1/stacks/wuxi/destroy", { raw: JSON.stringify({ confirm: "x".repeat(20_000) }) }, 413],
     ["a stack that is not the mesh's", "POST", "/v1/stacks/hangzhou/up", {}, 404, "stack hangzhou is not a stack of this mesh"],
     ["a stack name with a path in it", "GET", "/v1/stacks/..%2F..%2Fetc", {}, 400],
-    ["a malformed job id", "GET", "/v1/jobs/%3Cscript%3E", {}, 400],
+    ["a malformed job id", "GET", "/v1/jobs/%3Cscript%3E", {}, 404, "job <script> does not exist"],
+    ["a malformed job id's events", "GET", "/v1/jobs/nope/events", {}, 404, "job nope does not exist"],
+    ["a malformed job id's cancel", "POST", "/v1/jobs/nope/cancel", {}, 404, "job nope does not exist"],
+    ["a malformed converge id", "GET", "/v1/converge/nope", {}, 404, "converge nope does not exist"],
     ["an unknown route", "GET", "/v1/secrets", {}, 404, "no such route"],
     ["an out-of-range query", "GET", "/v1/jobs?limit=100000", {}, 400],
     ["a non-numeric Last-Event-ID", "GET", "/v1/jobs/mwz0000000-0000abcd/events", { headers: { "last-event-id": "1; DROP" } }, 400],
@@ -219,9 +223,38 @@ describe("hostile requests", () => {
     });
   }
 
-  it("names the failing paths of a 400", async () => {
+  it("names the failing paths of a 400, in the API's words", async () => {
     const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: { confirm: 5, includeProtected: "yes" } });
-    assert.deepEqual(r.json.errors.map((e: { path: string }) => e.path).sort(), ["body/confirm", "body/includeProtected"]);
+    assert.deepEqual(
+      [...r.json.errors].sort((a: { path: string }, b: { path: string }) => a.path.localeCompare(b.path)),
+      [
+        { path: "body/confirm", message: "confirm must be a string" },
+        { path: "body/includeProtected", message: "includeProtected must be true or false" },
+      ],
+    );
+  });
+
+  for (const [query, errors] of [
+    ["limit=abc", [{ path: "querystring/limit", message: "limit must be a whole number from 1 to 500" }]],
+    ["limit=0", [{ path: "querystring/limit", message: "limit must be a whole number from 1 to 500" }]],
+    ["limit=2.5", [{ path: "querystring/limit", message: "limit must be a whole number from 1 to 500" }]],
+    [
+      "state=done",
+      [{ path: "querystring/state", message: "state must be one of queued, running, succeeded, failed, cancelled, interrupted" }],
+    ],
+    ["stack=a%20b", [{ path: "querystring/stack", message: "stack is not in the form it takes" }]],
+    ["color=red", [{ path: "querystring", message: "unknown field: color" }]],
+  ] as const) {
+    it(`400 for ?${query}, without zod's words`, async () => {
+      const r = await api.call("GET", `/v1/jobs?${query}`, { token: TOKENS.viewer });
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual(r.json.errors, errors);
+    });
+  }
+
+  it("400 for a missing field says it is required", async () => {
+    const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: {}, token: TOKENS.admin });
+    assert.deepEqual(r.json.errors, [{ path: "body/confirm", message: "confirm is required" }], r.text);
   });
 });
 
@@ -259,7 +292,7 @@ describe("a second process on the same store", () => {
       const up = await second.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
       assert.equal(up.status, 409);
       assert.equal(up.json.runningJob, r.json.id);
-      assert.equal(up.json.detail, `stack wuxi has a up job running in another process (job ${r.json.id}); wait for it, or cancel it`);
+      assert.equal(up.json.detail, `stack wuxi has an up job running in another process (job ${r.json.id}); wait for it, or cancel it`);
       assert.equal((await second.call("POST", "/v1/stacks/cn-shanghai/preview", { token: TOKENS.viewer })).status, 202);
     } finally {
       await second.close();
@@ -351,6 +384,10 @@ describe("settings", () => {
     assert.throws(() => settingsFromEnv({}), /no authentication is configured/);
     assert.throws(() => settingsFromEnv({ MESH_API_INSECURE: "loopback-only", MESH_API_HOST: "0.0.0.0" }), /binds to loopback only/);
     assert.equal(settingsFromEnv({ MESH_API_INSECURE: "loopback-only" }).host, "127.0.0.1");
+    for (const value of ["yes", "true", "1"])
+      assert.throws(() => settingsFromEnv({ MESH_API_INSECURE: value }), {
+        message: `MESH_API_INSECURE is "${value}", not loopback-only, the one value it takes: set MESH_API_INSECURE=loopback-only (a developer machine only: no authentication), or unset it and configure tokens or OIDC`,
+      });
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
   });

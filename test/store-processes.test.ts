@@ -132,7 +132,10 @@ describe("the CLI and the server on one SQLite file", () => {
     const code = await cli.exited;
     assert.equal((await getJob(server.url, id)).state, "running", "the server's job outlasts the CLI's try");
     assert.equal(code, 3, cli.output());
-    assert.match(cli.output(), new RegExp(`stack wuxi has a up job running in another process \\(job ${id}\\); wait for it, or cancel it`));
+    assert.match(
+      cli.output(),
+      new RegExp(`stack wuxi has an up job running in another process \\(job ${id}\\); wait for it, or cancel it`),
+    );
     assert.equal((await cancel(server.url, id)).status, 202);
     assert.equal((await finished(server.url, id)).state, "cancelled");
   });
@@ -151,7 +154,7 @@ describe("the CLI and the server on one SQLite file", () => {
       for (const r of refused) {
         assert.equal(r.status, 409);
         assert.equal(r.body.runningJob, id);
-        assert.match(r.body.detail!, new RegExp(`stack wuxi has a up job running in another process \\(job ${id}\\)`));
+        assert.match(r.body.detail!, new RegExp(`stack wuxi has an up job running in another process \\(job ${id}\\)`));
       }
       cli.child.kill("SIGINT");
       await cli.exited;

@@ -129,10 +129,45 @@ describe("mesh verify", () => {
       cluster: "cn-shanghai",
       name: "credentials",
       result: "error",
-      detail:
-        "cn-shanghai: no credentials: its kubeconfig output could not be read (the pulumi CLI is not installed); pass --kubeconfig cn-shanghai=<file>",
+      detail: "cn-shanghai: no credentials: its kubeconfig output could not be read (the pulumi CLI is not installed)",
       fix: "pass --kubeconfig cn-shanghai=<file> or --context cn-shanghai=<context>",
     });
+  });
+
+  for (const [what, argv, detail, fix] of [
+    [
+      "a kubeconfig file that does not exist",
+      () => ["wuxi", "--kubeconfig", `wuxi=${join(dir, "nonexist")}`],
+      () => `wuxi: the file ${join(dir, "nonexist")} does not exist`,
+      "pass --kubeconfig wuxi=<file> naming a kubeconfig file that exists",
+    ],
+    [
+      "a context the kubeconfig does not have",
+      () => ["wuxi", "--context", "wuxi=elsewhere"],
+      () => "wuxi: the context elsewhere is not in the kubeconfig (KUBECONFIG or ~/.kube/config)",
+      "pass --context wuxi=<context> or --kubeconfig wuxi=<file>",
+    ],
+  ] as const) {
+    it(`exits 2 on ${what}, the fix said once`, async () => {
+      const r = await run([...argv(), "--format", "json"]);
+      assert.equal(r.code, 2);
+      const check = (JSON.parse(r.out) as VerifyReport).clusters[0]!.checks[0]!;
+      assert.deepEqual([check.code, check.detail, check.fix], ["MV0001", detail(), fix]);
+    });
+  }
+
+  it("exits 2 on --kubeconfig or --context naming a stack the project does not have", async () => {
+    const r = await run(["--kubeconfig", "wuxii=/tmp/x", "--context", "cn-shangai=foo"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.out,
+      "mesh verify: --kubeconfig wuxii=/tmp/x: no stack wuxii in this project (stacks: cn-shanghai, wuxi); --context cn-shangai=foo: no stack cn-shangai in this project (stacks: cn-shanghai, wuxi)\n",
+    );
+    const from = await run(["--from", "wuxii=dev/sleep"]);
+    assert.deepEqual(
+      [from.code, from.out],
+      [2, "mesh verify: --from wuxii=dev/sleep: no stack wuxii in this project (stacks: cn-shanghai, wuxi)\n"],
+    );
   });
 
   for (const [argv, message] of [

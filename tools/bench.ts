@@ -11,9 +11,11 @@
  *   npm run bench -- api          100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
  *   npm run bench -- verify       mesh verify of 10 clusters × 1000 services against stand-in APIs (20 ms per request)
  *   npm run bench -- store        the job store on SQLite and PostgreSQL: start-up against history, 100 streams, 50 racing ups
+ *   npm run bench -- --help       the modes; any other argument is refused (exit 2) before anything runs
  */
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
+import { BENCH_USAGE, benchArgs } from "./bench-args";
 import { generate, stackName } from "./bench-mesh";
 
 interface Metrics {
@@ -90,13 +92,19 @@ const benchStore = async () => (await import("./bench-store")).benchStore();
 const reportLatency = async () => (await import("./bench-report")).reportLatency();
 
 async function main(): Promise<void> {
-  if (process.argv[2] === "report") return reportLatency();
-  if (process.argv[2] === "converge") return benchConverge();
-  if (process.argv[2] === "api") return benchApi();
-  if (process.argv[2] === "store") return benchStore();
-  if (process.argv[2] === "verify") return benchVerify(...(process.argv.slice(3).map(Number) as [number?, number?]));
-  const [c, s] = process.argv.slice(2).map(Number);
-  const cells = c && s ? [[c, s]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
+  const args = benchArgs(process.argv.slice(2));
+  if (args.mode === "help") return void process.stdout.write(BENCH_USAGE);
+  if (args.mode === "usage") {
+    process.stderr.write(`bench: ${args.problem}\n${BENCH_USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.mode === "report") return reportLatency();
+  if (args.mode === "converge") return benchConverge();
+  if (args.mode === "api") return benchApi();
+  if (args.mode === "store") return benchStore();
+  if (args.mode === "verify") return benchVerify(args.clusters, args.services);
+  const cells = args.mode === "cell" ? [[args.clusters, args.services]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];
   for (const [clusters, services] of cells as [number, number][]) {
     const dir = generate(clusters, services);
@@ -121,7 +129,7 @@ async function main(): Promise<void> {
   ];
   console.log(`\n| ${header.join(" | ")} |\n|${header.map(() => "---:").join("|")}|`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  if (!(c && s)) {
+  if (args.mode === "matrix") {
     await reportLatency();
     await benchConverge();
     await benchApi();

@@ -5,7 +5,7 @@
  * or accept it only if everything derived from it is valid (fuzz-invariants.ts) and no secret reaches a
  * plain value. Pure: no Pulumi, no I/O.
  *
- *   npm run fuzz [-- <seed> <cases>]
+ *   npm run fuzz [-- <seed> [<cases>]]     anything else is a usage error (exit 2)
  */
 import { ConfigError } from "../model/errors";
 import { validateConfig } from "../model/validate";
@@ -66,10 +66,29 @@ export function fuzz(seed: number, cases: number, perCaseMs = 1000): FuzzResult 
   return { cases, accepted, rejected: cases - accepted, violations, slowestMs };
 }
 
+export const FUZZ_USAGE = "usage: npm run fuzz [-- <seed> [<cases>]]   seeds 1, 2 and 3 and 150 cases each when left out; whole numbers\n";
+
+/** The seeds and case count from the command line, or what is wrong with it. */
+export function fuzzArgs(argv: readonly string[]): { seeds: number[]; cases: number } | { help: true } | { problem: string } {
+  if (argv.includes("--help") || argv.includes("-h")) return { help: true };
+  if (argv.length > 2) return { problem: `at most two arguments, got ${argv.length}: ${argv.join(" ")}` };
+  const [seedArg, casesArg] = argv;
+  if (seedArg !== undefined && !/^\d{1,9}$/.test(seedArg)) return { problem: `${seedArg} is not a seed: write a whole number, e.g. 7` };
+  if (casesArg !== undefined && (!/^\d{1,7}$/.test(casesArg) || Number(casesArg) === 0))
+    return { problem: `${casesArg} is not a number of cases: write a whole number from 1, e.g. 150` };
+  return { seeds: seedArg ? [Number(seedArg)] : [1, 2, 3], cases: Number(casesArg ?? 150) };
+}
+
 if (require.main === module) {
-  const [seedArg, casesArg] = process.argv.slice(2);
-  const seeds = seedArg ? [Number(seedArg)] : [1, 2, 3];
-  const cases = Number(casesArg ?? 150);
+  const args = fuzzArgs(process.argv.slice(2));
+  if ("help" in args) process.stdout.write(FUZZ_USAGE);
+  else if ("problem" in args) {
+    process.stderr.write(`fuzz: ${args.problem}\n${FUZZ_USAGE}`);
+    process.exitCode = 2;
+  } else main(args.seeds, args.cases);
+}
+
+function main(seeds: readonly number[], cases: number): void {
   let total = 0;
   const byClass = new Map<string, number>();
   const byDetail = new Map<string, number>();

@@ -3,6 +3,7 @@
  * ACK (and a kubeconfig given as secret config) the stack's `kubeconfig` output; `--kubeconfig
  * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message.
  */
+import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { GatewayEndpoint } from "../model/istio";
 import type { MeshConfig } from "../model/types";
@@ -30,9 +31,10 @@ export interface PublishedOutputs {
 export interface Target {
   readonly stack: string;
   readonly mesh: MeshConfig;
-  /** Absent when no credentials could be found; `problem` says why and what to do. */
+  /** Absent when no credentials could be found; `problem` says why, `fix` what to do. */
   readonly kubeConfig?: KubeConfig;
   readonly problem?: string;
+  readonly fix?: string;
   /** Where the credentials came from, in words (a file or context name, never its content). */
   readonly credentialSource: string;
   readonly published: PublishedOutputs;
@@ -90,7 +92,17 @@ export async function resolveTargets(
       const file = overrides.kubeconfig?.[stack];
       const context = overrides.context?.[stack] ?? (src.kind === "kubeContext" ? src.context : undefined);
       const kc = new KubeConfig();
-      const fail = (problem: string, credentialSource: string): Target => ({ stack, mesh, problem, credentialSource, published });
+      const fail = (problem: string, credentialSource: string, fix: string): Target => ({
+        stack,
+        mesh,
+        problem,
+        fix,
+        credentialSource,
+        published,
+      });
+      const passFile = `pass --kubeconfig ${stack}=<file>`;
+      if (file && !existsSync(file))
+        return fail(`${stack}: the file ${file} does not exist`, `the file ${file}`, `${passFile} naming a kubeconfig file that exists`);
       try {
         if (file) kc.loadFromFile(file);
         else if (context) loadDefault(kc);
@@ -98,8 +110,9 @@ export async function resolveTargets(
           const k = all?.kubeconfig;
           if (typeof k !== "string")
             return fail(
-              `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"}); pass --kubeconfig ${stack}=<file>`,
+              `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"})`,
               "the stack's kubeconfig output",
+              `${passFile} or --context ${stack}=<context>`,
             );
           kc.loadFromString(k);
         }
@@ -110,18 +123,19 @@ export async function resolveTargets(
           : context
             ? "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
             : "the stack's kubeconfig output";
-        return fail(`${stack}: ${where} is not a readable kubeconfig; fix it or pass --kubeconfig ${stack}=<file>`, where);
+        return fail(`${stack}: ${where} is not a readable kubeconfig`, where, `fix it or ${passFile}`);
       }
       const source = file ? `kubeconfig ${file}` : context ? `kube context ${context}` : "the stack's kubeconfig output";
       if (context) {
         if (!kc.getContextObject(context))
           return fail(
-            `${stack}: the context ${context} is not in ${file ?? "the kubeconfig (KUBECONFIG or ~/.kube/config)"}; pass --context ${stack}=<context> or --kubeconfig ${stack}=<file>`,
+            `${stack}: the context ${context} is not in ${file ?? "the kubeconfig (KUBECONFIG or ~/.kube/config)"}`,
             source,
+            `pass --context ${stack}=<context> or --kubeconfig ${stack}=<file>`,
           );
         kc.setCurrentContext(context);
       }
-      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster; pass --kubeconfig ${stack}=<file>`, source);
+      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster`, source, passFile);
       return { stack, mesh, kubeConfig: kc, credentialSource: source, published };
     }),
   );

@@ -42,17 +42,31 @@ export interface VerifyOptions extends ReaderOptions {
   readonly onProgress?: (stack: string, line: string) => void;
 }
 
-/** The project's stacks verify can read, or a usage error that says why not. */
-export function selectStacks(files: ProjectFiles, names: readonly string[], plan: MeshPlan = planMesh(files)): Map<string, MeshConfig> {
+/**
+ * The project's stacks verify can read, or a usage error that says why not. `named` are the stacks
+ * options name (`--kubeconfig <stack>=…`): a misspelt one would be ignored, so it is refused too.
+ */
+export function selectStacks(
+  files: ProjectFiles,
+  names: readonly string[],
+  plan: MeshPlan = planMesh(files),
+  named: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+): Map<string, MeshConfig> {
   const errors = plan.findings.filter((f) => f.severity === "error");
   if (errors.length > 0)
     throw new VerifyUsageError(
       `the stack files have ${errors.length} error${errors.length === 1 ? "" : "s"}, so there is no plan to verify against: run mesh plan and fix them first`,
     );
   const all = validStacks(files);
+  const stacks = `(stacks: ${[...all.keys()].join(", ")})`;
   const unknown = names.filter((n) => !all.has(n));
-  if (unknown.length > 0)
-    throw new VerifyUsageError(`no stack ${unknown.join(", ")} in this project (stacks: ${[...all.keys()].join(", ")})`);
+  if (unknown.length > 0) throw new VerifyUsageError(`no stack ${unknown.join(", ")} in this project ${stacks}`);
+  const strays = Object.entries(named).flatMap(([option, pairs]) =>
+    Object.entries(pairs)
+      .filter(([n]) => !all.has(n))
+      .map(([n, value]) => `${option} ${n}=${value}: no stack ${n} in this project ${stacks}`),
+  );
+  if (strays.length > 0) throw new VerifyUsageError(strays.join("; "));
   return names.length === 0 ? all : new Map(names.map((n) => [n, all.get(n)!]));
 }
 
@@ -64,7 +78,7 @@ function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | u
       ...base,
       name: "credentials",
       detail: t.problem ?? "no credentials",
-      fix: `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
+      fix: t.fix ?? `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
     };
   if (s.unreachable)
     return {
@@ -79,7 +93,11 @@ function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | u
 export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Promise<VerifyReport> {
   // planned once: the plan is most of verify's own work on a large mesh
   const plan = planMesh(files);
-  const selected = selectStacks(files, o.stacks ?? [], plan);
+  const selected = selectStacks(files, o.stacks ?? [], plan, {
+    "--kubeconfig": o.credentials?.kubeconfig ?? {},
+    "--context": o.credentials?.context ?? {},
+    "--from": Object.fromEntries(Object.entries(o.from ?? {}).filter(([s]) => s !== "*")),
+  });
   const meshes = validStacks(files);
   const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];

@@ -12,6 +12,8 @@ import type { AdmitRequest, Admission, Fence, HeartbeatResult, Interrupt } from 
 
 const UNFINISHED = ["queued", "running"] as const;
 const MUTATING = ["up", "refresh", "destroy"] as const;
+/** "a refresh job", "an up job". */
+const aJob = (kind: string): string => `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} job`;
 
 /** The stack's lease row, locked for this transaction on PostgreSQL (SQLite's transaction is already exclusive). */
 async function lockLease(tx: Tx, rowLocks: boolean, stack: string, skipLocked = false) {
@@ -88,7 +90,7 @@ export async function admit(tx: Tx, rowLocks: boolean, req: AdmitRequest): Promi
       refused: holder
         ? {
             runningJobId: holder.id,
-            message: `stack ${stack} has a ${holder.kind} job ${holder.state} in another process (job ${holder.id}); wait for it, or cancel it`,
+            message: `stack ${stack} has ${aJob(holder.kind)} ${holder.state} in another process (job ${holder.id}); wait for it, or cancel it`,
           }
         : { message: `stack ${stack} is held by another process that is finishing a job; try again in a few seconds` },
     };
@@ -116,7 +118,7 @@ export async function admit(tx: Tx, rowLocks: boolean, req: AdmitRequest): Promi
       .executeTakeFirst();
     if (other)
       return {
-        refused: { runningJobId: other.id, message: `stack ${stack} has a ${other.kind} job ${other.state}; wait for it or cancel it` },
+        refused: { runningJobId: other.id, message: `stack ${stack} has ${aJob(other.kind)} ${other.state}; wait for it or cancel it` },
       };
   }
   await tx

@@ -11,7 +11,7 @@ export function validateCatalog(value: unknown): { readonly data?: ServiceInput[
   const cached = typeof value === "object" && value !== null ? catalogs.get(value) : undefined;
   if (cached) return cached;
   const issues: ConfigIssue[] = [];
-  const result = ServicesSchema.safeParse(value);
+  const result = ServicesSchema.safeParse(value, { reportInput: true });
   if (!result.success) issues.push(...zodIssues("services", result.error.issues));
   // the rules read each service on its own, so one malformed service does not hide the others' problems
   if (Array.isArray(value))

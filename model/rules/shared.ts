@@ -5,6 +5,7 @@ import { configPath, type ConfigIssue } from "../errors";
 import { closest } from "../text";
 import { RevisionsSchema } from "../revisions-schema";
 import { ClusterSchema, FIX, GatewaySchema, IstioSchema, MeshIdSchema, PeersSchema, ServicesSchema, TrustSchema } from "../schema";
+import { given, oneOf, wrongType } from "./zod-messages";
 
 export const NS = "mesh";
 
@@ -62,7 +63,11 @@ export function cidrContains(outer: string, inner: string): boolean {
   return o0 <= i0 && i1 <= o1;
 }
 
-export function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+/**
+ * Zod's issues as config problems. `zissues` come from a parse with `reportInput: true`, so a
+ * wrong value can be told from a missing one; `secret` keeps the key's strings out of the report.
+ */
+export function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[], secret = false): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const zi of zissues) {
     if (zi.code === "unrecognized_keys") {
@@ -83,6 +88,7 @@ export function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[]): Co
         ...zodIssues(
           key,
           zi.issues.map((e) => ({ ...e, path: [...zi.path, ...e.path] })),
+          secret,
         ),
       );
       continue;
@@ -93,41 +99,55 @@ export function zodIssues(key: string, zissues: readonly z.core.$ZodIssue[]): Co
         ...zodIssues(
           key,
           zi.errors[0]!.map((e) => ({ ...e, path: [...zi.path, ...e.path] })),
+          secret,
         ),
       );
       continue;
     }
-    const [message, fix] = zi.message.includes(FIX) ? zi.message.split(FIX) : [zi.message, genericFix(zi)];
-    out.push({ path: configPath(NS, [key, ...zi.path]), message: message!, fix: fix! });
+    const path = configPath(NS, [key, ...zi.path]);
+    const [message, fix] = zi.message.includes(FIX) ? zi.message.split(FIX) : described(zi, path, schemaAt(key, zi.path), secret);
+    out.push({ path, message: message!, fix: fix! });
   }
   return out;
 }
 
-export function genericFix(zi: z.core.$ZodIssue): string {
+/** A zod issue that carries no message of ours, in a report's words. */
+function described(zi: z.core.$ZodIssue, path: string, leaf: unknown, secret: boolean): [string, string] {
+  const input = (zi as { input?: unknown }).input;
   switch (zi.code) {
     case "invalid_type":
-      return zi.input === undefined ? `set it (a ${zi.expected})` : `use a ${zi.expected}`;
+      return wrongType(path, zi.expected, input, leaf, secret);
     case "too_small":
-      return `use at least ${String(zi.minimum)}`;
+      return zi.origin === "number"
+        ? [`${String(input)} is less than ${String(zi.minimum)}`, `use ${String(zi.minimum)} or more`]
+        : [`fewer than ${String(zi.minimum)} ${zi.origin === "string" ? "characters" : "entries"}`, `write at least ${String(zi.minimum)}`];
     case "too_big":
-      return `use at most ${String(zi.maximum)}`;
+      return zi.origin === "number"
+        ? [`${String(input)} is more than ${String(zi.maximum)}`, `use ${String(zi.maximum)} or less`]
+        : [`more than ${String(zi.maximum)} ${zi.origin === "string" ? "characters" : "entries"}`, `write at most ${String(zi.maximum)}`];
     case "invalid_value":
-      return `use one of ${zi.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return [`${given(input, secret)} is not one of ${oneOf(zi.values)}`, `use one of ${oneOf(zi.values)}`];
     default:
-      return "correct the value";
+      return ["not a valid value", "correct the value"];
   }
 }
 
 /** The keys an object at `path` of `key` accepts, for typo suggestions. */
 export function knownKeysAt(key: string, path: readonly PropertyKey[]): string[] {
+  const obj = unwrap(schemaAt(key, path)) as z.ZodObject | undefined;
+  return obj?.shape ? Object.keys(obj.shape) : [];
+}
+
+/** The schema at `path` of `key`, or undefined where a union or a transform hides it. */
+export function schemaAt(key: string, path: readonly PropertyKey[]): unknown {
   let schema: unknown = SCHEMAS[key as keyof typeof SCHEMAS];
   for (const seg of path) {
     schema = unwrap(schema);
-    if (typeof seg === "number") schema = (schema as z.ZodArray).element;
-    else schema = (schema as z.ZodObject).shape?.[seg as string];
+    if (schema instanceof z.ZodRecord) schema = schema.valueType;
+    else if (typeof seg === "number") schema = (schema as z.ZodArray | undefined)?.element;
+    else schema = (schema as z.ZodObject | undefined)?.shape?.[seg as string];
   }
-  const obj = unwrap(schema) as z.ZodObject | undefined;
-  return obj?.shape ? Object.keys(obj.shape) : [];
+  return unwrap(schema);
 }
 
 export function unwrap(s: unknown): unknown {

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Jobs } from "../../automation/jobs";
+import { JOB_ID } from "../../automation/store/rows";
 import { MeshError, TERMINAL, type JobRecord } from "../../automation/types";
 import { problems } from "../portal";
 import { problem } from "../problems";
@@ -31,7 +32,8 @@ async function lastEventSeq(jobs: Jobs, id: string): Promise<number> {
 export const jobRoutes: FastifyPluginAsyncZod = (app) => {
   const { jobs, streams, audit } = app.portal;
   const job = async (id: string): Promise<JobRecord> => {
-    const r = await jobs.get(id);
+    // a malformed id names no job either: the store is not asked
+    const r = JOB_ID.test(id) ? await jobs.get(id) : undefined;
     if (!r) throw new MeshError("not_found", `job ${id} does not exist`);
     return r;
   };
