@@ -4,6 +4,7 @@
  * TypeError. Objects are loose: fields a newer `mesh plan` adds pass through to the renderer.
  */
 import { z } from "zod";
+import { given, oneOf, wrongType } from "../model/rules/zod-messages";
 import type { MeshDiff } from "./diff";
 
 const Change = z.enum(["added", "removed"]);
@@ -58,9 +59,15 @@ export function parseDiffJson(text: string, label: string): MeshDiff {
   } catch (e) {
     throw new DiffJsonError(`${label} is not JSON (${(e as Error).message}); ${remake}`);
   }
-  const r = MeshDiffSchema.safeParse(doc);
+  const r = MeshDiffSchema.safeParse(doc, { reportInput: true });
   if (!r.success) {
-    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join(".") : "(the document)"}: ${i.message}`);
+    const issues = r.error.issues.slice(0, 5).map((i) => {
+      const path = i.path.length ? i.path.join(".") : "(the document)";
+      // in JSON's words, as config problems are: "required", "a list, not a string"
+      if (i.code === "invalid_type") return `${path}: ${wrongType(path, i.expected, i.input, undefined, false)[0]}`;
+      if (i.code === "invalid_value") return `${path}: ${given(i.input, false)} is not one of ${oneOf(i.values)}`;
+      return `${path}: ${i.message}`;
+    });
     const more = r.error.issues.length > 5 ? `; and ${r.error.issues.length - 5} more` : "";
     throw new DiffJsonError(`${label} is not a mesh plan diff (${issues.join("; ")}${more}); ${remake}`);
   }

@@ -324,7 +324,7 @@ describe("mesh pr-comment's input", () => {
     assert.deepEqual(await harness().run("pr-comment", "--diff-json", f), {
       code: 2,
       printed: "",
-      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (base: Invalid input: expected string, received undefined; disruptions: Invalid input: expected array, received undefined; stacks: Invalid input: expected array, received undefined; routing: Invalid input: expected array, received undefined; links: Invalid input: expected array, received undefined; and 3 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
+      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (base: required; disruptions: required; stacks: required; routing: required; links: required; and 3 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
     });
   });
   it("a missing file: exit 2, no ENOENT", async () => {
@@ -352,7 +352,7 @@ describe("mesh pr-comment's input", () => {
     const g = file(JSON.stringify(d));
     assert.equal(
       (await harness().run("pr-comment", "--diff-json", g)).stderr,
-      `mesh pr-comment: ${g} is not a mesh plan diff (stacks.0.releases: Invalid input: expected array, received string); make it with mesh plan --diff <base> --format json > ${g}\n`,
+      `mesh pr-comment: ${g} is not a mesh plan diff (stacks.0.releases: a list, not the string "none"); make it with mesh plan --diff <base> --format json > ${g}\n`,
     );
     d.stacks[0]!.releases = [];
     const ok = await harness().run("pr-comment", "--diff-json", file(JSON.stringify(d)));
