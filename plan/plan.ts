@@ -53,6 +53,8 @@ export interface PlannedCluster {
   readonly trust: { readonly mode: "anchor" | "rootStack" | "pki" | "none"; readonly issuer: string | null };
   /** Short names of the stacks whose clusters this istiod reads. */
   readonly reads: readonly string[];
+  /** Its istiod revisions with their versions, where each revision tag points, what the east-west gateway follows. */
+  readonly istio: IstioSummary;
 }
 
 export interface PlannedLink {
@@ -264,6 +266,7 @@ function planCluster(v: ValidStack, byFq: Map<string, ValidStack>): PlannedClust
               : null,
     },
     reads: peerStacks(v, byFq).map((p) => p.stack),
+    istio: istioSummary(controlPlane(v.mesh)),
   };
 }
 

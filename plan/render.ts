@@ -1,4 +1,5 @@
 /** The plan as a person reads it: terminal text, Markdown for a pull-request comment, a Mermaid diagram. */
+import { istioLine } from "./istio-summary";
 import type { Finding, MeshPlan, RoutingPolicy } from "./plan";
 
 /** Services drawn in the diagram; the tables list them all. */
@@ -35,9 +36,18 @@ function clusterRows(plan: MeshPlan): string[][] {
     c.sourceDetail,
     c.apiServer ?? `(${c.apiServerNote})`,
     `${c.gateway.type} ${c.gateway.peersSendTo}`,
+    istioLine(c.istio),
   ]);
 }
-const CLUSTER_HEADER = ["stack", "cluster", "network", "source", "API server (peers use)", "east-west gateway (peers are sent to)"];
+const CLUSTER_HEADER = [
+  "stack",
+  "cluster",
+  "network",
+  "source",
+  "API server (peers use)",
+  "east-west gateway (peers are sent to)",
+  "control plane",
+];
 
 function supplyRows(plan: MeshPlan): string[][] {
   return plan.supply.flatMap((s) => [
