@@ -366,13 +366,22 @@ describe("the SQLite store under faults", () => {
   });
 
   const root = userInfo().uid === 0;
+  /** `fn` on a fresh tmpfs of this size (a small disk to fill, or to remount read-only), unmounted and removed after. */
+  const onTmpfs = async (prefix: string, size: string, fn: (mnt: string) => Promise<void>) => {
+    const mnt = mkdtempSync(join(tmpdir(), prefix));
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]);
+    try {
+      await fn(mnt);
+    } finally {
+      execFileSync("umount", ["-l", mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  };
   it(
     "a full disk (a 320 KiB tmpfs) fails the one job with the store's reason and never the process; health says unwritable",
     { skip: !root && "needs root to mount a tmpfs" },
     async () => {
-      const mnt = mkdtempSync(join(tmpdir(), "mesh-full-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=320k", "tmpfs", mnt]);
-      try {
+      await onTmpfs("mesh-full-", "320k", async (mnt) => {
         const jobs = new Jobs({
           engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 1, baseResources: 2000 }),
           store: openSqlite(join(mnt, "jobs.db")),
@@ -392,10 +401,7 @@ describe("the SQLite store under faults", () => {
         assert.equal(health.writable, false);
         assert.match(health.detail!, /SQLITE_FULL/);
         await jobs.close().catch(() => undefined);
-      } finally {
-        execFileSync("umount", ["-l", mnt]);
-        rmSync(mnt, { recursive: true, force: true });
-      }
+      });
     },
   );
 
@@ -403,9 +409,7 @@ describe("the SQLite store under faults", () => {
     "a read-only store refuses new jobs with a clear reason (no ghost job) and health says unwritable",
     { skip: !root && "needs root to mount a tmpfs" },
     async () => {
-      const mnt = mkdtempSync(join(tmpdir(), "mesh-ro-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt]);
-      try {
+      await onTmpfs("mesh-ro-", "4m", async (mnt) => {
         const file = join(mnt, "jobs.db");
         const first = new Jobs({ engine: engine(), store: openSqlite(file) });
         await first.ready();
@@ -421,10 +425,7 @@ describe("the SQLite store under faults", () => {
         const health = await jobs.store.health();
         assert.equal(health.writable, false);
         await jobs.close().catch(() => undefined);
-      } finally {
-        execFileSync("umount", ["-l", mnt]);
-        rmSync(mnt, { recursive: true, force: true });
-      }
+      });
     },
   );
 
@@ -432,9 +433,7 @@ describe("the SQLite store under faults", () => {
     "a heartbeat that failed on a full disk resumes once space is freed: the lease is kept and the job is not interrupted",
     { skip: !root && "needs root to mount a tmpfs" },
     async () => {
-      const mnt = mkdtempSync(join(tmpdir(), "mesh-hb-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]);
-      try {
+      await onTmpfs("mesh-hb-", "2m", async (mnt) => {
         const file = join(mnt, "jobs.db");
         // a job that writes nothing between its 5 s steps, so only the heartbeat meets the full disk
         const jobs = new Jobs({
@@ -475,10 +474,7 @@ describe("the SQLite store under faults", () => {
         const r = await jobs.wait(job.id);
         assert.equal(r.state, "cancelled");
         await jobs.close();
-      } finally {
-        execFileSync("umount", ["-l", mnt]);
-        rmSync(mnt, { recursive: true, force: true });
-      }
+      });
     },
   );
 });
