@@ -43,6 +43,8 @@ const REFUSED = new Set([400, 401, 403, 404, 405, 409, 413, 415, 429]);
 
 function meshProblem(reply: FastifyReply, e: MeshError): FastifyReply {
   const status = e.code === "not_found" ? 404 : e.code === "busy" ? 409 : e.code === "config_invalid" ? 400 : 500;
+  // a busy refusal names the job in the way, in the answer and in the audit line
+  if (e.extra.runningJobId) reply.request.auditFields = { ...reply.request.auditFields, runningJob: e.extra.runningJobId };
   return problem(reply, status, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
 }
 

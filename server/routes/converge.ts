@@ -9,6 +9,7 @@ import { converge, type ConvergeResult, type RoundReport } from "../../automatio
 import { MeshError } from "../../automation/types";
 import { problems } from "../portal";
 import { problem } from "../problems";
+import { refusedForPlanErrors } from "../refusals";
 import { ConvergeBody, ConvergeParams, ConvergeRun } from "../schemas";
 
 type ConvergeRunRecord = {
@@ -37,12 +38,7 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
       if (verify && !deps.verify) return void problem(reply, 503, "verify is not set up on this server; converge without it");
       const running = [...converges.values()].find((c) => c.state === "running");
       if (running) return void problem(reply, 409, `converge ${running.id} is running`);
-      const errors = deps.plan().findings.filter((f) => f.severity === "error");
-      if (errors.length > 0) {
-        return void problem(reply, 400, "the stack files have errors; mesh plan lists them", {
-          errors: errors.map((f) => ({ path: `${f.stack}/${f.path}`, message: f.message })),
-        });
-      }
+      if (refusedForPlanErrors(app.portal, reply)) return;
       const run: ConvergeRunRecord = {
         id: `converge-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`,
         state: "running",

@@ -4,9 +4,10 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { MeshError, type JobKind, type JobRecord } from "../../automation/types";
+import { MeshError, type JobKind } from "../../automation/types";
 import { problems, type Portal, type TopologyStack } from "../portal";
 import { problem } from "../problems";
+import { refusedForJobLimit } from "../refusals";
 import { DestroyBody, Job, NoBody, StackList, StackParams, StackStatus } from "../schemas";
 
 const MUTATING: readonly JobKind[] = ["up", "refresh", "destroy"];
@@ -48,25 +49,16 @@ async function start(
 ): Promise<void> {
   portal.requireStack(stack);
   portal.audit(req, { stack });
-  const active = await portal.jobs.active();
-  if (active.length >= portal.limits.jobs) return void problem(reply, 429, `${active.length} jobs are queued or running; try again later`);
-  let job: JobRecord;
-  try {
-    // the store admits a mutating job only while the stack has none queued or running, in any process
-    job = await portal.jobs.submit({
-      stack,
-      kind,
-      requestedBy: req.principal!.subject,
-      exclusive: MUTATING.includes(kind),
-      ...(options ? { options } : {}),
-    });
-  } catch (e) {
-    if (e instanceof MeshError && e.code === "busy") {
-      if (e.extra.runningJobId) portal.audit(req, { runningJob: e.extra.runningJobId });
-      return void problem(reply, 409, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
-    }
-    throw e;
-  }
+  if (await refusedForJobLimit(portal, reply)) return;
+  // the store admits a mutating job only while the stack has none queued or running, in any process;
+  // a refusal (busy) is the edge's 409, naming the job in the way
+  const job = await portal.jobs.submit({
+    stack,
+    kind,
+    requestedBy: req.principal!.subject,
+    exclusive: MUTATING.includes(kind),
+    ...(options ? { options } : {}),
+  });
   portal.audit(req, { jobId: job.id });
   void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
 }

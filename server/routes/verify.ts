@@ -4,13 +4,14 @@
  * are the job's `verify.check` events (GET /v1/jobs/{id}/events), its counts the record's `verify`.
  */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { MeshError } from "../../automation/types";
 import { problems } from "../portal";
 import { problem } from "../problems";
+import { refusedForJobLimit, refusedForPlanErrors } from "../refusals";
 import { Job, VerifyBody } from "../schemas";
 
 export const verifyRoutes: FastifyPluginAsyncZod = (app) => {
-  const { deps, jobs, limits, audit } = app.portal;
+  const portal = app.portal;
+  const { deps, audit } = portal;
   app.post(
     "",
     { config: { role: "viewer", action: "verify" }, schema: { body: VerifyBody, response: { 202: Job, ...problems } } },
@@ -25,22 +26,11 @@ export const verifyRoutes: FastifyPluginAsyncZod = (app) => {
           errors: unknown.map(({ s, i }) => ({ path: `body/stacks/${i}`, message: `${s} is not a stack of this mesh` })),
         });
       // verify holds the clusters against the plan: without one there is nothing to verify against
-      const errors = deps.plan().findings.filter((f) => f.severity === "error");
-      if (errors.length > 0)
-        return void problem(reply, 400, "the stack files have errors; mesh plan lists them", {
-          errors: errors.map((f) => ({ path: `${f.stack}/${f.path}`, message: f.message })),
-        });
-      const active = await jobs.active();
-      if (active.length >= limits.jobs) return void problem(reply, 429, `${active.length} jobs are queued or running; try again later`);
-      try {
-        const job = await deps.verify.start(asked.length > 0 ? asked : known, req.principal!.subject);
-        audit(req, { jobId: job.id });
-        return void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
-      } catch (e) {
-        if (!(e instanceof MeshError && e.code === "busy")) throw e;
-        if (e.extra.runningJobId) audit(req, { runningJob: e.extra.runningJobId });
-        return void problem(reply, 409, e.message, e.extra.runningJobId ? { runningJob: e.extra.runningJobId } : {});
-      }
+      if (refusedForPlanErrors(portal, reply) || (await refusedForJobLimit(portal, reply))) return;
+      // a verify already running (busy) is the edge's 409, naming it
+      const job = await deps.verify.start(asked.length > 0 ? asked : known, req.principal!.subject);
+      audit(req, { jobId: job.id });
+      return void reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job);
     },
   );
   return Promise.resolve();
