@@ -179,6 +179,12 @@ describe("a busy stack, and cancel", () => {
       ["refresh", "operator-bot", 409],
       ["cancel", "operator-bot", 202],
     ]);
+    // a busy refusal names the job in the way, and the stack, in its audit line
+    const refused = api.audit.filter((a) => a.status === 409);
+    assert.deepEqual(
+      refused.map((a) => [a.stack, a.runningJob]),
+      refused.map(() => ["wuxi", api.audit[0]!.jobId]),
+    );
   });
 });
 
