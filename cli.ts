@@ -153,11 +153,11 @@ function addRecordCommands(program: Command, deps: (dir: string) => CommandDeps,
     });
 }
 
-/** Why `mesh upgrade`'s --wait is refused, if it is: it needs --apply and a duration. */
-function upgradeWaitProblem(opts: { wait?: string; apply?: boolean }): string | undefined {
-  if (opts.wait === undefined) return undefined;
-  if (!opts.apply) return `--wait ${opts.wait} applies to --apply only`;
-  return parseDuration(opts.wait) === undefined ? waitProblem(opts.wait) : undefined;
+/** Why a --wait is refused, if it is: without the option it belongs to (`refusal`), or not a duration. */
+function waitRefusal(wait: string | undefined, withItsOption: boolean, refusal: string): string | undefined {
+  if (wait === undefined) return undefined;
+  if (!withItsOption) return refusal;
+  return parseDuration(wait) === undefined ? waitProblem(wait) : undefined;
 }
 
 export async function cli(
@@ -170,14 +170,11 @@ export async function cli(
   type ConvergeFlags = { maxRounds?: number; parallel?: number; json?: boolean; dir: string; verify?: boolean; wait?: string };
   const convergeThenVerify = async (opts: ConvergeFlags): Promise<number> => {
     // wrong options stop here, before a stack is touched
-    const usage =
-      opts.wait === undefined
-        ? undefined
-        : !opts.verify
-          ? `--wait ${opts.wait} applies to --verify only: add --verify, or drop --wait`
-          : parseDuration(opts.wait) === undefined
-            ? waitProblem(opts.wait)
-            : undefined;
+    const usage = waitRefusal(
+      opts.wait,
+      opts.verify === true,
+      `--wait ${opts.wait} applies to --verify only: add --verify, or drop --wait`,
+    );
     if (usage) {
       io.err(`mesh converge: ${usage}\n`);
       return EXIT_CODES.usage;
@@ -213,7 +210,7 @@ export async function cli(
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
     run = async () => {
       // a wrong --wait stops here, before a stack file is written
-      const usage = upgradeWaitProblem(opts);
+      const usage = waitRefusal(opts.wait, opts.apply === true, `--wait ${opts.wait} applies to --apply only`);
       if (usage) {
         io.err(`mesh upgrade: ${usage}\n`);
         return EXIT_CODES.usage;
