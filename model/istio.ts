@@ -26,7 +26,7 @@ export interface NamespaceSpec {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** istio-system, labelled with the network: istiod's fallback for every pod's network (ISTIO-FACTS §2). */
+/** istio-system, labelled with the network: istiod's fallback for every pod's network (istio/istio `pilot/pkg/serviceregistry/kube/controller/network.go`). */
 export function istioNamespace(cfg: MeshConfig): NamespaceSpec {
   return { name: ISTIO_NAMESPACE, labels: { [NETWORK_LABEL]: cfg.cluster.network } };
 }
@@ -102,13 +102,13 @@ export function gatewayServiceAnnotations(cfg: MeshConfig): Record<string, strin
     own[ACK_INTRANET_SLB_ANNOTATION] = "intranet";
   }
   if (gw.nodeSelector !== undefined) {
-    // istiod parses this value as JSON, not key=value (ISTIO-FACTS §5)
+    // istiod parses this value as JSON, not key=value (istio/istio `pilot/pkg/serviceregistry/kube/conversion.go`)
     own[NODE_SELECTOR_ANNOTATION] = JSON.stringify(gw.nodeSelector);
   }
   return { ...own, ...gw.annotations };
 }
 
-/** Whether fixed node ports force the gateway out of the chart's `networkGateway` mode (ISTIO-FACTS §4). */
+/** Whether fixed node ports force the gateway out of the chart's `networkGateway` mode (the gateway chart's `networkGateway` and `networkGatewayPorts`). */
 export function gatewayUsesFixedNodePorts(cfg: MeshConfig): boolean {
   return Object.keys(cfg.eastWestGateway.nodePorts).length > 0;
 }
@@ -150,7 +150,7 @@ export function gatewayRelease(cfg: MeshConfig): ReleaseSpec {
   return release(cfg, "gateway", EAST_WEST_GATEWAY_NAME, own, gw.type === "LoadBalancer" ? 900 : 600, follows?.version);
 }
 
-/** Lets peers reach every `*.local` service here by SNI through the east-west gateway (ISTIO-FACTS §6). */
+/** Lets peers reach every `*.local` service here by SNI through the east-west gateway (Istio's `samples/multicluster/expose-services.yaml`). */
 export function crossNetworkGateway(): KubeObject {
   return {
     apiVersion: "networking.istio.io/v1",
@@ -208,7 +208,7 @@ export interface GatewayEndpoint {
   readonly peerPort?: number;
 }
 
-/** Where peers reach this gateway, from config and (after deploy) the Service itself (ISTIO-FACTS §5). */
+/** Where peers reach this gateway, from config and (after deploy) the Service itself (istio/istio `pilot/pkg/serviceregistry/kube/conversion.go`). */
 export function gatewayEndpoint(exposure: GatewayExposure, observed?: ObservedService): GatewayEndpoint {
   const ingress = (observed?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? i.hostname ?? "").filter((a) => a !== "");
   const externalIPs = observed?.spec?.externalIPs ?? exposure.externalIPs;

@@ -1,6 +1,6 @@
 /**
  * Remote access between primaries, shaped as `istioctl create-remote-secret` shapes it
- * (ISTIO-FACTS §7): a reader token in the cluster being read, and in the reading cluster a
+ * (istio/istio `istioctl/pkg/multicluster/remote_secret.go`): a reader token in the cluster being read, and in the reading cluster a
  * Secret `istio-remote-secret-<cluster>` holding a token kubeconfig.
  */
 import { fromYaml, toYaml } from "./yaml";

@@ -22,7 +22,7 @@ export interface Revision {
 
 export interface NamespaceInjection {
   readonly namespace: string;
-  /** The one injection label the namespace carries (two would let `istio-injection` win, ISTIO-FACTS §11). */
+  /** The one injection label the namespace carries (two would let `istio-injection` win, istio.io `docs/setup/upgrade/canary`). */
   readonly label: { readonly key: "istio-injection" | "istio.io/rev"; readonly value: string };
   /** The revision whose injector serves it, through the tag if the label names one. */
   readonly revision: string;

@@ -1,7 +1,7 @@
 /**
  * The mesh catalog in one cluster: every service's namespace and an identical Service (so its DNS
- * name resolves everywhere, ISTIO-FACTS §10), and a DestinationRule that keeps calls in the
- * caller's cluster and fails over to the others (§9).
+ * name resolves everywhere, istio.io `docs/ops/configuration/traffic-management/dns-proxy`), and a DestinationRule that keeps calls in the
+ * caller's cluster and fails over to the others (istio.io `docs/tasks/traffic-management/locality-load-balancing/failover`).
  */
 import { CLUSTER_LABEL } from "./istio-facts";
 import type { KubeObject, NamespaceSpec } from "./istio";

@@ -1,7 +1,7 @@
 /**
  * Where a cluster's Istio comes from: the three charts (from an https:// Helm repository, an oci://
  * registry or a folder vendored in the project) and every image the mesh runs, as the charts derive
- * them (ISTIO-FACTS §4; istiod's deployment and injection templates): istiod's own `<hub>/pilot`, and
+ * them (the gateway chart's `image: auto`; istiod's deployment and injection templates): istiod's own `<hub>/pilot`, and
  * `<hub>/proxyv2` for every injected proxy, the east-west gateway's included (its image is `auto`).
  */
 import { posix } from "node:path";

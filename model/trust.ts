@@ -1,6 +1,6 @@
 /**
  * The mesh's shared trust: one root CA, an intermediate per cluster, and the `cacerts` Secret
- * istiod reads at start-up (ISTIO-FACTS §8). Shapes only; the keys are made by @pulumi/tls.
+ * istiod reads at start-up (istio.io `docs/tasks/security/cert-management/plugin-ca-cert`). Shapes only; the keys are made by @pulumi/tls.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { ISTIO_NAMESPACE } from "./istio-facts";

@@ -1,7 +1,7 @@
 /** The anchor's first run: wuxi has not exported yet, so cn-shanghai installs Istio and waits to link. */
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { runProgram, type ProgramRun } from "../tools/mock-run";
+import { runProgram, type ProgramRun } from "../tools/engine/mock-run";
 
 let run: ProgramRun;
 before(async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
-import { runProgram, type ProgramRun } from "../tools/mock-run";
+import { runProgram, type ProgramRun } from "../tools/engine/mock-run";
 
 let run: ProgramRun;
 before(async () => {

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../tools/cli-run";
-import { PROJECT_DIR, runProgram } from "../tools/mock-run";
+import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../tools/engine/cli-run";
+import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 const CN = "organization/mesh/cn-shanghai";

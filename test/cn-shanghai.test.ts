@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
 import { fromYaml } from "../model/yaml";
-import { b64, FAKE_KUBECONFIG, isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { b64, FAKE_KUBECONFIG, isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { MESH_ROOT, MESH_ROOT_KEY, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
 

@@ -1,11 +1,11 @@
 /**
- * The seeded config fuzzer (tools/fuzz-config.ts): 3 seeds × 150 mutated stack configs, each either
+ * The seeded config fuzzer (tools/fuzz/fuzz.ts): 3 seeds × 150 mutated stack configs, each either
  * rejected as one ConfigError (config paths, a fix each, no secret echoed) or accepted only if all
  * that is derived from it is valid where it lands. Deterministic, and bounded in count and time.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { fuzz } from "../tools/fuzz-config";
+import { fuzz } from "../tools/fuzz/fuzz";
 
 for (const seed of [1, 2, 3]) {
   it(`seed ${seed}: 150 cases, no invariant broken`, () => {

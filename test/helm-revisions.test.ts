@@ -16,7 +16,7 @@ import { plannedObjects, validStacks } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { helmBinary, helmTemplate, type Rendered } from "./fixtures/helm";
 
 type Expr = { key: string; operator: string; values?: string[] };

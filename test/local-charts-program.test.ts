@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, it } from "node:test";
-import { PROJECT_DIR, runProgram, type ProgramRun } from "../tools/mock-run";
+import { PROJECT_DIR, runProgram, type ProgramRun } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 let run: ProgramRun;

@@ -9,14 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { cli } from "../cli";
+import { cli } from "../cli/mesh";
 import type { CommandDeps } from "../automation/commands";
 import type { StackEngine } from "../automation/engine";
 import { MemoryEngine } from "../automation/memory-engine";
 import { configInvalid, type MeshEvent } from "../automation/types";
 import { openSqlite } from "../automation/store/sqlite";
 import type { JobRecord } from "../automation/types";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { standIn } from "./fixtures/stand-in-root";
 
 const repoStacks = () => [
@@ -341,7 +341,7 @@ describe("mesh pr-comment's input", () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^mesh pr-comment: \S+ is not JSON \(/);
     const d = JSON.parse(
-      execFileSync(process.execPath, ["--import", "tsx", "cli.ts", "plan", "--diff", PROJECT_DIR, "--format", "json"], {
+      execFileSync(process.execPath, ["--import", "tsx", "cli/mesh.ts", "plan", "--diff", PROJECT_DIR, "--format", "json"], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
       }),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgramFailing } from "../tools/mock-run";
+import { runProgramFailing } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 it("fails on a peer whose mesh id differs", async () => {

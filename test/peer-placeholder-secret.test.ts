@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { runProgramFailing } from "../tools/mock-run";
+import { runProgramFailing } from "../tools/engine/mock-run";
 import { MESH_ROOT_KEY, wuxiOutputs } from "./fixtures/stacks";
 
 it("fails on a remoteSecret that is not a kubeconfig", async () => {

@@ -1,7 +1,7 @@
 /** A peer issued from another root would fail every cross-cluster call with CERTIFICATE_VERIFY_FAILED. */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { pem, runProgramFailing } from "../tools/mock-run";
+import { pem, runProgramFailing } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs, wuxiOutputs } from "./fixtures/stacks";
 
 it("fails on a peer that trusts another root, naming the peer and the fix", async () => {

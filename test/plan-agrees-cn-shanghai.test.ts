@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { plannedObjects } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR, runProgram } from "../tools/mock-run";
+import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
 import { asRegistered, registeredObjects, sortObjects } from "./fixtures/agreement";
 import { wuxiOutputs } from "./fixtures/stacks";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { toYaml } from "../model/yaml";
-import { EXIT, runPlan } from "../cli";
+import { EXIT, runPlan } from "../cli/mesh";
 import { ONE_SIDED_PEER_SEVERITY, oneSidedPeer } from "../model/peers";
 import type { MeshPlan } from "../plan/plan";
 import { ackConfig } from "./fixtures/ack";

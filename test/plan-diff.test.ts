@@ -8,13 +8,13 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT, runPlan } from "../cli";
+import { EXIT, runPlan } from "../cli/mesh";
 import { fromYaml, toYaml } from "../model/yaml";
 import { diffMesh, fieldDiff, type MeshDiff } from "../plan/diff";
 import { kubernetesVersionProblem } from "../model/ack-changes";
 import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 
 type Doc = { config: Record<string, any> };
 function project(change: (files: Record<string, Doc>) => void = () => {}): string {

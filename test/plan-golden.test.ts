@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT, runPlan } from "../cli";
+import { EXIT, runPlan } from "../cli/mesh";
 import type { MeshPlan } from "../plan/plan";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 
 function render(format: "text" | "markdown" | "json" | "mirror"): { code: number; printed: string } {
   let printed = "";

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT, runPlan } from "../cli";
+import { EXIT, runPlan } from "../cli/mesh";
 import { fromYaml, toYaml } from "../model/yaml";
 import type { MeshPlan } from "../plan/plan";
 import { OUT_MARKER } from "../plan/write-out";

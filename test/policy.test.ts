@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { POLICIES, type PolicyConfig, type ResourceView } from "../policy/policies";
-import { runProgram, unwrapSecret } from "../tools/mock-run";
+import { runProgram, unwrapSecret } from "../tools/engine/mock-run";
 import { wuxiOutputs } from "./fixtures/stacks";
 
 let resources: ResourceView[];

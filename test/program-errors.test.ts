@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgramFailing } from "../tools/mock-run";
+import { runProgramFailing } from "../tools/engine/mock-run";
 
 it("reports every config problem at once as a RunError and registers nothing", async () => {
   const failure = await runProgramFailing({

@@ -11,7 +11,7 @@ import { satisfies } from "semver";
 import { validateConfig } from "../model/validate";
 import { fromYaml } from "../model/yaml";
 import { readProject, stackConfig, StackFileError } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-project-"));

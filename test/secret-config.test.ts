@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { isConfigSecret } from "../config";
-import { isSecretValue, runProgram, type ProgramRun } from "../tools/mock-run";
+import { isSecretValue, runProgram, type ProgramRun } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 const PLANTED = "Bearer-7f3a9c-planted";

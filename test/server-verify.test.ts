@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import { clientReader } from "../verify/kube";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";
 import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP } from "./fixtures/mesh-worlds";

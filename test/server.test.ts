@@ -11,7 +11,7 @@ import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { settingsFromEnv, verifySettingsFromEnv } from "../server/settings";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
 const until = async (f: () => boolean | Promise<boolean>, ms = 5000) => {

@@ -1,6 +1,6 @@
 /**
  * Real processes on one job store: the server through its entry point (`server/main.ts --engine
- * simulated`, MESH_DATABASE_URL set) and the CLI (`cli.ts up`, on the stand-in Pulumi CLI). On one SQLite
+ * simulated`, MESH_DATABASE_URL set) and the CLI (`cli/mesh.ts up`, on the stand-in Pulumi CLI). On one SQLite
  * file the CLI and the server race on a stack: one runs, the other is refused naming it, and nothing is
  * marked interrupted. On one PostgreSQL two servers race 50 `up`s over HTTP (one runs), and an event
  * stream on one replica follows a job running on the other to `job.finished`, from a Last-Event-ID.
@@ -128,7 +128,7 @@ describe("the CLI and the server on one SQLite file", () => {
     const started = await post(server.url, "wuxi");
     assert.equal(started.status, 202);
     const id = started.body.id!;
-    const cli = run([join(ROOT, "cli.ts"), "up", "wuxi"], { MESH_DATABASE_URL: database, ...pulumiRoot("ok") });
+    const cli = run([join(ROOT, "cli", "mesh.ts"), "up", "wuxi"], { MESH_DATABASE_URL: database, ...pulumiRoot("ok") });
     const code = await cli.exited;
     assert.equal((await getJob(server.url, id)).state, "running", "the server's job outlasts the CLI's try");
     assert.equal(code, 3, cli.output());
@@ -141,7 +141,7 @@ describe("the CLI and the server on one SQLite file", () => {
   });
 
   it("the CLI runs the stack: the server answers 409 naming the CLI's job; the CLI's Ctrl-C cancels it, not interrupted", async () => {
-    const cli = run([join(ROOT, "cli.ts"), "up", "wuxi"], { MESH_DATABASE_URL: database, ...pulumiRoot("hang") });
+    const cli = run([join(ROOT, "cli", "mesh.ts"), "up", "wuxi"], { MESH_DATABASE_URL: database, ...pulumiRoot("hang") });
     try {
       // the CLI's job, as the server reads it from the shared file
       const id = await until("the CLI's job", async () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
 import { fromYaml } from "../model/yaml";
-import { isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems } from "./istio-schemas";
 

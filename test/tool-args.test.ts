@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it, mock } from "node:test";
-import { BENCH_USAGE, benchArgs } from "../tools/bench-args";
-import { reportLatency } from "../tools/bench-report";
-import { FUZZ_USAGE, fuzzArgs } from "../tools/fuzz-config";
+import { BENCH_USAGE, benchArgs } from "../tools/bench/args";
+import { reportLatency } from "../tools/bench/report";
+import { FUZZ_USAGE, fuzzArgs } from "../tools/fuzz/fuzz";
 
 const ROOT = join(__dirname, "..");
 const run = (script: string, args: string[]) =>
@@ -34,11 +34,11 @@ describe("npm run bench's arguments", () => {
   }
 
   it("exits 2 with the problem and the usage, having run nothing; --help exits 0", () => {
-    const bad = run("bench.ts", ["foo"]);
+    const bad = run("bench/bench.ts", ["foo"]);
     assert.equal(bad.status, 2);
     assert.equal(bad.stdout, "");
     assert.equal(bad.stderr, `bench: foo is not a mode (report, converge, api, store, verify) nor a number of clusters\n${BENCH_USAGE}`);
-    const help = run("bench.ts", ["--help"]);
+    const help = run("bench/bench.ts", ["--help"]);
     assert.deepEqual([help.status, help.stdout, help.stderr], [0, BENCH_USAGE, ""]);
     for (const mode of ["report", "converge", "api", "store", "verify", "<clusters> <services>"])
       assert.match(BENCH_USAGE, new RegExp(`\\n  ${mode} `));
@@ -69,7 +69,7 @@ describe("npm run fuzz's arguments", () => {
   });
 
   it("exits 2 on a seed that is not a number, instead of fuzzing seed NaN", () => {
-    const r = run("fuzz-config.ts", ["abc"]);
+    const r = run("fuzz/fuzz.ts", ["abc"]);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, "");
     assert.equal(r.stderr, `fuzz: abc is not a seed: write a whole number, e.g. 7\n${FUZZ_USAGE}`);

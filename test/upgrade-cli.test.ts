@@ -8,10 +8,10 @@ import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { cli } from "../cli";
+import { cli } from "../cli/mesh";
 import type { CommandDeps } from "../automation/commands";
 import { MemoryEngine } from "../automation/memory-engine";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-upgrade-cli-"));

@@ -13,7 +13,7 @@ import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
 import { POLICIES, type ResourceView } from "../policy/policies";
-import { PROJECT_DIR, runProgram, unwrapSecret } from "../tools/mock-run";
+import { PROJECT_DIR, runProgram, unwrapSecret } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs, wuxiOutputs } from "./fixtures/stacks";
 
 const plain = (v: unknown): any => {

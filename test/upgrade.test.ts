@@ -20,7 +20,7 @@ import { planUpgrade, skewRefusals } from "../plan/upgrade";
 import { runUpgrade } from "../plan/upgrade-command";
 import { renderUpgradeText } from "../plan/upgrade-render";
 import { POLICIES, type ResourceView } from "../policy/policies";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 
 const golden = (file: string, text: string) => {
   const path = join(__dirname, "golden", file);

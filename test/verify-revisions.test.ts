@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import type { Check } from "../verify/types";
 import { verifyMesh } from "../verify/verify";
 import { startStandIn, writeKubeconfig, type ClusterWorld } from "./fixtures/kube-api";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { verifyMesh, type VerifyOptions } from "../verify/verify";
 import type { Check, VerifyReport } from "../verify/types";
 import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn, type StandInOptions } from "./fixtures/kube-api";

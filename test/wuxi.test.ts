@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unknownChartValuePaths } from "../model/chart-values";
 import { fromYaml } from "../model/yaml";
-import { isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/mock-run";
+import { isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, MESH_ROOT_KEY } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
 

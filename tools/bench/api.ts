@@ -4,8 +4,8 @@
  * second and the server's memory, in one run.
  */
 import { connect, type Socket } from "node:net";
-import type { OperationOptions } from "../automation/engine";
-import { readEvents, startApi, TOKENS } from "../test/fixtures/api";
+import type { OperationOptions } from "../../automation/engine";
+import { readEvents, startApi, TOKENS } from "../../test/fixtures/api";
 
 const mib = (n: number) => Math.round(n / 2 ** 20);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,12 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import { configStrings, readProject, stackConfig } from "../plan/stack-files";
+import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
 import { registrationOf, standInMocks, type Call, type Registration, type StandInOptions } from "./stand-in";
 
 export { FAKE_KUBECONFIG, SECRET_OUTPUTS, b64, pem, isSecretValue, unwrapSecret, type Call, type Registration } from "./stand-in";
 
-export const PROJECT_DIR = join(__dirname, "..");
+export const PROJECT_DIR = join(__dirname, "..", "..");
 
 export interface RunOptions extends StandInOptions {
   /** Where Pulumi.yaml and the stack files are. @default this repository */

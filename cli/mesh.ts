@@ -9,32 +9,33 @@ import { Argument, Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { collect, knownStack, wholeNumber } from "./cli-args";
-import { EXIT, runPlan, type PlanFormat } from "./cli-plan";
-import { addPullRequestCommands } from "./cli-pr";
-import type { CommandDeps } from "./automation/commands";
-import type { VerifyDeps, VerifyFlags } from "./verify/command";
-import { EXIT_CODES, EXIT_HELP } from "./automation/exit-codes";
-import { parseDuration, waitProblem } from "./verify/wait";
+import { collect, knownStack, wholeNumber } from "./args";
+import { EXIT, runPlan, type PlanFormat } from "./plan";
+import { addPullRequestCommands } from "./pr";
+import type { CommandDeps } from "../automation/commands";
+import type { VerifyDeps, VerifyFlags } from "../verify/command";
+import { EXIT_CODES, EXIT_HELP } from "../automation/exit-codes";
+import { parseDuration, waitProblem } from "../verify/wait";
 
 /**
  * The automation commands, and with them the Automation API and progress bars, load only when one of
  * them runs: `mesh plan` needs none of it.
  */
-const commands = () => import("./automation/commands");
+const commands = () => import("../automation/commands");
 /** `mesh verify` loads the Kubernetes client only when it runs. */
-const verifyCommand = () => import("./verify/command");
+const verifyCommand = () => import("../verify/command");
 
-export { EXIT, runPlan, type PlanFormat } from "./cli-plan";
-import { configureUpgrade, runUpgrade } from "./plan/upgrade-command";
+export { EXIT, runPlan, type PlanFormat } from "./plan";
+import { configureUpgrade, runUpgrade } from "../plan/upgrade-command";
 
 /** What the commands need from the world; tests give their own. */
 export function defaultDeps(dir: string): CommandDeps {
   return {
     projectDir: dir,
     engine: () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a command needs an engine, not at start-up
-      const { LocalEngine, localEngineOptionsFromEnv } = require("./automation/local-engine") as typeof import("./automation/local-engine");
+      const { LocalEngine, localEngineOptionsFromEnv } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a command needs an engine, not at start-up
+        require("../automation/local-engine") as typeof import("../automation/local-engine");
       return new LocalEngine(localEngineOptionsFromEnv(dir));
     },
     ...(process.env.MESH_DATABASE_URL ? { database: process.env.MESH_DATABASE_URL } : {}),
@@ -54,7 +55,7 @@ export interface CliIo {
 }
 const processIo: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
 
-const VERSION = (JSON.parse(readFileSync(join(__dirname, "package.json"), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 
 const NEEDS_PULUMI = `
 Needs the Pulumi CLI (pulumi on PATH, or MESH_PULUMI_ROOT) and what pulumi up needs: the stacks' backend

@@ -2,9 +2,9 @@
  * Converge against a sequential bring-up, on a simulated mesh of 10 stacks (every stack a peer of every
  * other; each resource operation takes a few milliseconds): rounds, runs and wall time of each.
  */
-import { converge } from "../automation/converge";
-import { Jobs } from "../automation/jobs";
-import { MemoryEngine, type SimulatedStack } from "../automation/memory-engine";
+import { converge } from "../../automation/converge";
+import { Jobs } from "../../automation/jobs";
+import { MemoryEngine, type SimulatedStack } from "../../automation/memory-engine";
 
 const mesh = (n: number): SimulatedStack[] =>
   Array.from({ length: n }, (_, i) => ({

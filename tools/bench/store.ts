@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { Jobs } from "../automation/jobs";
-import { MemoryEngine } from "../automation/memory-engine";
-import { openStore } from "../automation/store/open";
-import { startPostgres } from "../test/fixtures/postgres";
+import { Jobs } from "../../automation/jobs";
+import { MemoryEngine } from "../../automation/memory-engine";
+import { openStore } from "../../automation/store/open";
+import { startPostgres } from "../../test/fixtures/postgres";
 
 const HISTORY = [0, 1000, 10_000];
 const EVENTS_PER_JOB = 20;

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ackConfig } from "../test/fixtures/ack";
+import { ackConfig } from "../../test/fixtures/ack";
 /** Strings planted in mutations that must never come back in an error or a plain value. */
 export const PASSWORD = "S3cr3tPa55w0rd";
-const PKI = join(__dirname, "..", "test", "fixtures", "pki");
+const PKI = join(__dirname, "..", "..", "test", "fixtures", "pki");
 const pemFile = (f: string) => readFileSync(join(PKI, f), "utf8");
 const ROOT_CERT = pemFile("root-cert.pem");
 const ROOT_KEY = pemFile("root-key.pem");

@@ -7,11 +7,11 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { readProject } from "../plan/stack-files";
-import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn } from "../test/fixtures/kube-api";
-import { ROOT_PEM } from "../test/fixtures/mesh-worlds";
-import { verifyMesh } from "../verify/verify";
-import { apiServer, gatewayIp as gwIp, generate, NAMESPACES, serviceNamespace } from "./bench-mesh";
+import { readProject } from "../../plan/stack-files";
+import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn } from "../../test/fixtures/kube-api";
+import { ROOT_PEM } from "../../test/fixtures/mesh-worlds";
+import { verifyMesh } from "../../verify/verify";
+import { apiServer, gatewayIp as gwIp, generate, NAMESPACES, serviceNamespace } from "./mesh";
 
 const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
 const podIp = (i: number, s: number) => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;

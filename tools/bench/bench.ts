@@ -15,8 +15,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { BENCH_USAGE, benchArgs } from "./bench-args";
-import { generate, stackName } from "./bench-mesh";
+import { BENCH_USAGE, benchArgs } from "./args";
+import { generate, stackName } from "./mesh";
 
 interface Metrics {
   readonly ms: number;
@@ -33,15 +33,15 @@ const rssMiB = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 async function child(kind: string, dir: string, clusters: number): Promise<Metrics> {
   if (kind === "plan") {
     // loaded here, so the plan's process holds only what `mesh plan` loads
-    const { runPlan } = await import("../cli");
+    const { runPlan } = await import("../../cli/mesh");
     const loadedMiB = rssMiB();
     const t = performance.now();
     let bytes = 0;
     runPlan({ dir, format: "json" }, (s) => (bytes += s.length));
     return { ms: Math.round(performance.now() - t), loadedMiB, peakMiB: peakMiB() };
   }
-  const { pem, runProgram } = await import("./mock-run");
-  const { remoteKubeconfig } = await import("../test/fixtures/stacks");
+  const { pem, runProgram } = await import("../engine/mock-run");
+  const { remoteKubeconfig } = await import("../../test/fixtures/stacks");
   // c1's program, with every other stack converged
   const root = pem("CERTIFICATE", "c0-root");
   const peerOutputs = Object.fromEntries(
@@ -85,11 +85,11 @@ function measure(kind: string, dir: string, clusters: number): Metrics {
 }
 
 // loaded when their section runs: the measuring children import only what they measure
-const benchApi = async () => (await import("./bench-api")).benchApi();
-const benchVerify = async (c?: number, s?: number) => (await import("./bench-verify")).benchVerify(c, s);
-const benchConverge = async () => (await import("./bench-converge")).benchConverge();
-const benchStore = async () => (await import("./bench-store")).benchStore();
-const reportLatency = async () => (await import("./bench-report")).reportLatency();
+const benchApi = async () => (await import("./api")).benchApi();
+const benchVerify = async (c?: number, s?: number) => (await import("./verify")).benchVerify(c, s);
+const benchConverge = async () => (await import("./converge")).benchConverge();
+const benchStore = async () => (await import("./store")).benchStore();
+const reportLatency = async () => (await import("./report")).reportLatency();
 
 async function main(): Promise<void> {
   const args = benchArgs(process.argv.slice(2));

@@ -8,11 +8,11 @@
  *                                          upper case, each character outside A-Z 0-9 as _ (wuxi: WUXI_KUBECONFIG)
  *   ACK            ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY, for a stack that provisions ACK
  *
- *   node --import tsx tools/ci-stacks.ts matrix <plan.json>            matrix= and stacks= lines for GITHUB_OUTPUT
- *   node --import tsx tools/ci-stacks.ts list <plan.json>              one stack a line
- *   node --import tsx tools/ci-stacks.ts kubeconfigs <plan.json> <dir> writes each kubeconfig secret (from SECRETS,
+ *   node --import tsx tools/ci/stacks.ts matrix <plan.json>            matrix= and stacks= lines for GITHUB_OUTPUT
+ *   node --import tsx tools/ci/stacks.ts list <plan.json>              one stack a line
+ *   node --import tsx tools/ci/stacks.ts kubeconfigs <plan.json> <dir> writes each kubeconfig secret (from SECRETS,
  *                                                                      toJSON(secrets)) to <dir>; prints KUBECONFIG= for GITHUB_ENV
- *   node --import tsx tools/ci-stacks.ts verify-flags <plan.json> <dir> mesh verify's --kubeconfig <stack>=<file> per
+ *   node --import tsx tools/ci/stacks.ts verify-flags <plan.json> <dir> mesh verify's --kubeconfig <stack>=<file> per
  *                                                                      kube-context stack, one argument a line (file names only)
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
@@ -105,7 +105,7 @@ function main(argv: readonly string[]): number {
     const list = writeKubeconfigs(stacks, secrets, dir);
     if (list) process.stdout.write(`KUBECONFIG=${list}\n`);
   } else {
-    process.stderr.write("usage: ci-stacks.ts matrix|list <plan.json> | kubeconfigs|verify-flags <plan.json> <dir>\n");
+    process.stderr.write("usage: tools/ci/stacks.ts matrix|list <plan.json> | kubeconfigs|verify-flags <plan.json> <dir>\n");
     return 2;
   }
   return 0;

@@ -4,10 +4,10 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { ackPlan } from "../model/ack";
-import { clusterObjects } from "../model/cluster-objects";
-import type { MeshConfig } from "../model/types";
-import { SECRETS, type Json } from "./fuzz-mutations";
+import { ackPlan } from "../../model/ack";
+import { clusterObjects } from "../../model/cluster-objects";
+import type { MeshConfig } from "../../model/types";
+import { SECRETS, type Json } from "./mutations";
 export interface Violation {
   readonly cls: string;
   readonly seed: number;

@@ -1,19 +1,19 @@
 /**
  * A seeded, deterministic fuzzer over the `mesh:` config schema. It mutates valid stack configs the
- * way careless or hostile users do (fuzz-mutations.ts) and checks what the model does with each: reject
+ * way careless or hostile users do (mutations.ts) and checks what the model does with each: reject
  * it with one ConfigError (every path under `mesh:` or `alicloud:`, a fix for each, no secret echoed),
- * or accept it only if everything derived from it is valid (fuzz-invariants.ts) and no secret reaches a
+ * or accept it only if everything derived from it is valid (invariants.ts) and no secret reaches a
  * plain value. Pure: no Pulumi, no I/O.
  *
  *   npm run fuzz [-- <seed> [<cases>]]     anything else is a usage error (exit 2)
  */
-import { ConfigError } from "../model/errors";
-import { validateConfig } from "../model/validate";
-import { acceptedProblems, depthOf, pkiProblems, type Violation } from "./fuzz-invariants";
-import { ack, BENIGN, onPrem, pick, randomDamage, rng, SECRETS, TARGETED } from "./fuzz-mutations";
+import { ConfigError } from "../../model/errors";
+import { validateConfig } from "../../model/validate";
+import { acceptedProblems, depthOf, pkiProblems, type Violation } from "./invariants";
+import { ack, BENIGN, onPrem, pick, randomDamage, rng, SECRETS, TARGETED } from "./mutations";
 
-export { rng, type Rng } from "./fuzz-mutations";
-export type { Violation } from "./fuzz-invariants";
+export { rng, type Rng } from "./mutations";
+export type { Violation } from "./invariants";
 
 export interface FuzzResult {
   readonly cases: number;

@@ -7,7 +7,7 @@
  *
  *   npm run evaluate
  */
-import { readProject, stackConfig } from "../plan/stack-files";
+import { readProject, stackConfig } from "../../plan/stack-files";
 import { PROJECT_DIR, runLikeCli } from "./cli-run";
 
 /** The order that converges: anchors, the others, the anchors again (README: bring-up). */

@@ -6,8 +6,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toYaml } from "../model/yaml";
-import { ackConfig } from "../test/fixtures/ack";
+import { toYaml } from "../../model/yaml";
+import { ackConfig } from "../../test/fixtures/ack";
 
 export const NAMESPACES = 20;
 export const stackName = (i: number): string => `c${i}`;
@@ -52,7 +52,7 @@ export function generate(clusters: number, services: number, o: BenchMeshOptions
         ? { "alicloud:region": "cn-shanghai", "mesh:cluster": { name: stackName(i), ack: ackConfig() } }
         : {
             "mesh:cluster": { name: stackName(i), kubeContext: stackName(i), apiServer: apiServer(i) },
-            // istiod uses a node port only with the nodeSelector annotation, and then the external IPs (ISTIO-FACTS §5)
+            // istiod uses a node port only with the nodeSelector annotation, and then the external IPs (istio/istio `pilot/pkg/serviceregistry/kube/conversion.go`)
             "mesh:eastWestGateway": {
               service: { type: "NodePort", externalIPs: [gatewayIp(i)], nodeSelector: {}, nodePorts: { tls: 30880 } },
             },

@@ -5,8 +5,8 @@
  */
 import type { Command } from "commander";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { collect } from "./cli-args";
-import { EXIT } from "./cli-plan";
+import { collect } from "./args";
+import { EXIT } from "./plan";
 import {
   composeComment,
   labelFor,
@@ -15,9 +15,9 @@ import {
   reviewedSummaries,
   summarizePreview,
   type PreviewSummary,
-} from "./plan/comment";
-import { DiffJsonError, parseDiffJson } from "./plan/diff-json";
-import { renderDiffMarkdown } from "./plan/diff-render";
+} from "../plan/comment";
+import { DiffJsonError, parseDiffJson } from "../plan/diff-json";
+import { renderDiffMarkdown } from "../plan/diff-render";
 
 /** A file named by an option, or an input problem naming the option and the file. */
 class InputError extends Error {}

@@ -5,14 +5,14 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { diffMesh } from "./plan/diff";
-import { renderDiffMarkdown, renderDiffText } from "./plan/diff-render";
-import { gitSource, NoSuchRef } from "./plan/git-source";
-import { renderMirrorScript } from "./plan/mirror";
-import { planMesh, plannedObjects } from "./plan/plan";
-import { renderMarkdown, renderText } from "./plan/render";
-import { readProject, readProjectFrom, StackFileError, type FileSource } from "./plan/stack-files";
-import { OutError, writeOut } from "./plan/write-out";
+import { diffMesh } from "../plan/diff";
+import { renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
+import { gitSource, NoSuchRef } from "../plan/git-source";
+import { renderMirrorScript } from "../plan/mirror";
+import { planMesh, plannedObjects } from "../plan/plan";
+import { renderMarkdown, renderText } from "../plan/render";
+import { readProject, readProjectFrom, StackFileError, type FileSource } from "../plan/stack-files";
+import { OutError, writeOut } from "../plan/write-out";
 
 /** Exit codes: 0 no errors, 1 the plan found errors, 2 the files could not be read. */
 export const EXIT = { ok: 0, findings: 1, unreadable: 2 } as const;

@@ -8,12 +8,12 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromYaml } from "../model/yaml";
-import { configStrings, readProject, stackConfig } from "../plan/stack-files";
+import { fromYaml } from "../../model/yaml";
+import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
 import { startEngine, type Diagnostic } from "./engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
 
-export const PROJECT_DIR = join(__dirname, "..");
+export const PROJECT_DIR = join(__dirname, "..", "..");
 
 /** The language host's default run path, resolved from the program's own node_modules. */
 const RUN_PATH = require.resolve("@pulumi/pulumi/cmd/run", { paths: [PROJECT_DIR] });
