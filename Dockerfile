@@ -17,7 +17,7 @@
 ARG REGISTRY=docker.io/library
 ARG NODE_IMAGE=node:24.21.0-trixie-slim@sha256:8ec5d7557396cfe32d21c3f9c13072355ceab22b584578ca4bb28af31120cffe
 
-# --- the project: dependencies, the console build, then production dependencies only
+# --- the project: dependencies, the console's build, then production dependencies only
 FROM ${REGISTRY}/${NODE_IMAGE} AS build
 ARG DEBIAN_MIRROR=
 ARG NPM_REGISTRY=
@@ -34,7 +34,8 @@ COPY . .
 # the Pulumi CLI is not on PATH here, so @pulumi/kubernetes' install script downloads no plugin of its own
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund ${NPM_REGISTRY:+--registry=$NPM_REGISTRY}
-RUN npm run build:console
+# the web console (console/, built by Vite into console/dist); npm ci's prepare runs it too
+RUN npm run build
 # charts/ holds vendored Istio charts where a site has them (mesh:istio.repo: ./charts/...); empty otherwise
 RUN npm prune --omit=dev --no-audit --no-fund && mkdir -p charts
 

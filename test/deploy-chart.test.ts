@@ -57,6 +57,7 @@ const container = (objs: readonly Obj[]) => podSpec(objs).containers[0];
 
 /** Every option on: browser sign-in with OIDC, Pulumi Cloud, ACK and OSS credentials, two kubeconfig stacks. */
 const FULL = {
+  publicUrl: "https://portal.example.internal",
   image: { repository: "registry.example.internal/mesh/portal", digest: `sha256:${"ab".repeat(32)}` },
   imagePullSecrets: [{ name: "registry-pull" }],
   auth: {
@@ -65,10 +66,12 @@ const FULL = {
       audience: "mesh-portal",
       jwksUrl: "https://id.example.internal/realms/platform/protocol/openid-connect/certs",
       roleClaim: "groups",
+      maxTokenAge: "1h",
       clientId: "mesh-portal",
-      redirectUrl: "https://portal.example.internal/auth/callback",
+      scopes: "openid profile email groups",
       clientSecret: { secretName: "portal-oidc", key: "client-secret" },
     },
+    session: { maxAge: "8h", idle: "20m" },
   },
   pulumi: { accessTokenKey: "access-token", organization: "platform", secretsProvider: "passphrase", readTimeoutSeconds: 45 },
   credentials: {
@@ -85,11 +88,11 @@ const FULL = {
   extraSecretEnv: { GITHUB_TOKEN: { secretName: "portal-github", key: "token" } },
 };
 
-/** The variables the chart takes from Secrets (the assumed names of the browser sign-in's among them). */
+/** The variables the chart takes from Secrets. */
 const SECRET_VARIABLES = [
   "MESH_DATABASE_URL",
   "MESH_API_TOKENS",
-  "MESH_SESSION_KEY",
+  "MESH_SESSION_SECRET",
   "MESH_OIDC_CLIENT_SECRET",
   "PULUMI_BACKEND_URL",
   "PULUMI_CONFIG_PASSPHRASE",
@@ -276,7 +279,7 @@ describe("credentials", () => {
     assert.deepEqual(Object.fromEntries(env.map((e) => [e.name, `${e.valueFrom!.secretKeyRef.name}/${e.valueFrom!.secretKeyRef.key}`])), {
       MESH_DATABASE_URL: "mesh-portal-database/url",
       MESH_API_TOKENS: "mesh-portal-tokens/tokens.json",
-      MESH_SESSION_KEY: "mesh-portal-session/session-key",
+      MESH_SESSION_SECRET: "mesh-portal-session/session-secret",
       MESH_OIDC_CLIENT_SECRET: "portal-oidc/client-secret",
       PULUMI_BACKEND_URL: "mesh-portal-pulumi/backend-url",
       PULUMI_CONFIG_PASSPHRASE: "mesh-portal-pulumi/passphrase",
@@ -294,6 +297,19 @@ describe("credentials", () => {
     assert.deepEqual(container(full).envFrom, [{ configMapRef: { name: "portal-mesh-portal" } }]);
   });
 
+  it("by default: the database, the tokens and the backend's URL and passphrase; no session secret without publicUrl", () => {
+    const env = container(render()).env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[];
+    assert.deepEqual(
+      env.map((e) => `${e.name}=${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`),
+      [
+        "MESH_DATABASE_URL=mesh-portal-database/url",
+        "MESH_API_TOKENS=mesh-portal-tokens/tokens.json",
+        "PULUMI_BACKEND_URL=mesh-portal-pulumi/backend-url",
+        "PULUMI_CONFIG_PASSPHRASE=mesh-portal-pulumi/passphrase",
+      ],
+    );
+  });
+
   it("the ConfigMap holds the server's plain settings and none of the secret variables", () => {
     const data = one(full, "ConfigMap").data as Record<string, string>;
     assert.deepEqual(data, {
@@ -304,12 +320,16 @@ describe("credentials", () => {
       MESH_PULUMI_TIMEOUT: "45",
       MESH_JOB_RETENTION_DAYS: "90",
       MESH_JOB_RETENTION_COUNT: "10000",
+      MESH_PUBLIC_URL: "https://portal.example.internal",
       MESH_OIDC_ISSUER: "https://id.example.internal/realms/platform",
       MESH_OIDC_AUDIENCE: "mesh-portal",
       MESH_OIDC_JWKS_URL: "https://id.example.internal/realms/platform/protocol/openid-connect/certs",
       MESH_OIDC_ROLE_CLAIM: "groups",
+      MESH_OIDC_MAX_TOKEN_AGE: "1h",
       MESH_OIDC_CLIENT_ID: "mesh-portal",
-      MESH_OIDC_REDIRECT_URL: "https://portal.example.internal/auth/callback",
+      MESH_OIDC_SCOPES: "openid profile email groups",
+      MESH_SESSION_MAX_AGE: "8h",
+      MESH_SESSION_IDLE: "20m",
       KUBECONFIG: "/etc/mesh/kubeconfigs/changzhou/kubeconfig:/etc/mesh/kubeconfigs/suzhou-dc/kubeconfig",
       MESH_VERIFY_KUBECONFIGS: "changzhou=/etc/mesh/kubeconfigs/changzhou/kubeconfig,suzhou-dc=/etc/mesh/kubeconfigs/suzhou-dc/kubeconfig",
       MESH_VERIFY_CONTEXTS: "changzhou=changzhou-reader",
@@ -452,25 +472,32 @@ describe("values.schema.json and the chart's rules refuse bad values, naming the
       /auth: set auth.tokens.secretName \(static bearer tokens\) or auth.oidc.issuer \(OIDC\): the server refuses to start without authentication/,
     ],
     [
-      "OIDC without its audience",
+      "OIDC bearer tokens without the audience",
       { auth: { oidc: { issuer: "https://id.example", jwksUrl: "https://id.example/jwks" } } },
       /set issuer, audience and jwksUrl together/,
     ],
     [
-      "browser sign-in without a client secret",
-      {
-        auth: {
-          oidc: {
-            issuer: "https://id.example",
-            audience: "a",
-            jwksUrl: "https://id.example/jwks",
-            clientId: "c",
-            redirectUrl: "https://p/auth/callback",
-          },
-        },
-      },
-      /browser sign-in needs issuer, clientId, redirectUrl, clientSecret.secretName and auth.session.secretName together/,
+      "an OIDC issuer with neither bearer tokens nor sign-in",
+      { auth: { tokens: { secretName: "" }, oidc: { issuer: "https://id.example" } } },
+      /auth.oidc.issuer: set audience and jwksUrl \(bearer access tokens\), or clientId \(browser sign-in\), or both/,
     ],
+    [
+      "browser sign-in without the portal's address",
+      { auth: { oidc: { issuer: "https://id.example", clientId: "portal" } } },
+      /auth.oidc.clientId: browser sign-in needs auth.oidc.issuer and publicUrl/,
+    ],
+    [
+      "a client secret without a client",
+      { auth: { oidc: { clientSecret: { secretName: "portal-oidc", key: "client-secret" } } } },
+      /auth.oidc.clientSecret: a client secret without auth.oidc.clientId/,
+    ],
+    [
+      "browser sessions without a shared session secret",
+      { publicUrl: "https://portal.example", auth: { session: { secretName: "" } } },
+      /auth.session.secretName: with publicUrl, the replicas need one session secret \(MESH_SESSION_SECRET\)/,
+    ],
+    ["a public address with a path", { publicUrl: "https://portal.example/mesh" }, /at '\/publicUrl'/],
+    ["a public address over http", { publicUrl: "http://portal.example" }, /at '\/publicUrl'/],
   ];
   for (const [what, values, message] of cases) it(`refuses ${what}`, () => assert.match(refusal(values), message));
 });

@@ -130,7 +130,7 @@ describe("the Dockerfile", () => {
   it("installs, builds the console, and keeps production dependencies only; runs as user 1000 under tini", (t) => {
     assert.deepEqual(runs(stage("build")).slice(1), [
       "--mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund ${NPM_REGISTRY:+--registry=$NPM_REGISTRY}",
-      "npm run build:console",
+      "npm run build",
       "npm prune --omit=dev --no-audit --no-fund && mkdir -p charts",
     ]);
     assert.deepEqual(
@@ -141,7 +141,7 @@ describe("the Dockerfile", () => {
         { op: "ENTRYPOINT", args: '["/usr/bin/tini", "--", "/app/deploy/image/entrypoint.sh"]' },
       ],
     );
-    if (!pkg.scripts["build:console"]) t.todo("package.json has no build:console script yet: the image's build stage runs it");
+    if (!pkg.scripts.build) t.todo("package.json has no build script (the console's build) yet: the image's build stage runs it");
   });
 });
 
@@ -381,7 +381,7 @@ describe("the image's command, from a copy of the project laid out as the Docker
           const into = destArg.endsWith("/") || parts.length > 1 || rel.includes("*") ? join(dest, s.split("/").at(-1)!) : dest;
           if (s === "node_modules") productionModules(into);
           else if (existsSync(join(ROOT, s))) cpSync(join(ROOT, s), into, { recursive: true });
-          // made in the build stage: charts/ (mkdir -p), console/dist (npm run build:console)
+          // made in the build stage: charts/ (mkdir -p), console/dist (npm run build)
           else if (s === "charts") mkdirSync(into, { recursive: true });
           else skipped.push(s);
         }

@@ -56,18 +56,26 @@ start, or the pod would be killed mid-shutdown.
 */}}
 {{- define "mesh-portal.validate" -}}
 {{- $v := .Values -}}
-{{- if and (not $v.auth.tokens.secretName) (not $v.auth.oidc.issuer) -}}
+{{- $o := $v.auth.oidc -}}
+{{- if and (not $v.auth.tokens.secretName) (not $o.issuer) -}}
 {{- fail "auth: set auth.tokens.secretName (static bearer tokens) or auth.oidc.issuer (OIDC): the server refuses to start without authentication" -}}
 {{- end -}}
-{{- if or $v.auth.oidc.issuer $v.auth.oidc.audience $v.auth.oidc.jwksUrl -}}
-{{- if not (and $v.auth.oidc.issuer $v.auth.oidc.audience $v.auth.oidc.jwksUrl) -}}
+{{- if or $o.audience $o.jwksUrl -}}
+{{- if not (and $o.issuer $o.audience $o.jwksUrl) -}}
 {{- fail "auth.oidc: set issuer, audience and jwksUrl together: the server takes OIDC access tokens only with all three" -}}
 {{- end -}}
 {{- end -}}
-{{- if or $v.auth.oidc.clientId $v.auth.oidc.redirectUrl $v.auth.oidc.clientSecret.secretName -}}
-{{- if not (and $v.auth.oidc.issuer $v.auth.oidc.clientId $v.auth.oidc.redirectUrl $v.auth.oidc.clientSecret.secretName $v.auth.session.secretName) -}}
-{{- fail "auth.oidc: browser sign-in needs issuer, clientId, redirectUrl, clientSecret.secretName and auth.session.secretName together" -}}
+{{- if and $o.issuer (not $o.clientId) (not (and $o.audience $o.jwksUrl)) -}}
+{{- fail "auth.oidc.issuer: set audience and jwksUrl (bearer access tokens), or clientId (browser sign-in), or both" -}}
 {{- end -}}
+{{- if and $o.clientSecret.secretName (not $o.clientId) -}}
+{{- fail "auth.oidc.clientSecret: a client secret without auth.oidc.clientId: set the client's id, or leave clientSecret.secretName empty" -}}
+{{- end -}}
+{{- if and $o.clientId (not (and $o.issuer $v.publicUrl)) -}}
+{{- fail "auth.oidc.clientId: browser sign-in needs auth.oidc.issuer and publicUrl (the redirect URI is <publicUrl>/auth/callback)" -}}
+{{- end -}}
+{{- if and $v.publicUrl (not $v.auth.session.secretName) -}}
+{{- fail "auth.session.secretName: with publicUrl, the replicas need one session secret (MESH_SESSION_SECRET): a sign-in begun on one replica may end on another" -}}
 {{- end -}}
 {{- $shutdown := add $v.preStopSleepSeconds 40 -}}
 {{- if le (int $v.terminationGracePeriodSeconds) (int $shutdown) -}}
