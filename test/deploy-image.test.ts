@@ -449,7 +449,7 @@ describe("the image's command, from a copy of the project laid out as the Docker
     assert.match(r.stdout, /--engine <engine>/);
   });
 
-  it("starts as the chart starts it (PostgreSQL, tokens, the Pulumi CLI engine), read-only: healthy, ready, the project's stacks, the plugins linked, nothing written, exit 0 on SIGTERM", async () => {
+  it("starts as the chart starts it (PostgreSQL, tokens, the Pulumi CLI engine), read-only: healthy, ready, the project's stacks, the console, the plugins linked, nothing written, exit 0 on SIGTERM", async (t) => {
     const token = "image-layout-test-token";
     const env = imageEnv({
       MESH_API_HOST: "127.0.0.1",
@@ -488,6 +488,12 @@ describe("the image's command, from a copy of the project laid out as the Docker
       // no CLI is installed here: the server looks for it where the image puts it, and says so
       for (const s of body.stacks) assert.equal(s.outputsError?.code, "cli_missing", JSON.stringify(s));
       assert.equal(readlinkSync(at("var/lib/mesh/.pulumi/plugins")), at("opt/pulumi/plugins"));
+      // the console, where this checkout has built it (npm ci's prepare), as the image's build always does
+      if (existsSync(join(at(workdir), "console", "dist", "index.html"))) {
+        const page = await fetch(`${url}/`);
+        assert.equal(page.status, 200);
+        assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      } else t.diagnostic("console/dist is not built in this checkout: / not checked");
       child.kill("SIGTERM");
       assert.equal(await exited, 0, out);
       assert.deepEqual(snapshot(at(workdir)), before_);
