@@ -177,8 +177,9 @@ describe("the pins (deploy/image/pulumi-pins.txt)", () => {
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no Pulumi download here)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-install-pulumi-"));
-  const served = join(dir, "served");
+  // made when the suite runs, so that a run that skips it leaves nothing behind
+  let dir = "";
+  let served = "";
   const requests: string[] = [];
   let server: Server;
   let base = "";
@@ -223,6 +224,8 @@ describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no 
   }
 
   before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "mesh-install-pulumi-"));
+    served = join(dir, "served");
     for (const f of files) {
       const cli = /^pulumi-v([\d.]+)-linux/.exec(f);
       if (cli) archive(f, { "pulumi/pulumi": cliScript(cli[1]!), "pulumi/pulumi-language-nodejs": "#!/bin/sh\n" });
@@ -238,8 +241,8 @@ describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no 
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}/releases`;
   });
   after(async () => {
-    await new Promise((r) => server.close(r));
-    rmSync(dir, { recursive: true, force: true });
+    await new Promise((r) => server?.close(r));
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const arch of ["amd64", "arm64"]) {
@@ -351,8 +354,7 @@ function snapshot(dir: string): string[] {
 }
 
 describe("the image's command, from a copy of the project laid out as the Dockerfile's final stage lays it out", () => {
-  const root = mkdtempSync(join(tmpdir(), "mesh-image-layout-"));
-  chmodSync(root, 0o755);
+  let root = "";
   const at = (p: string) => join(root, p);
   const workdir = final.instructions.filter((i) => i.op === "WORKDIR").at(-1)!.args;
   const buildWorkdir = stage("build").instructions.find((i) => i.op === "WORKDIR")!.args;
@@ -410,6 +412,8 @@ describe("the image's command, from a copy of the project laid out as the Docker
   let before_: string[] = [];
   let pg: { url: string; stop: () => Promise<void> } | undefined;
   before(async () => {
+    root = mkdtempSync(join(tmpdir(), "mesh-image-layout-"));
+    chmodSync(root, 0o755);
     layOut();
     // the image's project is root's and read-only to the server's user; as a user other than root, made read-only
     if (!asRoot) spawnSync("chmod", ["-R", "a-w", at(workdir)]);
@@ -418,6 +422,7 @@ describe("the image's command, from a copy of the project laid out as the Docker
   });
   after(async () => {
     await pg?.stop();
+    if (!root) return;
     if (!asRoot) spawnSync("chmod", ["-R", "u+w", root]);
     rmSync(root, { recursive: true, force: true });
   });
