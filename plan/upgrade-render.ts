@@ -1,13 +1,6 @@
 /** `mesh upgrade` as a person reads it: the gate, the order and why, then every step with its check and rollback. */
-import { editFile, type StackEdit, type UpgradePlan } from "./upgrade-types";
+import { editFile, PHASE_NAMES, type StackEdit, type UpgradePlan } from "./upgrade-types";
 
-const PHASE: Readonly<Record<number, string>> = {
-  2: "adopt revisions",
-  3: "install beside",
-  4: "canary",
-  5: "stable",
-  6: "remove old",
-};
 const edit = (e: StackEdit) => `${e.path.join(".")}${e.value === undefined ? " (removed)" : ` = ${JSON.stringify(e.value)}`}`;
 
 export function renderUpgradeText(p: UpgradePlan): string {
@@ -18,13 +11,13 @@ export function renderUpgradeText(p: UpgradePlan): string {
     "",
   ];
   if (p.refusals.length > 0) {
-    out.push("Step 1 skew gate: REFUSED", ...p.refusals.map((r) => `  - ${r}`), "");
+    out.push(`Step 1 ${PHASE_NAMES[1]}: REFUSED`, ...p.refusals.map((r) => `  - ${r}`), "");
     return out.join("\n");
   }
-  out.push("Step 1 skew gate: passed", ...p.gate.map((g) => `  - ${g}`), "");
+  out.push(`Step 1 ${PHASE_NAMES[1]}: passed`, ...p.gate.map((g) => `  - ${g}`), "");
   if (p.steps.length === 0) out.push("Nothing left to do: every cluster runs only the new revision.", "");
   for (const s of p.steps) {
-    out.push(`Step ${s.id} [${PHASE[s.phase]}] ${s.stack}: ${s.title}`);
+    out.push(`Step ${s.id} [${PHASE_NAMES[s.phase]}] ${s.stack}: ${s.title}`);
     out.push("  changes:", ...s.changes.map((c) => `    - ${c}`));
     for (const file of [...new Set(s.edits.map(editFile))])
       out.push(`  ${file}:`, ...s.edits.filter((e) => editFile(e) === file).map((e) => `    ${edit(e)}`));

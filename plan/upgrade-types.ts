@@ -25,6 +25,16 @@ export const editFile = (e: Pick<StackEdit, "stack">): string => (e.stack === PR
  */
 export type Phase = 2 | 3 | 4 | 5 | 6;
 
+/** Each phase's name, as the output and docs/upgrade.md print it. */
+export const PHASE_NAMES: Readonly<Record<1 | Phase, string>> = {
+  1: "skew gate",
+  2: "adopt revisions",
+  3: "install beside",
+  4: "canary",
+  5: "stable",
+  6: "remove old",
+};
+
 export interface UpgradeStep {
   /** The phase and a letter per cluster (and per part, in phase 5): `2a`, `5d`; the same on every run. */
   readonly id: string;

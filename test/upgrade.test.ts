@@ -15,7 +15,7 @@ import { istioLine } from "../plan/istio-summary";
 import { meshTopology, planMesh, plannedObjects, validStacks } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { editStackText, writeStackEdits } from "../plan/stack-edit";
-import { applyEdits, planUpgrade, PROJECT_FILE, skewRefusals } from "../plan/upgrade";
+import { applyEdits, PHASE_NAMES, planUpgrade, PROJECT_FILE, skewRefusals } from "../plan/upgrade";
 import { runUpgrade } from "../plan/upgrade-command";
 import { renderUpgradeText } from "../plan/upgrade-render";
 import { POLICIES, type ResourceView } from "../policy/policies";
@@ -74,6 +74,21 @@ describe("mesh upgrade --to 1.31.0 on two clusters", () => {
       ],
     );
     golden("upgrade.txt", renderUpgradeText(plan));
+  });
+
+  it("docs/upgrade.md numbers the phases as the output does", () => {
+    const doc = readFileSync(join(__dirname, "..", "docs", "upgrade.md"), "utf8");
+    const steps = doc.slice(doc.indexOf("### The steps"), doc.indexOf("## What the diff"));
+    const numbered = [...steps.matchAll(/^(\d)\. \*\*([^*]+)\*\*/gm)].map((m) => `${m[1]} ${m[2]!.toLowerCase()}`);
+    assert.deepEqual(
+      numbered,
+      Object.entries(PHASE_NAMES).map(([n, name]) => `${n} ${name}`),
+    );
+    const text = readFileSync(join(__dirname, "golden", "upgrade.txt"), "utf8");
+    assert.deepEqual(
+      [...new Set([...text.matchAll(/^Step (\d)[a-z]* (?:\[)?([a-z ]+?)(?:\]|:)/gm)].map((m) => `${m[1]} ${m[2]}`))],
+      Object.entries(PHASE_NAMES).map(([n, name]) => `${n} ${name}`),
+    );
   });
 
   it("every printed pulumi up carries the policy pack, as docs/running.md runs it", () => {
