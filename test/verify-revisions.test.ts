@@ -35,6 +35,7 @@ function upgradedUntil(phase: number): string {
 const NEW_ISTIOD = "istiod-1-31-0-6c9f8d7b5-k2m4p";
 const CLASSIC = "orders-7d9c6b5f4-abcde";
 const NATIVE = "orders-7d9c6b5f4-fghij";
+const GATEWAY = "istio-eastwestgateway-6f8b9c7d5-q2w3e";
 
 /** A second istiod, `istiod-1-31-0`, beside the default one; `version` is the image it runs. */
 function addRevision(w: ClusterWorld, self: string, peer: string, version: string): void {
@@ -64,7 +65,12 @@ function oldProxies(w: ClusterWorld, cluster: string): void {
       : { initContainers: [{ name: "istio-init" }], containers: [{ name: "orders" }, { name: "istio-proxy" }] },
     status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
   });
-  w.pods.push(pod(CLASSIC, false), pod(NATIVE, true));
+  // and a pod of the east-west gateway, injected by the revision the gateway follows before step 5b
+  const gateway = {
+    ...pod(GATEWAY, false),
+    metadata: { name: GATEWAY, namespace: "istio-system", annotations: { "istio.io/rev": "default" } },
+  };
+  w.pods.push(pod(CLASSIC, false), pod(NATIVE, true), gateway);
   const istiod = (w.pods[0]!.metadata as { name: string }).name;
   const app = (w.pods[1]!.metadata as { name: string }).name;
   w.exec![synczExec(istiod)] = synczOf(cluster, "1.30.3", [
@@ -182,6 +188,16 @@ describe("the data plane: the proxies on each revision, classic and native sidec
     );
   });
 
+  it("after the gateway moved, its pods still on the old revision are named too", async () => {
+    const { checks } = await verifyBoth(upgradedUntil(6), "1.31.0", (_, wx) => oldProxies(wx, "wuxi"));
+    assert.deepEqual(
+      checks.filter((c) => c.code === "MV0803" && c.name.startsWith("wuxi")).map((c) => c.detail),
+      [
+        `dev/helloworld-v1-6b8c9d7f5-wq8zt, dev/${CLASSIC}, dev/${NATIVE}, istio-system/${GATEWAY}: injected by default, while the plan puts dev on 1-31-0, the gateway on 1-31-0`,
+      ],
+    );
+  });
+
   it("once the old revision is removed from the plan, every proxy still on it fails, wherever it runs", async () => {
     const dir = upgradedUntil(7);
     const { checks } = await verifyBoth(dir, "1.31.0", (_, wx) => oldProxies(wx, "wuxi"));
@@ -190,7 +206,7 @@ describe("the data plane: the proxies on each revision, classic and native sidec
       [
         [
           "fail",
-          `3 proxies on default, which the plan does not install (dev 3): dev/helloworld-v1-6b8c9d7f5-wq8zt, dev/${CLASSIC}, dev/${NATIVE}; without their istiod they get no new configuration and their certificates are not renewed`,
+          `4 proxies on default, which the plan does not install (dev 3, istio-system 1): dev/helloworld-v1-6b8c9d7f5-wq8zt, dev/${CLASSIC}, dev/${NATIVE}, istio-system/${GATEWAY}; without their istiod they get no new configuration and their certificates are not renewed`,
         ],
       ],
     );
@@ -213,6 +229,7 @@ describe("the data plane: the proxies on each revision, classic and native sidec
         { name: "dev/helloworld-v1-6b8c9d7f5-wq8zt", how: "connected to istiod-7d4b9c8f6d-x2x9k, injected by default" },
         { name: `dev/${CLASSIC}`, how: "connected to istiod-7d4b9c8f6d-x2x9k, injected by default" },
         { name: `dev/${NATIVE}`, how: "injected by default (native sidecar)" },
+        { name: `istio-system/${GATEWAY}`, how: "injected by default" },
       ],
     });
   });

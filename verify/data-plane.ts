@@ -13,6 +13,7 @@
  * the API server's pod proxy is not (it drops the caller's token once it has authenticated it).
  */
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
 import { controlPlane, resolveRevision } from "../model/revisions";
 import type { KubeReader, Read } from "./kube";
 import { ISTIO_NAMESPACE, isReady, revisionOf } from "./snapshot";
@@ -170,7 +171,7 @@ export function dataPlaneChecks(v: MeshView, stack: string, cluster: string, d: 
         CAT,
         cluster,
         `proxies on revision ${rev}`,
-        `${left.length} proxies on ${rev}, which the plan does not install (${perNamespace(left)}): ${some(left)}; without their istiod they get no new configuration and their certificates are not renewed`,
+        `${left.length} prox${left.length === 1 ? "y" : "ies"} on ${rev}, which the plan does not install (${perNamespace(left)}): ${some(left)}; without their istiod they get no new configuration and their certificates are not renewed`,
         `restart them so the revision their namespace names injects them (kubectl -n <ns> rollout restart deployment,statefulset,daemonset; a Job's pods when they end)`,
       ),
     );
@@ -183,7 +184,8 @@ export function dataPlaneChecks(v: MeshView, stack: string, cluster: string, d: 
     const stale = proxies
       .filter((p) =>
         p.namespace === ISTIO_NAMESPACE
-          ? p.pod.startsWith("istio-eastwestgateway") && gatewayRev !== rev
+          ? // the gateway's pods are named after its Deployment
+            p.pod.startsWith(`${EAST_WEST_GATEWAY_NAME}-`) && gatewayRev !== rev
           : want.has(p.namespace) && want.get(p.namespace) !== rev,
       )
       .map(key)
