@@ -19,7 +19,7 @@ import type { Check } from "../verify/types";
 import { verifyMesh } from "../verify/verify";
 import { revisionInUse } from "../verify/revision-in-use";
 import { startStandIn, writeKubeconfig, type ClusterWorld } from "./fixtures/kube-api";
-import { shanghaiOutputs, shanghaiWorld, synczExec, synczOf, wuxiOutputs, wuxiWorld } from "./fixtures/mesh-worlds";
+import { clusterzExec, shanghaiOutputs, shanghaiWorld, synczExec, synczOf, wuxiOutputs, wuxiWorld } from "./fixtures/mesh-worlds";
 import { upgradeProject } from "./fixtures/upgrade";
 
 /** The fixture project with the upgrade's steps written up to (not including) the first of a phase. */
@@ -49,7 +49,7 @@ function addRevision(w: ClusterWorld, self: string, peer: string, version: strin
   pod.metadata = { ...pod.metadata, name: NEW_ISTIOD, labels };
   pod.spec.containers[0].image = image;
   w.pods.push(pod);
-  w.proxy[`${NEW_ISTIOD}:15014/debug/clusterz`] = JSON.stringify([
+  w.exec![clusterzExec(NEW_ISTIOD)] = JSON.stringify([
     { id: self, secretName: "", syncStatus: "synced" },
     { id: peer, secretName: `istio-system/istio-remote-secret-${peer}`, syncStatus: "synced" },
   ]);

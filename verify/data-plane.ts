@@ -7,21 +7,18 @@
  * as a fallback; `pkg/kube/inject/webhook.go`). A proxy is on a revision if either says so: a pod whose proxy is
  * down right now is still on it.
  *
- * syncz is read by exec, `pilot-discovery request GET /debug/syncz` in istiod's `discovery` container (what
- * `istioctl bug-report` runs, `tools/bug-report/pkg/content/content.go`): istiod answers its debug endpoints on
- * 15014 only to localhost or to a caller it authenticates as a proxy (`allowAuthenticatedOrLocalhost`), which
- * the API server's pod proxy is not (it drops the caller's token once it has authenticated it).
+ * syncz is read by exec, `pilot-discovery request GET /debug/syncz` in istiod's `discovery` container, as
+ * clusterz is (snapshot.ts says why; `istioctl bug-report` runs the same, `tools/bug-report/pkg/content/content.go`).
  */
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
 import { controlPlane, resolveRevision } from "../model/revisions";
 import type { KubeReader, Read } from "./kube";
-import { ISTIO_NAMESPACE, isReady, revisionOf } from "./snapshot";
+import { DISCOVERY_CONTAINER, ISTIO_NAMESPACE, isReady, revisionOf } from "./snapshot";
 import type { Check } from "./types";
 import { fail, pass, unreadable, type MeshView } from "./view";
 
 export const SYNCZ_COMMAND = ["pilot-discovery", "request", "GET", "/debug/syncz"] as const;
-export const DISCOVERY_CONTAINER = "discovery";
 
 /** One proxy, as `ns/pod`, with how it was seen. */
 export interface Proxy {

@@ -49,8 +49,6 @@ export interface KubeReader {
   listAllServices(): Promise<Read<V1Service[]>>;
   getConfigMapKey(namespace: string, name: string, key: string): Promise<Read<string | null>>;
   getCustomObject(group: string, version: string, namespace: string, plural: string, name: string): Promise<Read<unknown>>;
-  /** GET through the API server's pod proxy (`pods/<pod>:<port>/proxy/<path>`). */
-  podProxyGet(namespace: string, pod: string, port: number, path: string): Promise<Read<string>>;
   /** Runs a command in a container by exec (WebSocket) and returns its stdout. */
   exec(namespace: string, pod: string, container: string, command: readonly string[]): Promise<Read<string>>;
 }
@@ -186,12 +184,6 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
         (o) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, o) as Promise<unknown>,
         null,
       ),
-    podProxyGet: (namespace, pod, port, path) =>
-      read(`GET ${path} of ${namespace}/${pod}:${port} through the pod proxy`, async (o) => {
-        const r: unknown = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${pod}:${port}`, path }, o);
-        // the generated client parses a JSON body itself
-        return typeof r === "string" ? r : JSON.stringify(r);
-      }),
     exec: (namespace, pod, container, command) =>
       limit(async () => {
         count++;

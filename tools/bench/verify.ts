@@ -82,15 +82,13 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
         spec: { servers: [{ port: { number: 15443 }, tls: { mode: "AUTO_PASSTHROUGH" } }] },
       },
     ],
-    proxy: {
-      "istiod-0:15014/debug/clusterz": JSON.stringify([
-        { id: `c${i}`, secretName: "", syncStatus: "synced" },
-        ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
-      ]),
-    },
     envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
     // istiod's /debug/syncz: every pod's proxy connected to it
     exec: {
+      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/clusterz": JSON.stringify([
+        { id: `c${i}`, secretName: "", syncStatus: "synced" },
+        ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
+      ]),
       "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/syncz": JSON.stringify(
         pods.map((p) => ({ proxy: `${p.metadata.name}.${p.metadata.namespace}`, proxy_type: "sidecar", istio_version: "1.30.3" })),
       ),
