@@ -12,6 +12,8 @@ export interface LoginState {
   readonly verifier: string;
   /** A path on this portal. */
   readonly returnTo: string;
+  /** The store id of the session the browser had when it began (it ends at sign-in; the callback, a navigation from the provider's site, does not carry the SameSite=Strict cookie). */
+  readonly previous?: string;
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
 }

@@ -52,7 +52,7 @@ export class OidcSignIn {
   }
 
   /** Where to send the browser, and the state its cookie keeps until the callback. */
-  async begin(returnTo: string, now: number): Promise<{ url: URL; state: LoginState }> {
+  async begin(returnTo: string, previous: string | undefined, now: number): Promise<{ url: URL; state: LoginState }> {
     let config: client.Configuration;
     try {
       config = await this.configuration();
@@ -67,6 +67,7 @@ export class OidcSignIn {
       nonce: client.randomNonce(),
       verifier: client.randomPKCECodeVerifier(),
       returnTo,
+      ...(previous ? { previous } : {}),
       expiresAt: now + LOGIN_MS,
     };
     const url = client.buildAuthorizationUrl(config, {
@@ -115,9 +116,10 @@ export class OidcSignIn {
   }
 }
 
-/** openid-client's words for what failed (its code and message; never a token). */
+/** openid-client's words for what failed (its code, the provider's error and description, the check that failed; never a token). */
 function reason(e: unknown): string {
-  const err = e as { code?: string; error?: string; message?: string };
-  const text = err.error ?? err.message ?? String(e);
-  return `${err.code ? `${err.code}: ` : ""}${text}`.split("\n")[0]!.slice(0, 200);
+  const err = e as { code?: string; error?: string; error_description?: string; message?: string; cause?: unknown };
+  const text = err.error ? `${err.error}${err.error_description ? ` (${err.error_description})` : ""}` : (err.message ?? String(e));
+  const cause = !err.error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+  return `${err.code ? `${err.code}: ` : ""}${text}${cause}`.split("\n")[0]!.slice(0, 300);
 }

@@ -3,7 +3,7 @@
  * only their SHA-256, so a sign-out or an expiry ends the session for every replica at once and a copied
  * cookie dies with it; there is no cookie key to rotate, and nothing about the user rides in the
  * browser. A session ends at its absolute lifetime or after its idle timeout, whichever comes first; a
- * new one is made at every sign-in (the old one, if the browser sent it, is deleted). One made from a
+ * new one is made at every sign-in, and the one the browser had when it began signing in is deleted. One made from a
  * static token takes the token's role as the settings say now, and ends when the token is removed.
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -42,9 +42,14 @@ export class Sessions {
     this.loginCookieName = this.secure ? "__Secure-mesh_login" : "mesh_login";
   }
 
-  /** A new session for `who` (the one `previous` names, if any, ends): the cookie's value and the principal. */
+  /** The store's id of a cookie's value (its SHA-256), or undefined for a value this server never makes. */
+  idOf(value: string | undefined): string | undefined {
+    return value !== undefined && /^[A-Za-z0-9_-]{43}$/.test(value) ? hash(value) : undefined;
+  }
+
+  /** A new session for `who` (the session of id `previous`, if any, ends): the cookie's value and the principal. */
   async start(who: Identity, previous?: string): Promise<{ value: string; principal: Principal }> {
-    if (previous) await this.end(previous);
+    if (previous) await this.store.deleteSession(previous);
     const value = randomBytes(32).toString("base64url");
     const now = this.now().getTime();
     const s: StoredSession = {

@@ -56,7 +56,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
     { schema: { ...publicRoute, querystring: LoginQuery, response: { 302: Redirect, ...problems, 502: problems[400] } } },
     async (req, reply) => {
       if (!oidc || !sessions || !seal) return void problem(reply, 404, notSetUp(deps.auth.insecure, "OIDC sign-in", "MESH_OIDC_CLIENT_ID"));
-      const begun = await oidc.begin(safeReturnTo(req.query.returnTo), now().getTime()).catch((e: unknown) => e as SignInError);
+      const previous = sessions.idOf(req.cookies[sessions.cookieName]);
+      const begun = await oidc.begin(safeReturnTo(req.query.returnTo), previous, now().getTime()).catch((e: unknown) => e as SignInError);
       if (begun instanceof SignInError) return void problem(reply, begun.status, begun.message);
       reply.setCookie(sessions.loginCookieName, seal.seal(begun.state), {
         path: "/auth/callback",
@@ -96,7 +97,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
         if (e instanceof SignInError) return void problem(reply, e.status, e.message);
         throw e;
       }
-      await signIn(req, reply, sessions, { ...who, signedInWith: "oidc" });
+      await signIn(req, reply, sessions, { ...who, signedInWith: "oidc" }, state.previous);
       return void reply.code(302).header("location", state.returnTo).send(null);
     },
   );
@@ -117,12 +118,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
         return void problem(reply, 403, "a sign-in from another site or origin is refused");
       const token = deps.auth.staticToken(req.body.token);
       if (!token) return void problem(reply, 401, "the token is not valid");
-      const principal = await signIn(req, reply, sessions, {
-        subject: token.name,
-        name: token.name,
-        role: token.role,
-        signedInWith: "token",
-      });
+      const who = { subject: token.name, name: token.name, role: token.role, signedInWith: "token" as const };
+      const principal = await signIn(req, reply, sessions, who, sessions.idOf(req.cookies[sessions.cookieName]));
       return meOf(principal) as never;
     },
   );
@@ -150,8 +147,9 @@ async function signIn(
   reply: FastifyReply,
   sessions: Sessions,
   who: Parameters<Sessions["start"]>[0],
+  previous: string | undefined,
 ): Promise<Principal> {
-  const { value, principal } = await sessions.start(who, req.cookies[sessions.cookieName]);
+  const { value, principal } = await sessions.start(who, previous);
   sessions.setCookie(reply, value);
   req.principal = principal;
   return principal;
