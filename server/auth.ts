@@ -170,9 +170,12 @@ export class Authenticator {
         maxTokenAge: Math.floor(maxAgeMs / 1000),
       }));
     } catch (e) {
-      if (e instanceof joseErrors.JWTExpired) throw new AuthError(401, "the token has expired");
-      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "iat")
+      // jose reports a token issued too long ago as expired too: its claim says which
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "iat" && e.reason === "missing")
+        throw new AuthError(401, "the token carries no iat (when it was issued), which this server needs to bound its age");
+      if ((e instanceof joseErrors.JWTClaimValidationFailed || e instanceof joseErrors.JWTExpired) && e.claim === "iat")
         throw new AuthError(401, `the token was issued more than ${maxAgeMs / 60_000} minutes ago, or in the future; get a new one`);
+      if (e instanceof joseErrors.JWTExpired) throw new AuthError(401, "the token has expired");
       throw new AuthError(401, "the token is not valid");
     }
     // a token of another type (an ID token, a logout token) signed by the same provider is not an access token
