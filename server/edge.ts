@@ -154,6 +154,8 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
       return problem(reply, 400, "the body is not valid JSON");
     if (error instanceof MeshError) return meshProblem(reply, error);
+    // the console's file server refusing a path outside its folder: nothing there, as for any unknown path
+    if ((status === 403 || status === 404) && req.routeOptions.config.fallback) return problem(reply.headers(API_HEADERS), 404, "no such route");
     // anything else is ours: the log has it (redacted), the caller only the request's id
     log({
       level: "error",
@@ -166,6 +168,8 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     return problem(reply, 500, `an internal error; the server's log has it under request id ${req.id}`, { requestId: req.id });
   });
   app.setNotFoundHandler((req, reply) => {
+    // a console route that found no file hands over here: the answer is the API's, with its headers
+    reply.headers(API_HEADERS);
     const allow = allowedMethods(routes, req.url);
     if (allow.length === 0) return problem(reply, 404, "no such route");
     return problem(reply.header("allow", allow.join(", ")), 405, `${req.method} is not answered here; this path takes ${allow.join(", ")}`);

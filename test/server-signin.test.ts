@@ -7,8 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LoginSeal } from "../server/login-state";
+import { LoginSeal, safeReturnTo } from "../server/login-state";
+import { settingsFromEnv } from "../server/settings";
 import { startApi, TOKENS, type Api } from "./fixtures/api";
 import { Browser, formAction, type Answer } from "./fixtures/browser";
 import { freePort, startOidcProvider, type OidcProvider } from "./fixtures/oidc-provider";
@@ -405,5 +409,123 @@ describe("the insecure loopback mode", () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe("sign-in settings", () => {
+  const tokens = JSON.stringify([{ name: "portal", role: "operator", sha256: "0".repeat(64) }]);
+  const oidc = { MESH_OIDC_ISSUER: "https://id.example.com/realms/mesh", MESH_OIDC_CLIENT_ID: "mesh-portal" };
+
+  it("signs browsers in on loopback with the defaults: 8 h sessions, 30 min idle, a random secret", () => {
+    const b = settingsFromEnv({ MESH_API_TOKENS: tokens }).browser!;
+    assert.deepEqual([b.publicUrl, b.maxAgeMs, b.idleMs, b.secret.length, b.oidc], [undefined, 8 * HOUR, 30 * 60_000, 32, undefined]);
+    assert.notDeepEqual(b.secret, settingsFromEnv({ MESH_API_TOKENS: tokens }).browser!.secret);
+    assert.equal(
+      settingsFromEnv({ MESH_API_TOKENS: tokens, MESH_API_HOST: "0.0.0.0" }).browser,
+      undefined,
+      "elsewhere only with MESH_PUBLIC_URL",
+    );
+    assert.equal(settingsFromEnv({ MESH_API_INSECURE: "loopback-only" }).browser, undefined);
+    const set = settingsFromEnv({
+      MESH_API_TOKENS: tokens,
+      MESH_API_HOST: "0.0.0.0",
+      MESH_PUBLIC_URL: "https://mesh.example.com/",
+      MESH_SESSION_MAX_AGE: "12h",
+      MESH_SESSION_IDLE: "15m",
+      MESH_SESSION_SECRET: "x".repeat(40),
+      MESH_CONSOLE_DIR: "/srv/console",
+    });
+    assert.deepEqual(
+      [set.browser!.publicUrl, set.browser!.maxAgeMs, set.browser!.idleMs, set.browser!.secret.toString(), set.consoleDir],
+      ["https://mesh.example.com", 12 * HOUR, 15 * 60_000, "x".repeat(40), "/srv/console"],
+    );
+  });
+
+  it("takes OIDC sign-in alone (no bearer audience needed), its client secret from a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-secret-"));
+    writeFileSync(join(dir, "secret"), "client-secret-from-file\n");
+    const s = settingsFromEnv({ ...oidc, MESH_PUBLIC_URL: "https://mesh.example.com", MESH_OIDC_CLIENT_SECRET_FILE: join(dir, "secret") });
+    assert.equal(s.auth.oidc, undefined);
+    assert.deepEqual(s.browser!.oidc, {
+      issuer: "https://id.example.com/realms/mesh",
+      clientId: "mesh-portal",
+      clientSecret: "client-secret-from-file",
+      scopes: ["openid", "profile", "email"],
+    });
+  });
+
+  const refusals: [Record<string, string>, string][] = [
+    [
+      { MESH_API_TOKENS: tokens, MESH_PUBLIC_URL: "http://mesh.example.com" },
+      "MESH_PUBLIC_URL: http://mesh.example.com is not https; session cookies travel over https only (http is for loopback)",
+    ],
+    [
+      { MESH_API_TOKENS: tokens, MESH_PUBLIC_URL: "https://mesh.example.com/portal" },
+      "MESH_PUBLIC_URL: give the origin only (https://mesh.example.com); the portal is served at its root",
+    ],
+    [
+      { MESH_API_TOKENS: tokens, MESH_PUBLIC_URL: "mesh.example.com" },
+      "MESH_PUBLIC_URL: mesh.example.com is not a URL; write the portal's address as browsers reach it, e.g. https://mesh.example.com",
+    ],
+    [{ MESH_API_TOKENS: tokens, MESH_SESSION_SECRET: "short" }, "MESH_SESSION_SECRET: at least 32 characters (e.g. openssl rand -hex 32)"],
+    [
+      { MESH_API_TOKENS: tokens, MESH_SESSION_IDLE: "forever" },
+      "MESH_SESSION_IDLE forever: write a duration such as 90s, 10m or 1h (at most 24h)",
+    ],
+    [oidc, "MESH_OIDC_CLIENT_ID needs MESH_PUBLIC_URL, the portal's address as browsers reach it: the redirect URI is <it>/auth/callback"],
+    [
+      { ...oidc, MESH_OIDC_ISSUER: "http://id.example.com", MESH_PUBLIC_URL: "https://mesh.example.com" },
+      "MESH_OIDC_ISSUER: http://id.example.com is not an https URL (http is for a provider on loopback)",
+    ],
+    [
+      { ...oidc, MESH_PUBLIC_URL: "https://mesh.example.com", MESH_OIDC_SCOPES: "profile email" },
+      "MESH_OIDC_SCOPES: profile email lacks openid, which sign-in needs",
+    ],
+    [
+      { ...oidc, MESH_PUBLIC_URL: "https://mesh.example.com", MESH_OIDC_CLIENT_SECRET: "a", MESH_OIDC_CLIENT_SECRET_FILE: "/x" },
+      "set MESH_OIDC_CLIENT_SECRET or MESH_OIDC_CLIENT_SECRET_FILE, not both",
+    ],
+    [
+      { ...oidc, MESH_PUBLIC_URL: "https://mesh.example.com", MESH_OIDC_CLIENT_SECRET_FILE: "/nonexistent/secret" },
+      "MESH_OIDC_CLIENT_SECRET_FILE: /nonexistent/secret cannot be read (ENOENT)",
+    ],
+    [{ ...oidc, MESH_API_INSECURE: "loopback-only" }, "MESH_API_INSECURE=loopback-only cannot be combined with tokens or OIDC"],
+  ];
+  for (const [env, message] of refusals)
+    it(`refuses ${Object.entries(env)
+      .filter(([k]) => k !== "MESH_API_TOKENS")
+      .map(([k, v]) => `${k}=${v.slice(0, 30)}`)
+      .join(" ")}`, () => {
+      assert.throws(() => settingsFromEnv(env), { message });
+    });
+});
+
+describe("returnTo", () => {
+  it("keeps a path of this portal, and turns anything that leaves it into /", () => {
+    const kept: [string, string][] = [
+      ["/", "/"],
+      ["/jobs/abc?tab=events#x", "/jobs/abc?tab=events#x"],
+      ["/stacks/%2F%2Fevil.example", "/stacks/%2F%2Fevil.example"],
+      ["/a/../b", "/b"],
+    ];
+    for (const [v, want] of kept) assert.equal(safeReturnTo(v), want, v);
+    for (const v of [
+      undefined,
+      "",
+      "jobs",
+      "https://evil.example/",
+      "//evil.example",
+      "///evil.example",
+      "/\\evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "\\\\evil.example",
+      "http:evil.example",
+      "javascript:alert(1)",
+      "/..//evil.example",
+      "/%0a/evil",
+      `/${"a".repeat(2001)}`,
+    ])
+      assert.equal(safeReturnTo(v), v === "/%0a/evil" ? "/%0a/evil" : "/", JSON.stringify(v));
   });
 });
