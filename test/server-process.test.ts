@@ -97,6 +97,8 @@ describe("the server process", () => {
         MESH_DATABASE_URL: "sqlite::memory:",
       },
       encoding: "utf8",
+      // a server that started anyway would serve until this ends it, and the status below fails
+      timeout: 60_000,
     });
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
