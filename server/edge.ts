@@ -155,7 +155,8 @@ export function installEdge(app: App, deps: EdgeDeps): void {
       return problem(reply, 400, "the body is not valid JSON");
     if (error instanceof MeshError) return meshProblem(reply, error);
     // the console's file server refusing a path outside its folder: nothing there, as for any unknown path
-    if ((status === 403 || status === 404) && req.routeOptions.config.fallback) return problem(reply.headers(API_HEADERS), 404, "no such route");
+    if ((status === 403 || status === 404) && req.routeOptions.config.fallback)
+      return problem(reply.headers(API_HEADERS), 404, "no such route");
     // anything else is ours: the log has it (redacted), the caller only the request's id
     log({
       level: "error",

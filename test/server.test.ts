@@ -375,19 +375,43 @@ describe("the OpenAPI document", () => {
       );
       for (const p of ["/auth/callback", "/auth/login", "/auth/methods"]) assert.deepEqual(doc.paths[p].get.security, [], p);
       assert.deepEqual(doc.paths["/auth/token"].post.security, []);
-      assert.deepEqual(Object.keys(doc.paths["/auth/login"].get.responses).sort(), ["302", "400", "401", "403", "404", "409", "413", "429", "502", "503"]);
+      assert.deepEqual(Object.keys(doc.paths["/auth/login"].get.responses).sort(), [
+        "302",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "429",
+        "502",
+        "503",
+      ]);
       assert.deepEqual(Object.keys(doc.paths["/auth/token"].post.requestBody.content), ["application/json"]);
       assert.deepEqual(doc.paths["/auth/token"].post.requestBody.content["application/json"].schema.required, ["token"]);
-      assert.deepEqual(
-        Object.keys(doc.paths["/v1/me"].get.responses["200"].content["application/json"].schema.properties).sort(),
-        ["csrfToken", "expiresAt", "idleExpiresAt", "name", "role", "signedInWith", "subject", "via"],
-      );
-      assert.deepEqual(
-        doc.paths["/v1/audit"].get.parameters.map((q: { name: string }) => q.name).sort(),
-        ["action", "actor", "cursor", "limit", "since", "status"],
-      );
+      assert.deepEqual(Object.keys(doc.paths["/v1/me"].get.responses["200"].content["application/json"].schema.properties).sort(), [
+        "csrfToken",
+        "expiresAt",
+        "idleExpiresAt",
+        "name",
+        "role",
+        "signedInWith",
+        "subject",
+        "via",
+      ]);
+      assert.deepEqual(doc.paths["/v1/audit"].get.parameters.map((q: { name: string }) => q.name).sort(), [
+        "action",
+        "actor",
+        "cursor",
+        "limit",
+        "since",
+        "status",
+      ]);
       assert.ok(doc.paths["/v1/audit"].get.responses["200"].content["application/json"].schema.properties.entries);
-      assert.deepEqual(doc.paths["/v1/converge"].get.parameters.map((q: { name: string }) => q.name), ["limit"]);
+      assert.deepEqual(
+        doc.paths["/v1/converge"].get.parameters.map((q: { name: string }) => q.name),
+        ["limit"],
+      );
       assert.ok(doc.paths["/v1/converge"].get.responses["200"].content["application/json"].schema.properties.runs);
     } finally {
       await api.close();
