@@ -102,7 +102,11 @@ export function portalOf(deps: AppDeps): Portal {
     limits,
     now: deps.now ?? (() => new Date()),
     log: deps.log ?? (() => {}),
-    redactor: new Redactor(deps.engine.secretValues ?? []),
+    // the sign-in's secrets too: no error text, audit line or log line carries them
+    redactor: new Redactor([
+      ...(deps.engine.secretValues ?? []),
+      ...(deps.browser ? [deps.browser.secret.toString("utf8"), deps.browser.oidc?.clientSecret] : []),
+    ]),
     streams: new EventStreams(deps.jobs, limits),
     // each read bounded in time and its failure kept as a reason (MeshError), then shared, capped and reused
     reads: new StackReads(
