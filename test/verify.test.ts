@@ -126,7 +126,7 @@ describe("a healthy two-cluster mesh", () => {
       req.includes("GET /api/v1/namespaces/istio-system/pods/istiod-7d4b9c8f6d-x2x9k%3A15014/proxy/debug%2Fclusterz"),
       req.join("\n"),
     );
-    const execs = req.filter((x) => x.includes("/exec?"));
+    const execs = req.filter((x) => x.includes("/exec?") && x.includes("container=istio-proxy"));
     assert.equal(execs.length, 1);
     assert.match(
       execs[0]!,

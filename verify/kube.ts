@@ -41,6 +41,8 @@ export interface KubeReader {
   getNamespace(name: string): Promise<Read<V1Namespace>>;
   listDeployments(namespace: string, labelSelector: string): Promise<Read<V1Deployment[]>>;
   listPods(namespace: string, labelSelector?: string): Promise<Read<V1Pod[]>>;
+  /** Every pod of the cluster (the data plane: which revision injected each). */
+  listAllPods(): Promise<Read<V1Pod[]>>;
   listSecrets(namespace: string, labelSelector: string): Promise<Read<V1Secret[]>>;
   /** null when it does not exist. */
   getService(namespace: string, name: string): Promise<Read<V1Service | null>>;
@@ -166,6 +168,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
       read(`list deployments in ${namespace}`, async (o) => (await apps.listNamespacedDeployment({ namespace, labelSelector }, o)).items),
     listPods: (namespace, labelSelector) =>
       read(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
+    listAllPods: () => read("list pods in all namespaces", async (o) => (await core.listPodForAllNamespaces({}, o)).items),
     listSecrets: (namespace, labelSelector) =>
       read(`list secrets in ${namespace}`, async (o) => (await core.listNamespacedSecret({ namespace, labelSelector }, o)).items),
     getService: (namespace, name) =>
