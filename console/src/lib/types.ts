@@ -1,0 +1,28 @@
+/**
+ * The API's shapes, taken from the server's own schemas (server/schemas.ts): the console never copies a
+ * shape by hand, so a change on the server is a type error here.
+ */
+import type { z } from "zod";
+import type * as S from "../../../server/schemas";
+
+export type Job = z.infer<typeof S.Job>;
+export type JobList = z.infer<typeof S.JobList>;
+export type JobKind = z.infer<typeof S.JobKind>;
+export type JobState = z.infer<typeof S.JobStateSchema>;
+export type StackStatus = z.infer<typeof S.StackStatus>;
+export type StackList = z.infer<typeof S.StackList>;
+export type ConvergeRun = z.infer<typeof S.ConvergeRun>;
+export type Problem = z.infer<typeof S.Problem>;
+export type JobsQuery = Partial<z.infer<typeof S.JobsQuery>>;
+export type DestroyBody = z.input<typeof S.DestroyBody>;
+export type MeshPlan = S.MeshPlan;
+export type PlannedCluster = S.MeshPlan["clusters"][number];
+export type MeshEvent = S.MeshEvent;
+export type RoutingRow = S.RoutingRow;
+export type Role = S.Role;
+
+/** A verify.check event's fields. */
+export type VerifyCheck = Extract<MeshEvent, { type: "verify.check" }>;
+
+export const TERMINAL_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled", "interrupted"];
+export const isTerminal = (s: JobState): boolean => TERMINAL_STATES.includes(s);
