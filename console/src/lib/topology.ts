@@ -47,7 +47,8 @@ export function clusterFacts(plan: MeshPlan, stacks: readonly StackStatus[], che
     const mine = checks.filter((k) => k.cluster === c.name || k.of === c.stack);
     const services = plan.services.map((svc) => {
       const about = mine.filter((k) => k.name.includes(svc.host) || k.detail.includes(svc.host));
-      return { host: svc.host, ports: svc.ports, health: (worst(about) ?? (mine.length > 0 ? "pass" : "unknown")) as Health };
+      const health: Health = worst(about) ?? (mine.length > 0 ? "pass" : "unknown");
+      return { host: svc.host, ports: svc.ports, health };
     });
     return { cluster: c, status, health: worst(mine) ?? "unknown", services };
   });

@@ -6,14 +6,18 @@ export function Progress({ progress, finished }: { progress: JobView["progress"]
   const { t } = useTranslation();
   const pct = percent(progress);
   if (!progress && finished) return null;
+  // an unknown total on a finished job is no bar at all: only the count
+  const bar = pct !== undefined || !finished;
   return (
     <div className="progress">
-      <progress
-        id="job-progress"
-        aria-label={t("job.progress")}
-        {...(pct !== undefined ? { value: pct, max: 100 } : {})}
-        aria-valuetext={pct !== undefined ? t("job.percent", { pct }) : t("job.doneSoFar", { done: progress?.done ?? 0 })}
-      />
+      {bar && (
+        <progress
+          id="job-progress"
+          aria-label={t("job.progress")}
+          {...(pct !== undefined ? { value: pct, max: 100 } : {})}
+          aria-valuetext={pct !== undefined ? t("job.percent", { pct }) : t("job.doneSoFar", { done: progress?.done ?? 0 })}
+        />
+      )}
       <span className="pct" data-testid="progress-text">
         {pct !== undefined
           ? t("job.percentOf", { pct, done: progress!.done, total: progress!.total })
