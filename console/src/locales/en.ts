@@ -89,7 +89,7 @@ export const en = {
     title: "{{kind}} of {{stack}}",
     id: "Job id",
     finishedAt: "Finished",
-    cancelling: "Cancelling: the engine has {{seconds}} s to stop cleanly before it is stopped.",
+    cancelling: "Cancelling: the engine has {{grace}} to stop cleanly before it is stopped.",
     recovery: "What to do next:",
     diagnostics: "Diagnostics",
     noDiagnostics: "No diagnostics.",

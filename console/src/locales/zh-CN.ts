@@ -84,7 +84,7 @@ export const zhCN: Messages = {
     title: "{{stack}} 的{{kind}}",
     id: "作业 ID",
     finishedAt: "结束时间",
-    cancelling: "正在取消：引擎有 {{seconds}} 秒完成清理，之后会被强制停止。",
+    cancelling: "正在取消：引擎有 {{grace}} 完成清理，之后会被强制停止。",
     recovery: "下一步：",
     diagnostics: "诊断信息",
     noDiagnostics: "没有诊断信息。",

@@ -8,7 +8,7 @@ import { Redirect } from "wouter";
 import { liveState } from "../../lib/job-view";
 import { useJob } from "../../lib/queries";
 import { useJobEvents } from "../../lib/use-job-events";
-import { formatTime } from "../../lib/time";
+import { formatDuration, formatTime } from "../../lib/time";
 import { isTerminal } from "../../lib/types";
 import { Badge, Failure, Loading, stateTone } from "../common/States";
 import { CancelButton } from "./CancelButton";
@@ -58,7 +58,7 @@ export function JobPage({ id }: { id: string }) {
       <Progress progress={view.progress} finished={isTerminal(state)} version={version} />
       {!isTerminal(state) && <CancelButton job={j} graceMs={view.cancellingGraceMs} />}
       {view.cancellingGraceMs !== undefined && (
-        <p role="status">{t("job.cancelling", { seconds: Math.round(view.cancellingGraceMs / 1000) })}</p>
+        <p role="status">{t("job.cancelling", { grace: formatDuration(view.cancellingGraceMs, lang) })}</p>
       )}
       {(finished?.error ?? j.error) && (
         <div className="problem" role="alert">
