@@ -94,9 +94,12 @@ export const failuresFirst = (checks: readonly VerifyCheck[]): VerifyCheck[] =>
     .sort((a, b) => RANK[a.c.result] - RANK[b.c.result] || a.i - b.i)
     .map(({ c }) => c);
 
-/** The worst result among checks, or undefined when there are none. */
-export function worst(checks: readonly VerifyCheck[]): VerifyCheck["result"] | undefined {
+/** The worst of some results, or undefined when there are none. */
+export function worstResult(results: readonly VerifyCheck["result"][]): VerifyCheck["result"] | undefined {
   let w: VerifyCheck["result"] | undefined;
-  for (const c of checks) if (w === undefined || RANK[c.result] < RANK[w]) w = c.result;
+  for (const r of results) if (w === undefined || RANK[r] < RANK[w]) w = r;
   return w;
 }
+
+/** The worst result among checks, or undefined when there are none. */
+export const worst = (checks: readonly VerifyCheck[]): VerifyCheck["result"] | undefined => worstResult(checks.map((c) => c.result));

@@ -3,8 +3,8 @@
  * stack's outputs (`peers` linked or pending, `outputsError` when they could not be read) and the last
  * verify's results. Pure: nodes and edges with the accessible names the page gives them.
  */
-import type { MeshPlan, PlannedCluster, StackStatus, VerifyCheck } from "./types";
-import { worst } from "./job-view";
+import type { MeshPlan, PlannedCluster, RoutingRow, StackStatus, VerifyCheck } from "./types";
+import { worst, worstResult } from "./job-view";
 
 export type Health = "pass" | "fail" | "warn" | "error" | "unknown";
 
@@ -41,13 +41,27 @@ const peersOf = (s: StackStatus | undefined): PeerOutput[] =>
     ? (s.outputs.peers as unknown[]).filter((p): p is PeerOutput => typeof p === "object" && p !== null)
     : [];
 
-export function clusterFacts(plan: MeshPlan, stacks: readonly StackStatus[], checks: readonly VerifyCheck[]): ClusterFacts[] {
+/**
+ * Each cluster with its stack's status and the last verify's verdicts: the cluster's worst check, and per
+ * catalog service the worst of its routing rows from this cluster and the endpoint checks that name it
+ * (`helloworld.dev:5000`, as mesh verify names a service port).
+ */
+export function clusterFacts(
+  plan: MeshPlan,
+  stacks: readonly StackStatus[],
+  checks: readonly VerifyCheck[],
+  routes: readonly RoutingRow[] = [],
+): ClusterFacts[] {
   return plan.clusters.map((c) => {
     const status = stacks.find((s) => s.stack === c.stack);
     const mine = checks.filter((k) => k.cluster === c.name || k.of === c.stack);
     const services = plan.services.map((svc) => {
-      const about = mine.filter((k) => k.name.includes(svc.host) || k.detail.includes(svc.host));
-      const health: Health = worst(about) ?? (mine.length > 0 ? "pass" : "unknown");
+      const key = `${svc.name}.${svc.namespace}:`;
+      const about = [
+        ...mine.filter((k) => k.category === "endpoints" && k.name.startsWith(key)).map((k) => k.result),
+        ...routes.filter((r) => r.service === svc.host && r.caller === c.name).map((r) => r.result),
+      ];
+      const health: Health = worstResult(about) ?? (mine.length > 0 ? "pass" : "unknown");
       return { host: svc.host, ports: svc.ports, health };
     });
     return { cluster: c, status, health: worst(mine) ?? "unknown", services };

@@ -10,27 +10,24 @@ import { fingerprint256 } from "../../lib/fingerprint";
 import { useJobs, useMesh, useStacks } from "../../lib/queries";
 import { clusterFacts, linkFacts } from "../../lib/topology";
 import { useJobEvents } from "../../lib/use-job-events";
-import type { VerifyCheck } from "../../lib/types";
+import type { RoutingRow, VerifyCheck } from "../../lib/types";
 import { Badge, Failure, Loading, stateTone } from "../common/States";
 import { ClusterCards } from "./ClusterCards";
 import { MeshGraph } from "./MeshGraph";
 
 /** The last verify's checks, for colouring; none when there has been no verify. */
-function useLastVerifyChecks(): { checks: readonly VerifyCheck[]; jobId?: string } {
+function useLastVerify(): { checks: readonly VerifyCheck[]; routes: readonly RoutingRow[]; jobId?: string } {
   const last = useJobs({ kind: "verify", limit: 1 });
   const id = last.data?.jobs[0]?.id;
-  return { ...(id ? { jobId: id } : {}), checks: useVerifyChecks(id) };
-}
-function useVerifyChecks(id: string | undefined): readonly VerifyCheck[] {
   const { view } = useJobEvents(id);
-  return id ? view.checks : [];
+  return { ...(id ? { jobId: id } : {}), checks: view.checks, routes: view.routes };
 }
 
 export function MeshPage() {
   const { t } = useTranslation();
   const mesh = useMesh();
   const stacks = useStacks();
-  const verify = useLastVerifyChecks();
+  const verify = useLastVerify();
   const anchorStack = mesh.data?.trust.anchor;
   const root = stacks.data?.stacks.find((s) => s.stack === anchorStack)?.outputs?.trustRoot;
   const [fp, setFp] = useState<string | undefined>();
@@ -45,7 +42,7 @@ export function MeshPage() {
   if (mesh.isError) return <Failure error={mesh.error} />;
   const plan = mesh.data;
   const list = stacks.data?.stacks ?? [];
-  const clusters = clusterFacts(plan, list, verify.checks);
+  const clusters = clusterFacts(plan, list, verify.checks, verify.routes);
   const links = linkFacts(plan, list);
   return (
     <section aria-labelledby="mesh-title">
