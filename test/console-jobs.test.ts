@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// page.evaluate callbacks run in the browser: their code is typed against the DOM
 /**
  * Running the mesh from the console, in Debian's Chromium over the real API on loopback: an operator
  * starts up and follows it live to success; a viewer sees the actions its role lacks disabled with the
@@ -10,7 +13,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
 import { launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/browser";
-import { startConsole, type ConsoleServer } from "./fixtures/console-server";
+import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let browser: Browser;
@@ -23,7 +26,8 @@ async function listedSeqs(page: Page): Promise<number[]> {
     list.scrollTop = 0;
     for (;;) {
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      for (const li of list.querySelectorAll<HTMLElement>("li.event")) seen.set(Number(li.dataset.seq), (seen.get(Number(li.dataset.seq)) ?? 0) + 1);
+      for (const li of list.querySelectorAll<HTMLElement>("li.event"))
+        seen.set(Number(li.dataset.seq), (seen.get(Number(li.dataset.seq)) ?? 0) + 1);
       if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
       list.scrollTop += list.clientHeight;
     }
@@ -51,7 +55,11 @@ describe("running jobs from the console", { skip }, () => {
       await page.getByText("Live").waitFor();
       const seen: string[] = [];
       for (let i = 0; i < 400; i++) {
-        const text = (await page.getByTestId("progress-text").textContent().catch(() => null)) ?? "";
+        const text =
+          (await page
+            .getByTestId("progress-text")
+            .textContent()
+            .catch(() => null)) ?? "";
         if (seen.at(-1) !== text) seen.push(text);
         if (await page.getByText("Stream ended: the job has finished").isVisible()) break;
         if (seen.length === 3) await screenshot(page, "job-live");
@@ -59,14 +67,21 @@ describe("running jobs from the console", { skip }, () => {
       }
       const counts = seen.map((s) => Number(/^(\d+) done so far$/.exec(s)?.[1])).filter((n) => !Number.isNaN(n));
       assert.ok(counts.length >= 3, `the count moved: ${JSON.stringify(seen)}`);
-      assert.deepEqual(counts, [...counts].sort((a, b) => a - b), "only forward");
+      assert.deepEqual(
+        counts,
+        [...counts].sort((a, b) => a - b),
+        "only forward",
+      );
       await page.locator("h1 .badge", { hasText: "succeeded" }).waitFor();
       const record = (await c.api.call("GET", `/v1/jobs/${id}`)).json;
       assert.equal(record.state, "succeeded");
       assert.equal(record.requestedBy, "operator-bot");
       assert.equal(await page.locator(".counts li.create .n").textContent(), String(record.summary.changes.create));
       const events = await c.api.jobs.events(id, 0, 10_000);
-      assert.deepEqual(await listedSeqs(page), events.map((e) => e.seq));
+      assert.deepEqual(
+        await listedSeqs(page),
+        events.map((e) => e.seq),
+      );
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
@@ -120,7 +135,10 @@ describe("running jobs from the console", { skip }, () => {
       await page.getByRole("button", { name: "Up" }).click();
       const alert = page.getByRole("alert");
       await alert.waitFor();
-      assert.equal(await alert.locator("p").textContent(), `stack cn-shanghai has an up job running; wait for it or cancel it Follow job ${running.json.id}`);
+      assert.equal(
+        await alert.locator("p").textContent(),
+        `stack cn-shanghai has an up job running; wait for it or cancel it Follow job ${running.json.id}`,
+      );
       await alert.getByRole("link", { name: `Follow job ${running.json.id}` }).click();
       await page.waitForURL(`${c.url}/jobs/${running.json.id}`);
       await page.getByText("Live").waitFor();
@@ -147,7 +165,11 @@ describe("running jobs from the console", { skip }, () => {
       const confirm = dialog.getByRole("button", { name: "Destroy wuxi" });
       assert.equal(await confirm.isDisabled(), true);
       const input = dialog.getByLabel("Type wuxi to confirm");
-      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName), "INPUT", "focus moves into the dialog");
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName),
+        "INPUT",
+        "focus moves into the dialog",
+      );
       await input.fill("wux");
       assert.equal(await confirm.isDisabled(), true);
       await input.fill("cn-shanghai");
@@ -196,7 +218,11 @@ describe("running jobs from the console", { skip }, () => {
       await page.locator("h1 .badge", { hasText: "succeeded" }).waitFor();
       const events = await c.api.jobs.events(id, 0, 10_000);
       const seqs = await listedSeqs(page);
-      assert.deepEqual(seqs, events.map((e) => e.seq), "every event once, in order");
+      assert.deepEqual(
+        seqs,
+        events.map((e) => e.seq),
+        "every event once, in order",
+      );
       assert.equal(Number(await page.locator(".event-list").getAttribute("data-count")), events.length, "no duplicate held");
       assert.equal(lastEventIds[0], "", "the first request starts from the beginning");
       const resumed = lastEventIds.slice(1).map(Number);
@@ -218,7 +244,9 @@ describe("running jobs from the console", { skip }, () => {
       const total = (await c.api.jobs.events(up.json.id, 0, 100_000)).length;
       assert.ok(total >= 10_000, String(total));
       await page.goto(`${c.url}/jobs/${up.json.id}`);
-      await page.waitForFunction((n) => Number(document.querySelector(".event-list")?.getAttribute("data-count")) === n, total, { timeout: 60_000 });
+      await page.waitForFunction((n) => Number(document.querySelector(".event-list")?.getAttribute("data-count")) === n, total, {
+        timeout: 60_000,
+      });
       assert.ok((await page.locator("li.event").count()) < 100, "virtualised");
       await page.locator(".event-list").evaluate((e) => (e.scrollTop = e.scrollHeight));
       await page.locator(`li.event[data-seq="${total}"]`).waitFor();

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// page.evaluate callbacks run in the browser: their code is typed against the DOM
 /**
  * The console's pages in Debian's Chromium over the real API on loopback (simulated engine, stand-in
  * clusters): each page renders its API facts, axe-core finds no violation in the light or the dark
@@ -27,7 +30,8 @@ describe("the console's pages", { skip }, () => {
     await c.api.jobs.wait(upId);
     const converge = await c.api.call("POST", "/v1/converge", { token: TOKENS.operator, body: {} });
     convergeId = converge.json.id;
-    for (let i = 0; i < 600 && (await c.api.call("GET", `/v1/converge/${convergeId}`)).json.state === "running"; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await c.api.call("GET", `/v1/converge/${convergeId}`)).json.state === "running"; i++)
+      await new Promise((r) => setTimeout(r, 50));
     verifyId = await c.verify();
     browser = await launchBrowser();
   });
@@ -58,7 +62,11 @@ describe("the console's pages", { skip }, () => {
           const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
           assert.equal(bg, scheme === "dark" ? "rgb(13, 17, 23)" : "rgb(255, 255, 255)", "the theme follows the system");
           const violations = await axe(page);
-          assert.deepEqual(violations.map((v) => v.id), [], `${p.path} (${scheme}):\n${describeViolations(violations)}`);
+          assert.deepEqual(
+            violations.map((v) => v.id),
+            [],
+            `${p.path} (${scheme}):\n${describeViolations(violations)}`,
+          );
           await screenshot(page, scheme === "light" ? p.name : `${p.name}-dark`);
         }
         assert.deepEqual(errors, []);
@@ -73,19 +81,49 @@ describe("the console's pages", { skip }, () => {
     try {
       await page.goto(`${c.url}/mesh`);
       await page.locator(".react-flow__node").first().waitFor();
-      const nodes = await page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => [e.getAttribute("tabindex"), e.getAttribute("aria-label")]));
-      const edges = await page.locator(".react-flow__edge").evaluateAll((els) => els.map((e) => [e.getAttribute("tabindex"), e.getAttribute("aria-label")]));
+      const nodes = await page
+        .locator(".react-flow__node")
+        .evaluateAll((els) => els.map((e) => [e.getAttribute("tabindex"), e.getAttribute("aria-label")]));
+      const edges = await page
+        .locator(".react-flow__edge")
+        .evaluateAll((els) => els.map((e) => [e.getAttribute("tabindex"), e.getAttribute("aria-label")]));
       // the root, two clusters and helloworld in each
       assert.equal(nodes.length, 5);
-      assert.ok(nodes.every(([tab]) => tab === "0"), JSON.stringify(nodes));
-      assert.ok(nodes.some(([, l]) => /^Cluster cn-shanghai, network network-cn-shanghai, gateway LoadBalancer .*, istiod default@1\.30\.3, tags —, API outputs read, verified$/.test(l ?? "")), JSON.stringify(nodes));
-      assert.ok(nodes.some(([, l]) => l === "Cluster wuxi, network network-wuxi, gateway NodePort 10.18.10.196:30880, istiod default@1.30.3, tags —, API outputs read, verified"), JSON.stringify(nodes));
-      assert.ok(nodes.some(([, l]) => l === "Service helloworld.dev.svc.cluster.local port 5000 in wuxi: verified"), JSON.stringify(nodes));
+      assert.ok(
+        nodes.every(([tab]) => tab === "0"),
+        JSON.stringify(nodes),
+      );
+      assert.ok(
+        nodes.some(([, l]) =>
+          /^Cluster cn-shanghai, network network-cn-shanghai, gateway LoadBalancer .*, istiod default@1\.30\.3, tags —, API outputs read, verified$/.test(
+            l ?? "",
+          ),
+        ),
+        JSON.stringify(nodes),
+      );
+      assert.ok(
+        nodes.some(
+          ([, l]) =>
+            l ===
+            "Cluster wuxi, network network-wuxi, gateway NodePort 10.18.10.196:30880, istiod default@1.30.3, tags —, API outputs read, verified",
+        ),
+        JSON.stringify(nodes),
+      );
+      assert.ok(
+        nodes.some(([, l]) => l === "Service helloworld.dev.svc.cluster.local port 5000 in wuxi: verified"),
+        JSON.stringify(nodes),
+      );
       // two trust edges, two catalog edges, the two remote-secret links
       assert.equal(edges.length, 6);
-      assert.ok(edges.every(([tab]) => tab === "0"), JSON.stringify(edges));
+      assert.ok(
+        edges.every(([tab]) => tab === "0"),
+        JSON.stringify(edges),
+      );
       assert.deepEqual(
-        edges.map(([, l]) => l).filter((l) => l?.startsWith("istiod of")).sort(),
+        edges
+          .map(([, l]) => l)
+          .filter((l) => l?.startsWith("istiod of"))
+          .sort(),
         ["istiod of cn-shanghai reads the API server of wuxi: linked", "istiod of wuxi reads the API server of cn-shanghai: linked"].sort(),
       );
       await page.locator(".react-flow__node").first().focus();
@@ -152,10 +190,19 @@ describe("the console's pages", { skip }, () => {
     }
     const record = (await c.api.call("GET", `/v1/jobs/${upId}`)).json;
     const expect = (tz: string) =>
-      new Intl.DateTimeFormat("en", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short", timeZone: tz }).format(new Date(record.createdAt));
+      new Intl.DateTimeFormat("en", {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        timeZoneName: "short",
+        timeZone: tz,
+      }).format(new Date(record.createdAt));
     assert.equal(created["Asia/Shanghai"], expect("Asia/Shanghai"));
     assert.equal(created["Europe/London"], expect("Europe/London"));
-    assert.match(created["Asia/Shanghai"]!, /GMT\+8$/);
+    assert.match(created["Asia/Shanghai"], /GMT\+8$/);
   });
 
   it("speaks Simplified Chinese to a browser that prefers it, and switches to English and back", async () => {
@@ -164,10 +211,21 @@ describe("the console's pages", { skip }, () => {
       await page.goto(`${c.url}/stacks/cn-shanghai`);
       await page.getByRole("heading", { level: 1, name: "栈 cn-shanghai" }).waitFor();
       assert.equal(await page.evaluate(() => document.documentElement.lang), "zh-CN");
-      assert.deepEqual(await page.getByRole("navigation", { name: "页面" }).getByRole("link").allTextContents(), ["网格", "作业", "收敛", "校验", "控制平面", "审计"]);
+      assert.deepEqual(await page.getByRole("navigation", { name: "页面" }).getByRole("link").allTextContents(), [
+        "网格",
+        "作业",
+        "收敛",
+        "校验",
+        "控制平面",
+        "审计",
+      ]);
       assert.ok(await page.getByRole("button", { name: "部署 (up)" }).isEnabled());
       const violations = await axe(page);
-      assert.deepEqual(violations.map((v) => v.id), [], describeViolations(violations));
+      assert.deepEqual(
+        violations.map((v) => v.id),
+        [],
+        describeViolations(violations),
+      );
       await screenshot(page, "stack-zh");
       await page.getByRole("combobox", { name: "语言" }).selectOption("en");
       await page.getByRole("heading", { level: 1, name: "Stack cn-shanghai" }).waitFor();

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// page.evaluate callbacks run in the browser: their code is typed against the DOM
 /**
  * Verify from the console, in Debian's Chromium over the real API, against stand-in clusters where
  * cn-shanghai's sidecar lost wuxi's endpoints: a viewer starts a verify; the failing check comes first
@@ -58,14 +61,24 @@ describe("verify in the console", { skip }, () => {
         `${record.verify.passed} passed, 1 failed, 0 warnings, 0 unreadable — ${record.verify.meaning}`,
       );
       const violations = await axe(page);
-      assert.deepEqual(violations.map((v) => v.id), [], describeViolations(violations));
+      assert.deepEqual(
+        violations.map((v) => v.id),
+        [],
+        describeViolations(violations),
+      );
       await screenshot(page, "verify-failing");
       // the mesh is coloured by it: cn-shanghai failing, wuxi verified
       await page.getByRole("link", { name: "Mesh" }).click();
       await page.locator(".react-flow__node").first().waitFor();
       const labels = await page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
-      assert.ok(labels.some((l) => l.startsWith("Cluster cn-shanghai,") && l.endsWith(", failing")), JSON.stringify(labels));
-      assert.ok(labels.some((l) => l.startsWith("Cluster wuxi,") && l.endsWith(", verified")), JSON.stringify(labels));
+      assert.ok(
+        labels.some((l) => l.startsWith("Cluster cn-shanghai,") && l.endsWith(", failing")),
+        JSON.stringify(labels),
+      );
+      assert.ok(
+        labels.some((l) => l.startsWith("Cluster wuxi,") && l.endsWith(", verified")),
+        JSON.stringify(labels),
+      );
       assert.ok(labels.includes("Service helloworld.dev.svc.cluster.local port 5000 in cn-shanghai: failing"), JSON.stringify(labels));
       // the control plane: verify's control-plane checks beside each cluster, and the command for the next step
       await page.getByRole("link", { name: "Control plane" }).click();
@@ -75,7 +88,9 @@ describe("verify in the console", { skip }, () => {
       assert.ok(cp.length > 0);
       await page.locator("section[aria-labelledby='cp-wuxi'] ul.findings li").first().waitFor();
       assert.equal(await page.locator("section[aria-labelledby='cp-wuxi'] ul.findings li").count(), cp.length);
-      assert.deepEqual(await page.locator("section[aria-labelledby='cp-wuxi'] table").last().locator("tbody tr").allTextContents(), ["devistio-injection=enableddefault"]);
+      assert.deepEqual(await page.locator("section[aria-labelledby='cp-wuxi'] table").last().locator("tbody tr").allTextContents(), [
+        "devistio-injection=enableddefault",
+      ]);
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
