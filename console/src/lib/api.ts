@@ -3,8 +3,22 @@
  * carrying the server's problem document (its detail, its errors, the running job of a 409), so a page
  * shows the server's own words. Mutating requests carry the session's CSRF proof and X-Requested-By.
  */
-import type { ConvergeRun, DestroyBody, Job, JobList, JobsQuery, MeshPlan, Problem, StackList, StackStatus } from "./types";
-import type { Me } from "./session";
+import type {
+  AuditList,
+  AuditQuery,
+  ConvergeList,
+  ConvergeRun,
+  DestroyBody,
+  Job,
+  JobList,
+  JobsQuery,
+  Me,
+  MeshPlan,
+  Problem,
+  SignInMethods,
+  StackList,
+  StackStatus,
+} from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -60,6 +74,13 @@ export const signInWithToken = (token: string): Promise<unknown> => request<unkn
 
 export const api = {
   me: () => request<Me>("GET", "/v1/me"),
+  methods: () => request<SignInMethods>("GET", "/auth/methods"),
+  audit: (query: AuditQuery) =>
+    request<AuditList>(
+      "GET",
+      `/v1/audit${q({ actor: query.actor, action: query.action, status: query.status, since: query.since, limit: query.limit, cursor: query.cursor })}`,
+    ),
+  converges: () => request<ConvergeList>("GET", "/v1/converge?limit=20"),
   logout: () => request<unknown>("POST", "/auth/logout"),
   mesh: () => request<MeshPlan>("GET", "/v1/mesh"),
   stacks: () => request<StackList>("GET", "/v1/stacks"),

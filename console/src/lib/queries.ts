@@ -4,7 +4,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "./api";
-import { isTerminal, type Job, type JobsQuery } from "./types";
+import { isTerminal, type AuditQuery, type Job, type JobsQuery } from "./types";
 
 export const keys = {
   me: ["me"] as const,
@@ -14,6 +14,9 @@ export const keys = {
   jobs: (q: JobsQuery) => ["jobs", q] as const,
   job: (id: string) => ["job", id] as const,
   converge: (id: string) => ["converge", id] as const,
+  converges: ["converges"] as const,
+  audit: (q: AuditQuery) => ["audit", q] as const,
+  methods: ["methods"] as const,
 };
 
 /** A 401 or 403 is an answer, not a failure to retry. */
@@ -55,6 +58,16 @@ export const useConvergeRun = (id: string) =>
     queryFn: () => api.convergeRun(id),
     retry,
     refetchInterval: (q) => (q.state.data && q.state.data.state !== "running" ? false : 1000),
+  });
+
+export const useMethods = () => useQuery({ queryKey: keys.methods, queryFn: api.methods, retry, staleTime: 300_000 });
+export const useAudit = (q: AuditQuery) => useQuery({ queryKey: keys.audit(q), queryFn: () => api.audit(q), retry });
+export const useConverges = () =>
+  useQuery({
+    queryKey: keys.converges,
+    queryFn: api.converges,
+    retry,
+    refetchInterval: (q) => (q.state.data?.runs.some((r) => r.state === "running") ? 2000 : 15_000),
   });
 
 /** Starts a job; on success the stacks and jobs lists are read again. */

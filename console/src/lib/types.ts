@@ -21,6 +21,59 @@ export type MeshEvent = S.MeshEvent;
 export type RoutingRow = S.RoutingRow;
 export type Role = S.Role;
 
+/** GET /v1/me. */
+export interface Me {
+  readonly subject: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly via: "session" | "token" | "oidc" | "insecure";
+  readonly signedInWith?: "oidc" | "token";
+  readonly expiresAt?: string;
+  readonly idleExpiresAt?: string;
+  readonly csrfToken?: string;
+}
+/** GET /auth/methods. */
+export interface SignInMethods {
+  readonly methods: readonly ("oidc" | "token")[];
+  readonly insecure: boolean;
+}
+/** GET /v1/audit. */
+export interface AuditLine {
+  readonly time: string;
+  readonly requestId: string;
+  readonly actor?: string;
+  readonly role?: string;
+  readonly via?: string;
+  readonly action: string;
+  readonly method?: string;
+  readonly path?: string;
+  readonly status: number;
+  readonly reason?: string;
+  readonly ip?: string;
+  readonly stack?: string;
+  readonly jobId?: string;
+  readonly convergeId?: string;
+  readonly runningJob?: string;
+  readonly count?: number;
+  readonly addresses?: number;
+  readonly until?: string;
+}
+export interface AuditList {
+  readonly entries: readonly AuditLine[];
+  readonly next?: string;
+}
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly status?: number;
+  readonly since?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+export interface ConvergeList {
+  readonly runs: readonly ConvergeRun[];
+}
+
 /** A verify.check event's fields. */
 export type VerifyCheck = Extract<MeshEvent, { type: "verify.check" }>;
 

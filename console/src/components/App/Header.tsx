@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation } from "wouter";
 import { api } from "../../lib/api";
+import { wayIn } from "../../lib/session";
 import { LANGUAGES } from "../../lib/i18n";
 import { applyTheme, storedTheme, type ThemeChoice } from "../../lib/theme";
 import { formatTime } from "../../lib/time";
@@ -77,7 +78,7 @@ export function Header() {
               <br />
               {t("user.role", { role: t(`roles.${me.role}`) })}
               <br />
-              {t(`user.via.${me.via}`)}
+              {t(`user.via.${wayIn(me)}`)}
             </p>
             {me.expiresAt && <p>{t("user.expires", { time: formatTime(me.expiresAt, lang) })}</p>}
             {me.via !== "insecure" && (

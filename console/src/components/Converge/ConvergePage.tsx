@@ -5,7 +5,7 @@
 import { useTranslation } from "react-i18next";
 import { useState } from "react";
 import { Link, useLocation } from "wouter";
-import { useConverge, useConvergeRun } from "../../lib/queries";
+import { useConverge, useConvergeRun, useConverges } from "../../lib/queries";
 import { allows } from "../../lib/session";
 import { formatTime } from "../../lib/time";
 import type { ConvergeRun } from "../../lib/types";
@@ -20,6 +20,7 @@ export function ConvergePage({ id }: { id?: string }) {
       <p className="muted">{t("converge.what")}</p>
       <StartConverge />
       {id && <Run id={id} />}
+      <Runs current={id} />
     </section>
   );
 }
@@ -122,6 +123,55 @@ function Run({ id }: { id: string }) {
                   );
                 })}
                 <td>{round.why}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** The runs this server remembers, newest first. */
+function Runs({ current }: { current: string | undefined }) {
+  const { t, i18n } = useTranslation();
+  const runs = useConverges();
+  if (runs.isPending) return <Loading />;
+  if (runs.isError) return <Failure error={runs.error} />;
+  const lang = i18n.resolvedLanguage ?? "en";
+  return (
+    <section aria-labelledby="runs-title">
+      <h2 id="runs-title">{t("converge.runs")}</h2>
+      {runs.data.runs.length === 0 ? (
+        <p className="muted">{t("converge.noRuns")}</p>
+      ) : (
+        <table className="grid">
+          <caption className="sr-only">{t("converge.runs")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("converge.runId")}</th>
+              <th scope="col">{t("jobs.state")}</th>
+              <th scope="col">{t("jobs.requestedBy")}</th>
+              <th scope="col">{t("jobs.created")}</th>
+              <th scope="col">{t("converge.rounds")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.data.runs.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <Link href={`/converge/${r.id}`} aria-current={r.id === current ? "page" : undefined}>
+                    <code>{r.id}</code>
+                  </Link>
+                </td>
+                <td>
+                  <Badge tone={stateTone(r.state)}>{t(`convergeStates.${r.state}`)}</Badge>
+                </td>
+                <td>{r.requestedBy}</td>
+                <td>
+                  <time dateTime={r.startedAt}>{formatTime(r.startedAt, lang)}</time>
+                </td>
+                <td>{r.rounds.length}</td>
               </tr>
             ))}
           </tbody>
