@@ -5,11 +5,36 @@
  */
 import type { JobState, MeshEvent, RoutingRow, VerifyCheck } from "./types";
 
+/** One property a step changes, and whether the provider replaces the resource for it. */
+export interface PropertyChange {
+  readonly path: string;
+  readonly kind: "add" | "update" | "delete";
+  readonly replaces: boolean;
+}
+
+/** A job record's change set: the engine's counts and each resource that changes (a preview: would). */
+export interface ChangeSet {
+  readonly create: number;
+  readonly update: number;
+  readonly replace: number;
+  readonly delete: number;
+  readonly same: number;
+  readonly steps: readonly {
+    readonly op: string;
+    readonly resourceType: string;
+    readonly name: string;
+    readonly changes: readonly PropertyChange[];
+  }[];
+  readonly omittedSteps?: number;
+}
+
 export interface ResourceRow {
   readonly name: string;
   readonly type: string;
   readonly op: string;
   status: "running" | "done" | "failed";
+  /** What the engine's diff says the step changes (updates and replaces). */
+  changes?: readonly PropertyChange[];
 }
 
 export interface JobView {
@@ -46,6 +71,8 @@ export function fold(view: JobView, events: readonly MeshEvent[]): void {
         const key = `${e.resourceType}::${e.name}`;
         const row = step.get(key) ?? { name: e.name, type: e.resourceType, op: e.op, status: "running" };
         row.status = e.type === "resource.started" ? "running" : e.type === "resource.finished" ? "done" : "failed";
+        const changes = (e as { changes?: readonly PropertyChange[] }).changes;
+        if (e.type === "resource.started" && changes) row.changes = changes;
         step.set(key, row);
         break;
       }

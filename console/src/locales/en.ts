@@ -112,6 +112,12 @@ export const en = {
     type: "Type",
     noEvents: "No events yet.",
     eventList: "Events in order",
+    properties: "Changes",
+    forcesReplace: "forces a replace",
+    changeSet: "Resources that change",
+    omitted_one: "{{count}} more step is not in the record; the events list every one.",
+    omitted_other: "{{count}} more steps are not in the record; the events list every one.",
+    op: "Step",
   },
   connection: {
     connecting: "Connecting to the event stream…",
@@ -133,6 +139,7 @@ export const en = {
     "delete-replaced": "delete replaced",
     import: "import",
   },
+  changeKinds: { add: "added", update: "changed", delete: "removed" },
   resource: { running: "in progress", done: "done", failed: "failed" },
   converge: {
     title: "Converge",

@@ -107,6 +107,12 @@ export const zhCN: Messages = {
     type: "类型",
     noEvents: "暂无事件。",
     eventList: "按顺序排列的事件",
+    properties: "变更",
+    forcesReplace: "会导致替换",
+    changeSet: "将变更的资源",
+    omitted_one: "另有 {{count}} 个步骤未记录在作业中；事件列表包含全部步骤。",
+    omitted_other: "另有 {{count}} 个步骤未记录在作业中；事件列表包含全部步骤。",
+    op: "步骤",
   },
   connection: {
     connecting: "正在连接事件流…",
@@ -128,6 +134,7 @@ export const zhCN: Messages = {
     "delete-replaced": "删除被替换资源",
     import: "导入",
   },
+  changeKinds: { add: "新增", update: "修改", delete: "删除" },
   resource: { running: "进行中", done: "完成", failed: "失败" },
   converge: {
     title: "收敛",

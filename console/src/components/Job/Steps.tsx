@@ -1,7 +1,25 @@
-/** Resources grouped by their step (create, update, replace, delete, ...), each with how it went. */
+/**
+ * Resources grouped by their step (create, update, replace, delete, ...), each with how it went and, for
+ * an update or a replace, the properties that change — the ones the provider replaces on flagged.
+ */
 import { useTranslation } from "react-i18next";
-import type { JobView } from "../../lib/job-view";
+import type { JobView, PropertyChange } from "../../lib/job-view";
 import { Badge } from "../common/States";
+
+export function PropertyChanges({ changes }: { changes: readonly PropertyChange[] | undefined }) {
+  const { t } = useTranslation();
+  if (!changes || changes.length === 0) return null;
+  return (
+    <ul className="props">
+      {changes.map((c) => (
+        <li key={c.path}>
+          <code>{c.path}</code> <span className="muted">{t(`changeKinds.${c.kind}`)}</span>
+          {c.replaces && <Badge tone="warn">{t("job.forcesReplace")}</Badge>}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 export function Steps({ view }: { view: JobView; version: number }) {
   const { t } = useTranslation();
@@ -21,6 +39,7 @@ export function Steps({ view }: { view: JobView; version: number }) {
                 <th scope="col">{t("job.resource")}</th>
                 <th scope="col">{t("job.type")}</th>
                 <th scope="col">{t("jobs.state")}</th>
+                <th scope="col">{t("job.properties")}</th>
               </tr>
             </thead>
             <tbody>
@@ -34,6 +53,9 @@ export function Steps({ view }: { view: JobView; version: number }) {
                   </td>
                   <td>
                     <Badge tone={r.status === "done" ? "ok" : r.status === "failed" ? "bad" : "info"}>{t(`resource.${r.status}`)}</Badge>
+                  </td>
+                  <td>
+                    <PropertyChanges changes={r.changes} />
                   </td>
                 </tr>
               ))}
