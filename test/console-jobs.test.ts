@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
-import { launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/browser";
+import { launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
 import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();

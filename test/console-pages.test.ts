@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
-import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/browser";
+import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
 import { startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();

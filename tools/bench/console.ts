@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { TOKENS } from "../../test/fixtures/api";
-import { launchBrowser, noBrowser } from "../../test/fixtures/browser";
+import { launchBrowser, noBrowser } from "../../test/fixtures/chromium";
 import { DIST, startConsole } from "../../test/fixtures/console-server";
 
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;

@@ -227,6 +227,9 @@ export const en = {
     serviceLabel: "Service {{host}} port {{ports}} in {{cluster}}: {{health}}",
     servesLabel: "{{cluster}} serves {{host}}",
     linkLabel: "istiod of {{reader}} reads the API server of {{reads}}: {{status}}",
+    nodeHelp: "Tab moves to the next element of the mesh; the tables below the graph say the same in rows.",
+    edgeHelp: "Tab moves to the next link; the links table below lists them with their next step.",
+    handle: "connection point",
   },
   cp: {
     title: "Control plane",

@@ -222,6 +222,9 @@ export const zhCN: Messages = {
     serviceLabel: "{{cluster}} 中的服务 {{host}} 端口 {{ports}}：{{health}}",
     servesLabel: "{{cluster}} 提供 {{host}}",
     linkLabel: "{{reader}} 的 istiod 读取 {{reads}} 的 API 服务器：{{status}}",
+    nodeHelp: "按 Tab 键移到网格的下一个元素；图下方的表格以行的形式列出相同内容。",
+    edgeHelp: "按 Tab 键移到下一条连接；下方的连接表列出每条连接及其下一步。",
+    handle: "连接点",
   },
   cp: {
     title: "控制平面",

@@ -1,8 +1,8 @@
 /**
  * The topology as DOM nodes (React Flow), not a canvas picture: the mesh root, one node per cluster and
  * per catalog service in it, the trust edges from the root and the remote-secret links between clusters.
- * Every node and edge takes focus (Tab, then the arrow keys move the view) and has an accessible name
- * that says what a sighted user reads from its colour.
+ * Every node and edge takes focus (Tab) and has an accessible name that says what a sighted user reads
+ * from its colour; the graph's own keyboard help is translated, and nothing can be moved or deleted.
  */
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
@@ -150,6 +150,13 @@ export function MeshGraph({ clusters, links, anchor, fingerprint }: Props) {
         zoomOnScroll={false}
         preventScrolling={false}
         proOptions={{ hideAttribution: false }}
+        deleteKeyCode={null}
+        ariaLabelConfig={{
+          "node.a11yDescription.default": t("graph.nodeHelp"),
+          "node.a11yDescription.keyboardDisabled": t("graph.nodeHelp"),
+          "edge.a11yDescription.default": t("graph.edgeHelp"),
+          "handle.ariaLabel": t("graph.handle"),
+        }}
         minZoom={0.3}
       />
     </div>
