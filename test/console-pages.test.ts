@@ -48,6 +48,7 @@ describe("the console's pages", { skip }, () => {
     { name: "converge", path: `/converge/${convergeId}`, heading: "Converge" },
     { name: "verify", path: `/verify/${verifyId}`, heading: "Verify" },
     { name: "control-plane", path: "/control-plane", heading: "Control plane" },
+    { name: "audit", path: "/audit", heading: "Audit" },
   ];
 
   for (const scheme of ["light", "dark"] as const) {
