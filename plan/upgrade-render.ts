@@ -1,4 +1,5 @@
 /** `mesh upgrade` as a person reads it: the gate, the order and why, then every step with its check and rollback. */
+import { terminalText } from "../model/escape";
 import type { StackEdit, UpgradePlan } from "./upgrade";
 
 const PHASE: Readonly<Record<number, string>> = {
@@ -19,7 +20,7 @@ export function renderUpgradeText(p: UpgradePlan): string {
   ];
   if (p.refusals.length > 0) {
     out.push("Step 1 skew gate: REFUSED", ...p.refusals.map((r) => `  - ${r}`), "");
-    return out.join("\n");
+    return terminalText(out.join("\n"));
   }
   out.push(
     "Step 1 skew gate: passed",
@@ -40,5 +41,5 @@ export function renderUpgradeText(p: UpgradePlan): string {
       `Write the next step into its stack file: npm run -s mesh -- upgrade --to ${p.to}${p.canary.length ? ` --canary ${p.canary.join(",")}` : ""} --write   (step 2 above; then run and check it)`,
       "",
     );
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }
