@@ -369,7 +369,8 @@ export async function runJobsList(
     write(deps.out, `no jobs${filters ? ` ${filters}` : ""} in the job store (${store.kind} ${store.location})\n`);
   } else
     for (const r of records)
-      write(deps.out, 
+      write(
+        deps.out,
         `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}${r.verify ? `  ${r.verify.passed} passed, ${r.verify.failed} failed, ${r.verify.errors} unreadable` : ""}\n`,
       );
   return EXIT_CODES.ok;
@@ -385,7 +386,8 @@ export async function runJobsImport(deps: CommandDeps, dir: string, flags: Outpu
     const report = await jobs.importJournal(dir);
     if (flags.json) write(deps.out, `${JSON.stringify(report, null, 2)}\n`);
     else {
-      write(deps.out, 
+      write(
+        deps.out,
         `imported ${report.imported} jobs from ${dir} into the ${jobs.store.kind} store ${jobs.store.location}; ${report.alreadyPresent} were there already; skipped ${report.skippedFiles} files and ${report.skippedLines} lines\n`,
       );
       for (const [reason, n] of Object.entries(report.reasons)) write(deps.out, `  skipped ${n}: ${reason}\n`);

