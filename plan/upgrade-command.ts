@@ -75,7 +75,14 @@ export function runUpgrade(opts: UpgradeFlags, print: (s: string) => void): numb
     print(`mesh upgrade: nothing left to write: every cluster runs only ${plan.revision}\n`);
     return EXIT.ok;
   }
-  const written = writeStackEdits(files.dir, step.edits);
+  let written: string[];
+  try {
+    written = writeStackEdits(files.dir, step.edits);
+  } catch (e) {
+    if (!(e instanceof StackFileError)) throw e;
+    print(`mesh upgrade: ${e.message}\n`);
+    return EXIT.unreadable;
+  }
   print(
     [
       `wrote: ${step.stack}: ${step.title}`,
