@@ -6,14 +6,15 @@
  */
 import { escapeControls } from "../model/escape";
 
-/** A zero-width space, as an entity: it splits `@team`, `https://` and `#12` so GitHub links none of them. */
+/** A zero-width space, as an entity: it splits `@team`, `https://` and `#12` so GitHub links none of them (shown, it is invisible). */
 const ZWSP = "&#8203;";
 
 const defuse = (s: string) =>
   s
     .replace(/#(?=\d)/g, `#${ZWSP}`)
     .replace(/@/g, `@${ZWSP}`)
-    .replace(/:\/\//g, `:${ZWSP}//`)
+    // GitHub links bare http(s) and ftp URLs and www. hosts (GFM's autolink extension), no other scheme
+    .replace(/\b(https?|ftp):\/\//gi, (m) => `${m.slice(0, -2)}${ZWSP}//`)
     .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWSP}.`);
 
 const html = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
