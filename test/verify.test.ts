@@ -313,6 +313,22 @@ describe("remote clusters, secrets, gateways, trust and mirrors", () => {
     assert.ok(!JSON.stringify(r).includes("reader-token-of"), "a token from a remote secret was printed");
   });
 
+  it("a remote secret whose kubeconfig would run a command in istiod, or send its token through a proxy", async () => {
+    const r = await verifyWith((_sh, wx) => {
+      const data = wx.secrets[0]!.data as Record<string, string>;
+      const kc = Buffer.from(data["cn-shanghai"]!, "base64").toString("utf8");
+      data["cn-shanghai"] = Buffer.from(
+        kc.replace("server: https://192.168.0.10:6443", "server: https://192.168.0.10:6443\n    proxy-url: http://10.0.0.9:3128"),
+      ).toString("base64");
+    });
+    const [c] = only(r, "wuxi", "MV0302");
+    assert.equal(c?.result, "fail");
+    assert.equal(
+      c?.detail,
+      "istio-remote-secret-cn-shanghai: its kubeconfig cluster cn-shanghai has proxy-url, which sends the connection, and its credentials, through a proxy it names: a remote secret may carry only an inline token or client certificate",
+    );
+  });
+
   it("a load balancer without an address, and roots that differ", async () => {
     const r = await verifyWith((sh, wx) => {
       (sh.services[0]! as { status: unknown }).status = { loadBalancer: {} };
