@@ -1016,6 +1016,18 @@ describe("what a pull request changes decides how it is previewed (tools/ci/stag
       ).path,
       "config",
     );
+    // an alias bomb is not walked
+    const bomb = ["config:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `  a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
+    at({}, { "Pulumi.wuxi.yaml": `${bomb.join("\n")}\n` });
+    assert.deepEqual(classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read).reasons, [
+      "Pulumi.wuxi.yaml: more than 200000 values once its YAML aliases are expanded",
+    ]);
     // a stack file that git has as a symlink (or a submodule) is never read
     at({}, {});
     const link = classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read);

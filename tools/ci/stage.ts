@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { fromYaml } from "../../model/yaml";
 import { MAX_FILE_BYTES } from "../../io/regular-file";
-import { isStackName } from "../../plan/stack-files";
+import { expandedSize, isStackName, MAX_EXPANDED_VALUES } from "../../plan/stack-files";
 
 export type PreviewPath = "none" | "config" | "code";
 
@@ -81,6 +81,13 @@ export function stackFileProblems(file: string, before: string | undefined, afte
     return [`${file}: not YAML the base tooling can read`];
   }
   if (typeof a !== "object" || Array.isArray(a)) return [`${file}: not a mapping`];
+  // a few bytes of YAML aliases can stand for billions of values: walked below, they would never end
+  try {
+    if ([a, b].some((d) => d !== undefined && expandedSize(d, MAX_EXPANDED_VALUES) > MAX_EXPANDED_VALUES))
+      return [`${file}: more than ${MAX_EXPANDED_VALUES} values once its YAML aliases are expanded`];
+  } catch {
+    return [`${file}: a YAML alias refers to a value that contains it`];
+  }
   const out: string[] = [];
   for (const k of new Set([...Object.keys(a), ...Object.keys(b ?? {})])) {
     if (k === "config") continue;
