@@ -296,7 +296,11 @@ export class Jobs {
     const ctx: EventContext = { redactor: this.redactor, done: 0 };
     try {
       if (r.kind === "verify") {
-        const done = await l.work!({ signal: controller.signal, emit: (body) => this.emit(l, this.redactor.redactDeep(body)) });
+        const done = await l.work!({
+          signal: controller.signal,
+          emit: (body) => this.emit(l, this.redactor.redactDeep(body)),
+          secrets: (values) => this.redactor.add(values),
+        });
         // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
         if (controller.signal.aborted) throw cancelled();
         this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));
