@@ -11,7 +11,7 @@ import type { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
 import { allows, AuthError, type Authenticator } from "./auth";
 import { loopbackRefusal } from "./loopback-guard";
-import { problem } from "./problems";
+import { problem, storeFailure, storeUnavailable } from "./problems";
 import type { Limits } from "./settings";
 import { validationMessage } from "./validation-messages";
 
@@ -23,6 +23,8 @@ export interface EdgeDeps {
   readonly redactor: Redactor;
   readonly engineName?: string;
   readonly now: () => Date;
+  /** The job store, named in a 503 when it cannot be read or written. */
+  readonly jobs: { readonly store: { readonly kind: string } };
 }
 
 /** The route's schema for a part of the request (`body`, `querystring`, ...) and the value sent at `path` in it. */
@@ -88,6 +90,19 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
     if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
       return problem(reply, 400, "the body is not valid JSON");
+    const store = storeFailure(error);
+    if (store) {
+      // the store's fault, not the code's: one line with the store's own words, redacted, and no trace
+      log({
+        level: "error",
+        msg: "job store unavailable",
+        requestId: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? null,
+        error: redactor.redact(store.detail),
+      });
+      return storeUnavailable(reply, deps.jobs.store.kind, store.writing);
+    }
     if (error instanceof MeshError) return meshProblem(reply, error);
     // anything else is ours: the log has it (redacted), the caller only the request's id
     log({
