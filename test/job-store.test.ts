@@ -28,6 +28,7 @@ import pg from "pg";
 import { Jobs } from "../automation/jobs";
 import { MemoryEngine } from "../automation/memory-engine";
 import { openPostgres } from "../automation/store/postgres";
+import { MIGRATIONS } from "../automation/store/schema";
 import { openSqlite } from "../automation/store/sqlite";
 import type { Admission, JobStore } from "../automation/store/store";
 import type { JobRecord } from "../automation/types";
@@ -424,7 +425,9 @@ describe("the SQLite store under faults", () => {
           db.close();
         }),
         "a newer schema",
-        /has schema version 99, newer than this program's 1: run the newer mesh, or use another store/,
+        new RegExp(
+          `has schema version 99, newer than this program's ${MIGRATIONS.at(-1)!.version}: run the newer mesh, or use another store`,
+        ),
       ],
       [
         await made("garbage", (f) => writeFileSync(f, Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 7919) % 251)))),

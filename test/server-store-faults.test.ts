@@ -6,6 +6,7 @@
  * gets the job's end once the store takes it.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -63,6 +64,8 @@ describe("PostgreSQL stopped under the server", () => {
       store: openPostgres(pg.url, { pollMs: 200 }),
       engine: { stepMs: 1 },
       verify: (jobs) => new VerifyJobs({ jobs, projectDir: PROJECT_DIR, outputs: new MemoryEngine({ stacks: [] }) }),
+      // browsers sign in too: their sessions are in the store
+      browser: { maxAgeMs: 3_600_000, idleMs: 3_600_000, secret: randomBytes(32) },
     });
     done = (await api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id as string;
     await api.jobs.wait(done);
@@ -73,6 +76,13 @@ describe("PostgreSQL stopped under the server", () => {
   });
 
   it("every route that needs the store answers 503 with Retry-After naming it, and logs one line without a trace", async () => {
+    const signedIn = await fetch(`${api.url}/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: new URL(api.url).origin },
+      body: JSON.stringify({ token: TOKENS.viewer }),
+    });
+    assert.equal(signedIn.status, 200);
+    const cookie = signedIn.headers.getSetCookie()[0]!.split(";")[0]!;
     await pg.halt();
     const routes: [string, string, string, unknown?][] = [
       ["GET", "/v1/jobs", TOKENS.viewer],
@@ -86,11 +96,20 @@ describe("PostgreSQL stopped under the server", () => {
       ["POST", "/v1/stacks/cn-shanghai/preview", TOKENS.viewer],
       ["POST", "/v1/stacks/wuxi/destroy", TOKENS.admin, { confirm: "wuxi" }],
       ["POST", "/v1/verify", TOKENS.viewer],
+      ["GET", "/v1/audit", TOKENS.admin],
     ];
     for (const [method, path, token, body] of routes) {
       const r = await api.call(method, path, { token, ...(body ? { body } : {}) });
       assertStore503(api, r, "postgres", false, `${method} ${path}`);
     }
+    // a browser's session is read from the store before anything else
+    assertStore503(
+      api,
+      await api.call("GET", "/v1/jobs", { token: null, headers: { cookie } }),
+      "postgres",
+      false,
+      "a session's GET /v1/jobs",
+    );
     assert.deepEqual(
       api.logs.filter((l) => l.msg === "internal error"),
       [],
@@ -112,8 +131,18 @@ describe("PostgreSQL stopped under the server", () => {
     const other = await startApi({ store: openPostgres(pg.url, { pollMs: 200 }), engine: { stepMs: 3000 } });
     try {
       const id = (await other.call("POST", "/v1/stacks/cn-shanghai/up", { token: TOKENS.operator })).json.id as string;
-      // a viewer on the first server follows the job the second one runs
-      const watcher = readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
+      // a viewer on the first server follows the job the second one runs (asking again after a 503, as a
+      // client does after Retry-After: the pool may still hold a connection from before the restart)
+      const watcher = (async () => {
+        for (let i = 0; ; i++) {
+          try {
+            return await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
+          } catch (e) {
+            if (i > 20 || !String(e).includes("status 503")) throw e;
+            await sleep(100);
+          }
+        }
+      })();
       await until("the job's first events", async () => (await other.jobs.events(id)).length >= 3);
       await pg.halt();
       const events = await watcher;

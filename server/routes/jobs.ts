@@ -89,8 +89,9 @@ export const jobRoutes: FastifyPluginAsyncZod = (app) => {
           { errors: [{ path: "headers/last-event-id", message: `at most ${lastSeq}` }] },
         );
       }
-      // the caller as the auth layer knows them: one token, one OIDC subject
-      const caller = `${req.principal!.via}:${req.principal!.subject}`;
+      // the caller as the auth layer knows them: one token, one OIDC subject (a browser's session counts as what it signed in with)
+      const p = req.principal!;
+      const caller = `${p.session?.signedInWith ?? p.via}:${p.subject}`;
       const refusal = streams.refusal(id, caller);
       if (refusal) return void problem(reply, 429, refusal);
       reply.hijack();
