@@ -453,6 +453,22 @@ describe("settings", () => {
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
   });
+
+  it("reads the event streams' lifetime and stall bound as durations, and refuses what is none", () => {
+    const base = { MESH_API_INSECURE: "loopback-only" };
+    const defaults = settingsFromEnv(base).limits;
+    assert.deepEqual([defaults.streamMaxMs, defaults.streamStallMs], [3_600_000, 30_000]);
+    const set = settingsFromEnv({ ...base, MESH_API_STREAM_LIFETIME: "90s", MESH_API_STREAM_STALL: "500ms" }).limits;
+    assert.deepEqual([set.streamMaxMs, set.streamStallMs], [90_000, 500]);
+    for (const [key, value] of [
+      ["MESH_API_STREAM_LIFETIME", "forever"],
+      ["MESH_API_STREAM_STALL", "50ms"],
+      ["MESH_API_STREAM_STALL", "25h"],
+    ] as const)
+      assert.throws(() => settingsFromEnv({ ...base, [key]: value }), {
+        message: `${key}: ${value} is not a duration from 100ms to 24h, such as 30s or 1h`,
+      });
+  });
 });
 
 describe("GET /v1/stacks when outputs cannot be read", () => {
