@@ -1,7 +1,7 @@
 /**
  * Two istiod revisions rendered with real Helm from Istio 1.30.3's charts, with exactly the releases and
  * values the plan gives, beside the program's own objects: before, during and after the upgrade of the
- * repository's stacks. No two objects of a cluster share kind, namespace and name, and every catalog
+ * fixture project's stacks. No two objects of a cluster share kind, namespace and name, and every catalog
  * namespace (and the east-west gateway's pods) is injected by exactly the istiod its tag names, as the
  * API server would choose among every rendered webhook. (The 1.31.0 revision is rendered from the 1.30.3
  * chart: only the image tag depends on the version.)
@@ -16,8 +16,9 @@ import { plannedObjects, validStacks } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+
 import { helmBinary, helmTemplate, type Rendered } from "./fixtures/helm";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 type Expr = { key: string; operator: string; values?: string[] };
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: Expr[] } | undefined;
@@ -48,7 +49,7 @@ function injectors(all: readonly Rendered[], nsLabels: Record<string, string>, p
 
 function projectAt(stepsDone: (phase: number) => boolean): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-helm-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(FIXTURE_PROJECT, f), join(dir, f));
   for (;;) {
     const next = planUpgrade(readProject(dir), "1.31.0", { canary: ["dev"] }).steps[0];
     if (!next || !stepsDone(next.phase)) return dir;
@@ -57,7 +58,7 @@ function projectAt(stepsDone: (phase: number) => boolean): string {
 }
 
 const STATES = {
-  "before the upgrade": () => PROJECT_DIR,
+  "before the upgrade": () => FIXTURE_PROJECT,
   "both revisions, the canary tag on the new one": () => projectAt((phase) => phase <= 3),
   "after the upgrade": () => projectAt(() => true),
 } as const;
@@ -65,7 +66,7 @@ const STATES = {
 before(() => void helmBinary());
 
 for (const [state, dirOf] of Object.entries(STATES)) {
-  describe(`Helm renders of the repository's stacks, ${state}`, () => {
+  describe(`Helm renders of the fixture project's stacks, ${state}`, () => {
     const files = readProject(dirOf());
     const valid = validStacks(files);
     for (const [stack, planned] of plannedObjects(files)) {

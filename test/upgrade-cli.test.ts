@@ -11,11 +11,11 @@ import { describe, it } from "node:test";
 import { cli } from "../cli/mesh";
 import type { CommandDeps } from "../automation/commands";
 import { MemoryEngine } from "../automation/memory-engine";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-upgrade-cli-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(FIXTURE_PROJECT, f), join(dir, f));
   return dir;
 }
 async function run(...argv: string[]) {

@@ -1,5 +1,5 @@
 /**
- * The program itself at every step of the upgrade of the repository's stacks: what it registers is what
+ * The program itself at every step of the upgrade of the fixture project's stacks: what it registers is what
  * the plan lists (both istiods, the tag webhooks, the namespace labels), and the whole policy pack passes
  * over it, as `pulumi preview` would enforce it between two steps.
  */
@@ -13,8 +13,9 @@ import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
 import { POLICIES, type ResourceView } from "../policy/policies";
-import { PROJECT_DIR, runProgram, unwrapSecret } from "../tools/engine/mock-run";
+import { runProgram, unwrapSecret } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs, wuxiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const plain = (v: unknown): any => {
   const u = unwrapSecret(v);
@@ -64,7 +65,7 @@ async function check(dir: string, stack: "cn-shanghai" | "wuxi", label: string) 
 describe("the program at every step of mesh upgrade --to 1.31.0", () => {
   it("registers what the plan lists, and passes the policy pack, before and after each step", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-upgrade-program-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+    for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(FIXTURE_PROJECT, f), join(dir, f));
     let n = 0;
     for (;;) {
       for (const stack of ["cn-shanghai", "wuxi"] as const) await check(dir, stack, `after ${n} steps`);

@@ -1,5 +1,5 @@
 /**
- * `mesh upgrade` on the repository's stacks, 1.30.3 → 1.31.0: the printed plan (golden), then every
+ * `mesh upgrade` on the fixture project's stacks, 1.30.3 → 1.31.0: the printed plan (golden), then every
  * step written into a copy of the stack files as `--write` does, with the plan, the diff against the
  * step before (golden) and the policy pack checked after each; the skew gate's refusals; a revision
  * removed while still in use, refused.
@@ -20,7 +20,7 @@ import { planUpgrade, skewRefusals } from "../plan/upgrade";
 import { runUpgrade } from "../plan/upgrade-command";
 import { renderUpgradeText } from "../plan/upgrade-render";
 import { POLICIES, type ResourceView } from "../policy/policies";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const golden = (file: string, text: string) => {
   const path = join(__dirname, "golden", file);
@@ -29,7 +29,7 @@ const golden = (file: string, text: string) => {
 };
 function copyProject(): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-upgrade-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(FIXTURE_PROJECT, f), join(dir, f));
   return dir;
 }
 /** The pinned-releases policy over the releases a stack's plan installs. */
@@ -47,9 +47,9 @@ function releasePolicy(dir: string): string[] {
   );
 }
 
-describe("mesh upgrade --to 1.31.0 on the repository's stacks", () => {
+describe("mesh upgrade --to 1.31.0 on the fixture project's stacks", () => {
   it("prints the whole plan: the gate, the order, twelve steps with their checks and rollbacks (golden)", () => {
-    const plan = planUpgrade(readProject(PROJECT_DIR), "1.31.0", { canary: ["dev"] });
+    const plan = planUpgrade(readProject(FIXTURE_PROJECT), "1.31.0", { canary: ["dev"] });
     assert.deepEqual(plan.refusals, []);
     assert.deepEqual(plan.order, ["wuxi", "cn-shanghai"]);
     assert.deepEqual(
@@ -204,7 +204,7 @@ describe("what a cluster pulls during the upgrade", () => {
 });
 
 describe("the skew gate", () => {
-  const valid = validStacks(readProject(PROJECT_DIR));
+  const valid = validStacks(readProject(FIXTURE_PROJECT));
   it("refuses two minors at once across clusters, three with a revision, an older version, another major, a non-version", () => {
     assert.deepEqual(skewRefusals(valid, "1.32.0"), [
       "cn-shanghai runs Istio 1.30.3: while the upgrade runs, 1.32.0 in one cluster and 1.30.3 in another would be more than one minor apart (every cluster stays within one minor of the others); upgrade to 1.31 first",
@@ -230,12 +230,12 @@ describe("the skew gate", () => {
       1,
     );
     assert.match(printed, /Step 1 skew gate: REFUSED/);
-    assert.equal(readFileSync(join(dir, "Pulumi.wuxi.yaml"), "utf8"), readFileSync(join(PROJECT_DIR, "Pulumi.wuxi.yaml"), "utf8"));
+    assert.equal(readFileSync(join(dir, "Pulumi.wuxi.yaml"), "utf8"), readFileSync(join(FIXTURE_PROJECT, "Pulumi.wuxi.yaml"), "utf8"));
   });
 });
 
 describe("removing a revision", () => {
-  /** The repository's stacks after the upgrade's steps up to (not including) the first removal. */
+  /** The fixture project's stacks after the upgrade's steps up to (not including) the first removal. */
   function beforeRemoval(): string {
     const dir = copyProject();
     for (;;) {
@@ -310,7 +310,7 @@ describe("the one-step change the canary replaces", () => {
       { stack: "wuxi", path: ["mesh:istio", "version"], value: "1.31.0" },
       { stack: "wuxi", path: ["mesh:istio", "revision"], value: "1-31-0" },
     ]);
-    const d = diffMesh(readProject(PROJECT_DIR), readProject(dir), "HEAD");
+    const d = diffMesh(readProject(FIXTURE_PROJECT), readProject(dir), "HEAD");
     assert.deepEqual(
       d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
       ["destroys wuxi: revision default (Istio 1.30.3) removed while namespace dev, the east-west gateway used it"],
@@ -320,7 +320,7 @@ describe("the one-step change the canary replaces", () => {
   it("the version alone: DISRUPTS in place, pointing at mesh upgrade", () => {
     const dir = copyProject();
     writeStackEdits(dir, [{ stack: "wuxi", path: ["mesh:istio", "version"], value: "1.31.0" }]);
-    const [x] = diffMesh(readProject(PROJECT_DIR), readProject(dir), "HEAD").disruptions;
+    const [x] = diffMesh(readProject(FIXTURE_PROJECT), readProject(dir), "HEAD").disruptions;
     assert.equal(`${x!.severity} ${x!.what}`, "disrupts Istio 1.30.3 → 1.31.0 in place");
     assert.match(x!.advice, /mesh upgrade --to 1\.31\.0, docs\/upgrade\.md/);
   });
@@ -353,8 +353,8 @@ describe("the policy pack during an upgrade", () => {
 
 describe("writing a stack file", () => {
   it("leaves every line it does not change as it was: the first step only appends mesh:revisions to Pulumi.wuxi.yaml", () => {
-    const original = readFileSync(join(PROJECT_DIR, "Pulumi.wuxi.yaml"), "utf8");
-    const step = planUpgrade(readProject(PROJECT_DIR), "1.31.0").steps[0]!;
+    const original = readFileSync(join(FIXTURE_PROJECT, "Pulumi.wuxi.yaml"), "utf8");
+    const step = planUpgrade(readProject(FIXTURE_PROJECT), "1.31.0").steps[0]!;
     assert.equal(step.stack, "wuxi");
     const written = editStackText(original, step.edits);
     assert.equal(written.slice(0, original.length), original);

@@ -13,7 +13,7 @@ import { openSqlite } from "../automation/store/sqlite";
 import { MeshError } from "../automation/types";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import type { VerifyReport } from "../verify/types";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const stacks = [
   { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
@@ -27,7 +27,7 @@ function gated(jobs: Jobs): { verify: VerifyJobs; open: () => void } {
   const gate = new Promise<void>((r) => (open = r));
   const verify = new VerifyJobs({
     jobs,
-    projectDir: PROJECT_DIR,
+    projectDir: FIXTURE_PROJECT,
     outputs: { outputs: async () => (await gate, {}) },
     // no kubeconfig of this machine's is read
     verifyDeps: { options: { loadDefaultKubeconfig: () => undefined } },

@@ -11,16 +11,17 @@ import { describe, it } from "node:test";
 import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+
 import type { Check } from "../verify/types";
 import { verifyMesh } from "../verify/verify";
 import { startStandIn, writeKubeconfig, type ClusterWorld } from "./fixtures/kube-api";
 import { shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld } from "./fixtures/mesh-worlds";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
-/** The repository's stacks with both revisions installed in every cluster (the upgrade's first four steps). */
+/** The fixture project's stacks with both revisions installed in every cluster (the upgrade's first four steps). */
 function midUpgrade(): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-verify-rev-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(FIXTURE_PROJECT, f), join(dir, f));
   for (const s of planUpgrade(readProject(dir), "1.31.0").steps.slice(0, 4)) writeStackEdits(dir, s.edits);
   return dir;
 }

