@@ -1,7 +1,7 @@
 /**
  * The `mesh` commands over the core, with the simulated engine standing in for the Pulumi CLI: JSON
  * lines and plain lines, exit codes, secrets hidden, destroy's confirmation, converge of the
- * repository's own stacks, and the job store read back by `jobs`.
+ * fixture project's stacks, and the job store read back by `jobs`.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,6 +17,7 @@ import { configInvalid, type MeshEvent } from "../automation/types";
 import { openSqlite } from "../automation/store/sqlite";
 import type { JobRecord } from "../automation/types";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { standIn } from "./fixtures/stand-in-root";
 
 const repoStacks = () => [
@@ -56,9 +57,9 @@ function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() }
       printed = "";
       stderr = "";
       const io = { out: (s: string) => (printed += s), err: (s: string) => (stderr += s) };
-      // the project's folder, for the commands that read it
+      // the fixture project, for the commands that read one
       const noDir = argv.includes("--dir") || ["pr-comment", "pr-verify", "--version"].includes(argv[0]!);
-      const code = await cli(noDir ? argv : [...argv, "--dir", PROJECT_DIR], deps, io);
+      const code = await cli(noDir ? argv : [...argv, "--dir", FIXTURE_PROJECT], deps, io);
       return { code, printed, stderr };
     },
     engine,
@@ -155,7 +156,7 @@ describe("mesh converge, outputs, status, jobs", () => {
     );
   });
 
-  it("converges the repository's stacks (anchor, wuxi, anchor again), then lists the jobs and shows both linked", async () => {
+  it("converges the fixture project's stacks (anchor, wuxi, anchor again), then lists the jobs and shows both linked", async () => {
     const h = harness();
     const first = await h.run("converge");
     assert.equal(first.code, 0, first.printed);
@@ -324,7 +325,7 @@ describe("mesh pr-comment's input", () => {
     assert.deepEqual(await harness().run("pr-comment", "--diff-json", f), {
       code: 2,
       printed: "",
-      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (base: required; disruptions: required; stacks: required; routing: required; links: required; and 3 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
+      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (schemaVersion: required; base: required; disruptions: required; stacks: required; routing: required; and 4 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
     });
   });
   it("a missing file: exit 2, no ENOENT", async () => {
@@ -341,10 +342,14 @@ describe("mesh pr-comment's input", () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^mesh pr-comment: \S+ is not JSON \(/);
     const d = JSON.parse(
-      execFileSync(process.execPath, ["--import", "tsx", "cli/mesh.ts", "plan", "--diff", PROJECT_DIR, "--format", "json"], {
-        cwd: PROJECT_DIR,
-        encoding: "utf8",
-      }),
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", "cli/mesh.ts", "plan", "--dir", FIXTURE_PROJECT, "--diff", FIXTURE_PROJECT, "--format", "json"],
+        {
+          cwd: PROJECT_DIR,
+          encoding: "utf8",
+        },
+      ),
     ) as {
       stacks: { releases: unknown }[];
     };
@@ -360,7 +365,19 @@ describe("mesh pr-comment's input", () => {
     assert.match(ok.printed, /^<!-- mesh-pr-comment -->\n/);
   });
   it("a missing --preview file: exit 2 naming it", async () => {
-    const f = file(JSON.stringify({ base: "b", disruptions: [], stacks: [], routing: [], links: [], trust: [], checks: [], errors: 0 }));
+    const f = file(
+      JSON.stringify({
+        schemaVersion: 1,
+        base: "b",
+        disruptions: [],
+        stacks: [],
+        routing: [],
+        links: [],
+        trust: [],
+        checks: [],
+        errors: 0,
+      }),
+    );
     assert.deepEqual(await harness().run("pr-comment", "--diff-json", f, "--preview", "wuxi=/nonexistent/wuxi.json"), {
       code: 2,
       printed: "",
