@@ -3,7 +3,7 @@
  * Pulumi.yaml, so a mistake there would only show when a user runs `pulumi up`.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -77,7 +77,7 @@ describe("Pulumi.yaml", () => {
     assert.match(pkg.dependencies!.tsx!, /^\d+\.\d+\.\d+$/, "pinned exactly");
     assert.ok(!pkg.devDependencies!.tsx, "tsx is needed at run time, not only in development");
     // the language host starts node in the program's folder: --import resolves tsx from there
-    assert.ok(require.resolve("tsx", { paths: [PROJECT_DIR] }).startsWith(join(PROJECT_DIR, "node_modules", "tsx", "dist")));
+    assert.ok(require.resolve("tsx", { paths: [PROJECT_DIR] }).startsWith(realpathSync(join(PROJECT_DIR, "node_modules", "tsx", "dist"))));
   });
 
   it("lists every other stack as a peer, as docs/running.md's adding a cluster says", () => {
