@@ -302,8 +302,9 @@ export async function cli(
   return run();
 }
 
-if (require.main === module) {
-  cli(process.argv.slice(2)).then(
+/** The command line as a process: `node --import tsx cli/mesh.ts …`, `npm run mesh -- …` or `npx mesh …` (cli/bin.cjs). */
+export function main(argv: readonly string[] = process.argv.slice(2)): void {
+  cli(argv).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
       process.stderr.write(`mesh: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -311,3 +312,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main();

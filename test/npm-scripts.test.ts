@@ -5,8 +5,9 @@
  * signal on.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -22,6 +23,47 @@ const listening = (port: number) =>
     s.once("connect", () => (s.destroy(), resolve(true)));
     s.once("error", () => resolve(false));
   });
+
+/** npm, offline, on a fresh cache of its own: nothing of the user's ~/.npm is read or written. */
+function npm(args: readonly string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    npm_config_cache: mkdtempSync(join(tmpdir(), "mesh-npm-cache-")),
+    npm_config_offline: "true",
+  };
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(args[0]!, args.slice(1), { cwd, env, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("the mesh command from a clone", () => {
+  const version = (JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { version: string }).version;
+
+  it("package.json's bin is cli/bin.cjs, an executable node script", () => {
+    assert.deepEqual((JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { bin: unknown }).bin, {
+      mesh: "cli/bin.cjs",
+    });
+    assert.match(readFileSync(join(PROJECT_DIR, "cli", "bin.cjs"), "utf8"), /^#!\/usr\/bin\/env node\n/);
+    assert.ok(statSync(join(PROJECT_DIR, "cli", "bin.cjs")).mode & 0o111, "executable");
+  });
+
+  it("npx mesh runs the project's own bin, from the clone and from a folder inside it, with the command's exit code", () => {
+    assert.deepEqual(npm(["npx", "mesh", "--version"], PROJECT_DIR), { code: 0, stdout: `${version}\n`, stderr: "" });
+    const plan = npm(["npx", "mesh", "plan", "--dir", "..", "--format", "json"], join(PROJECT_DIR, "docs"));
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal((JSON.parse(plan.stdout) as { schemaVersion: number }).schemaVersion, 1);
+    const usage = npm(["npx", "mesh", "plan", "--fail-on", "destroys"], PROJECT_DIR);
+    assert.deepEqual(
+      [usage.code, usage.stderr],
+      [2, "mesh plan: --fail-on applies to --diff only: add --diff <base>, or drop --fail-on\n"],
+    );
+  });
+
+  it("npm run -s mesh -- runs it too", () => {
+    assert.deepEqual(npm(["npm", "run", "-s", "mesh", "--", "--version"], PROJECT_DIR), { code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+});
 
 describe("npm's scripts", () => {
   it("each script that starts a program is that one process: exec node --import tsx", () => {
