@@ -178,7 +178,9 @@ function addPlanCommand(program: Command, io: CliIo, setRun: (run: Run) => void)
           io.err("mesh plan: --fail-on applies to --diff only: add --diff <base>, or drop --fail-on\n");
           return EXIT_CODES.usage;
         }
-        return runPlan(opts, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`), io.err);
+        // a terminal says how wide it is; COLUMNS, when set, says it for a pipe
+        const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined;
+        return runPlan({ ...opts, ...(width ? { width } : {}) }, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`), io.err);
       });
     });
 }
@@ -264,7 +266,7 @@ export async function cli(
     .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
     .addOption(
       json(
-        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt", "error": {"code", "message"} | null} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
       ),
     )
     .addOption(dirOption())

@@ -45,6 +45,8 @@ export interface PlanOptions {
   readonly diff?: string;
   /** With --diff: the least severe disruption that makes the exit code 1. @default "refused" */
   readonly failOn?: FailOn;
+  /** Text: the terminal's width; a table wider than this is laid out vertically. @default DEFAULT_TEXT_WIDTH */
+  readonly width?: number;
 }
 
 /**
@@ -102,7 +104,7 @@ export function runPlan(opts: PlanOptions, print: (s: string) => void, warn: (s:
     }
   }
   const render: Record<PlanFormat, () => string> = {
-    text: () => renderText(plan),
+    text: () => renderText(plan, opts.width),
     markdown: () => renderMarkdown(plan),
     json: () => `${JSON.stringify(plan, null, 2)}\n`,
     mirror: () => renderMirrorScript(plan),

@@ -30,8 +30,8 @@ export const NoBody = z.strictObject({}).nullish();
 
 export const DestroyBody = z.strictObject({
   /** The stack's name again: a destroy is never one click. */
-  confirm: z.string().max(100),
-  includeProtected: z.boolean().default(false),
+  confirm: z.string().max(100).describe("the stack's name again"),
+  includeProtected: z.boolean().default(false).describe("true to delete protected resources too (the ACK cluster, its VPC)"),
 });
 
 /** POST /v1/verify: the stacks whose clusters to read; every stack of the mesh when absent. */

@@ -170,7 +170,7 @@ describe("mesh converge, outputs, status, jobs", () => {
     const status = await h.run("status");
     assert.equal(
       status.printed.replace(/\(\S+\)/g, "(id)"),
-      "cn-shanghai (trust anchor): last up succeeded (id); links: wuxi linked\n  istiod default@1.30.3; gateway → default\nwuxi: last up succeeded (id); links: cn-shanghai linked\n  istiod default@1.30.3; gateway → default\n",
+      "cn-shanghai (trust anchor): last job: up succeeded (id); links: wuxi linked\n  istiod default@1.30.3; gateway → default\nwuxi: last job: up succeeded (id); links: cn-shanghai linked\n  istiod default@1.30.3; gateway → default\n",
     );
     const jobs = await h.run("jobs", "--json");
     assert.deepEqual(
@@ -268,6 +268,34 @@ describe("small things a user notices", () => {
     assert.equal((await h.run("jobs", "--json")).printed.startsWith("[\n  {"), true);
   });
 
+  it("mesh jobs: a header row, and what each job came to; status names the operation that failed and why", async () => {
+    const h = harness(new MemoryEngine({ stacks: repoStacks(), failures: [{ stack: "wuxi", kind: "preview", call: 1 }] }));
+    await h.run("up", "cn-shanghai");
+    assert.equal((await h.run("preview", "wuxi")).code, 1);
+    const jobs = await h.run("jobs");
+    const [header, preview, up, ...rest] = jobs.printed.split("\n");
+    assert.deepEqual(rest, [""]);
+    assert.match(header!, /^JOB {16}STACK {8}KIND {5}STATE {6}CREATED {19}BY {6}OUTCOME$/);
+    assert.match(
+      preview!,
+      /^\S{17} {2}wuxi {9}preview {2}failed {5}\S{24} {2}tester {2}pulumi preview of stack wuxi failed; the job's diagnostics say why$/,
+    );
+    assert.match(up!, /^\S{17} {2}cn-shanghai {2}up {7}succeeded {2}\S{24} {2}tester {2}\d+ create$/);
+    const status = await h.run("status");
+    assert.match(
+      status.printed,
+      /\nwuxi: last job: preview failed \(\S+\): pulumi preview of stack wuxi failed; the job's diagnostics say why; links: none/,
+    );
+    const doc = JSON.parse((await h.run("status", "--json")).printed) as {
+      stacks: { stack: string; lastJob: { kind: string; error: unknown } }[];
+    };
+    const wuxi = doc.stacks.find((s) => s.stack === "wuxi")!.lastJob;
+    assert.deepEqual(
+      [wuxi.kind, wuxi.error],
+      ["preview", { code: "engine_failed", message: "pulumi preview of stack wuxi failed; the job's diagnostics say why" }],
+    );
+  });
+
   it("status --json is the document its help describes", async () => {
     const h = harness();
     await h.run("up", "cn-shanghai");
@@ -280,7 +308,7 @@ describe("small things a user notices", () => {
         {
           stack: "cn-shanghai",
           anchor: true,
-          lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t" },
+          lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t", error: null },
           links: [{ peer: "wuxi", status: "pending" }],
           outputsError: null,
           istio: { revisions: [{ name: "default", version: "1.30.3" }], tags: [], gateway: "default" },
@@ -298,7 +326,7 @@ describe("small things a user notices", () => {
     const help = await h.run("status", "--help");
     assert.match(
       help.printed.replace(/\s+/g, " "),
-      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt"\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null, "istio": \{"revisions": \[\{"name", "version"\}\], "tags": \[\{"tag", "revision"\}\], "gateway"\}\}\]\}/,
+      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt", "error": \{"code", "message"\} \| null\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null, "istio": \{"revisions": \[\{"name", "version"\}\], "tags": \[\{"tag", "revision"\}\], "gateway"\}\}\]\}/,
     );
   });
 

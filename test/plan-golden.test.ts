@@ -9,7 +9,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT, runPlan } from "../cli/mesh";
+import { cli, EXIT, runPlan } from "../cli/mesh";
+import { planMesh } from "../plan/plan";
+import { DEFAULT_TEXT_WIDTH, renderText } from "../plan/render";
+import { readProject } from "../plan/stack-files";
 import type { MeshPlan } from "../plan/plan";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 
@@ -112,6 +115,32 @@ describe("mesh plan on the fixture project", () => {
       maxEjectionPercent: 100,
     });
     assert.deepEqual(plan.summary, { errors: 0, warnings: 0 });
+  });
+
+  it("fits the text to the terminal: wider tables laid out vertically, prose wrapped", () => {
+    const plan = planMesh(readProject(FIXTURE_PROJECT));
+    const narrow = renderText(plan, 100);
+    assert.deepEqual(
+      narrow.split("\n").filter((l) => l.length > 100),
+      [],
+    );
+    assert.match(narrow, /\nClusters\n {2}cn-shanghai\n {4}cluster {32}cn-shanghai\n {4}network {32}network-cn-shanghai\n/);
+    const wide = renderText(plan, 300);
+    assert.match(wide, /\nClusters\n {2}stack {8}cluster {6}network {14}source {2,}API server \(peers use\) {2,}east-west gateway/);
+    assert.equal(renderText(plan), renderText(plan, DEFAULT_TEXT_WIDTH));
+  });
+
+  it("mesh plan takes the width from COLUMNS when its output is not a terminal", async () => {
+    const saved = process.env.COLUMNS;
+    let out = "";
+    try {
+      process.env.COLUMNS = "300";
+      assert.equal(await cli(["plan", "--dir", FIXTURE_PROJECT], undefined, { out: (s) => (out += s), err: (s) => (out += s) }), 0);
+    } finally {
+      if (saved === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = saved;
+    }
+    assert.equal(out, renderText(planMesh(readProject(FIXTURE_PROJECT)), 300));
   });
 
   it("draws the clusters, links and trust in Mermaid inside the Markdown", () => {

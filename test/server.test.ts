@@ -262,6 +262,18 @@ describe("hostile requests", () => {
     const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: {}, token: TOKENS.admin });
     assert.deepEqual(r.json.errors, [{ path: "body/confirm", message: "confirm is required" }], r.text);
   });
+
+  it("400 for a destroy without a body says what the body must hold", async () => {
+    const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { token: TOKENS.admin });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.json.errors, [
+      {
+        path: "body",
+        message:
+          'a JSON body is required: {"confirm": the stack\'s name again (required), "includeProtected": true to delete protected resources too (the ACK cluster, its VPC) (optional)}',
+      },
+    ]);
+  });
 });
 
 describe("limits", () => {
