@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { GatewayEndpoint } from "../model/istio";
 import type { MeshConfig } from "../model/types";
+import { ask } from "./fix-words";
 
 /** The stack outputs verify reads; the automation core's engine is one (tests give their own). */
 export interface StackOutputsReader {
@@ -100,9 +101,8 @@ export async function resolveTargets(
         credentialSource,
         published,
       });
-      const passFile = `pass --kubeconfig ${stack}=<file>`;
       if (file && !existsSync(file))
-        return fail(`${stack}: the file ${file} does not exist`, `the file ${file}`, `${passFile} naming a kubeconfig file that exists`);
+        return fail(`${stack}: the file ${file} does not exist`, `the file ${file}`, ask("existing-file", stack));
       try {
         if (file) kc.loadFromFile(file);
         else if (context) loadDefault(kc);
@@ -112,7 +112,7 @@ export async function resolveTargets(
             return fail(
               `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"})`,
               "the stack's kubeconfig output",
-              `${passFile} or --context ${stack}=<context>`,
+              ask("file-or-context", stack),
             );
           kc.loadFromString(k);
         }
@@ -123,7 +123,7 @@ export async function resolveTargets(
           : context
             ? "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
             : "the stack's kubeconfig output";
-        return fail(`${stack}: ${where} is not a readable kubeconfig`, where, `fix it or ${passFile}`);
+        return fail(`${stack}: ${where} is not a readable kubeconfig`, where, `fix it or ${ask("file", stack)}`);
       }
       const source = file ? `kubeconfig ${file}` : context ? `kube context ${context}` : "the stack's kubeconfig output";
       if (context) {
@@ -131,11 +131,11 @@ export async function resolveTargets(
           return fail(
             `${stack}: the context ${context} is not in ${file ?? "the kubeconfig (KUBECONFIG or ~/.kube/config)"}`,
             source,
-            `pass --context ${stack}=<context> or --kubeconfig ${stack}=<file>`,
+            ask("context-or-file", stack),
           );
         kc.setCurrentContext(context);
       }
-      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster`, source, passFile);
+      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster`, source, ask("file", stack));
       return { stack, mesh, kubeConfig: kc, credentialSource: source, published };
     }),
   );
