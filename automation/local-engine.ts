@@ -43,7 +43,7 @@ export interface LocalEngineOptions {
   readonly policyPacks?: readonly string[];
 }
 
-/** Options from the environment, as documented in the README. */
+/** Options from the environment, as docs/cli.md documents them. */
 export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): LocalEngineOptions {
   const envVars: Record<string, string> = {};
   for (const k of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"]) {

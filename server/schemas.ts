@@ -133,5 +133,5 @@ export const Problem = z.object({
 });
 
 export const Health = z.object({ status: z.string() });
-/** The `mesh plan` JSON (schemaVersion 1), see the README. */
+/** The `mesh plan` JSON (schemaVersion 1), docs/plan.md. */
 export const MeshPlanSchema = z.record(z.string(), z.unknown());
