@@ -116,6 +116,10 @@ export const ConvergeRun = z.object({
   verifyJob: z.string().optional(),
 });
 
+/** GET /v1/converge: the runs this server remembers, newest first. */
+export const ConvergeList = z.object({ runs: z.array(ConvergeRun) });
+export const ConvergeListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
 /** `verify`: once converge settles, start a verify job over every stack (as mesh converge --verify does). */
 export const ConvergeBody = z.strictObject({ verify: z.boolean().optional() }).nullish();
 
