@@ -1,16 +1,19 @@
 /**
- * docs/running.md's "Adding a cluster", done as a user does it in a copy of the repository: the stack
- * file from the guide, the new peer in every other stack file, `npm run update-docs`, and the tests that
- * read the repository's own files pass again (before update-docs the README's diagram test fails, naming
- * the command); tests of behaviour, run beside them, do not notice the new cluster at all.
+ * docs/running.md's "Adding a cluster", done as a user does it in a copy of the repository as it comes (the
+ * two documented stacks, whatever this checkout's own stack files are): the stack file from the guide, the
+ * new peer in every other stack file, `npm run update-docs`, and the tests that read the repository's own
+ * files pass again (before update-docs the README's diagram test fails, naming the command); tests of
+ * behaviour, run beside them, do not notice the new cluster at all.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
+import { updateDocs } from "../tools/docs/readme-diagram";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const GUIDE = readFileSync(join(PROJECT_DIR, "docs", "running.md"), "utf8")
   .split("\n## Adding a cluster\n")[1]!
@@ -53,19 +56,26 @@ describe("adding a cluster as docs/running.md says", { timeout: 600_000 }, () =>
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "mesh-add-cluster-"));
-    // the files a commit would hold: tracked, and new ones not ignored
-    const files = execFileSync("git", ["-C", PROJECT_DIR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
-    const tar = execFileSync("tar", ["--null", "--ignore-failed-read", "-T", "-", "-cf", "-"], {
-      cwd: PROJECT_DIR,
-      input: files,
-      maxBuffer: 1 << 30,
+    // the repository's files (a checkout, or a copy of one with no .git, as .ci/run makes), not what npm, git or a run made
+    cpSync(PROJECT_DIR, dir, {
+      recursive: true,
+      filter: (src) => {
+        const rel = relative(PROJECT_DIR, src);
+        return !/(^|\/)node_modules(\/|$)/.test(rel) && !/^(\.git|\.mesh|\.scratch|out)(\/|$)/.test(rel);
+      },
     });
-    execFileSync("tar", ["-xf", "-"], { cwd: dir, input: tar });
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
+    // a clone as it comes, whatever this one's own stack files say: the two documented stacks, README drawn for them
+    for (const f of readdirSync(dir)) if (/^Pulumi\..+\.yaml$/.test(f)) rmSync(join(dir, f));
+    cpSync(FIXTURE_PROJECT, dir, { recursive: true });
+    assert.equal(
+      updateDocs(dir, () => undefined),
+      0,
+    );
     const file = guideStackFile();
     stack = /^Pulumi\.(.+)\.yaml$/.exec(file.name)![1]!;
-    const others = readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
-    assert.ok(!others.includes(file.name), `the repository has no ${file.name} yet`);
+    const others = readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f) && f !== "Pulumi.yaml");
+    assert.deepEqual(others, ["Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]);
     writeFileSync(join(dir, file.name), file.text);
     for (const f of others) writeFileSync(join(dir, f), addPeer(readFileSync(join(dir, f), "utf8"), stack));
   });
