@@ -139,3 +139,9 @@ export const Problem = z.object({
 export const Health = z.object({ status: z.string() });
 /** The `mesh plan` JSON (schemaVersion 1), docs/plan.md. */
 export const MeshPlanSchema = z.record(z.string(), z.unknown());
+
+/** Shapes the API serves that no route schema spells out (the plan, the events, verify's rows), for the console's types. */
+export type { MeshPlan } from "../plan/plan";
+export type { MeshEvent } from "../automation/types";
+export type { Role } from "./auth";
+export type { RoutingRow } from "../verify/types";
