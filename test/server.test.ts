@@ -11,7 +11,7 @@ import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { settingsFromEnv, verifySettingsFromEnv } from "../server/settings";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
 const until = async (f: () => boolean | Promise<boolean>, ms = 5000) => {
@@ -83,7 +83,7 @@ describe("routes", () => {
   it("GET /v1/mesh is the mesh plan's JSON", async () => {
     const r = await api.call("GET", "/v1/mesh", { token: TOKENS.viewer });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(PROJECT_DIR)))));
+    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(FIXTURE_PROJECT)))));
   });
 
   it("runs an up (202 with the job and its location), then shows the stack with secrets replaced", async () => {
@@ -261,6 +261,18 @@ describe("hostile requests", () => {
   it("400 for a missing field says it is required", async () => {
     const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: {}, token: TOKENS.admin });
     assert.deepEqual(r.json.errors, [{ path: "body/confirm", message: "confirm is required" }], r.text);
+  });
+
+  it("400 for a destroy without a body says what the body must hold", async () => {
+    const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { token: TOKENS.admin });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.json.errors, [
+      {
+        path: "body",
+        message:
+          'a JSON body is required: {"confirm": the stack\'s name again (required), "includeProtected": true to delete protected resources too (the ACK cluster, its VPC) (optional)}',
+      },
+    ]);
   });
 });
 

@@ -51,5 +51,8 @@ export function benchArgs(argv: readonly string[]): BenchMode {
     const cell = sizes(argv, "a cell");
     return typeof cell === "string" ? { mode: "usage", problem: cell } : { mode: "cell", ...cell };
   }
-  return { mode: "usage", problem: `${first} is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters` };
+  return {
+    mode: "usage",
+    problem: `${first} is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters`,
+  };
 }
