@@ -97,13 +97,13 @@ async function main(): Promise<void> {
       rows = await page.locator("li.event").count();
       jump.push(
         await page.evaluate(async (n) => {
-          const frame = () => new Promise((r) => requestAnimationFrame(r));
+          // no named function here: tsx's keepNames would wrap it in a __name call the page does not have
           const list = document.querySelector<HTMLElement>(".event-list")!;
           list.scrollTop = 0;
-          while (document.querySelector(`li.event[data-seq="${n}"]`)) await frame();
+          while (document.querySelector(`li.event[data-seq="${n}"]`)) await new Promise((r) => requestAnimationFrame(r));
           const t = performance.now();
           list.scrollTop = list.scrollHeight;
-          while (!document.querySelector(`li.event[data-seq="${n}"]`)) await frame();
+          while (!document.querySelector(`li.event[data-seq="${n}"]`)) await new Promise((r) => requestAnimationFrame(r));
           return performance.now() - t;
         }, total),
       );
