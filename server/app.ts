@@ -8,7 +8,13 @@
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import swagger from "@fastify/swagger";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
 import { installEdge } from "./edge";
 import { portalOf, type AppDeps } from "./portal";
 import { convergeRoutes } from "./routes/converge";
@@ -51,6 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // the shapes registered by id (the job events) as components
+    transformObject: jsonSchemaTransformObject,
   });
 
   const portal = portalOf(deps);
