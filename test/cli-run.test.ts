@@ -6,13 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../automation/simulated/language-host";
+import {
+  languageHostArgs,
+  languageHostConfig,
+  languageHostLaunch,
+  runLikeCli,
+  runtimeOptions,
+  type CliRun,
+} from "../automation/simulated/language-host";
 import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 
 const CN = "organization/mesh/cn-shanghai";
 const WUXI = "organization/mesh/wuxi";
-const userVisible = (run: CliRun) => run.diagnostics.filter((d) => d.severity !== "debug" && d.severity !== "info");
+const userVisible = (run: CliRun) =>
+  run.diagnostics.filter((d) => d.severity !== "debug" && d.severity !== "info").map(({ after: _, ...d }) => d);
 const created = (run: CliRun) => run.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack");
 
 describe("the language host's command line", () => {

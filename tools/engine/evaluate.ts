@@ -12,6 +12,7 @@
  */
 import { resolve } from "node:path";
 import { converge, type ConvergeStack } from "../../automation/converge";
+import type { StackEngine } from "../../automation/engine";
 import { Jobs } from "../../automation/jobs";
 import { PROJECT_DIR, type CliRun } from "../../automation/simulated/language-host";
 import { ProgramEngine } from "../../automation/simulated/program-engine";
@@ -42,7 +43,7 @@ function printRun(out: (line: string) => void, n: number, stack: string, run: Cl
 }
 
 /** Links still pending once converge has settled, as `<stack> → <peer>` lines. */
-async function pendingLinks(engine: ProgramEngine, stacks: readonly ConvergeStack[]): Promise<string[]> {
+export async function pendingLinks(engine: Pick<StackEngine, "outputs">, stacks: readonly ConvergeStack[]): Promise<string[]> {
   const out: string[] = [];
   for (const s of stacks) {
     const peers = (await engine.outputs(s.name)).peers?.value;
