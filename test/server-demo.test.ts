@@ -3,8 +3,8 @@
  * (automation/simulated/), on a fixture project's stack files. A converge registers the program's own
  * resources in converge's order with progress totals, links the peers, then verifies against the
  * simulated live mesh (every check passing, the routing as planned); a second up applies nothing; an
- * edit of the stack files previews as real updates, replacements, creates and deletes; a cancel stops
- * the program.
+ * edit of the stack files previews as real updates, replacements, creates and deletes; a config mistake
+ * is the program's report; a cancel stops the program.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -212,6 +212,24 @@ describe("the demo: the real program on the simulated engine", () => {
     assert.deepEqual(ops, ["create-replacement", "replace", "delete-replaced"]);
     // a preview changes nothing
     assert.deepEqual((await api.call("GET", "/v1/stacks/wuxi", { token: TOKENS.viewer })).json.outputs, before);
+  });
+
+  it("a config mistake is the program's own report: config_invalid, nothing registered, no stack trace", LONG, async () => {
+    edit(join(dir, "Pulumi.wuxi.yaml"), "type: NodePort", "tpye: NodePort");
+    try {
+      const r = await api.call("POST", "/v1/stacks/wuxi/preview", { token: TOKENS.viewer });
+      assert.equal(r.status, 202, r.text);
+      const e = await events(r.json.id);
+      assert.deepEqual(
+        e.map((x) => x.event),
+        ["job.queued", "job.started", "diagnostic", "job.finished"],
+      );
+      const report = "1 configuration problem; nothing was deployed:\n  - mesh:eastWestGateway.service.tpye: unknown key\n    fix: did you mean type?";
+      assert.deepEqual(e[2]!.data.message, report);
+      assert.deepEqual(e[3]!.data.error, { code: "config_invalid", message: "the stack's configuration is invalid; nothing was deployed", report });
+    } finally {
+      edit(join(dir, "Pulumi.wuxi.yaml"), "tpye: NodePort", "type: NodePort");
+    }
   });
 
   it("a cancel stops the program: the job ends cancelled, and the stack keeps what it had", LONG, async () => {
