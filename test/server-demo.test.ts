@@ -224,9 +224,14 @@ describe("the demo: the real program on the simulated engine", () => {
         e.map((x) => x.event),
         ["job.queued", "job.started", "diagnostic", "job.finished"],
       );
-      const report = "1 configuration problem; nothing was deployed:\n  - mesh:eastWestGateway.service.tpye: unknown key\n    fix: did you mean type?";
+      const report =
+        "1 configuration problem; nothing was deployed:\n  - mesh:eastWestGateway.service.tpye: unknown key\n    fix: did you mean type?";
       assert.deepEqual(e[2]!.data.message, report);
-      assert.deepEqual(e[3]!.data.error, { code: "config_invalid", message: "the stack's configuration is invalid; nothing was deployed", report });
+      assert.deepEqual(e[3]!.data.error, {
+        code: "config_invalid",
+        message: "the stack's configuration is invalid; nothing was deployed",
+        report,
+      });
     } finally {
       edit(join(dir, "Pulumi.wuxi.yaml"), "tpye: NodePort", "type: NodePort");
     }
