@@ -27,6 +27,7 @@ const verifyCommand = () => import("../verify/command");
 
 export { EXIT, runPlan, type PlanFormat } from "./plan";
 import { configureUpgrade, runUpgrade } from "../plan/upgrade-command";
+import { removalGuard } from "./removal-guard";
 
 /** What the commands need from the world; tests give their own. */
 export function defaultDeps(dir: string): CommandDeps {
@@ -216,7 +217,7 @@ export async function cli(
         io.err(`mesh upgrade: ${usage}\n`);
         return EXIT_CODES.usage;
       }
-      const code = runUpgrade(opts, io.out);
+      const code = await runUpgrade(opts, io.out, opts.apply ? removalGuard(verifyDeps(opts.dir)) : undefined);
       return opts.apply && code === EXIT.ok
         ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) })
         : code;

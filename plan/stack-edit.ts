@@ -6,14 +6,21 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isScalar, parseDocument, visit } from "yaml";
-import type { StackEdit } from "./upgrade";
+import { editFile, PROJECT_FILE, type StackEdit } from "./upgrade-types";
 
-/** The text of a stack file with the edits applied. */
+/**
+ * The text of a stack file with the edits applied; for `Pulumi.yaml` (PROJECT_FILE edits) each key's
+ * value sits under `value:`, as the CLI requires of an object in project config.
+ */
 export function editStackText(text: string, edits: readonly StackEdit[]): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`not valid YAML: ${doc.errors[0]!.message}`);
   for (const e of edits) {
-    const path = ["config", ...e.path];
+    const [key, ...rest] = e.path;
+    // Pulumi.yaml may name its own keys without the project's prefix (`istio:` for `mesh:istio`)
+    const short = key!.slice(key!.indexOf(":") + 1);
+    const own = e.stack === PROJECT_FILE && !doc.hasIn(["config", key]) && doc.hasIn(["config", short]) ? short : key;
+    const path = e.stack === PROJECT_FILE ? ["config", own, "value", ...rest] : ["config", ...e.path];
     if (e.value === undefined) doc.deleteIn(path);
     else {
       const node = doc.createNode(e.value);
@@ -24,17 +31,22 @@ export function editStackText(text: string, edits: readonly StackEdit[]): string
         },
       });
       if (isScalar(node) && typeof node.value === "string" && /^\d/.test(node.value)) node.type = "QUOTE_DOUBLE";
-      doc.setIn(path, node);
+      const existing = doc.getIn(path, true);
+      // a scalar changed in place keeps the comment on its line
+      if (isScalar(existing) && isScalar(node)) {
+        existing.value = node.value;
+        existing.type = node.type;
+      } else doc.setIn(path, node);
     }
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
-/** Applies the edits to `Pulumi.<stack>.yaml` in `dir`; the files written, in order. */
+/** Applies the edits to `Pulumi.<stack>.yaml` (and `Pulumi.yaml`) in `dir`; the files written, in order. */
 export function writeStackEdits(dir: string, edits: readonly StackEdit[]): string[] {
   const files: string[] = [];
   for (const stack of [...new Set(edits.map((e) => e.stack))]) {
-    const file = join(dir, `Pulumi.${stack}.yaml`);
+    const file = join(dir, editFile({ stack }));
     writeFileSync(
       file,
       editStackText(

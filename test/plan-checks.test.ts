@@ -93,7 +93,12 @@ const CASES: Case[] = [
   {
     name: "different Istio versions",
     change: (s) => (s.wuxi!["mesh:istio"] = { version: "1.29.4" }),
-    finding: { severity: "warning", stack: "wuxi", path: "mesh:istio.version", message: /Istio 1\.29\.4 here, 1\.30\.3 in cn-shanghai/ },
+    finding: {
+      severity: "warning",
+      stack: "wuxi",
+      path: "mesh:istio.version",
+      message: /^Istio 1\.29\.4 here \(mesh:istio of Pulumi\.wuxi\.yaml\), 1\.30\.3 in cn-shanghai \(mesh:istio of Pulumi\.yaml\)/,
+    },
   },
   {
     name: "duplicate cluster names",

@@ -52,11 +52,12 @@ function mutate(
 }
 
 describe("the policy pack on the program's own resources", () => {
-  it("has the eight guardrails", () => {
+  it("has the nine guardrails", () => {
     assert.deepEqual(
       POLICIES.map((p) => p.name),
       [
         "istio-releases-pinned",
+        "tag-webhooks-before-namespaces",
         "istiod-identity",
         "istio-system-network-label",
         "cacerts-before-istiod",

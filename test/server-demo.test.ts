@@ -46,7 +46,17 @@ describe("the demo: the real program on the simulated engine", () => {
     for (const e of list) assert.ok(MeshEventSchema.safeParse(e.data).success, JSON.stringify(e.data));
     return list;
   };
-  const job = async (id: string) => (await api.call("GET", `/v1/jobs/${id}`, { token: TOKENS.viewer })).json;
+  /** A GET, tried again when the keep-alive connection it went out on had just been closed by the server (a long idle wait). */
+  const get = async (path: string): Promise<any> => {
+    for (let i = 0; ; i++) {
+      try {
+        return (await api.call("GET", path, { token: TOKENS.viewer })).json;
+      } catch (e) {
+        if (i >= 2 || !(e instanceof TypeError)) throw e;
+      }
+    }
+  };
+  const job = (id: string) => get(`/v1/jobs/${id}`);
   before(async () => {
     demo = await startDemo({ projectDir: dir, stepMs: 0 });
     api = await startApi({
@@ -69,7 +79,7 @@ describe("the demo: the real program on the simulated engine", () => {
       let run = c.json;
       while (run.state === "running") {
         await new Promise((r) => setTimeout(r, 500));
-        run = (await api.call("GET", `/v1/converge/${c.json.id}`, { token: TOKENS.viewer })).json;
+        run = await get(`/v1/converge/${c.json.id}`);
       }
       assert.equal(run.state, "settled", run.message);
       assert.deepEqual(
@@ -122,7 +132,7 @@ describe("the demo: the real program on the simulated engine", () => {
       assert.equal(r3.changeSet.update + r3.changeSet.replace + r3.changeSet.delete, 0);
 
       // the stacks' outputs are the program's own
-      const stacks = (await api.call("GET", "/v1/stacks", { token: TOKENS.viewer })).json.stacks;
+      const stacks = (await get("/v1/stacks")).stacks;
       const wuxi = stacks.find((s: { stack: string }) => s.stack === "wuxi");
       assert.deepEqual(wuxi.outputs.eastWestGateway.addresses, ["10.18.10.196"]);
       assert.equal(wuxi.outputs.eastWestGateway.peerPort, 30880);
@@ -170,7 +180,7 @@ describe("the demo: the real program on the simulated engine", () => {
   });
 
   it("a preview after an edit of the stack files shows the real steps: update, replace, create, delete", LONG, async () => {
-    const before = (await api.call("GET", "/v1/stacks/wuxi", { token: TOKENS.viewer })).json.outputs;
+    const before = (await get("/v1/stacks/wuxi")).outputs;
     // a node port (the gateway release's values), the intermediate's validity (tls replaces a certificate), a renamed service
     edit(join(dir, "Pulumi.wuxi.yaml"), "tls: 30880", "tls: 30881");
     edit(
@@ -211,7 +221,7 @@ describe("the demo: the real program on the simulated engine", () => {
     const ops = e.filter((x) => x.event === "resource.started" && x.data.name === "wuxi-intermediate").map((x) => x.data.op);
     assert.deepEqual(ops, ["create-replacement", "replace", "delete-replaced"]);
     // a preview changes nothing
-    assert.deepEqual((await api.call("GET", "/v1/stacks/wuxi", { token: TOKENS.viewer })).json.outputs, before);
+    assert.deepEqual((await get("/v1/stacks/wuxi")).outputs, before);
   });
 
   it("a config mistake is the program's own report: config_invalid, nothing registered, no stack trace", LONG, async () => {
@@ -238,7 +248,7 @@ describe("the demo: the real program on the simulated engine", () => {
   });
 
   it("a cancel stops the program: the job ends cancelled, and the stack keeps what it had", LONG, async () => {
-    const before = (await api.call("GET", "/v1/stacks/cn-shanghai", { token: TOKENS.viewer })).json.outputs;
+    const before = (await get("/v1/stacks/cn-shanghai")).outputs;
     const r = await api.call("POST", "/v1/stacks/cn-shanghai/up", { token: TOKENS.operator });
     assert.equal(r.status, 202, r.text);
     while ((await job(r.json.id)).state === "queued") await new Promise((res) => setTimeout(res, 20));
@@ -247,6 +257,6 @@ describe("the demo: the real program on the simulated engine", () => {
     const done = await api.jobs.wait(r.json.id);
     assert.equal(done.state, "cancelled");
     assert.ok(Date.now() - t0 < 10_000, `stopped ${Date.now() - t0} ms after the cancel`);
-    assert.deepEqual((await api.call("GET", "/v1/stacks/cn-shanghai", { token: TOKENS.viewer })).json.outputs, before);
+    assert.deepEqual((await get("/v1/stacks/cn-shanghai")).outputs, before);
   });
 });

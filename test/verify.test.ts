@@ -10,6 +10,7 @@ import { verifyMesh, type VerifyOptions } from "../verify/verify";
 import type { Check, VerifyReport } from "../verify/types";
 import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn, type StandInOptions } from "./fixtures/kube-api";
 import {
+  clusterzExec,
   envoyDump,
   envoyDumpCamel,
   OTHER_ROOT_PEM,
@@ -120,13 +121,21 @@ describe("a healthy two-cluster mesh", () => {
     );
   });
 
-  it("reads what istioctl reads: clusterz through the pod proxy, Envoy by exec in istio-proxy, one dump per source pod", () => {
+  // istiod answers /debug/clusterz only to localhost or an authenticated proxy (`allowAuthenticatedOrLocalhost`,
+  // pilot/pkg/xds/debug.go), so it is asked from inside the pod as `istioctl bug-report` asks; the stand-in's pod
+  // proxy answers 401 as a real istiod does
+  it("reads what istioctl reads: clusterz by exec in istiod's discovery container, Envoy by exec in istio-proxy, one dump per source pod", () => {
     const req = m.sh.requests;
+    assert.ok(!req.some((x) => x.includes("/proxy/")), req.join("\n"));
     assert.ok(
-      req.includes("GET /api/v1/namespaces/istio-system/pods/istiod-7d4b9c8f6d-x2x9k%3A15014/proxy/debug%2Fclusterz"),
+      req.some((x) =>
+        /^GET \/api\/v1\/namespaces\/istio-system\/pods\/istiod-7d4b9c8f6d-x2x9k\/exec\?.*command=pilot-discovery&command=request&command=GET&command=%2Fdebug%2Fclusterz.*container=discovery/.test(
+          x,
+        ),
+      ),
       req.join("\n"),
     );
-    const execs = req.filter((x) => x.includes("/exec?"));
+    const execs = req.filter((x) => x.includes("/exec?") && x.includes("container=istio-proxy"));
     assert.equal(execs.length, 1);
     assert.match(
       execs[0]!,
@@ -190,8 +199,7 @@ describe("the known failure shapes of cross-network endpoints", () => {
     const r = await verifyWith((sh) => {
       sh.envoy[podOf(sh)] = envoyDump([{ ip: SHANGHAI_POD_IP, port: 5000 }]);
       sh.secrets = [];
-      const key = Object.keys(sh.proxy)[0]!;
-      sh.proxy[key] = JSON.stringify([{ id: "cn-shanghai", secretName: "", syncStatus: "synced" }]);
+      sh.exec![clusterzExec("istiod-7d4b9c8f6d-x2x9k")] = JSON.stringify([{ id: "cn-shanghai", secretName: "", syncStatus: "synced" }]);
     });
     assert.deepEqual(
       failing(r).map((c) => [c.cluster, c.code, c.name, c.detail, c.fix]),
@@ -273,7 +281,7 @@ describe("remote clusters, secrets, gateways, trust and mirrors", () => {
         ...structuredClone(wx.pods[0]!),
         metadata: { name: "istiod-canary-5f6d7c8b9-q7w2e", namespace: "istio-system", labels: { app: "istiod", "istio.io/rev": "canary" } },
       });
-      wx.proxy["istiod-canary-5f6d7c8b9-q7w2e:15014/debug/clusterz"] = JSON.stringify([
+      wx.exec![clusterzExec("istiod-canary-5f6d7c8b9-q7w2e")] = JSON.stringify([
         { id: "wuxi", secretName: "", syncStatus: "synced" },
         { id: "cn-shanghai", secretName: "istio-system/istio-remote-secret-cn-shanghai", syncStatus: "timeout" },
       ]);

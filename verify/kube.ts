@@ -41,14 +41,14 @@ export interface KubeReader {
   getNamespace(name: string): Promise<Read<V1Namespace>>;
   listDeployments(namespace: string, labelSelector: string): Promise<Read<V1Deployment[]>>;
   listPods(namespace: string, labelSelector?: string): Promise<Read<V1Pod[]>>;
+  /** Every pod of the cluster (the data plane: which revision injected each). */
+  listAllPods(): Promise<Read<V1Pod[]>>;
   listSecrets(namespace: string, labelSelector: string): Promise<Read<V1Secret[]>>;
   /** null when it does not exist. */
   getService(namespace: string, name: string): Promise<Read<V1Service | null>>;
   listAllServices(): Promise<Read<V1Service[]>>;
   getConfigMapKey(namespace: string, name: string, key: string): Promise<Read<string | null>>;
   getCustomObject(group: string, version: string, namespace: string, plural: string, name: string): Promise<Read<unknown>>;
-  /** GET through the API server's pod proxy (`pods/<pod>:<port>/proxy/<path>`). */
-  podProxyGet(namespace: string, pod: string, port: number, path: string): Promise<Read<string>>;
   /** Runs a command in a container by exec (WebSocket) and returns its stdout. */
   exec(namespace: string, pod: string, container: string, command: readonly string[]): Promise<Read<string>>;
 }
@@ -166,6 +166,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
       read(`list deployments in ${namespace}`, async (o) => (await apps.listNamespacedDeployment({ namespace, labelSelector }, o)).items),
     listPods: (namespace, labelSelector) =>
       read(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
+    listAllPods: () => read("list pods in all namespaces", async (o) => (await core.listPodForAllNamespaces({}, o)).items),
     listSecrets: (namespace, labelSelector) =>
       read(`list secrets in ${namespace}`, async (o) => (await core.listNamespacedSecret({ namespace, labelSelector }, o)).items),
     getService: (namespace, name) =>
@@ -183,12 +184,6 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
         (o) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, o) as Promise<unknown>,
         null,
       ),
-    podProxyGet: (namespace, pod, port, path) =>
-      read(`GET ${path} of ${namespace}/${pod}:${port} through the pod proxy`, async (o) => {
-        const r: unknown = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${pod}:${port}`, path }, o);
-        // the generated client parses a JSON body itself
-        return typeof r === "string" ? r : JSON.stringify(r);
-      }),
     exec: (namespace, pod, container, command) =>
       limit(async () => {
         count++;

@@ -7,6 +7,7 @@ import type { MeshConfig } from "../model/types";
 import { planMesh, validStacks, type MeshPlan } from "../plan/plan";
 import type { ProjectFiles } from "../plan/stack-files";
 import { controlPlaneChecks } from "./control-plane";
+import { dataPlaneChecks, readDataPlane, type DataPlane } from "./data-plane";
 import { endpointChecks } from "./endpoints";
 import { gatewayChecks } from "./gateway";
 import { clientReader, type KubeReader, type ReaderOptions } from "./kube";
@@ -103,6 +104,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
   const readers = new Map<string, KubeReader>();
   const snapshots = new Map<string, ClusterSnapshot>();
+  const dataPlanes = new Map<string, DataPlane>();
   await Promise.all(
     targets.map(async (t) => {
       if (!t.kubeConfig) return;
@@ -112,6 +114,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
       const from = o.from?.[t.stack] ?? o.from?.["*"];
       const snap = await readCluster(t.stack, t.mesh.cluster.name, r, { namespaces, ...(from ? { from } : {}) });
       snapshots.set(t.stack, snap);
+      if (!snap.unreachable) dataPlanes.set(t.stack, await readDataPlane(r, snap.istiodPods));
       o.onProgress?.(
         t.stack,
         snap.unreachable
@@ -146,6 +149,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
         detail: `${readers.get(t.stack)!.server} with ${t.credentialSource}`,
       },
       ...controlPlaneChecks(view, s),
+      ...dataPlaneChecks(view, t.stack, c, dataPlanes.get(t.stack)!),
       ...remoteClusterChecks(view, s),
       ...remoteSecretChecks(view, s),
       ...gatewayChecks(view, s),

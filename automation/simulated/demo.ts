@@ -38,7 +38,6 @@ const EMPTY: ClusterWorld = {
   services: [],
   configmaps: [],
   gateways: [],
-  proxy: {},
   envoy: {},
 };
 

@@ -1,8 +1,9 @@
 /**
  * A stand-in Kubernetes API server on 127.0.0.1, serving exactly the requests `mesh verify` makes: gets
- * and label-selected lists, the pod proxy (`pods/<pod>:<port>/proxy/<path>`), and exec over WebSocket
- * with the `v4.channel.k8s.io` framing (one channel byte, then data; the exec Status on channel 3).
- * Bearer tokens are checked; answers are Kubernetes Status objects. Over HTTPS with the certificate
+ * and label-selected lists (pods also across namespaces), and exec over WebSocket with the
+ * `v4.channel.k8s.io` framing (one channel byte, then data; the exec Status on channel 3). Bearer tokens
+ * are checked; answers are Kubernetes Status objects. The pod proxy answers as istiod's debug endpoints
+ * answer a proxied caller: 401. Over HTTPS with the certificate
  * given (the tests' CA), else plain HTTP on loopback (the demo's simulated clusters).
  */
 import { createServer as createHttpsServer } from "node:https";
@@ -25,10 +26,10 @@ export interface ClusterWorld {
   services: Obj[];
   configmaps: Obj[];
   gateways: Obj[];
-  /** `pod:port/path` → body, for the pod proxy. */
-  proxy: Record<string, string>;
   /** `ns/pod` → stdout of `pilot-agent request GET clusters?format=json` in istio-proxy. */
   envoy: Record<string, string>;
+  /** Any other exec: `ns/pod/container: command` → its stdout (e.g. istiod's `pilot-discovery request GET /debug/syncz`). */
+  exec?: Record<string, string>;
 }
 
 export interface StandInOptions {
@@ -101,6 +102,16 @@ function answer(
     const n = world.namespaces.find((x) => x.metadata?.name === p[4]);
     return n ? { code: 200, body: n } : { code: 404, body: status(404, "NotFound", `namespaces "${p[4]}" not found`) };
   }
+  if (p[1] === "api" && p[3] === "pods" && p.length === 4) {
+    if (denied("list", "pods")) return forbidden("list", "pods");
+    return {
+      code: 200,
+      body: list(
+        "Pod",
+        world.pods.filter((x) => selects(x, sel)),
+      ),
+    };
+  }
   if (p[1] === "api" && p[3] === "services" && p.length === 4) {
     if (denied("list", "services")) return forbidden("list", "services");
     return {
@@ -122,10 +133,9 @@ function answer(
     };
     if (res === "pods" && p[7] === "proxy") {
       if (denied("get", "pods/proxy")) return forbidden("get", "pods/proxy", ns);
-      const body = world.proxy[`${p[6]}/${p.slice(8).join("/")}`];
-      return body === undefined
-        ? { code: 503, body: status(503, "ServiceUnavailable", "error trying to reach service: dial tcp: connect: connection refused") }
-        : { code: 200, body: null, raw: body };
+      // what istiod's debug endpoints answer a caller that is neither localhost nor an authenticated proxy
+      // (`allowAuthenticatedOrLocalhost`, pilot/pkg/xds/debug.go): the pod proxy arrives without the caller's token
+      return { code: 401, body: null, raw: "authentication failure\n" };
     }
     if (!items[res]) return { code: 404, body: status(404, "NotFound", "the server could not find the requested resource") };
     if (p.length === 6) {
@@ -222,9 +232,13 @@ export async function startStandIn(worldOf: ClusterWorld | (() => ClusterWorld),
       const container = url.searchParams.get("container");
       wss.handleUpgrade(req, socket, head, (ws) => {
         inFlight--;
-        const out = current().envoy[`${p[4]}/${p[6]}`];
+        const world = current();
+        const out =
+          container === "istio-proxy" && command === "pilot-agent request GET clusters?format=json"
+            ? world.envoy[`${p[4]}/${p[6]}`]
+            : world.exec?.[`${p[4]}/${p[6]}/${container}: ${command}`];
         const frame = (channel: number, data: Buffer | string) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
-        if (container !== "istio-proxy" || command !== "pilot-agent request GET clusters?format=json" || out === undefined) {
+        if (out === undefined) {
           frame(2, `error: no such pod, container or command\n`);
           frame(
             3,

@@ -3,19 +3,22 @@
  * (what `mesh verify` reads): the objects the program creates (plannedObjects: namespaces, catalog
  * Services, the cross-network Gateway), what the charts and workloads add (istiod per revision, the
  * east-west gateway Service with the address the stand-in engine gives it, one ready injected pod per
- * catalog service), a remote secret per peer pointing at the API server the peer publishes, istiod's
- * `/debug/clusterz` with every peer synced, and each sidecar's Envoy clusters at the planned priorities.
+ * catalog service, injected by its namespace's revision), a remote secret per peer pointing at the API
+ * server the peer publishes, istiod's `/debug/clusterz` with every peer synced and `/debug/syncz` with
+ * every proxy of its revision connected, and each sidecar's Envoy clusters at the planned priorities.
  * The demo's verify reads it through the stand-in Kubernetes API (kube-api.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gatewayEndpoint, gatewayExposure, type GatewayEndpoint } from "../../model/istio";
 import { NETWORK_LABEL } from "../../model/istio-facts";
-import { controlPlane, istiodReleaseName } from "../../model/revisions";
+import { controlPlane, istiodReleaseName, resolveRevision } from "../../model/revisions";
 import { serviceHost } from "../../model/services";
 import type { MeshConfig } from "../../model/types";
 import { planMesh, plannedObjects, validStacks, type MeshPlan } from "../../plan/plan";
 import type { ProjectFiles } from "../../plan/stack-files";
+import { SYNCZ_COMMAND } from "../../verify/data-plane";
+import { CLUSTERZ_COMMAND, DISCOVERY_CONTAINER } from "../../verify/snapshot";
 import type { ClusterWorld } from "./kube-api";
 import { ACK_INTRANET, SLB_ADDRESS } from "./stand-in";
 
@@ -114,11 +117,14 @@ function world(c: Cluster, plan: MeshPlan, all: ReadonlyMap<string, Cluster>, pl
   const byCluster = new Map([...all.values()].map((x) => [x.mesh.cluster.name, x]));
   const hub = c.mesh.istio.hub ?? "docker.io/istio";
   const istiods = cp.revisions.map((r, i) => ({ r, pod: `${istiodReleaseName(r)}-7d4b9c8f6d-${i}x9k` }));
+  // each namespace's pods injected by the revision its label (or tag) names
+  const injector = new Map(cp.namespaces.map((n) => [n.namespace, resolveRevision(cp, n.tag ?? n.revision)?.name ?? n.revision]));
   const appPods = services.map((s, n) => ({
     s,
     ip: podIp(c.index, n),
     pod: `${s.name}-v1-6b8c9d7f5-${n}`,
     labels: { ...(s.selector ?? { app: s.name }), version: "v1" },
+    revision: injector.get(s.namespace) ?? cp.revisions[0]!.name,
   }));
   // one source pod per namespace: it sees every catalog service at the plan's priorities
   const clusters = services.flatMap((s) => {
@@ -167,7 +173,22 @@ function world(c: Cluster, plan: MeshPlan, all: ReadonlyMap<string, Cluster>, pl
         status: { ...ready, podIP: podIp(c.index, 240 + i) },
       })),
       ...appPods.map((p) => ({
-        metadata: { name: p.pod, namespace: p.s.namespace, labels: p.labels },
+        // the annotations the injector writes (istio-discovery files/injection-template.yaml; pkg/kube/inject/webhook.go)
+        metadata: {
+          name: p.pod,
+          namespace: p.s.namespace,
+          labels: p.labels,
+          annotations: {
+            "istio.io/rev": p.revision,
+            "sidecar.istio.io/status": JSON.stringify({
+              initContainers: ["istio-init"],
+              containers: ["istio-proxy"],
+              volumes: ["istio-envoy", "istio-data", "istio-podinfo", "istio-token", "istiod-ca-cert"],
+              imagePullSecrets: null,
+              revision: p.revision,
+            }),
+          },
+        },
         spec: { containers: [{ name: p.s.name }, { name: "istio-proxy" }] },
         status: { ...ready, podIP: p.ip },
       })),
@@ -183,16 +204,27 @@ function world(c: Cluster, plan: MeshPlan, all: ReadonlyMap<string, Cluster>, pl
       },
     ],
     gateways: planned.filter((o) => o.kind === "Gateway"),
-    proxy: Object.fromEntries(
-      istiods.map(({ pod }) => [
-        `${pod}:15014/debug/clusterz`,
-        JSON.stringify([
-          { id: name, secretName: "", syncStatus: "synced" },
-          ...peers.map((p) => ({ id: p, secretName: `istio-system/istio-remote-secret-${p}`, syncStatus: "synced" })),
-        ]),
+    envoy: Object.fromEntries(sources.map((p) => [`${p.s.namespace}/${p.pod}`, dump])),
+    // istiod's debug endpoints, read by exec in its discovery container: the peers it reads, the proxies connected to it
+    exec: Object.fromEntries(
+      istiods.flatMap(({ r, pod }) => [
+        [
+          `istio-system/${pod}/${DISCOVERY_CONTAINER}: ${CLUSTERZ_COMMAND.join(" ")}`,
+          JSON.stringify([
+            { id: name, secretName: "", syncStatus: "synced" },
+            ...peers.map((p) => ({ id: p, secretName: `istio-system/istio-remote-secret-${p}`, syncStatus: "synced" })),
+          ]),
+        ],
+        [
+          `istio-system/${pod}/${DISCOVERY_CONTAINER}: ${SYNCZ_COMMAND.join(" ")}`,
+          JSON.stringify(
+            appPods
+              .filter((p) => p.revision === r.name)
+              .map((p) => ({ cluster_id: name, proxy: `${p.pod}.${p.s.namespace}`, proxy_type: "sidecar", istio_version: r.version })),
+          ),
+        ],
       ]),
     ),
-    envoy: Object.fromEntries(sources.map((p) => [`${p.s.namespace}/${p.pod}`, dump])),
   };
 }
 

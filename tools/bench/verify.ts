@@ -33,7 +33,12 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
     })),
   });
   const pods = Array.from({ length: services }, (_, s) => ({
-    metadata: { name: `svc-${s}-0`, namespace: `${serviceNamespace(s)}`, labels: { app: `svc-${s}` } },
+    metadata: {
+      name: `svc-${s}-0`,
+      namespace: `${serviceNamespace(s)}`,
+      labels: { app: `svc-${s}` },
+      annotations: { "istio.io/rev": "default" },
+    },
     spec: { containers: [{ name: "app" }, { name: "istio-proxy" }] },
     status: { ...ready, podIP: podIp(i, s) },
   }));
@@ -77,13 +82,17 @@ function world(i: number, clusters: number, services: number): ClusterWorld {
         spec: { servers: [{ port: { number: 15443 }, tls: { mode: "AUTO_PASSTHROUGH" } }] },
       },
     ],
-    proxy: {
-      "istiod-0:15014/debug/clusterz": JSON.stringify([
+    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
+    // istiod's /debug/syncz: every pod's proxy connected to it
+    exec: {
+      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/clusterz": JSON.stringify([
         { id: `c${i}`, secretName: "", syncStatus: "synced" },
         ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
       ]),
+      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/syncz": JSON.stringify(
+        pods.map((p) => ({ proxy: `${p.metadata.name}.${p.metadata.namespace}`, proxy_type: "sidecar", istio_version: "1.30.3" })),
+      ),
     },
-    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
   };
 }
 
