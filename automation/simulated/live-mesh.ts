@@ -8,8 +8,6 @@
  * every proxy of its revision connected, and each sidecar's Envoy clusters at the planned priorities.
  * The demo's verify reads it through the stand-in Kubernetes API (kube-api.ts).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { gatewayEndpoint, gatewayExposure, type GatewayEndpoint } from "../../model/istio";
 import { NETWORK_LABEL } from "../../model/istio-facts";
 import { controlPlane, istiodReleaseName, resolveRevision } from "../../model/revisions";
@@ -19,11 +17,9 @@ import { planMesh, plannedObjects, validStacks, type MeshPlan } from "../../plan
 import type { ProjectFiles } from "../../plan/stack-files";
 import { SYNCZ_COMMAND } from "../../verify/data-plane";
 import { CLUSTERZ_COMMAND, DISCOVERY_CONTAINER } from "../../verify/snapshot";
+import { DEMO_ROOT_PEM } from "./demo-root-cert";
 import type { ClusterWorld } from "./kube-api";
 import { ACK_INTRANET, SLB_ADDRESS } from "./stand-in";
-
-/** A public certificate only (its key is nowhere in the product): every cluster's istio-ca-root-cert. */
-export const DEMO_ROOT_PEM = readFileSync(join(__dirname, "demo-root-cert.pem"), "utf8");
 
 type Obj = ClusterWorld["pods"][number];
 const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };

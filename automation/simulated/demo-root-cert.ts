@@ -1,4 +1,9 @@
------BEGIN CERTIFICATE-----
+/**
+ * The root certificate of the demo's simulated clusters (their istio-ca-root-cert): a public certificate
+ * only, its key is nowhere in the product. Kept as text here, not as a .pem file, so that it ships
+ * wherever the code does (a container build leaves *.pem files out).
+ */
+export const DEMO_ROOT_PEM = `-----BEGIN CERTIFICATE-----
 MIIDUzCCAjugAwIBAgIUNWLGCKBF49AvsOwi/USm2xdDN/gwDQYJKoZIhvcNAQEL
 BQAwMDESMBAGA1UECgwJbWVzaC10ZXN0MRowGAYDVQQDDBFtZXNoLXRlc3Qgcm9v
 dCBDQTAgFw0yNjExMjcxNjA3MTFaGA8yMTI2MTEwMzE2MDcxMVowMDESMBAGA1UE
@@ -18,3 +23,4 @@ JnnZjzta5WB1ZcyT+rO/RQNPCGmD09aVRY6EjZmjZ+VVaSU3AbTfa9VeXPuURZQl
 opB6p/t6Sf9iHZ2ghuAS1slzV1hWECVQtpYoQgXOU7MA1K/p4xwkz/nQdllQ9/qn
 Qtpi0P5EjUjJ0Ydsf3WxNYXX0JEHjqGwnfe7zSKS9bAvfV0AGWol
 -----END CERTIFICATE-----
+`;
