@@ -301,6 +301,7 @@ export class Jobs {
           emit: (body) => this.emit(l, this.redactor.redactDeep(body)),
           // the write of what was emitted is scheduled for the next turn of the event loop: wait for it, then for it to end
           written: () => new Promise<void>((resolve) => setImmediate(resolve)).then(() => l.chain),
+          secrets: (values) => this.redactor.add(values),
         });
         // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
         if (controller.signal.aborted) throw cancelled();

@@ -145,7 +145,7 @@ export class VerifyJobs {
   }
 
   private work(stacks: readonly string[]): JobWork {
-    return async ({ signal, emit, written }) => {
+    return async ({ signal, emit, secrets, written }) => {
       // a failed job's reason is its last diagnostic too, as for an engine's
       const failed = (error: JobError) => {
         emit({ type: "diagnostic", severity: "error", message: error.message });
@@ -161,6 +161,8 @@ export class VerifyJobs {
       try {
         const outcome = await verifyOutcome(stacks, flags, {
           ...this.o.verifyDeps,
+          // every kubeconfig verify loads joins the job's redactor before a cluster answers
+          options: { ...this.o.verifyDeps?.options, onCredentials: secrets },
           out: { write: () => undefined },
           // the per-cluster progress and the --wait rounds, as they happen
           progress: { write: (s: string) => emit({ type: "diagnostic", severity: "info", message: s.trimEnd() }) },

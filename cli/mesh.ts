@@ -9,6 +9,7 @@ import { Argument, Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { terminalText } from "../model/escape";
 import { collect, knownStack, wholeNumber } from "./args";
 import { EXIT, runPlan, type PlanFormat } from "./plan";
 import { addPullRequestCommands } from "./pr";
@@ -54,7 +55,9 @@ export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
 }
-const processIo: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+/** Every line the command line prints goes through terminalText: no stack-file key can drive the terminal. */
+const processIo: CliIo = { out: (s) => void process.stdout.write(terminalText(s)), err: (s) => void process.stderr.write(terminalText(s)) };
+const stdoutText = { write: (s: string) => process.stdout.write(terminalText(s)) };
 
 const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 
@@ -66,8 +69,8 @@ and cluster credentials. Without them it fails saying which is missing.`;
 /** What `mesh verify` needs from the world: stdout, progress on a terminal, the stacks' outputs through the core's engine. */
 export function defaultVerifyDeps(dir: string): VerifyDeps {
   return {
-    out: process.stdout,
-    ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+    out: stdoutText,
+    ...(process.stderr.isTTY ? { progress: { write: (s: string) => process.stderr.write(terminalText(s)) } } : {}),
     outputs: () => defaultDeps(dir).engine(),
   };
 }
@@ -112,7 +115,7 @@ function addStackJobCommands(program: Command, deps: (dir: string) => CommandDep
     .action((stack: string, opts: { confirm: string; includeProtected?: boolean; json?: boolean; dir: string }) => {
       setRun(() => {
         if (opts.confirm !== stack) {
-          process.stdout.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
+          stdoutText.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
           return EXIT_CODES.usage;
         }
         return commands().then((c) => c.runJob(deps(opts.dir), "destroy", stack, opts));
@@ -206,7 +209,7 @@ export async function cli(
     .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
     .addOption(dirOption())
     .action((opts: { format: PlanFormat; out?: string; diff?: string; dir: string }) => {
-      run = () => runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
+      run = () => runPlan(opts, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`));
     });
   addStackJobCommands(program, deps, (f) => (run = f));
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
@@ -287,7 +290,7 @@ if (require.main === module) {
   cli(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
-      process.stderr.write(`mesh: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(terminalText(`mesh: ${e instanceof Error ? e.message : String(e)}\n`));
       process.exitCode = EXIT_CODES.failed;
     },
   );

@@ -1,5 +1,7 @@
 /** The mesh diff as a person reads it: terminal text, and a pull-request comment that always fits. */
+import { terminalText } from "../model/escape";
 import type { Disruption, FieldChange, ItemChange, MeshDiff, StackDiff } from "./diff";
+import { mdCode, mdHtml, mdText } from "./markdown";
 
 /** Finds the one comment this tool keeps up to date on a pull request. */
 export const DIFF_MARKER = "<!-- mesh-plan-diff -->";
@@ -58,12 +60,11 @@ export function renderDiffText(d: MeshDiff): string {
     if (rows.length > 0) out.push("", title, ...rows.map((r) => `  ${r}`));
   }
   out.push("");
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }
 
-const md = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
-/** A code span: shown as typed, so never HTML-escaped; only a table's `|` is. */
-const code = (s: string) => `\`${s.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+const md = mdText;
+const code = mdCode;
 
 /**
  * Markdown for the pull request: the marker, a summary table, what disrupts or destroys, then the
@@ -82,7 +83,7 @@ export function renderDiffMarkdown(
   for (const s of d.stacks) {
     const x = d.disruptions.filter((y) => y.stack === s.stack);
     head.push(
-      `| ${md(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${counts(s.cloud).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
+      `| ${code(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${counts(s.cloud).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
     );
   }
   head.push("");
@@ -98,10 +99,12 @@ export function renderDiffMarkdown(
     const rows = items.flatMap((i) =>
       i.fields.length === 0
         ? [`| ${sign(i.change)} | ${md(i.item)} | | |`]
-        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${md(value(f.before))} → ${md(value(f.after))} |`),
+        : i.fields.map(
+            (f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${code(value(f.before))} → ${code(value(f.after))} |`,
+          ),
     );
     sections.push(
-      `<details><summary>${md(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
+      `<details><summary>${mdHtml(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
     );
   }
   const list = (title: string, rows: readonly string[]) =>

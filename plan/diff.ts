@@ -58,7 +58,13 @@ export interface MeshDiff {
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => v !== null && typeof v === "object" && !Array.isArray(v);
 const seg = (path: string, k: string | number) =>
-  typeof k === "number" ? `${path}[${k}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}["${k}"]`;
+  typeof k === "number"
+    ? `${path}[${k}]`
+    : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)
+      ? path
+        ? `${path}.${k}`
+        : k
+      : `${path}[${JSON.stringify(k)}]`;
 
 /** Field-level differences of two JSON values. */
 export function fieldDiff(before: Json, after: Json, path = ""): FieldChange[] {

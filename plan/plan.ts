@@ -55,6 +55,8 @@ export interface PlannedCluster {
   readonly reads: readonly string[];
   /** Its istiod revisions with their versions, where each revision tag points, what the east-west gateway follows. */
   readonly istio: IstioSummary;
+  /** Each catalog namespace's injection label (`istio.io/rev=prod-stable`), the tag it names and the revision that injects it. */
+  readonly injection: readonly { readonly namespace: string; readonly label: string; readonly tag?: string; readonly revision: string }[];
 }
 
 export interface PlannedLink {
@@ -267,6 +269,12 @@ function planCluster(v: ValidStack, byFq: Map<string, ValidStack>): PlannedClust
     },
     reads: peerStacks(v, byFq).map((p) => p.stack),
     istio: istioSummary(controlPlane(v.mesh)),
+    injection: controlPlane(v.mesh).namespaces.map((n) => ({
+      namespace: n.namespace,
+      label: `${n.label.key}=${n.label.value}`,
+      ...(n.tag ? { tag: n.tag } : {}),
+      revision: n.revision,
+    })),
   };
 }
 

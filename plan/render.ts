@@ -1,5 +1,7 @@
 /** The plan as a person reads it: terminal text, Markdown for a pull-request comment, a Mermaid diagram. */
+import { escapeControls, terminalText } from "../model/escape";
 import { istioLine } from "./istio-summary";
+import { mdText } from "./markdown";
 import type { Finding, MeshPlan, RoutingPolicy } from "./plan";
 
 /** Services drawn in the diagram; the tables list them all. */
@@ -11,21 +13,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/**
- * Markdown renderers take `<...>` for HTML and drop it, so text outside code spans is escaped; inside a
- * code span GitHub shows an entity as typed (`&lt;`), so code spans are left as they are.
- */
-export const mdText = (s: string): string =>
-  s
-    .split(/(`[^`]*`)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")))
-    .join("");
-
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const esc = (c: string) => mdText(c).replace(/\|/g, "\\|");
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)].join(
-    "\n",
-  );
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(mdText).join(" | ")} |`),
+  ].join("\n");
 }
 
 function clusterRows(plan: MeshPlan): string[][] {
@@ -135,13 +128,13 @@ export function renderText(plan: MeshPlan): string {
   if (plan.findings.length === 0) out.push("  no problems found");
   for (const f of plan.findings) out.push(`  ${findingText(f)}`);
   out.push("", summaryLine(plan), "");
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }
 
 export function renderMarkdown(plan: MeshPlan): string {
   const m = linkMatrix(plan);
   const out = [
-    `## ${headline(plan)}`,
+    `## ${mdText(headline(plan))}`,
     "",
     "### Clusters",
     "",
@@ -155,7 +148,7 @@ export function renderMarkdown(plan: MeshPlan): string {
     "",
     "### Trust",
     "",
-    ...trustLines(plan).map((l) => `- ${l}`),
+    ...trustLines(plan).map((l) => `- ${mdText(l)}`),
     "",
     "### Services",
     "",
@@ -183,7 +176,8 @@ export function renderMarkdown(plan: MeshPlan): string {
 
 /** A Mermaid node id: prefixed, so no cluster name collides with a keyword (`end`, `graph`). */
 const id = (s: string) => `c_${s.replace(/[^A-Za-z0-9]/g, "_")}`;
-const label = (s: string) => s.replace(/"/g, "#quot;");
+/** A Mermaid label: the diagram's own `<br/>` is written outside it; its text's quotes and tags as entity codes. */
+const label = (s: string) => escapeControls(s).replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
 
 /** Clusters, their gateways and API servers, who reads whom, the trust chain, and the catalog. */
 export function renderMermaid(plan: MeshPlan): string {

@@ -3,8 +3,10 @@
  * through the `yaml` package's Document API, which edits the parsed document rather than re-dumping
  * values (js-yaml, used to read, drops comments).
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+import { writeFileAtomic } from "../io/atomic-write";
+import { StackFileError } from "./stack-files";
 import { isScalar, parseDocument, visit } from "yaml";
 import { editFile, PROJECT_FILE, type StackEdit } from "./upgrade-types";
 
@@ -42,19 +44,46 @@ export function editStackText(text: string, edits: readonly StackEdit[]): string
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
-/** Applies the edits to `Pulumi.<stack>.yaml` (and `Pulumi.yaml`) in `dir`; the files written, in order. */
+/**
+ * The file an edit of `Pulumi.<stack>.yaml` (or `Pulumi.yaml`) writes: the file itself, or the target of a link
+ * to a file inside the project. A link out of the project, or anything but a regular file, is refused.
+ */
+function stackFileTarget(dir: string, name: string): string {
+  const file = join(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    throw new StackFileError(`${file}: cannot be read (does it exist, and does the link in its place point to a file?)`);
+  }
+  const rel = relative(realpathSync(dir), real);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel))
+    throw new StackFileError(
+      `${file}: a link to ${real}, outside the project; mesh upgrade --write writes only inside ${dir}: edit that file by hand, or put the file itself in the project`,
+    );
+  if (!lstatSync(real).isFile()) throw new StackFileError(`${file}: not a regular file; mesh upgrade --write edits only regular files`);
+  return real;
+}
+
+/**
+ * Applies the edits to `Pulumi.<stack>.yaml` (and `Pulumi.yaml`) in `dir`, each file replaced whole (a temporary
+ * file renamed over it); the files written, in order. Every file is checked before any is written.
+ */
 export function writeStackEdits(dir: string, edits: readonly StackEdit[]): string[] {
-  const files: string[] = [];
-  for (const stack of [...new Set(edits.map((e) => e.stack))]) {
-    const file = join(dir, editFile({ stack }));
-    writeFileSync(
-      file,
+  const stacks = [...new Set(edits.map((e) => e.stack))];
+  const targets = stacks.map((stack) => {
+    const name = editFile({ stack });
+    return { stack, file: join(dir, name), target: stackFileTarget(dir, name) };
+  });
+  for (const { stack, target } of targets) {
+    writeFileAtomic(
+      target,
       editStackText(
-        readFileSync(file, "utf8"),
+        readFileSync(target, "utf8"),
         edits.filter((e) => e.stack === stack),
       ),
+      lstatSync(target).mode & 0o777,
     );
-    files.push(file);
   }
-  return files;
+  return targets.map((t) => t.file);
 }

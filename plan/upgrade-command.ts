@@ -96,7 +96,15 @@ export async function runUpgrade(opts: UpgradeFlags, print: (s: string) => void,
     print(refused.text);
     return refused.code;
   }
-  const written = writeStackEdits(files.dir, step.edits);
+  let written: string[];
+  try {
+    written = writeStackEdits(files.dir, step.edits);
+  } catch (e) {
+    if (!(e instanceof StackFileError)) throw e;
+    print(`mesh upgrade: ${e.message}
+`);
+    return EXIT.unreadable;
+  }
   print(
     [
       `wrote: step ${step.id} ${step.stack}: ${step.title}`,

@@ -1,4 +1,5 @@
 /** `mesh upgrade` as a person reads it: the gate, the order and why, then every step with its check and rollback. */
+import { terminalText } from "../model/escape";
 import { editFile, PHASE_NAMES, type StackEdit, type UpgradePlan } from "./upgrade-types";
 
 const edit = (e: StackEdit) => `${e.path.join(".")}${e.value === undefined ? " (removed)" : ` = ${JSON.stringify(e.value)}`}`;
@@ -12,7 +13,7 @@ export function renderUpgradeText(p: UpgradePlan): string {
   ];
   if (p.refusals.length > 0) {
     out.push(`Step 1 ${PHASE_NAMES[1]}: REFUSED`, ...p.refusals.map((r) => `  - ${r}`), "");
-    return out.join("\n");
+    return terminalText(out.join("\n"));
   }
   out.push(`Step 1 ${PHASE_NAMES[1]}: passed`, ...p.gate.map((g) => `  - ${g}`), "");
   if (p.steps.length === 0) out.push("Nothing left to do: every cluster runs only the new revision.", "");
@@ -30,5 +31,5 @@ export function renderUpgradeText(p: UpgradePlan): string {
       `Write the next step into its stack file: npm run -s mesh -- upgrade --to ${p.to}${p.canary.length ? ` --canary ${p.canary.join(",")}` : ""} --write   (step ${p.steps[0]!.id} above; then run and check it)`,
       "",
     );
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }

@@ -166,6 +166,10 @@ export const ConvergeRun = z.object({
   verifyJob: z.string().optional(),
 });
 
+/** GET /v1/converge: the runs this server remembers, newest first. */
+export const ConvergeList = z.object({ runs: z.array(ConvergeRun) });
+export const ConvergeListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
 /** `verify`: once converge settles, start a verify job over every stack (as mesh converge --verify does). */
 export const ConvergeBody = z.strictObject({ verify: z.boolean().optional() }).nullish();
 
@@ -249,3 +253,9 @@ export const MeshEventSchema = z
   .describe("a job's event: the data of one Server-Sent Event of GET /v1/jobs/{id}/events");
 // listed in the OpenAPI document's components: the event stream's route can only name text/event-stream
 z.globalRegistry.add(MeshEventSchema, { id: "MeshEvent" });
+
+/** Shapes the API serves that no route schema spells out (the plan, the events, verify's rows), for the console's types. */
+export type { MeshPlan } from "../plan/plan";
+export type { MeshEvent } from "../automation/types";
+export type { Role } from "./auth";
+export type { RoutingRow } from "../verify/types";

@@ -248,7 +248,7 @@ describe("ACK changes as the provider applies them", () => {
     ]);
     assert.deepEqual(d.disruptions, []);
     assert.match(renderDiffText(d), /^Mesh change against base: cn-shanghai changed;/);
-    assert.match(renderDiffMarkdown(d), /\| ~ \| node pool cn-shanghai-system \| `desiredSize` \| "3" → "5" \|/);
+    assert.match(renderDiffMarkdown(d), /\| ~ \| node pool cn-shanghai-system \| `desiredSize` \| `"3"` → `"5"` \|/);
   });
 });
 

@@ -340,12 +340,14 @@ describe("the OpenAPI document", () => {
           .filter((p: string) => p.startsWith("/v1"))
           .sort(),
         [
+          "/v1/audit",
           "/v1/converge",
           "/v1/converge/{id}",
           "/v1/jobs",
           "/v1/jobs/{id}",
           "/v1/jobs/{id}/cancel",
           "/v1/jobs/{id}/events",
+          "/v1/me",
           "/v1/mesh",
           "/v1/stacks",
           "/v1/stacks/{stack}",
@@ -356,7 +358,61 @@ describe("the OpenAPI document", () => {
           "/v1/verify",
         ],
       );
-      assert.deepEqual(doc.security, [{ bearer: [] }]);
+      assert.deepEqual(doc.security, [{ bearer: [] }, { session: [] }]);
+      assert.deepEqual(doc.components.securitySchemes.session, {
+        type: "apiKey",
+        in: "cookie",
+        name: "mesh_session",
+        description:
+          "a browser's session (named __Host-mesh_session over https), from GET /auth/login or POST /auth/token; a request that changes anything also sends X-CSRF-Token",
+      });
+      // sign-in's routes are public; each new route has its schemas
+      assert.deepEqual(
+        Object.keys(doc.paths)
+          .filter((p: string) => p.startsWith("/auth"))
+          .sort(),
+        ["/auth/callback", "/auth/login", "/auth/logout", "/auth/methods", "/auth/token"],
+      );
+      for (const p of ["/auth/callback", "/auth/login", "/auth/methods"]) assert.deepEqual(doc.paths[p].get.security, [], p);
+      assert.deepEqual(doc.paths["/auth/token"].post.security, []);
+      assert.deepEqual(Object.keys(doc.paths["/auth/login"].get.responses).sort(), [
+        "302",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "429",
+        "502",
+        "503",
+      ]);
+      assert.deepEqual(Object.keys(doc.paths["/auth/token"].post.requestBody.content), ["application/json"]);
+      assert.deepEqual(doc.paths["/auth/token"].post.requestBody.content["application/json"].schema.required, ["token"]);
+      assert.deepEqual(Object.keys(doc.paths["/v1/me"].get.responses["200"].content["application/json"].schema.properties).sort(), [
+        "csrfToken",
+        "expiresAt",
+        "idleExpiresAt",
+        "name",
+        "role",
+        "signedInWith",
+        "subject",
+        "via",
+      ]);
+      assert.deepEqual(doc.paths["/v1/audit"].get.parameters.map((q: { name: string }) => q.name).sort(), [
+        "action",
+        "actor",
+        "cursor",
+        "limit",
+        "since",
+        "status",
+      ]);
+      assert.ok(doc.paths["/v1/audit"].get.responses["200"].content["application/json"].schema.properties.entries);
+      assert.deepEqual(
+        doc.paths["/v1/converge"].get.parameters.map((q: { name: string }) => q.name),
+        ["limit"],
+      );
+      assert.ok(doc.paths["/v1/converge"].get.responses["200"].content["application/json"].schema.properties.runs);
     } finally {
       await api.close();
     }

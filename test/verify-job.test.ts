@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Jobs } from "../automation/jobs";
@@ -14,6 +14,8 @@ import { MeshError } from "../automation/types";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import type { VerifyReport } from "../verify/types";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { startStandIn, writeKubeconfig } from "./fixtures/kube-api";
+import { shanghaiOutputs, shanghaiWorld } from "./fixtures/mesh-worlds";
 
 const stacks = [
   { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
@@ -184,5 +186,33 @@ describe("the verify job", () => {
       routing: [],
     });
     assert.equal(failureOf({ ...report, exitCode: 0 }), undefined);
+  });
+});
+
+describe("the verify job's redactor", () => {
+  it("holds every credential verify loads: an API server's 403 that echoes the job's own token reaches no event or record", async () => {
+    // a bare token: no pattern knows its shape, only the redactor that was told of it
+    const token = "sh7f3k9q2m5x8v1c4b6n0z";
+    const sh = await startStandIn(shanghaiWorld(), { token, deny: ["list secrets"], echoToken: true });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "mesh-verify-echo-"));
+      const kubeconfig = readFileSync(writeKubeconfig(join(dir, "ack"), [{ context: "cn-shanghai", url: sh.url, token }]), "utf8");
+      const jobs = new Jobs({ engine: engine() });
+      const verify = new VerifyJobs({
+        jobs,
+        projectDir: PROJECT_DIR,
+        outputs: { outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(kubeconfig) : {}) },
+        verifyDeps: { options: { loadDefaultKubeconfig: () => undefined, timeoutMs: 2000 } },
+      });
+      const done = await jobs.wait((await verify.start(["cn-shanghai"], "alice")).id);
+      const events = await jobs.events(done.id);
+      const text = JSON.stringify({ done, events });
+      assert.ok(!text.includes(token), "the token reached the job's events or record");
+      const denied = events.find((e) => e.type === "verify.check" && /may not do this/.test(String((e as { detail?: unknown }).detail)));
+      assert.ok(denied, text);
+      assert.match(String((denied as { detail?: unknown }).detail), /token \[secret\] may not do this/);
+    } finally {
+      await sh.close();
+    }
   });
 });

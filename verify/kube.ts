@@ -123,8 +123,23 @@ export function classify(what: string, server: string, e: unknown): ReadFailure 
   return { kind: "unreachable", what, message: `${server} cannot be reached (${code ?? text.split("\n")[0]!.slice(0, 200)})` };
 }
 
+/**
+ * What a kubeconfig's users authenticate with (tokens, client keys and certificates as given and decoded,
+ * passwords): what the reader's messages, and a job's redactor, must never let through. A token an exec
+ * plugin hands out at request time is not known here.
+ */
+export function credentialsOf(kc: KubeConfig): string[] {
+  return kc.getUsers().flatMap((u) => {
+    const decoded = [u.keyData, u.certData].filter((d): d is string => !!d).map((d) => Buffer.from(d, "base64").toString("utf8"));
+    return [u.token, u.keyData, u.certData, u.password, ...decoded].filter((v): v is string => typeof v === "string" && v.length >= 8);
+  });
+}
+
 export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeReader {
   const server = kc.getCurrentCluster()?.server ?? "(no server)";
+  // an API server (or a proxy in front of it) may echo the request's credential in its answer
+  const own = credentialsOf(kc).sort((a, b) => b.length - a.length);
+  const scrub = (f: ReadFailure): ReadFailure => ({ ...f, message: own.reduce((m, c) => m.split(c).join("[secret]"), f.message) });
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const maxOutput = opts.maxOutputBytes ?? 64 << 20;
   const limit = limiter(opts.inFlight ?? 8);
@@ -152,7 +167,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
       try {
         return { ok: true as const, value: await call(withDeadline()) };
       } catch (e) {
-        const failure = classify(what, server, e);
+        const failure = scrub(classify(what, server, e));
         if (failure.kind === "not-found" && notFound !== undefined) return { ok: true as const, value: notFound };
         return { ok: false as const, failure };
       }
@@ -193,7 +208,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
         } catch (e) {
           return {
             ok: false as const,
-            failure: e instanceof ExecFailure ? { kind: e.kind, what, message: e.message } : classify(what, server, e),
+            failure: scrub(e instanceof ExecFailure ? { kind: e.kind, what, message: e.message } : classify(what, server, e)),
           };
         }
       }),

@@ -1,11 +1,14 @@
 /**
  * Which clusters `mesh verify` reads, and with which credentials: the stack file's `kubeContext`, or for
  * ACK (and a kubeconfig given as secret config) the stack's `kubeconfig` output; `--kubeconfig
- * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message.
+ * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message. A
+ * kubeconfig output is someone else's data: one that would run a command, read a file or use a proxy on
+ * this host is refused (model/kubeconfig-policy.ts); an operator's own file is loaded as it is.
  */
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { GatewayEndpoint } from "../model/istio";
+import { untrustedKubeconfigProblems } from "../model/kubeconfig-policy";
 import type { MeshConfig } from "../model/types";
 
 /** The stack outputs verify reads; the automation core's engine is one (tests give their own). */
@@ -113,6 +116,14 @@ export async function resolveTargets(
               `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"})`,
               "the stack's kubeconfig output",
               `${passFile} or --context ${stack}=<context>`,
+            );
+          // someone else's data: a plugin, a file or a proxy it names would run or be used on this host
+          const refused = untrustedKubeconfigProblems(k);
+          if (refused.length > 0)
+            return fail(
+              `${stack}: its kubeconfig output is refused: ${refused.join("; ")}; a kubeconfig read from a stack output may carry only a bearer token or a client certificate`,
+              "the stack's kubeconfig output",
+              `re-export it with a token or client certificate, or ${passFile} (a kubeconfig file of your own may use exec plugins)`,
             );
           kc.loadFromString(k);
         }

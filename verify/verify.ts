@@ -10,7 +10,7 @@ import { controlPlaneChecks } from "./control-plane";
 import { dataPlaneChecks, readDataPlane, type DataPlane } from "./data-plane";
 import { endpointChecks } from "./endpoints";
 import { gatewayChecks } from "./gateway";
-import { clientReader, type KubeReader, type ReaderOptions } from "./kube";
+import { clientReader, credentialsOf, type KubeReader, type ReaderOptions } from "./kube";
 import { mirrorChecks } from "./mirrors";
 import { remoteClusterChecks } from "./remote-clusters";
 import { remoteSecretChecks } from "./remote-secrets";
@@ -41,6 +41,8 @@ export interface VerifyOptions extends ReaderOptions {
   /** How the default kubeconfig is loaded (KUBECONFIG or ~/.kube/config). */
   readonly loadDefaultKubeconfig?: (kc: KubeConfig) => void;
   readonly onProgress?: (stack: string, line: string) => void;
+  /** Told of every credential a loaded kubeconfig carries, before it is used (the portal's job redacts them). */
+  readonly onCredentials?: (values: readonly string[]) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
   });
   const meshes = validStacks(files);
   const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
+  for (const t of targets) if (t.kubeConfig) o.onCredentials?.(credentialsOf(t.kubeConfig));
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
   const readers = new Map<string, KubeReader>();
   const snapshots = new Map<string, ClusterSnapshot>();

@@ -42,6 +42,8 @@ export interface StandInOptions {
   readonly deny?: readonly string[];
   /** Accept connections but never answer. */
   readonly silent?: boolean;
+  /** A 403's message quotes the request's bearer token, as a careless proxy in front of an API server might (the tests' redaction). */
+  readonly echoToken?: boolean;
 }
 
 export interface StandIn {
@@ -193,6 +195,8 @@ export async function startStandIn(worldOf: ClusterWorld | (() => ClusterWorld),
       const send = (code: number, body: string) => void res.writeHead(code, { "content-type": "application/json" }).end(body);
       if (!authorized(req)) return send(401, JSON.stringify(status(401, "Unauthorized", "Unauthorized")));
       const r = answer(current(), denied, req.method ?? "GET", new URL(req.url ?? "/", "https://127.0.0.1"));
+      if (r.code === 403 && o.echoToken)
+        return send(403, JSON.stringify(status(403, "Forbidden", `token ${o.token} may not do this (${req.method} ${req.url})`)));
       return send(r.code, r.raw ?? JSON.stringify(r.body));
     });
   };

@@ -3,14 +3,19 @@
  * transaction, row locks and wake-ups; the queries here are written once.
  */
 import type { JobRecord, MeshEvent } from "../types";
+import { appendAudit, listAudit } from "./audit";
 import { importJobs, readJournal } from "./journal-import";
 import { admit, heartbeat, release, sweep } from "./lease";
 import { prune } from "./retention";
 import { decodeCursor, encodeCursor, parseEvent, parseRecord } from "./rows";
 import { migrate } from "./schema";
+import { deleteSession, getSession, putSession, touchSession } from "./sessions";
 import type { Dialect } from "./sql-types";
 import {
   StoreError,
+  type AuditEntry,
+  type AuditPage,
+  type AuditQuery,
   type AdmitRequest,
   type Admission,
   type Fence,
@@ -22,6 +27,7 @@ import {
   type ListQuery,
   type Retention,
   type StoreHealth,
+  type StoredSession,
 } from "./store";
 
 /** The database's own words for a failed write, for the job's diagnostic and /readyz. */
@@ -241,6 +247,32 @@ export class SqlStore implements JobStore {
 
   prune(retention: Retention, now: number): Promise<number> {
     return this.writing(() => prune(this.d.db, retention, now));
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return this.writing(() => appendAudit(this.d.db, entries));
+  }
+
+  async listAudit(q: AuditQuery): Promise<AuditPage> {
+    await this.migrated;
+    return listAudit(this.d.db, q);
+  }
+
+  putSession(s: StoredSession): Promise<void> {
+    return this.writing(() => putSession(this.d.db, s));
+  }
+
+  async getSession(id: string): Promise<StoredSession | undefined> {
+    await this.migrated;
+    return getSession(this.d.db, id);
+  }
+
+  touchSession(id: string, lastSeen: number): Promise<void> {
+    return this.writing(() => touchSession(this.d.db, id, lastSeen));
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.writing(() => deleteSession(this.d.db, id));
   }
 
   health(): Promise<StoreHealth> {

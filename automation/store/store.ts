@@ -70,6 +70,51 @@ export interface Retention {
   readonly count: number;
 }
 
+/** One line of the audit trail, as the store keeps it. */
+export interface AuditEntry {
+  readonly id: string;
+  /** ISO 8601, UTC. */
+  readonly time: string;
+  readonly actor?: string;
+  readonly action: string;
+  readonly status: number;
+  /** The whole line, redacted: what GET /v1/audit returns. */
+  readonly line: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly status?: number;
+  /** ISO 8601: lines at or after this time. */
+  readonly since?: string;
+  readonly limit: number;
+  /** The `next` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  readonly entries: Record<string, unknown>[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  readonly next?: string;
+}
+
+/** A browser's session. Its id is the SHA-256 (hex) of the cookie's value: the store never holds the value. */
+export interface StoredSession {
+  readonly id: string;
+  readonly subject: string;
+  readonly name: string;
+  readonly role: string;
+  readonly signedInWith: "oidc" | "token";
+  /** What the console sends in X-CSRF-Token on a request that changes anything. */
+  readonly csrf: string;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly lastSeen: number;
+}
+
 export interface JobStore {
   readonly kind: "sqlite" | "postgres";
   readonly location: string;
@@ -97,8 +142,17 @@ export interface JobStore {
   changed(id: string, signal?: AbortSignal): Promise<void>;
   /** Imports a journal folder of earlier versions (see journal-import.ts). */
   importJournal(dir: string, interrupt: Interrupt, now: number): Promise<ImportReport>;
-  /** Deletes finished jobs beyond the retention; returns how many. */
+  /** Deletes finished jobs (and audit lines) beyond the retention, and ended sessions; returns how many jobs. */
   prune(retention: Retention, now: number): Promise<number>;
+  /** Adds lines to the audit trail (an id already there is kept as it is). */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Newest first, keyset-paged by (time, id). */
+  listAudit(q: AuditQuery): Promise<AuditPage>;
+  putSession(s: StoredSession): Promise<void>;
+  getSession(id: string): Promise<StoredSession | undefined>;
+  /** Records a session's use, for its idle timeout. */
+  touchSession(id: string, lastSeen: number): Promise<void>;
+  deleteSession(id: string): Promise<void>;
   /** Can the store be written right now? A real write of one row, cached for a second. */
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
