@@ -17,6 +17,7 @@ import { retentionFromEnv } from "./store/retention";
 import type { JobStore } from "./store/store";
 import { EXIT_CODES } from "./exit-codes";
 import { MeshError, type JobKind, type JobRecord, type JobState, type MeshEvent } from "./types";
+import { formatChanges, jobsTable } from "./job-table";
 
 /** Every line this prints: a stack's, a job's or a cluster's words never reach the terminal as control characters. */
 const write = (out: { write(s: string): unknown }, s: string): unknown => out.write(terminalText(s));
@@ -77,16 +78,7 @@ export function eventLine(e: MeshEvent): string | undefined {
   }
 }
 
-const OP_ORDER = ["create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import", "read", "refresh", "same"];
-const opRank = (op: string) => (OP_ORDER.includes(op) ? OP_ORDER.indexOf(op) : OP_ORDER.length);
-
-/** `2 create, 1 update, 20 same`, in the order Pulumi prints them. */
-export const formatChanges = (c: Readonly<Record<string, number>>): string =>
-  Object.entries(c)
-    .filter(([, n]) => n > 0)
-    .sort(([a], [b]) => opRank(a) - opRank(b))
-    .map(([op, n]) => `${n} ${op}`)
-    .join(", ") || "no changes";
+export { formatChanges };
 
 /** Renders live events: JSON lines, progress bars on a terminal, or plain lines. */
 class Renderer {
@@ -285,7 +277,14 @@ export async function runOutputs(deps: CommandDeps, stack: string, flags: Output
 export interface StatusRow {
   readonly stack: string;
   readonly anchor: boolean;
-  readonly lastJob: { readonly id: string; readonly kind: string; readonly state: string; readonly finishedAt: string | null } | null;
+  readonly lastJob: {
+    readonly id: string;
+    readonly kind: string;
+    readonly state: string;
+    readonly finishedAt: string | null;
+    /** Why it failed (or was cancelled or interrupted); null when it did not. */
+    readonly error: { readonly code: string; readonly message: string } | null;
+  } | null;
   /** Each peer's link as the stack's `peers` output says; null when the outputs could not be read. */
   readonly links: readonly { readonly peer: string; readonly status: string }[] | null;
   /** Why the outputs could not be read (cli_missing, not_logged_in, secrets_locked, not_found, timeout, engine_failed). */
@@ -324,7 +323,15 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
       return {
         stack: s.name,
         anchor: s.anchor,
-        lastJob: last ? { id: last.id, kind: last.kind, state: last.state, finishedAt: last.finishedAt ?? null } : null,
+        lastJob: last
+          ? {
+              id: last.id,
+              kind: last.kind,
+              state: last.state,
+              finishedAt: last.finishedAt ?? null,
+              error: last.error ? { code: last.error.code, message: last.error.message } : null,
+            }
+          : null,
         links,
         outputsError: read.error ? { code: read.error.code, message: read.error.message } : null,
         istio: s.istio,
@@ -334,10 +341,12 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
   if (flags.json) write(deps.out, `${JSON.stringify({ stacks: rows }, null, 2)}\n`);
   else
     for (const r of rows) {
-      const job = r.lastJob ? `last ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})` : "no job yet";
+      const job = r.lastJob
+        ? `last job: ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})${r.lastJob.error ? `: ${r.lastJob.error.message}` : ""}`
+        : "no job yet";
       const links = r.links
         ? `links: ${r.links.map((l) => `${l.peer} ${l.status}`).join(", ") || "none (no peers output yet)"}`
-        : `outputs not read: ${r.outputsError!.message}`;
+        : `outputs not read: ${r.outputsError!.message === r.lastJob?.error?.message ? "the same reason" : r.outputsError!.message}`;
       write(deps.out, `${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n  ${istioLine(r.istio)}\n`);
     }
   return rows.some((r) => r.links !== null) ? EXIT_CODES.ok : EXIT_CODES.failed;
@@ -367,12 +376,7 @@ export async function runJobsList(
   else if (records.length === 0) {
     const filters = [flags.stack && `of stack ${flags.stack}`, flags.state && `in state ${flags.state}`].filter(Boolean).join(" ");
     write(deps.out, `no jobs${filters ? ` ${filters}` : ""} in the job store (${store.kind} ${store.location})\n`);
-  } else
-    for (const r of records)
-      write(
-        deps.out,
-        `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}${r.verify ? `  ${r.verify.passed} passed, ${r.verify.failed} failed, ${r.verify.errors} unreadable` : ""}\n`,
-      );
+  } else write(deps.out, jobsTable(records));
   return EXIT_CODES.ok;
 }
 

@@ -52,7 +52,7 @@ function passphraseFile(env: Readonly<Record<string, string>>): string[] {
   }
 }
 
-/** Options from the environment, as documented in the README. */
+/** Options from the environment, as docs/cli.md documents them. */
 export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): LocalEngineOptions {
   const envVars: Record<string, string> = {};
   for (const k of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"]) {

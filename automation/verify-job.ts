@@ -8,6 +8,7 @@
  * through the engine, or the per-stack files and contexts the server was configured with.
  */
 import type { VerifyDeps } from "../verify/command";
+import { SERVER_WORDS } from "../verify/fix-words";
 import type { Check, RoutingRow, VerifyReport } from "../verify/types";
 import type { StackOutputsReader } from "../verify/targets";
 import type { JobWork, Jobs } from "./jobs";
@@ -161,8 +162,9 @@ export class VerifyJobs {
       try {
         const outcome = await verifyOutcome(stacks, flags, {
           ...this.o.verifyDeps,
-          // every kubeconfig verify loads joins the job's redactor before a cluster answers
-          options: { ...this.o.verifyDeps?.options, onCredentials: secrets },
+          // every kubeconfig verify loads joins the job's redactor before a cluster answers; its fixes speak of
+          // the server's settings, not of mesh verify's options
+          options: { ...this.o.verifyDeps?.options, onCredentials: secrets, fixWords: SERVER_WORDS },
           out: { write: () => undefined },
           // the per-cluster progress and the --wait rounds, as they happen
           progress: { write: (s: string) => emit({ type: "diagnostic", severity: "info", message: s.trimEnd() }) },

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { terminalText } from "../model/escape";
 import { collect, knownStack, wholeNumber } from "./args";
 import { EXIT, runPlan, type PlanFormat } from "./plan";
+import { FAIL_ON, type FailOn } from "../plan/diff";
 import { addPullRequestCommands } from "./pr";
 import type { CommandDeps } from "../automation/commands";
 import type { VerifyDeps, VerifyFlags } from "../verify/command";
@@ -158,6 +159,36 @@ function addRecordCommands(program: Command, deps: (dir: string) => CommandDeps,
     });
 }
 
+/** `mesh plan`: offline, from the stack files; with --diff, what a change does, failing on --fail-on's level. */
+function addPlanCommand(program: Command, io: CliIo, setRun: (run: Run) => void): void {
+  program
+    .command("plan")
+    .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
+    .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
+    .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
+    .addOption(
+      new Option(
+        "--fail-on <severity>",
+        "with --diff: exit 1 on a refused change; destroys: also on one that destroys; disrupts: also on one that disrupts",
+      )
+        .choices(FAIL_ON)
+        .default("refused"),
+    )
+    .addOption(dirOption())
+    .action((opts: { format: PlanFormat; out?: string; diff?: string; failOn: FailOn; dir: string }, cmd: Command) => {
+      setRun(() => {
+        if (opts.diff === undefined && cmd.getOptionValueSource("failOn") === "cli") {
+          io.err("mesh plan: --fail-on applies to --diff only: add --diff <base>, or drop --fail-on\n");
+          return EXIT_CODES.usage;
+        }
+        // a terminal says how wide it is; COLUMNS, when set, says it for a pipe
+        const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined;
+        return runPlan({ ...opts, ...(width ? { width } : {}) }, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`), io.err);
+      });
+    });
+}
+
 /** Why a --wait is refused, if it is: without the option it belongs to (`refusal`), or not a duration. */
 function waitRefusal(wait: string | undefined, withItsOption: boolean, refusal: string): string | undefined {
   if (wait === undefined) return undefined;
@@ -201,16 +232,7 @@ export async function cli(
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText("after", `\n${EXIT_HELP}`)
     .exitOverride();
-  program
-    .command("plan")
-    .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
-    .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
-    .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
-    .addOption(dirOption())
-    .action((opts: { format: PlanFormat; out?: string; diff?: string; dir: string }) => {
-      run = () => runPlan(opts, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`));
-    });
+  addPlanCommand(program, io, (f) => (run = f));
   addStackJobCommands(program, deps, (f) => (run = f));
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
     run = async () => {
@@ -248,7 +270,7 @@ export async function cli(
     .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
     .addOption(
       json(
-        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt", "error": {"code", "message"} | null} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
       ),
     )
     .addOption(dirOption())
@@ -286,8 +308,9 @@ export async function cli(
   return run();
 }
 
-if (require.main === module) {
-  cli(process.argv.slice(2)).then(
+/** The command line as a process: `node --import tsx cli/mesh.ts …`, `npm run mesh -- …` or `npx mesh …` (cli/bin.cjs). */
+export function main(argv: readonly string[] = process.argv.slice(2)): void {
+  cli(argv).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
       process.stderr.write(terminalText(`mesh: ${e instanceof Error ? e.message : String(e)}\n`));
@@ -295,3 +318,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) main();

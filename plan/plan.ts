@@ -142,7 +142,7 @@ export function supplyFindings(supply: readonly PlannedSupply[]): Finding[] {
         stack: s.stack,
         path: p.path,
         message: `region ${s.region} pulls ${all.join(", ")} from ${p.host}, which is often unreachable or throttled from mainland China`,
-        fix: `mirror them (npm run -s plan -- --format mirror) and set ${p.path} to the mirror: an ACR Enterprise Edition instance or the site's own registry (README: Mainland China and air-gapped sites)`,
+        fix: `mirror them (npm run -s plan -- --format mirror) and set ${p.path} to the mirror: an ACR Enterprise Edition instance or the site's own registry (docs/mirrors.md)`,
       });
     }
   }
@@ -158,7 +158,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
       stack: "*",
       path: "Pulumi.yaml",
       message: p,
-      fix: "write the entry as the Pulumi CLI accepts it (see README: configuration)",
+      fix: "write the entry as the Pulumi CLI accepts it (docs/configuration.md)",
     });
   }
   const valid: ValidStack[] = [];

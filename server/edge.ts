@@ -12,7 +12,7 @@ import type { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
 import { allows, AuthError, type Authenticator, type Principal } from "./auth";
 import { loopbackRefusal } from "./loopback-guard";
-import { problem } from "./problems";
+import { problem, storeFailure, storeUnavailable } from "./problems";
 import type { Sessions } from "./session";
 import { allowedOrigins, sessionRefusal } from "./session-guard";
 import type { Limits } from "./settings";
@@ -26,6 +26,8 @@ export interface EdgeDeps {
   readonly redactor: Redactor;
   readonly engineName?: string;
   readonly now: () => Date;
+  /** The job store, named in a 503 when it cannot be read or written. */
+  readonly jobs: { readonly store: { readonly kind: string } };
   /** Browser sessions; without them only bearer tokens (or the insecure mode) authenticate. */
   readonly sessions?: Sessions;
 }
@@ -153,6 +155,19 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
     if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
       return problem(reply, 400, "the body is not valid JSON");
+    const store = storeFailure(error);
+    if (store) {
+      // the store's fault, not the code's: one line with the store's own words, redacted, and no trace
+      log({
+        level: "error",
+        msg: "job store unavailable",
+        requestId: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? null,
+        error: redactor.redact(store.detail),
+      });
+      return storeUnavailable(reply, deps.jobs.store.kind, store.writing);
+    }
     if (error instanceof MeshError) return meshProblem(reply, error);
     // the console's file server refusing a path outside its folder: nothing there, as for any unknown path
     if ((status === 403 || status === 404) && req.routeOptions.config.fallback)

@@ -30,8 +30,8 @@ export const NoBody = z.strictObject({}).nullish();
 
 export const DestroyBody = z.strictObject({
   /** The stack's name again: a destroy is never one click. */
-  confirm: z.string().max(100),
-  includeProtected: z.boolean().default(false),
+  confirm: z.string().max(100).describe("the stack's name again"),
+  includeProtected: z.boolean().default(false).describe("true to delete protected resources too (the ACK cluster, its VPC)"),
 });
 
 /** POST /v1/verify: the stacks whose clusters to read; every stack of the mesh when absent. */
@@ -187,7 +187,7 @@ export const Problem = z.object({
 });
 
 export const Health = z.object({ status: z.string() });
-/** The `mesh plan` JSON (schemaVersion 1), see the README. */
+/** The `mesh plan` JSON (schemaVersion 1), docs/plan.md. */
 export const MeshPlanSchema = z.record(z.string(), z.unknown());
 
 const envelope = {

@@ -84,6 +84,12 @@ export interface Limits {
   readonly streamsPerJob: number;
   /** Event streams open in all, replays included. @default 1000 */
   readonly streams: number;
+  /** Event streams one caller (one token, one OIDC subject) has open at once. @default 50 */
+  readonly streamsPerCaller: number;
+  /** Event pages written to streams and not yet taken by the kernel, in all, bytes: no stream reads another page past this. @default 33554432 */
+  readonly replayBytes: number;
+  /** A job that ended without its last events in the store (it failed on the store): how long a stream waits for them before `stream.end`, ms. @default 5000 */
+  readonly storeWaitMs: number;
   /** Comment line on an idle event stream, ms. @default 15000 */
   readonly heartbeatMs: number;
   /** An event stream ends after this (with `stream.end`; the client resumes with Last-Event-ID), ms. @default 3600000 */
@@ -121,6 +127,9 @@ export const DEFAULT_LIMITS: Limits = {
   jobs: 32,
   streamsPerJob: 200,
   streams: 1000,
+  streamsPerCaller: 50,
+  replayBytes: 32 * 1024 * 1024,
+  storeWaitMs: 5_000,
   heartbeatMs: 15_000,
   streamMaxMs: 3_600_000,
   streamStallMs: 30_000,
@@ -181,7 +190,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     host,
     port,
     auth: { tokens, ...(oidc ? { oidc } : {}), insecure },
-    limits: DEFAULT_LIMITS,
+    limits: { ...DEFAULT_LIMITS, ...streamDurations(env) },
     verify: verifySettingsFromEnv(env),
     ...(browser ? { browser } : {}),
     ...(env.MESH_CONSOLE_DIR ? { consoleDir: env.MESH_CONSOLE_DIR } : {}),
@@ -258,6 +267,21 @@ function browserFromEnv(env: NodeJS.ProcessEnv, host: string, oidc: OidcSignInSe
     secret: secret !== undefined ? Buffer.from(secret, "utf8") : randomBytes(32),
     ...(oidc ? { oidc } : {}),
   };
+}
+
+/** MESH_API_STREAM_LIFETIME (1h) and MESH_API_STREAM_STALL (30s), as durations: how long a stream lasts, and a client may take nothing. */
+function streamDurations(env: NodeJS.ProcessEnv): Partial<Limits> {
+  const read = (key: string): number | undefined => {
+    const text = env[key];
+    if (text === undefined || text === "") return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 100)
+      throw new Error(`${key}: ${text.slice(0, 40)} is not a duration from 100ms to 24h, such as 30s or 1h`);
+    return ms;
+  };
+  const lifetime = read("MESH_API_STREAM_LIFETIME");
+  const stall = read("MESH_API_STREAM_STALL");
+  return { ...(lifetime !== undefined ? { streamMaxMs: lifetime } : {}), ...(stall !== undefined ? { streamStallMs: stall } : {}) };
 }
 
 function required(env: NodeJS.ProcessEnv, key: string): string {

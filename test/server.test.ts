@@ -11,7 +11,7 @@ import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { settingsFromEnv, verifySettingsFromEnv } from "../server/settings";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
 const until = async (f: () => boolean | Promise<boolean>, ms = 5000) => {
@@ -83,7 +83,7 @@ describe("routes", () => {
   it("GET /v1/mesh is the mesh plan's JSON", async () => {
     const r = await api.call("GET", "/v1/mesh", { token: TOKENS.viewer });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(PROJECT_DIR)))));
+    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(FIXTURE_PROJECT)))));
   });
 
   it("runs an up (202 with the job and its location), then shows the stack with secrets replaced", async () => {
@@ -261,6 +261,18 @@ describe("hostile requests", () => {
   it("400 for a missing field says it is required", async () => {
     const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: {}, token: TOKENS.admin });
     assert.deepEqual(r.json.errors, [{ path: "body/confirm", message: "confirm is required" }], r.text);
+  });
+
+  it("400 for a destroy without a body says what the body must hold", async () => {
+    const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { token: TOKENS.admin });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.json.errors, [
+      {
+        path: "body",
+        message:
+          'a JSON body is required: {"confirm": the stack\'s name again (required), "includeProtected": true to delete protected resources too (the ACK cluster, its VPC) (optional)}',
+      },
+    ]);
   });
 });
 
@@ -452,6 +464,22 @@ describe("settings", () => {
       });
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
+  });
+
+  it("reads the event streams' lifetime and stall bound as durations, and refuses what is none", () => {
+    const base = { MESH_API_INSECURE: "loopback-only" };
+    const defaults = settingsFromEnv(base).limits;
+    assert.deepEqual([defaults.streamMaxMs, defaults.streamStallMs], [3_600_000, 30_000]);
+    const set = settingsFromEnv({ ...base, MESH_API_STREAM_LIFETIME: "90s", MESH_API_STREAM_STALL: "500ms" }).limits;
+    assert.deepEqual([set.streamMaxMs, set.streamStallMs], [90_000, 500]);
+    for (const [key, value] of [
+      ["MESH_API_STREAM_LIFETIME", "forever"],
+      ["MESH_API_STREAM_STALL", "50ms"],
+      ["MESH_API_STREAM_STALL", "25h"],
+    ] as const)
+      assert.throws(() => settingsFromEnv({ ...base, [key]: value }), {
+        message: `${key}: ${value} is not a duration from 100ms to 24h, such as 30s or 1h`,
+      });
   });
 });
 

@@ -15,15 +15,15 @@ describe("npm run bench's arguments", () => {
   it("reads each mode", () => {
     assert.deepEqual(benchArgs([]), { mode: "matrix" });
     assert.deepEqual(benchArgs(["10", "1000"]), { mode: "cell", clusters: 10, services: 1000 });
-    for (const m of ["report", "converge", "api", "store", "console"]) assert.deepEqual(benchArgs([m]), { mode: m });
+    for (const m of ["report", "converge", "api", "store", "replays", "console"]) assert.deepEqual(benchArgs([m]), { mode: m });
     assert.deepEqual(benchArgs(["verify"]), { mode: "verify" });
     assert.deepEqual(benchArgs(["verify", "3", "50"]), { mode: "verify", clusters: 3, services: 50 });
     assert.deepEqual(benchArgs(["--help"]), { mode: "help" });
   });
 
   for (const [args, problem] of [
-    [["foo"], "foo is not a mode (report, converge, api, store, verify, console) nor a number of clusters"],
-    [["--frob"], "--frob is not a mode (report, converge, api, store, verify, console) nor a number of clusters"],
+    [["foo"], "foo is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters"],
+    [["--frob"], "--frob is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters"],
     [["10"], "a cell takes <clusters> <services>, e.g. 10 1000; got one number"],
     [["10", "x"], "x is not a number of services: write a whole number from 1 to 99999"],
     [["1", "10"], "1 is not a number of clusters: write a whole number from 2 to 9999"],
@@ -39,7 +39,7 @@ describe("npm run bench's arguments", () => {
     assert.equal(bad.stdout, "");
     assert.equal(
       bad.stderr,
-      `bench: foo is not a mode (report, converge, api, store, verify, console) nor a number of clusters\n${BENCH_USAGE}`,
+      `bench: foo is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters\n${BENCH_USAGE}`,
     );
     const help = run("bench/bench.ts", ["--help"]);
     assert.deepEqual([help.status, help.stdout, help.stderr], [0, BENCH_USAGE, ""]);

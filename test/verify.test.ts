@@ -6,7 +6,7 @@ import { fromYaml, toYaml } from "../model/yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+
 import { verifyMesh, type VerifyOptions } from "../verify/verify";
 import type { Check, VerifyReport } from "../verify/types";
 import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn, type StandInOptions } from "./fixtures/kube-api";
@@ -22,8 +22,9 @@ import {
   SHANGHAI_POD_IP,
   WUXI_POD_IP,
 } from "./fixtures/mesh-worlds";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
-const files = readProject(PROJECT_DIR);
+const files = readProject(FIXTURE_PROJECT);
 const dir = mkdtempSync(join(tmpdir(), "mesh-verify-"));
 
 interface Mesh {

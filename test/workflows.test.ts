@@ -21,6 +21,7 @@ import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { ciStacks, KUBECONFIG_SLOTS, OPS_RUNNER } from "../tools/ci/stacks";
 import { changesOf, classify } from "../tools/ci/stage";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
 import { noChange, preview } from "./fixtures/previews";
 
@@ -395,7 +396,7 @@ describe("the comment composer", () => {
   it("mesh pr-comment keeps the previews of the current comment when it has none of its own (what ci.yml runs)", () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-comment-"));
     let diffJson = "";
-    runPlan({ dir: PROJECT_DIR, format: "json", diff: PROJECT_DIR }, (s) => (diffJson += s));
+    runPlan({ dir: FIXTURE_PROJECT, format: "json", diff: FIXTURE_PROJECT }, (s) => (diffJson += s));
     writeFileSync(join(dir, "plan-diff.json"), diffJson);
     writeFileSync(join(dir, "current.md"), composeComment({ wuxi: summarizePreview(preview.update) }, ""));
     const out = execFileSync(

@@ -26,6 +26,7 @@ import {
 import { trustChecks } from "./trust";
 import { summarize, type Check, type ClusterReport, type RoutingRow, type VerifyReport } from "./types";
 import { failureFix, type MeshView } from "./view";
+import { ask, CLI_WORDS, worded, type FixWords } from "./fix-words";
 
 export class VerifyUsageError extends Error {}
 
@@ -43,6 +44,8 @@ export interface VerifyOptions extends ReaderOptions {
   readonly onProgress?: (stack: string, line: string) => void;
   /** Told of every credential a loaded kubeconfig carries, before it is used (the portal's job redacts them). */
   readonly onCredentials?: (values: readonly string[]) => void;
+  /** How fixes word what to give verify (credentials, a pod, time): the CLI's options by default, a server's settings in a job. */
+  readonly fixWords?: FixWords;
 }
 
 /**
@@ -81,7 +84,7 @@ function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | u
       ...base,
       name: "credentials",
       detail: t.problem ?? "no credentials",
-      fix: t.fix ?? `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
+      fix: t.fix ?? ask("file-or-context", t.stack),
     };
   if (s.unreachable)
     return {
@@ -162,5 +165,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
     ];
     return { stack: t.stack, cluster: c, reachable: true, requests, checks };
   });
-  return summarize(clusters, rows);
+  const words = o.fixWords ?? CLI_WORDS;
+  const inWords = clusters.map((r) => ({ ...r, checks: r.checks.map((k) => (k.fix ? { ...k, fix: worded(k.fix, words) } : k)) }));
+  return summarize(inWords, rows);
 }

@@ -77,6 +77,17 @@ export interface Database {
   store_migrations: MigrationsTable;
 }
 
+/** Every table of the newest schema: a table added to Database that is not named here is a type error. */
+export const TABLES: readonly string[] = Object.keys({
+  jobs: true,
+  events: true,
+  leases: true,
+  store_probe: true,
+  audit: true,
+  sessions: true,
+  store_migrations: true,
+} satisfies Record<keyof Database, true>);
+
 export interface Migration {
   readonly version: number;
   readonly name: string;

@@ -47,6 +47,15 @@ export interface JobPage {
   readonly skipped: number;
 }
 
+export interface EventPage {
+  /** The readable events of the page, in order (rows that cannot be read are skipped). */
+  readonly events: MeshEvent[];
+  /** The sequence of the page's last row, readable or not: the next page starts after it. */
+  readonly through: number;
+  /** Rows after the page exist now (it was cut by its limit or its bytes). */
+  readonly more: boolean;
+}
+
 export interface HeartbeatResult {
   /** Leases that another process took over: their jobs must stop at once. */
   readonly lost: readonly Fence[];
@@ -122,7 +131,7 @@ export interface JobStore {
   ready(): Promise<void>;
   /** Takes or keeps the stack's lease for `owner` and records the job queued, in one transaction. */
   admit(req: AdmitRequest): Promise<Admission>;
-  /** Writes a job's record and/or events if the fence still holds; throws `StoreError` (`fenced` or `unwritable`). */
+  /** Writes a job's record and/or events if the fence still holds; throws `StoreError` (`fenced` or `unwritable`). Reads throw `unreadable`. */
   write(fence: Fence, change: { readonly record?: JobRecord; readonly events?: readonly MeshEvent[] }): Promise<void>;
   heartbeat(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<HeartbeatResult>;
   /** Gives the lease back (its token stays, so a late write of the old holder is still refused). */
@@ -138,6 +147,8 @@ export interface JobStore {
   active(): Promise<JobRecord[]>;
   /** Events of a job after `afterSeq`, in order, at most `limit`. */
   events(id: string, afterSeq: number, limit: number): Promise<MeshEvent[]>;
+  /** As `events`, also bounded in bytes (past the first event), and saying where the next page starts. */
+  page(id: string, afterSeq: number, limit: number, maxBytes: number): Promise<EventPage>;
   /** Resolves when a job may have new events (written here, notified by another replica, or a poll tick), or on `signal`. */
   changed(id: string, signal?: AbortSignal): Promise<void>;
   /** Imports a journal folder of earlier versions (see journal-import.ts). */
@@ -158,10 +169,13 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
-/** `fenced`: the lease moved on (another process took the stack). `unwritable`: disk full, read-only, database down. */
+/**
+ * `fenced`: the lease moved on (another process took the stack). `unwritable`: a write failed (disk full,
+ * read-only, database down). `unreadable`: a read failed (database down or unreachable, a damaged file).
+ */
 export class StoreError extends Error {
   constructor(
-    readonly reason: "fenced" | "unwritable",
+    readonly reason: "fenced" | "unwritable" | "unreadable",
     message: string,
   ) {
     super(message);
