@@ -11,7 +11,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { readProject } from "../../plan/stack-files";
 import { writeKubeconfig } from "../../test/fixtures/kube-api";
 import type { VerifyReport } from "../../verify/types";
@@ -29,7 +29,11 @@ interface RunFigures {
   readonly systemMs: number;
   readonly requests: readonly number[];
   readonly gcCount: number;
+  /** Of which full mark-compacts. */
+  readonly gcMajor: number;
   readonly gcMs: number;
+  /** The process's peak resident memory so far. */
+  readonly peakMiB: number;
   /** Not counted in the profiled run. */
   readonly parses?: number;
   readonly parsedMiB: number;
@@ -42,12 +46,16 @@ interface RunFigures {
 async function counted<T>(
   work: () => Promise<T>,
   parses: boolean,
-): Promise<{ value: T; gcCount: number; gcMs: number; parses?: number; parsedChars: number }> {
+): Promise<{ value: T; gcCount: number; gcMajor: number; gcMs: number; parses?: number; parsedChars: number }> {
   let gcCount = 0;
+  let gcMajor = 0;
   let gcMs = 0;
-  const add = (entries: readonly { duration: number }[]) => {
+  const add = (entries: readonly PerformanceEntry[]) => {
     gcCount += entries.length;
-    for (const e of entries) gcMs += e.duration;
+    for (const e of entries) {
+      gcMs += e.duration;
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajor++;
+    }
   };
   const gc = new PerformanceObserver((list) => add(list.getEntries()));
   gc.observe({ entryTypes: ["gc"] });
@@ -64,7 +72,7 @@ async function counted<T>(
     const value = await work();
     await new Promise((r) => setImmediate(r));
     add(gc.takeRecords());
-    return { value, gcCount, gcMs: Math.round(gcMs), ...(parses ? { parses: calls } : {}), parsedChars };
+    return { value, gcCount, gcMajor, gcMs: Math.round(gcMs), ...(parses ? { parses: calls } : {}), parsedChars };
   } finally {
     JSON.parse = parse;
     gc.disconnect();
@@ -85,7 +93,9 @@ async function measure(standIns: StandInProcess, run: () => Promise<VerifyReport
     userMs: Math.round(used.user / 1000),
     systemMs: Math.round(used.system / 1000),
     requests: after.requests.map((n, i) => n - before.requests[i]!),
+    peakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     gcCount: c.gcCount,
+    gcMajor: c.gcMajor,
     gcMs: c.gcMs,
     ...(c.parses !== undefined ? { parses: c.parses } : {}),
     parsedMiB: Math.round((c.parsedChars / 1024 / 1024) * 10) / 10,
@@ -98,7 +108,7 @@ function line(what: string, f: RunFigures): string {
   return (
     `  ${what}: ${f.wallMs} ms wall, ${f.userMs + f.systemMs} ms CPU (user ${f.userMs}, system ${f.systemMs}); ` +
     `${total} requests (${Math.min(...f.requests)}–${Math.max(...f.requests)} per cluster); ` +
-    `GC ${f.gcCount}× ${f.gcMs} ms; ${f.parses === undefined ? "" : `JSON.parse ${f.parses}× ${f.parsedMiB} MiB; `}` +
+    `peak RSS ${f.peakMiB} MiB; GC ${f.gcCount}× (${f.gcMajor} full) ${f.gcMs} ms; ${f.parses === undefined ? "" : `JSON.parse ${f.parses}× ${f.parsedMiB} MiB; `}` +
     `${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errors} unreadable; ${r.routing.length} routing rows; exit ${r.exitCode}`
   );
 }
