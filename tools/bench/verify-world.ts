@@ -8,7 +8,8 @@ import { ROOT_PEM } from "../../test/fixtures/mesh-worlds";
 import { apiServer, gatewayIp, NAMESPACES, serviceNamespace } from "./mesh";
 
 const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
-const podIp = (i: number, s: number) => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;
+/** The IP of service s's pod in cluster i. */
+export const podIp = (i: number, s: number): string => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;
 
 export function verifyWorld(i: number, clusters: number, services: number): ClusterWorld {
   const peers = Array.from({ length: clusters }, (_, j) => j).filter((j) => j !== i);
