@@ -95,6 +95,7 @@ export = async () => {
       services: mesh.services,
       namespaces: injectionNamespaces(controlPlane(mesh)),
       provider: cluster.adoptingProvider,
+      tagWebhooks: istio.tagWebhooks,
       istiod: istio.istiod,
       secret: catalogSecret(mesh),
     });

@@ -3,6 +3,7 @@
  * | jobs`. Progress bars per stack on a terminal, plain lines otherwise, one JSON event per line with
  * --json; secrets hidden unless --show-secrets; exit codes that scripts can branch on.
  */
+import { terminalText } from "../model/escape";
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import { readProject, StackFileError } from "../plan/stack-files";
 import { istioLine, type IstioSummary } from "../plan/istio-summary";
@@ -16,6 +17,10 @@ import { retentionFromEnv } from "./store/retention";
 import type { JobStore } from "./store/store";
 import { EXIT_CODES } from "./exit-codes";
 import { MeshError, type JobKind, type JobRecord, type JobState, type MeshEvent } from "./types";
+import { formatChanges, jobsTable } from "./job-table";
+
+/** Every line this prints: a stack's, a job's or a cluster's words never reach the terminal as control characters. */
+const write = (out: { write(s: string): unknown }, s: string): unknown => out.write(terminalText(s));
 
 export { EXIT_CODES, EXIT_HELP } from "./exit-codes";
 
@@ -73,16 +78,7 @@ export function eventLine(e: MeshEvent): string | undefined {
   }
 }
 
-const OP_ORDER = ["create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import", "read", "refresh", "same"];
-const opRank = (op: string) => (OP_ORDER.includes(op) ? OP_ORDER.indexOf(op) : OP_ORDER.length);
-
-/** `2 create, 1 update, 20 same`, in the order Pulumi prints them. */
-export const formatChanges = (c: Readonly<Record<string, number>>): string =>
-  Object.entries(c)
-    .filter(([, n]) => n > 0)
-    .sort(([a], [b]) => opRank(a) - opRank(b))
-    .map(([op, n]) => `${n} ${op}`)
-    .join(", ") || "no changes";
+export { formatChanges };
 
 /** Renders live events: JSON lines, progress bars on a terminal, or plain lines. */
 class Renderer {
@@ -106,13 +102,13 @@ class Renderer {
     }
   }
   private print(s: string): void {
-    if (!this.bars) return void this.out.write(`${s}\n`);
+    if (!this.bars) return void write(this.out, `${s}\n`);
     // a log line is written on the next redraw: force one, so no line waits for a bar to move
-    this.bars.log(`${s}\n`);
+    this.bars.log(terminalText(`${s}\n`));
     this.bars.update();
   }
   event(e: MeshEvent): void {
-    if (this.json) return void this.out.write(`${JSON.stringify(e)}\n`);
+    if (this.json) return void write(this.out, `${JSON.stringify(e)}\n`);
     if (this.bars) {
       let bar = this.perStack.get(e.stack);
       if (!bar) this.perStack.set(e.stack, (bar = this.bars.create(1, 0, { stack: e.stack.padEnd(14), status: "queued" })));
@@ -133,7 +129,7 @@ class Renderer {
     if (line) this.print(line);
   }
   info(obj: object, text: string): void {
-    if (this.json) this.out.write(`${JSON.stringify(obj)}\n`);
+    if (this.json) write(this.out, `${JSON.stringify(obj)}\n`);
     else this.print(text);
   }
   stop(): void {
@@ -143,7 +139,7 @@ class Renderer {
   /** The last word, after the bars are gone. */
   finish(obj: object, text: string): void {
     this.stop();
-    this.out.write(this.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+    write(this.out, this.json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
   }
 }
 
@@ -194,7 +190,7 @@ function topology(deps: CommandDeps): ReturnType<typeof meshTopology> | number {
     return meshTopology(readProject(deps.projectDir));
   } catch (e) {
     if (e instanceof StackFileError) {
-      deps.out.write(`mesh: ${e.message}\n`);
+      write(deps.out, `mesh: ${e.message}\n`);
       return EXIT_CODES.usage;
     }
     throw e;
@@ -269,8 +265,8 @@ export async function runOutputs(deps: CommandDeps, stack: string, flags: Output
   try {
     const outputs = await deps.engine().outputs(stack);
     const shown = Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, masked(o, flags.showSecrets ?? false)]));
-    if (flags.json) deps.out.write(`${JSON.stringify(shown, null, 2)}\n`);
-    else for (const [k, v] of Object.entries(shown)) deps.out.write(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+    if (flags.json) write(deps.out, `${JSON.stringify(shown, null, 2)}\n`);
+    else for (const [k, v] of Object.entries(shown)) write(deps.out, `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}\n`);
     return EXIT_CODES.ok;
   } catch (e) {
     return reportError(deps, e);
@@ -281,7 +277,14 @@ export async function runOutputs(deps: CommandDeps, stack: string, flags: Output
 export interface StatusRow {
   readonly stack: string;
   readonly anchor: boolean;
-  readonly lastJob: { readonly id: string; readonly kind: string; readonly state: string; readonly finishedAt: string | null } | null;
+  readonly lastJob: {
+    readonly id: string;
+    readonly kind: string;
+    readonly state: string;
+    readonly finishedAt: string | null;
+    /** Why it failed (or was cancelled or interrupted); null when it did not. */
+    readonly error: { readonly code: string; readonly message: string } | null;
+  } | null;
   /** Each peer's link as the stack's `peers` output says; null when the outputs could not be read. */
   readonly links: readonly { readonly peer: string; readonly status: string }[] | null;
   /** Why the outputs could not be read (cli_missing, not_logged_in, secrets_locked, not_found, timeout, engine_failed). */
@@ -320,21 +323,31 @@ export async function runStatus(deps: CommandDeps, flags: OutputFlags): Promise<
       return {
         stack: s.name,
         anchor: s.anchor,
-        lastJob: last ? { id: last.id, kind: last.kind, state: last.state, finishedAt: last.finishedAt ?? null } : null,
+        lastJob: last
+          ? {
+              id: last.id,
+              kind: last.kind,
+              state: last.state,
+              finishedAt: last.finishedAt ?? null,
+              error: last.error ? { code: last.error.code, message: last.error.message } : null,
+            }
+          : null,
         links,
         outputsError: read.error ? { code: read.error.code, message: read.error.message } : null,
         istio: s.istio,
       };
     }),
   );
-  if (flags.json) deps.out.write(`${JSON.stringify({ stacks: rows }, null, 2)}\n`);
+  if (flags.json) write(deps.out, `${JSON.stringify({ stacks: rows }, null, 2)}\n`);
   else
     for (const r of rows) {
-      const job = r.lastJob ? `last ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})` : "no job yet";
+      const job = r.lastJob
+        ? `last job: ${r.lastJob.kind} ${r.lastJob.state} (${r.lastJob.id})${r.lastJob.error ? `: ${r.lastJob.error.message}` : ""}`
+        : "no job yet";
       const links = r.links
         ? `links: ${r.links.map((l) => `${l.peer} ${l.status}`).join(", ") || "none (no peers output yet)"}`
-        : `outputs not read: ${r.outputsError!.message}`;
-      deps.out.write(`${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n  ${istioLine(r.istio)}\n`);
+        : `outputs not read: ${r.outputsError!.message === r.lastJob?.error?.message ? "the same reason" : r.outputsError!.message}`;
+      write(deps.out, `${r.stack}${r.anchor ? " (trust anchor)" : ""}: ${job}; ${links}\n  ${istioLine(r.istio)}\n`);
     }
   return rows.some((r) => r.links !== null) ? EXIT_CODES.ok : EXIT_CODES.failed;
 }
@@ -359,15 +372,11 @@ export async function runJobsList(
   } finally {
     await store.close();
   }
-  if (flags.json) deps.out.write(`${JSON.stringify(records, null, 2)}\n`);
+  if (flags.json) write(deps.out, `${JSON.stringify(records, null, 2)}\n`);
   else if (records.length === 0) {
     const filters = [flags.stack && `of stack ${flags.stack}`, flags.state && `in state ${flags.state}`].filter(Boolean).join(" ");
-    deps.out.write(`no jobs${filters ? ` ${filters}` : ""} in the job store (${store.kind} ${store.location})\n`);
-  } else
-    for (const r of records)
-      deps.out.write(
-        `${r.id}  ${r.stack.padEnd(14)} ${r.kind.padEnd(8)} ${r.state.padEnd(11)} ${r.createdAt}  ${r.requestedBy}${r.summary ? `  ${formatChanges(r.summary.changes)}` : ""}${r.verify ? `  ${r.verify.passed} passed, ${r.verify.failed} failed, ${r.verify.errors} unreadable` : ""}\n`,
-      );
+    write(deps.out, `no jobs${filters ? ` ${filters}` : ""} in the job store (${store.kind} ${store.location})\n`);
+  } else write(deps.out, jobsTable(records));
   return EXIT_CODES.ok;
 }
 
@@ -379,12 +388,13 @@ export async function runJobsImport(deps: CommandDeps, dir: string, flags: Outpu
   });
   try {
     const report = await jobs.importJournal(dir);
-    if (flags.json) deps.out.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (flags.json) write(deps.out, `${JSON.stringify(report, null, 2)}\n`);
     else {
-      deps.out.write(
+      write(
+        deps.out,
         `imported ${report.imported} jobs from ${dir} into the ${jobs.store.kind} store ${jobs.store.location}; ${report.alreadyPresent} were there already; skipped ${report.skippedFiles} files and ${report.skippedLines} lines\n`,
       );
-      for (const [reason, n] of Object.entries(report.reasons)) deps.out.write(`  skipped ${n}: ${reason}\n`);
+      for (const [reason, n] of Object.entries(report.reasons)) write(deps.out, `  skipped ${n}: ${reason}\n`);
     }
     return EXIT_CODES.ok;
   } catch (e) {
@@ -403,6 +413,6 @@ const storeUnreadable = (e: unknown): MeshError =>
 
 function reportError(deps: CommandDeps, e: unknown): number {
   if (!(e instanceof MeshError)) throw e;
-  deps.out.write(`mesh: ${e.message}\n${e.extra.report ? `${e.extra.report}\n` : ""}`);
+  write(deps.out, `mesh: ${e.message}\n${e.extra.report ? `${e.extra.report}\n` : ""}`);
   return e.code === "busy" ? EXIT_CODES.busy : e.code === "config_invalid" ? EXIT_CODES.configInvalid : EXIT_CODES.failed;
 }

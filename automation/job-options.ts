@@ -45,6 +45,8 @@ export interface SubmitRequest {
 export type JobWork = (ctx: {
   readonly signal: AbortSignal;
   readonly emit: (body: MeshEventBody) => void;
+  /** Credentials the work loaded: from now on every event, record and error is redacted of them. */
+  readonly secrets: (values: readonly string[]) => void;
 }) => Promise<{ readonly verify?: VerifySummary; readonly error?: JobError }>;
 
 export interface JobFilter {

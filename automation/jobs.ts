@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { meshEvents, type EventContext } from "./events";
-import { followEvents } from "./job-follow";
+import { followPages, type FollowOptions, type Shaped } from "./job-follow";
 import { withDefaults, type JobFilter, type JobsOptions, type JobWork, type ResolvedJobsOptions, type SubmitRequest } from "./job-options";
 import { Leases } from "./job-leases";
 import { endAfterThrow, interruptedRecovery, LEASE_LOST_RECOVERY, slowCancelRecovery, storeFailureMessage } from "./job-recovery";
@@ -174,10 +174,16 @@ export class Jobs {
    * job, ending after `job.finished` (or when the job has ended without one, or on `signal`).
    */
   async *follow(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<MeshEvent> {
+    const pages = this.followPages(id, afterSeq, { shape: (events) => events, ...(signal ? { signal } : {}) });
+    for await (const p of pages) yield* p.page;
+  }
+
+  /** As `follow`, a page at a time, each shaped (and read) as `options` say (see job-follow.ts). */
+  async *followPages<T>(id: string, afterSeq: number, options: FollowOptions<T>): AsyncGenerator<Shaped<T>> {
     if (!(await this.get(id))) throw notFound(`job ${id}`);
     const settled = (r: JobRecord) =>
       TERMINAL.includes(r.state) && (!this.local.has(r.id) || this.local.get(r.id)?.storeFailure !== undefined);
-    yield* followEvents({ store: this.store, get: (x) => this.get(x), settled }, id, afterSeq, signal);
+    yield* followPages({ store: this.store, get: (x) => this.get(x), settled }, id, afterSeq, options);
   }
 
   /** Jobs queued or running, in every process on this store. */
@@ -296,7 +302,11 @@ export class Jobs {
     const ctx: EventContext = { redactor: this.redactor, done: 0 };
     try {
       if (r.kind === "verify") {
-        const done = await l.work!({ signal: controller.signal, emit: (body) => this.emit(l, this.redactor.redactDeep(body)) });
+        const done = await l.work!({
+          signal: controller.signal,
+          emit: (body) => this.emit(l, this.redactor.redactDeep(body)),
+          secrets: (values) => this.redactor.add(values),
+        });
         // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
         if (controller.signal.aborted) throw cancelled();
         this.finish(l, done.error ? "failed" : "succeeded", this.redactor.redactDeep(done));

@@ -14,12 +14,12 @@ import {
   StackNotFoundError,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SemVer } from "semver";
 import { CLI_MISSING_FIX, classifyCliFailure } from "./cli-errors";
 import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
-import { Redactor } from "./redact";
+import { credentialValues, Redactor } from "./redact";
 import { busy, configInvalid, engineFailed, MeshError, type EngineKind } from "./types";
 
 export interface LocalEngineOptions {
@@ -43,7 +43,16 @@ export interface LocalEngineOptions {
   readonly policyPacks?: readonly string[];
 }
 
-/** Options from the environment, as documented in the README. */
+/** The passphrase in PULUMI_CONFIG_PASSPHRASE_FILE, when one is named and readable. */
+function passphraseFile(env: Readonly<Record<string, string>>): string[] {
+  try {
+    return env.PULUMI_CONFIG_PASSPHRASE_FILE ? [readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8").trim()] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Options from the environment, as docs/cli.md documents them. */
 export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): LocalEngineOptions {
   const envVars: Record<string, string> = {};
   for (const k of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"]) {
@@ -116,7 +125,10 @@ export class LocalEngine implements StackEngine {
   private command?: Promise<PulumiCommand>;
 
   constructor(private readonly opts: LocalEngineOptions) {
-    this.secretValues = [opts.envVars.PULUMI_CONFIG_PASSPHRASE, opts.envVars.PULUMI_ACCESS_TOKEN].filter((v): v is string => !!v);
+    // every credential the CLI and its providers are given: ours, and the cloud's from this process's environment
+    this.secretValues = [
+      ...new Set([...credentialValues(process.env), ...credentialValues(opts.envVars), ...passphraseFile(opts.envVars)]),
+    ];
     this.redactor = new Redactor(this.secretValues);
   }
 

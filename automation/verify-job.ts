@@ -8,6 +8,7 @@
  * through the engine, or the per-stack files and contexts the server was configured with.
  */
 import type { VerifyDeps } from "../verify/command";
+import { SERVER_WORDS } from "../verify/fix-words";
 import type { Check, VerifyReport } from "../verify/types";
 import type { StackOutputsReader } from "../verify/targets";
 import type { JobWork, Jobs } from "./jobs";
@@ -115,7 +116,7 @@ export class VerifyJobs {
   }
 
   private work(stacks: readonly string[]): JobWork {
-    return async ({ signal, emit }) => {
+    return async ({ signal, emit, secrets }) => {
       // a failed job's reason is its last diagnostic too, as for an engine's
       const failed = (error: JobError) => {
         emit({ type: "diagnostic", severity: "error", message: error.message });
@@ -131,6 +132,9 @@ export class VerifyJobs {
       try {
         const outcome = await verifyOutcome(stacks, flags, {
           ...this.o.verifyDeps,
+          // every kubeconfig verify loads joins the job's redactor before a cluster answers; its fixes speak of
+          // the server's settings, not of mesh verify's options
+          options: { ...this.o.verifyDeps?.options, onCredentials: secrets, fixWords: SERVER_WORDS },
           out: { write: () => undefined },
           // the per-cluster progress and the --wait rounds, as they happen
           progress: { write: (s: string) => emit({ type: "diagnostic", severity: "info", message: s.trimEnd() }) },

@@ -9,8 +9,10 @@ import { Argument, Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { terminalText } from "../model/escape";
 import { collect, knownStack, wholeNumber } from "./args";
 import { EXIT, runPlan, type PlanFormat } from "./plan";
+import { FAIL_ON, type FailOn } from "../plan/diff";
 import { addPullRequestCommands } from "./pr";
 import type { CommandDeps } from "../automation/commands";
 import type { VerifyDeps, VerifyFlags } from "../verify/command";
@@ -27,6 +29,7 @@ const verifyCommand = () => import("../verify/command");
 
 export { EXIT, runPlan, type PlanFormat } from "./plan";
 import { configureUpgrade, runUpgrade } from "../plan/upgrade-command";
+import { removalGuard } from "./removal-guard";
 
 /** What the commands need from the world; tests give their own. */
 export function defaultDeps(dir: string): CommandDeps {
@@ -53,7 +56,9 @@ export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
 }
-const processIo: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+/** Every line the command line prints goes through terminalText: no stack-file key can drive the terminal. */
+const processIo: CliIo = { out: (s) => void process.stdout.write(terminalText(s)), err: (s) => void process.stderr.write(terminalText(s)) };
+const stdoutText = { write: (s: string) => process.stdout.write(terminalText(s)) };
 
 const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 
@@ -65,8 +70,8 @@ and cluster credentials. Without them it fails saying which is missing.`;
 /** What `mesh verify` needs from the world: stdout, progress on a terminal, the stacks' outputs through the core's engine. */
 export function defaultVerifyDeps(dir: string): VerifyDeps {
   return {
-    out: process.stdout,
-    ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+    out: stdoutText,
+    ...(process.stderr.isTTY ? { progress: { write: (s: string) => process.stderr.write(terminalText(s)) } } : {}),
     outputs: () => defaultDeps(dir).engine(),
   };
 }
@@ -111,7 +116,7 @@ function addStackJobCommands(program: Command, deps: (dir: string) => CommandDep
     .action((stack: string, opts: { confirm: string; includeProtected?: boolean; json?: boolean; dir: string }) => {
       setRun(() => {
         if (opts.confirm !== stack) {
-          process.stdout.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
+          stdoutText.write(`mesh destroy: --confirm must repeat the stack's name (${stack}); nothing was destroyed\n`);
           return EXIT_CODES.usage;
         }
         return commands().then((c) => c.runJob(deps(opts.dir), "destroy", stack, opts));
@@ -151,6 +156,36 @@ function addRecordCommands(program: Command, deps: (dir: string) => CommandDeps,
     .addOption(dirOption())
     .action((journal: string | undefined, opts: { json?: boolean; dir: string }) => {
       setRun(async () => (await commands()).runJobsImport(deps(opts.dir), journal ?? join(opts.dir, ".mesh", "journal"), opts));
+    });
+}
+
+/** `mesh plan`: offline, from the stack files; with --diff, what a change does, failing on --fail-on's level. */
+function addPlanCommand(program: Command, io: CliIo, setRun: (run: Run) => void): void {
+  program
+    .command("plan")
+    .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
+    .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
+    .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
+    .addOption(
+      new Option(
+        "--fail-on <severity>",
+        "with --diff: exit 1 on a refused change; destroys: also on one that destroys; disrupts: also on one that disrupts",
+      )
+        .choices(FAIL_ON)
+        .default("refused"),
+    )
+    .addOption(dirOption())
+    .action((opts: { format: PlanFormat; out?: string; diff?: string; failOn: FailOn; dir: string }, cmd: Command) => {
+      setRun(() => {
+        if (opts.diff === undefined && cmd.getOptionValueSource("failOn") === "cli") {
+          io.err("mesh plan: --fail-on applies to --diff only: add --diff <base>, or drop --fail-on\n");
+          return EXIT_CODES.usage;
+        }
+        // a terminal says how wide it is; COLUMNS, when set, says it for a pipe
+        const width = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined;
+        return runPlan({ ...opts, ...(width ? { width } : {}) }, (s) => io.out(s.endsWith("\n") ? s : `${s}\n`), io.err);
+      });
     });
 }
 
@@ -197,16 +232,7 @@ export async function cli(
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .addHelpText("after", `\n${EXIT_HELP}`)
     .exitOverride();
-  program
-    .command("plan")
-    .description("plan the whole mesh from Pulumi.yaml and every Pulumi.<stack>.yaml, offline")
-    .addOption(new Option("--format <format>", "output format").choices(["text", "markdown", "json", "mirror"]).default("text"))
-    .option("--out <dir>", "also write each cluster's Kubernetes objects and Helm values as YAML here")
-    .option("--diff <base>", "what the change does against a git ref (e.g. origin/main) or another project folder")
-    .addOption(dirOption())
-    .action((opts: { format: PlanFormat; out?: string; diff?: string; dir: string }) => {
-      run = () => runPlan(opts, (s) => process.stdout.write(s.endsWith("\n") ? s : `${s}\n`));
-    });
+  addPlanCommand(program, io, (f) => (run = f));
   addStackJobCommands(program, deps, (f) => (run = f));
   configureUpgrade(program.command("upgrade"), { dir: dirOption(), json: json("the plan as one JSON document") }, (opts) => {
     run = async () => {
@@ -216,7 +242,7 @@ export async function cli(
         io.err(`mesh upgrade: ${usage}\n`);
         return EXIT_CODES.usage;
       }
-      const code = runUpgrade(opts, io.out);
+      const code = await runUpgrade(opts, io.out, opts.apply ? removalGuard(verifyDeps(opts.dir)) : undefined);
       return opts.apply && code === EXIT.ok
         ? convergeThenVerify({ dir: opts.dir, verify: true, ...(opts.wait ? { wait: opts.wait } : {}) })
         : code;
@@ -244,7 +270,7 @@ export async function cli(
     .description("every stack: its last job and its links, or why its outputs could not be read (exit 1 if no stack's could)")
     .addOption(
       json(
-        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt"} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
+        'one JSON document: {"stacks": [{"stack", "anchor", "lastJob": {"id", "kind", "state", "finishedAt", "error": {"code", "message"} | null} | null, "links": [{"peer", "status"}] | null, "outputsError": {"code", "message"} | null, "istio": {"revisions": [{"name", "version"}], "tags": [{"tag", "revision"}], "gateway"}}]}',
       ),
     )
     .addOption(dirOption())
@@ -282,12 +308,15 @@ export async function cli(
   return run();
 }
 
-if (require.main === module) {
-  cli(process.argv.slice(2)).then(
+/** The command line as a process: `node --import tsx cli/mesh.ts …`, `npm run mesh -- …` or `npx mesh …` (cli/bin.cjs). */
+export function main(argv: readonly string[] = process.argv.slice(2)): void {
+  cli(argv).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
-      process.stderr.write(`mesh: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(terminalText(`mesh: ${e instanceof Error ? e.message : String(e)}\n`));
       process.exitCode = EXIT_CODES.failed;
     },
   );
 }
+
+if (require.main === module) main();

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { diffMesh } from "../plan/diff";
+import { diffMesh, failingDisruptions, type FailOn } from "../plan/diff";
 import { renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
 import { gitSource, NoSuchRef } from "../plan/git-source";
 import { renderMirrorScript } from "../plan/mirror";
@@ -38,7 +38,22 @@ function baseAtRef(dir: string, ref: string, notFolder: string): FileSource {
   }
 }
 
-export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; diff?: string }, print: (s: string) => void): number {
+export interface PlanOptions {
+  readonly dir: string;
+  readonly format: PlanFormat;
+  readonly out?: string;
+  readonly diff?: string;
+  /** With --diff: the least severe disruption that makes the exit code 1. @default "refused" */
+  readonly failOn?: FailOn;
+  /** Text: the terminal's width; a table wider than this is laid out vertically. @default DEFAULT_TEXT_WIDTH */
+  readonly width?: number;
+}
+
+/**
+ * `mesh plan` (and with `diff`, `mesh plan --diff`): prints through `print`, returns the exit code; `warn`
+ * (stderr) says why a diff fails on its disruptions, so the JSON on stdout stays JSON.
+ */
+export function runPlan(opts: PlanOptions, print: (s: string) => void, warn: (s: string) => void = () => undefined): number {
   let files;
   let base;
   try {
@@ -68,7 +83,13 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; d
     print(
       opts.format === "json" ? `${JSON.stringify(d, null, 2)}\n` : opts.format === "markdown" ? renderDiffMarkdown(d) : renderDiffText(d),
     );
-    return d.errors > 0 ? EXIT.findings : EXIT.ok;
+    const failOn = opts.failOn ?? "refused";
+    const failing = failingDisruptions(d, failOn);
+    if (failing.length > 0)
+      warn(
+        `mesh plan: exit 1: ${failing.length} change${failing.length === 1 ? "" : "s"} at or above --fail-on ${failOn}: ${failing.map((x) => `${x.severity} ${x.stack}: ${x.what}`).join("; ")}\n`,
+      );
+    return d.errors > 0 || failing.length > 0 ? EXIT.findings : EXIT.ok;
   }
   const plan = planMesh(files);
   // the folder is checked (and written) first, so a refused --out prints nothing but why
@@ -83,7 +104,7 @@ export function runPlan(opts: { dir: string; format: PlanFormat; out?: string; d
     }
   }
   const render: Record<PlanFormat, () => string> = {
-    text: () => renderText(plan),
+    text: () => renderText(plan, opts.width),
     markdown: () => renderMarkdown(plan),
     json: () => `${JSON.stringify(plan, null, 2)}\n`,
     mirror: () => renderMirrorScript(plan),

@@ -14,6 +14,7 @@ import {
   previewDrift,
   reviewedSummaries,
   summarizePreview,
+  type PreviewStage,
   type PreviewSummary,
 } from "../plan/comment";
 import { DiffJsonError, parseDiffJson } from "../plan/diff-json";
@@ -30,6 +31,23 @@ function readInput(option: string, file: string, remedy = ""): string {
       code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : code === "EACCES" ? "not readable" : code;
     throw new InputError(`${option} ${file}: ${why}${remedy}`);
   }
+}
+
+/** tools/ci/stage.ts's `{ path, reasons }`, or an input problem. */
+function readStage(text: string, file: string): PreviewStage {
+  let doc: { path?: unknown; reasons?: unknown };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new InputError(`--stage ${file}: not JSON; make it with tools/ci/stage.ts <data-dir> <base-sha> <project-dir> ${file}`);
+  }
+  if (
+    !["none", "config", "code"].includes(doc?.path as string) ||
+    !Array.isArray(doc.reasons) ||
+    !doc.reasons.every((r) => typeof r === "string")
+  )
+    throw new InputError(`--stage ${file}: not tools/ci/stage.ts's { path, reasons }`);
+  return { path: doc.path as PreviewStage["path"], reasons: doc.reasons };
 }
 
 /** Registers pr-comment and pr-verify; `setRun` receives what the chosen command does. */
@@ -65,7 +83,8 @@ export function addPullRequestCommands(
     .option("--preview <stack=file>", "a stack's pulumi preview --json (repeat per stack)", collect, [])
     .option("--previews-from <file>", "keep the preview summaries of this (the current) comment when no --preview is given")
     .option("--label-file <file>", "write the label (mesh: no changes | changes | destructive) here")
-    .action((opts: { diffJson: string; preview: string[]; previewsFrom?: string; labelFile?: string }) => {
+    .option("--stage <file>", "how the pull request was previewed: tools/ci/stage.ts's JSON")
+    .action((opts: { diffJson: string; preview: string[]; previewsFrom?: string; labelFile?: string; stage?: string }) => {
       setRun(
         inputs("pr-comment", () => {
           const d = parseDiffJson(
@@ -78,7 +97,8 @@ export function addPullRequestCommands(
               ? reviewedSummaries(readInput("--previews-from", opts.previewsFrom))
               : undefined;
           const p = opts.preview.length > 0 ? previews(opts.preview) : (kept ?? {});
-          io.out(composeComment(p, renderDiffMarkdown(d)));
+          const stage = opts.stage ? readStage(readInput("--stage", opts.stage), opts.stage) : undefined;
+          io.out(composeComment(p, renderDiffMarkdown(d), undefined, undefined, stage));
           if (opts.labelFile)
             writeFileSync(
               opts.labelFile,

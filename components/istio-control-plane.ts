@@ -12,7 +12,8 @@ import {
   type ReleaseSpec,
 } from "../model/istio";
 import { EAST_WEST_GATEWAY_NAME } from "../model/istio-facts";
-import { controlPlane, istiodReleaseName, revisionTagWebhooks } from "../model/revisions";
+import { injectorCaBundle, revisionTags } from "../model/revision-tags";
+import { controlPlane, istiodReleaseName } from "../model/revisions";
 import { releaseRepoSecret, releaseValuesSecret } from "../model/secrecy";
 import { releaseChartArgs, type LocalChartForm } from "../model/supply";
 import { cacertsSecret } from "../model/trust";
@@ -50,6 +51,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
   /** Every installed revision's istiod, oldest first (two during a canary upgrade). */
   readonly istiods: k8s.helm.v3.Release[] = [];
   readonly gateway?: k8s.helm.v3.Release;
+  /** The `istio-revision-tag-<tag>` webhooks: a namespace labelled with a tag is changed only after them. */
+  readonly tagWebhooks: k8s.admissionregistration.v1.MutatingWebhookConfiguration[] = [];
   readonly crossNetworkGateway?: k8s.apiextensions.CustomResource;
   /** Where peers reach this cluster's east-west gateway. */
   readonly eastWestGateway?: pulumi.Output<GatewayEndpoint>;
@@ -119,12 +122,39 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     }
     const releaseOf = (revision: string) => byRevision.get(istiodReleaseName(cp.revisions.find((r) => r.name === revision)!))!;
     this.istiod = releaseOf(cp.gateway.revision);
-    // a tag's webhook calls its revision's istiod, which must serve before pods are sent to it
-    for (const [i, hook] of revisionTagWebhooks(cp).entries()) {
-      new k8s.admissionregistration.v1.MutatingWebhookConfiguration(
-        `${name}-${hook.metadata.name}`,
-        { metadata: hook.metadata, webhooks: hook.webhooks as k8s.types.input.admissionregistration.v1.MutatingWebhook[] },
-        { ...child, dependsOn: [releaseOf(cp.tags[i]!.revision)] },
+    // A tag's webhook calls its revision's istiod, which must serve before pods are sent to it; and it is usable
+    // from its first second: created with the caBundle of the revision's own injector, as `istioctl tag set` does
+    // (istioctl/pkg/tag/generate.go, tagWebhookConfigFromCanonicalWebhook). Without it the API server cannot
+    // verify istiod and, the webhooks failing closed, refuses every pod they match until istiod's patcher has
+    // seen the new object and patched it (pkg/webhooks/webhookpatch.go). istiod keeps patching both objects
+    // when its CA changes; read again every run, the value copied is the one istiod last wrote.
+    const injectors = new Map<string, pulumi.Output<string | undefined>>();
+    for (const t of revisionTags(mesh)) {
+      let caBundle = injectors.get(t.injector);
+      if (!caBundle) {
+        const release = releaseOf(t.revision.name);
+        const injector = k8s.admissionregistration.v1.MutatingWebhookConfiguration.get(
+          `${name}-${t.injector}`,
+          // unknown while the release is created or changed in this run, so the read waits for it (and skips preview)
+          release.status.apply(() => t.injector),
+          { ...child, dependsOn: [release] },
+        );
+        caBundle = injector.webhooks.apply((hooks) => injectorCaBundle(hooks ?? []));
+        injectors.set(t.injector, caBundle);
+      }
+      const ca = caBundle;
+      this.tagWebhooks.push(
+        new k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+          `${name}-${t.webhook.metadata.name}`,
+          {
+            metadata: t.webhook.metadata,
+            webhooks: (t.webhook.webhooks as k8s.types.input.admissionregistration.v1.MutatingWebhook[]).map((w) => ({
+              ...w,
+              clientConfig: ca.apply((b) => ({ ...(w.clientConfig as object), ...(b ? { caBundle: b } : {}) })),
+            })),
+          },
+          { ...child, dependsOn: [releaseOf(t.revision.name)] },
+        ),
       );
     }
     // the gateway's image is `auto`, filled in by istiod's injector: istiod must be ready first

@@ -12,6 +12,11 @@ export interface MeshServicesArgs {
    * have created the namespace or Service already.
    */
   readonly provider: k8s.Provider;
+  /**
+   * The revision tag webhooks: a namespace is labelled with a tag only once the tag's webhook exists, or the
+   * pods created in between would get no sidecar. @default []
+   */
+  readonly tagWebhooks?: readonly pulumi.Resource[];
   /** istiod: its webhook validates the DestinationRules. */
   readonly istiod: pulumi.Resource;
   /** The catalog was stored as a secret: the objects' specs stay secret. @default false */
@@ -28,7 +33,11 @@ export class MeshServices extends pulumi.ComponentResource {
     const namespaces = new Map(
       args.namespaces.map((ns) => [
         ns.name,
-        new k8s.core.v1.Namespace(`${name}-ns-${ns.name}`, { metadata: { name: ns.name, labels: ns.labels } }, shared),
+        new k8s.core.v1.Namespace(
+          `${name}-ns-${ns.name}`,
+          { metadata: { name: ns.name, labels: ns.labels } },
+          { ...shared, dependsOn: [...(args.tagWebhooks ?? [])] },
+        ),
       ]),
     );
     for (const s of args.services) {

@@ -1,15 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import {
-  CA_KEY,
-  cacertsData,
-  INTERMEDIATE_EARLY_RENEWAL_HOURS,
-  INTERMEDIATE_USES,
-  intermediateSubject,
-  ROOT_USES,
-  rootSubject,
-  type CaMaterial,
-} from "../model/trust";
+import { CA_KEY, cacertsData, intermediateCertInputs, intermediateSubject, rootCertInputs, type CaMaterial } from "../model/trust";
 
 /** Where this cluster's CA comes from. */
 export type TrustSource =
@@ -58,13 +49,7 @@ export class MeshTrust extends pulumi.ComponentResource {
     const key = new tls.PrivateKey(`${name}-root-key`, { ...CA_KEY }, { parent: this });
     const cert = new tls.SelfSignedCert(
       `${name}-root`,
-      {
-        privateKeyPem: key.privateKeyPem,
-        subject: rootSubject(args.meshId),
-        isCaCertificate: true,
-        validityPeriodHours: args.rootValidityHours,
-        allowedUses: [...ROOT_USES],
-      },
+      { privateKeyPem: key.privateKeyPem, ...rootCertInputs(args.meshId, args.rootValidityHours) },
       { parent: this },
     );
     this.trustRootKey = pulumi.secret(key.privateKeyPem);
@@ -88,12 +73,7 @@ export class MeshTrust extends pulumi.ComponentResource {
         certRequestPem: csr.certRequestPem,
         caCertPem: root.certPem,
         caPrivateKeyPem: pulumi.secret(root.keyPem),
-        isCaCertificate: true,
-        // istiod signs workload certificates only, never another CA
-        maxPathLength: 0,
-        validityPeriodHours: args.intermediateValidityHours,
-        earlyRenewalHours: INTERMEDIATE_EARLY_RENEWAL_HOURS,
-        allowedUses: [...INTERMEDIATE_USES],
+        ...intermediateCertInputs(args.intermediateValidityHours),
       },
       { parent: this },
     );

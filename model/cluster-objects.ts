@@ -13,7 +13,8 @@ import {
   type ReleaseSpec,
 } from "./istio";
 import { readerTokenName, readerTokenSecret, remoteSecret, tokenGenerations } from "./remote";
-import { controlPlane, injectionNamespaces, revisionTagWebhooks } from "./revisions";
+import { revisionTags } from "./revision-tags";
+import { controlPlane, injectionNamespaces } from "./revisions";
 import { localityDestinationRule, mirroredService } from "./services";
 import { cacertsSecret } from "./trust";
 import type { MeshConfig } from "./types";
@@ -53,7 +54,7 @@ export function clusterObjects(mesh: MeshConfig, state: ClusterState): ClusterOb
 
   const cp = controlPlane(mesh);
   releases.push(...istiodReleases(mesh), gatewayRelease(mesh));
-  objects.push(...revisionTagWebhooks(cp), crossNetworkGateway());
+  objects.push(...revisionTags(mesh).map((t) => t.webhook), crossNetworkGateway());
   for (const peer of state.linkedPeers) objects.push(remoteSecret(peer, SECRET));
   for (const n of injectionNamespaces(cp)) {
     objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: n.name, labels: n.labels } });

@@ -27,7 +27,8 @@ export function configPath(namespace: string, segments: readonly PropertyKey[]):
     if (typeof s === "number") out += `[${s}]`;
     else if (i === 0) out += `:${String(s)}`;
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(s))) out += `.${String(s)}`;
-    else out += `["${String(s)}"]`;
+    // quoted as JSON: a key with `"`, `\` or a line break stays one readable segment
+    else out += `[${JSON.stringify(String(s))}]`;
   });
   return out;
 }

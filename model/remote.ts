@@ -3,6 +3,7 @@
  * (istio/istio `istioctl/pkg/multicluster/remote_secret.go`): a reader token in the cluster being read, and in the reading cluster a
  * Secret `istio-remote-secret-<cluster>` holding a token kubeconfig.
  */
+import { untrustedKubeconfigProblems } from "./kubeconfig-policy";
 import { fromYaml, toYaml } from "./yaml";
 import { CLUSTER_ANNOTATION, ISTIO_NAMESPACE, MULTICLUSTER_SECRET_LABEL, READER_SERVICE_ACCOUNT, remoteSecretName } from "./istio-facts";
 import type { KubeObject } from "./istio";
@@ -93,6 +94,9 @@ export function parseRemoteKubeconfig(text: unknown): ParsedRemoteKubeconfig | {
   for (const k of ["exec", "auth-provider", "client-certificate", "client-certificate-data", "tokenFile"]) {
     if (user[k] !== undefined) return { problem: `its user has ${k}, which istiod refuses` };
   }
+  // installed where istiod reads it: nothing in it may run, read a file, use a proxy or skip TLS checks
+  const refused = untrustedKubeconfigProblems(text);
+  if (refused.length > 0) return { problem: refused.join("; ") };
   return { cluster: cluster.name, server: cluster.cluster.server };
 }
 

@@ -3,8 +3,6 @@
  * optional `mesh:istio.revision`) for one istiod, or `mesh:revisions` for several side by side. Every
  * builder (releases, namespaces, tag webhooks, plan, diff, upgrade) reads this, never the raw forms.
  */
-import { ISTIO_NAMESPACE } from "./istio-facts";
-import type { KubeObject } from "./kube-types";
 import { DEFAULT_REVISION } from "./revisions-schema";
 import type { MeshConfig } from "./types";
 
@@ -117,72 +115,7 @@ export function revisionUsers(cp: ControlPlane, revision: string): string[] {
   ];
 }
 
-const injectorWebhook = (prefix: string, service: string) => ({
-  name: `${prefix}sidecar-injector.istio.io`,
-  clientConfig: { service: { name: service, namespace: ISTIO_NAMESPACE, path: "/inject", port: 443 } },
-  sideEffects: "None",
-  rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }],
-  failurePolicy: "Fail",
-  reinvocationPolicy: "Never",
-  admissionReviewVersions: ["v1"],
-});
-
-/**
- * `istio-revision-tag-<tag>`, as the istiod chart renders it for `revisionTags` (templates/revision-tags-mwc.yaml,
- * 1.30.3) less Helm's own labels and the caBundle istiod patches in. The program applies it as its own object,
- * not from a release: moving a tag is then one in-place update, where moving it between two releases would
- * have the gaining release refuse an object the other still owns.
- */
-export function revisionTagWebhook(tag: string, revision: Pick<Revision, "chartRevision">): KubeObject {
-  const service = istiodServiceName(revision);
-  const notDisabled = { key: "sidecar.istio.io/inject", operator: "NotIn", values: ["false"] };
-  return {
-    apiVersion: "admissionregistration.k8s.io/v1",
-    kind: "MutatingWebhookConfiguration",
-    metadata: {
-      name: `istio-revision-tag-${tag}`,
-      labels: {
-        "istio.io/tag": tag,
-        "istio.io/rev": revision.chartRevision || DEFAULT_REVISION,
-        app: "sidecar-injector",
-        "app.kubernetes.io/name": "istiod",
-      },
-    },
-    webhooks: [
-      {
-        ...injectorWebhook("rev.namespace.", service),
-        namespaceSelector: {
-          matchExpressions: [
-            { key: "istio.io/rev", operator: "In", values: [tag] },
-            { key: "istio-injection", operator: "DoesNotExist" },
-          ],
-        },
-        objectSelector: { matchExpressions: [notDisabled] },
-      },
-      {
-        ...injectorWebhook("rev.object.", service),
-        namespaceSelector: {
-          matchExpressions: [
-            { key: "istio.io/rev", operator: "DoesNotExist" },
-            { key: "istio-injection", operator: "DoesNotExist" },
-          ],
-        },
-        objectSelector: { matchExpressions: [notDisabled, { key: "istio.io/rev", operator: "In", values: [tag] }] },
-      },
-    ],
-  };
-}
-
 /** The catalog namespaces with their one injection label each. */
 export function injectionNamespaces(cp: ControlPlane): { name: string; labels: Record<string, string> }[] {
   return cp.namespaces.map((n) => ({ name: n.namespace, labels: { [n.label.key]: n.label.value } }));
-}
-
-export function revisionTagWebhooks(cp: ControlPlane): KubeObject[] {
-  return cp.tags.map((t) =>
-    revisionTagWebhook(
-      t.tag,
-      cp.revisions.find((r) => r.name === t.revision)!,
-    ),
-  );
 }

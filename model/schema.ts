@@ -15,6 +15,7 @@ import {
 } from "./istio-facts";
 import { INTERMEDIATE_EARLY_RENEWAL_HOURS, ISTIO_DEFAULT_HUB } from "./defaults";
 import { chartSourceProblem } from "./supply";
+import { annotationsBytes, ANNOTATIONS_MAX_BYTES, qualifiedNameProblem } from "./kube-metadata";
 
 const DURATION = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
 const NS_PER: Readonly<Record<string, number>> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, µs: 1e3, ns: 1 };
@@ -81,13 +82,22 @@ const refineUrl = (fixCredentials: string, fixAddress: string) => (url: string, 
   if (why) ctx.addIssue({ code: "custom", message: problem(why, why.startsWith("carries credentials") ? fixCredentials : fixAddress) });
 };
 
-/** A label key: an optional DNS subdomain prefix and a name of at most 63 characters. */
-const labelKey = z
-  .string()
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
-    error: problem("not a valid label key", "use e.g. app or app.kubernetes.io/name"),
+/** A label or annotation key as Kubernetes takes it: an optional DNS subdomain prefix and a name of at most 63 characters. */
+const qualifiedKey = (what: string, example: string) =>
+  z.string().superRefine((k, ctx) => {
+    const why = qualifiedNameProblem(k);
+    if (why) ctx.addIssue({ code: "custom", message: problem(`not a valid ${what} (it ${why})`, `use e.g. ${example}`) });
   });
-const stringMap = z.record(z.string(), z.string({ error: problem("not a string", "quote the value") }));
+const labelKey = qualifiedKey("label key", "app or app.kubernetes.io/name");
+/** Annotations: Kubernetes' keys, string values, at most 256 KiB together (the API server refuses more). */
+const annotations = z
+  .record(
+    qualifiedKey("annotation key", "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-spec"),
+    z.string({ error: problem("not a string", "quote the value") }),
+  )
+  .refine((a) => annotationsBytes(a) <= ANNOTATIONS_MAX_BYTES, {
+    error: problem(`larger than ${ANNOTATIONS_MAX_BYTES} bytes together, which the API server refuses`, "shorten or remove some"),
+  });
 /** Go/protobuf duration as Istio's CRDs accept it: `1s`, `500ms`, `1m`. */
 const duration = z.string().regex(DURATION, {
   error: problem("not a duration", "write e.g. 1s, 500ms or 1m"),
@@ -360,10 +370,10 @@ export const GatewaySchema = z.strictObject({
   service: z
     .strictObject({
       type: z.enum(["LoadBalancer", "NodePort"]).optional(),
-      annotations: stringMap.default({}),
+      annotations: annotations.default({}),
       externalIPs: z.array(ip).default([]),
       /** Written to `traffic.istio.io/nodeSelector` as JSON. */
-      nodeSelector: stringMap.optional(),
+      nodeSelector: z.record(labelKey, labelValue("node selector value")).optional(),
       nodePorts: z.strictObject(nodePortsShape).optional(),
     })
     .default({ annotations: {}, externalIPs: [] }),

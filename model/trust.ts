@@ -6,7 +6,9 @@ import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { ISTIO_NAMESPACE } from "./istio-facts";
 import type { KubeObject } from "./kube-types";
 
-export { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./defaults";
+import { INTERMEDIATE_EARLY_RENEWAL_HOURS } from "./defaults";
+
+export { INTERMEDIATE_EARLY_RENEWAL_HOURS };
 
 export const CACERTS_SECRET = "cacerts";
 
@@ -27,6 +29,23 @@ export function rootSubject(meshId: string): { organization: string; commonName:
 
 export function intermediateSubject(meshId: string, cluster: string): { organization: string; commonName: string; locality: string } {
   return { organization: meshId, commonName: `${meshId} intermediate CA ${cluster}`, locality: cluster };
+}
+
+/** The root's `tls.SelfSignedCert` inputs besides its key: what MeshTrust registers and `mesh plan --diff` compares. */
+export function rootCertInputs(meshId: string, validityHours: number) {
+  return { subject: rootSubject(meshId), isCaCertificate: true, validityPeriodHours: validityHours, allowedUses: [...ROOT_USES] };
+}
+
+/** The intermediate's `tls.LocallySignedCert` inputs besides its request and its CA. */
+export function intermediateCertInputs(validityHours: number) {
+  return {
+    isCaCertificate: true,
+    // istiod signs workload certificates only, never another CA
+    maxPathLength: 0,
+    validityPeriodHours: validityHours,
+    earlyRenewalHours: INTERMEDIATE_EARLY_RENEWAL_HOURS,
+    allowedUses: [...INTERMEDIATE_USES],
+  };
 }
 
 export interface CaMaterial {

@@ -12,7 +12,7 @@ import { NS, SCHEMAS, type Add, asObject, part, zodIssues } from "./rules/shared
 import { checkClusterSource, checkDerivedClusterNames } from "./rules/cluster";
 import { checkGatewayService } from "./rules/gateway";
 import { checkPeers, checkTrust, trustModeOf } from "./rules/trust";
-import { checkIdentityValues, checkIstioValues } from "./rules/istio";
+import { checkIdentityValues, checkIstioValues, checkMetadataValues } from "./rules/istio";
 import { validateCatalog } from "./rules/catalog";
 import { checkRevisions } from "./rules/revisions";
 
@@ -106,6 +106,7 @@ export function validateConfig(raw: RawConfig): MeshConfig {
   const version = part(IstioSchema.shape.version, rawIstio?.version);
   const values = rawIstio && part(IstioSchema.shape.values, rawIstio.values ?? {});
   if (values) checkIdentityValues(values, add);
+  if (values) checkMetadataValues(values, add);
   const repo = rawIstio && part(IstioSchema.shape.repo, rawIstio.repo);
   const source = repo === undefined ? undefined : chartSource(repo);
   if (source?.kind === "local" && version && raw.localChartProblems) {

@@ -4,6 +4,7 @@
  * the merge workflow compares with its own preview so that what merges is what was reviewed.
  */
 import { DIFF_MARKER, GITHUB_COMMENT_LIMIT } from "./diff-render";
+import { mdCode, mdText } from "./markdown";
 
 export const COMMENT_MARKER = "<!-- mesh-pr-comment -->";
 const SUMMARY_OPEN = "<!-- mesh-preview-summary ";
@@ -18,6 +19,28 @@ export interface PreviewSummary {
 }
 
 export type Label = "mesh: no changes" | "mesh: changes" | "mesh: destructive";
+
+/** How the pull request was previewed (tools/ci/stage.ts): by the base program with its stack files as data, or its own code after approval. */
+export interface PreviewStage {
+  readonly path: "none" | "config" | "code";
+  readonly reasons: readonly string[];
+}
+
+const STAGE_WORDS: Readonly<Record<PreviewStage["path"], string>> = {
+  none: "It changes no file a preview reads: nothing was previewed.",
+  config:
+    "Only stack files changed: each stack was previewed by the base branch's program and tooling, with this pull request's stack files read as data.",
+  code: "It changes the program, its dependencies or an encrypted value: its own program previews each stack only once a reviewer approves the run (environment `preview-code`); until then every preview shows as failed.",
+};
+
+/** The lines saying how this pull request was previewed, and why. */
+export function stageSection(stage: PreviewStage): string[] {
+  return ["### How this was previewed", "", STAGE_WORDS[stage.path], "", ...stage.reasons.slice(0, 50).map((r) => `- ${mdText(r)}`), ""];
+}
+
+/** The summaries as JSON inside an HTML comment: no `<` or `>` in it can close the comment early. */
+const summaryJson = (previews: Readonly<Record<string, PreviewSummary>>) =>
+  JSON.stringify(previews).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
 
 /** A stack's change counts from `pulumi preview --json`; a preview that failed (or printed no JSON) says so. */
 export function summarizePreview(json: string): PreviewSummary {
@@ -54,11 +77,13 @@ export function composeComment(
   diffMarkdown: string,
   limit = GITHUB_COMMENT_LIMIT,
   elsewhere = "the job summary or the plan-diff artifact",
+  stage?: PreviewStage,
 ): string {
   const rows = Object.entries(previews)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(
-      ([stack, p]) => `| ${stack} | ${p.create} | ${p.update} | ${p.replace} | ${p.delete} | ${p.status === "ok" ? "ok" : "**failed**"} |`,
+      ([stack, p]) =>
+        `| ${mdCode(stack)} | ${p.create} | ${p.update} | ${p.replace} | ${p.delete} | ${p.status === "ok" ? "ok" : "**failed**"} |`,
     );
   const head = [
     COMMENT_MARKER,
@@ -75,8 +100,9 @@ export function composeComment(
           "",
         ]
       : []),
-    `${SUMMARY_OPEN}${JSON.stringify(previews)}${SUMMARY_CLOSE}`,
+    `${SUMMARY_OPEN}${summaryJson(previews)}${SUMMARY_CLOSE}`,
     "",
+    ...(stage ? stageSection(stage) : []),
   ].join("\n");
   const diff = diffMarkdown.replace(`${DIFF_MARKER}\n`, "");
   const room = limit - head.length - 200;
@@ -84,16 +110,33 @@ export function composeComment(
   return `${head}${diff.slice(0, Math.max(0, room))}\n\n_The mesh diff was cut to fit this comment: see ${elsewhere}._\n`;
 }
 
-/** The summaries a comment carries, or undefined if it has none. */
+const COUNT = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isSummary = (v: unknown): v is PreviewSummary => {
+  const p = v as Record<string, unknown> | null;
+  return (
+    typeof p === "object" &&
+    p !== null &&
+    Object.keys(p).length === 5 &&
+    (["create", "update", "replace", "delete"] as const).every((k) => COUNT(p[k])) &&
+    (p.status === "ok" || p.status === "failed")
+  );
+};
+
+/** The summaries a comment carries, or undefined if it has none or they are not summaries (a comment is data). */
 export function reviewedSummaries(comment: string): Record<string, PreviewSummary> | undefined {
   const start = comment.indexOf(SUMMARY_OPEN);
   if (start < 0) return undefined;
   const end = comment.indexOf(SUMMARY_CLOSE, start + SUMMARY_OPEN.length);
+  if (end < 0) return undefined;
+  let doc: unknown;
   try {
-    return JSON.parse(comment.slice(start + SUMMARY_OPEN.length, end)) as Record<string, PreviewSummary>;
+    doc = JSON.parse(comment.slice(start + SUMMARY_OPEN.length, end));
   } catch {
     return undefined;
   }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return undefined;
+  const entries = Object.entries(doc);
+  return entries.every(([, v]) => isSummary(v)) ? Object.fromEntries(entries) : undefined;
 }
 
 const noChange = (p: PreviewSummary) => p.status === "ok" && p.create + p.update + p.replace + p.delete === 0;

@@ -5,13 +5,14 @@
  */
 import { z } from "zod";
 import { given, oneOf, wrongType } from "../model/rules/zod-messages";
-import type { MeshDiff } from "./diff";
+import { DIFF_SCHEMA_VERSION, type MeshDiff } from "./diff";
 
 const Change = z.enum(["added", "removed"]);
 const Item = z.looseObject({
   item: z.string(),
   change: z.enum(["added", "removed", "changed"]),
   fields: z.array(z.looseObject({ path: z.string() })),
+  effect: z.enum(["replaced", "updated in place"]).optional(),
 });
 const Finding = z.looseObject({
   severity: z.enum(["error", "warning"]),
@@ -31,6 +32,7 @@ const sameSeverities: [z.infer<typeof DisruptionSeverity>] extends [Severity]
 void sameSeverities;
 
 export const MeshDiffSchema = z.looseObject({
+  schemaVersion: z.literal(DIFF_SCHEMA_VERSION),
   base: z.string(),
   disruptions: z.array(z.looseObject({ severity: DisruptionSeverity, stack: z.string(), what: z.string(), advice: z.string() })),
   stacks: z.array(
@@ -39,6 +41,8 @@ export const MeshDiffSchema = z.looseObject({
       change: z.enum(["added", "removed", "changed", "unchanged"]),
       objects: z.array(Item),
       releases: z.array(Item),
+      cloud: z.array(Item),
+      certificates: z.array(Item),
     }),
   ),
   routing: z.array(z.looseObject({ change: Change, line: z.string() })),
@@ -59,13 +63,19 @@ export function parseDiffJson(text: string, label: string): MeshDiff {
   } catch (e) {
     throw new DiffJsonError(`${label} is not JSON (${(e as Error).message}); ${remake}`);
   }
+  const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === "number" && version !== DIFF_SCHEMA_VERSION)
+    throw new DiffJsonError(
+      `${label} is a mesh plan diff of schemaVersion ${version}; this mesh reads schemaVersion ${DIFF_SCHEMA_VERSION}: ${remake}, with this checkout`,
+    );
   const r = MeshDiffSchema.safeParse(doc, { reportInput: true });
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) => {
       const path = i.path.length ? i.path.join(".") : "(the document)";
       // in JSON's words, as config problems are: "required", "a list, not a string"
       if (i.code === "invalid_type") return `${path}: ${wrongType(path, i.expected, i.input, undefined, false)[0]}`;
-      if (i.code === "invalid_value") return `${path}: ${given(i.input, false)} is not one of ${oneOf(i.values)}`;
+      if (i.code === "invalid_value")
+        return `${path}: ${i.input === undefined ? "required" : `${given(i.input, false)} is not one of ${oneOf(i.values)}`}`;
       return `${path}: ${i.message}`;
     });
     const more = r.error.issues.length > 5 ? `; and ${r.error.issues.length - 5} more` : "";

@@ -1,5 +1,7 @@
 /** The mesh diff as a person reads it: terminal text, and a pull-request comment that always fits. */
+import { terminalText } from "../model/escape";
 import type { Disruption, FieldChange, ItemChange, MeshDiff, StackDiff } from "./diff";
+import { mdCode, mdHtml, mdText } from "./markdown";
 
 /** Finds the one comment this tool keeps up to date on a pull request. */
 export const DIFF_MARKER = "<!-- mesh-plan-diff -->";
@@ -27,8 +29,10 @@ const LABEL: Readonly<Record<Disruption["severity"], string>> = {
   "no-effect": "No effect",
   refused: "Refused",
 };
-/** Every changed item of a stack: releases, Kubernetes objects, then the cloud resources. */
-const itemsOf = (s: StackDiff) => [...s.releases, ...s.objects, ...s.cloud];
+/** Every changed item of a stack: releases, Kubernetes objects, the cloud resources, then the trust resources. */
+const itemsOf = (s: StackDiff) => [...s.releases, ...s.objects, ...s.cloud, ...s.certificates];
+/** An item as listed: a trust resource says whether it is replaced. */
+const itemName = (i: ItemChange) => (i.effect ? `${i.item} (${i.effect})` : i.item);
 
 export function renderDiffText(d: MeshDiff): string {
   const out = [diffHeadline(d), ""];
@@ -40,7 +44,7 @@ export function renderDiffText(d: MeshDiff): string {
   for (const s of d.stacks) {
     out.push(`${s.stack}: ${s.change}`);
     for (const i of itemsOf(s)) {
-      out.push(`  ${sign(i.change)} ${i.item}`);
+      out.push(`  ${sign(i.change)} ${itemName(i)}`);
       for (const f of i.fields) out.push(`      ${field(f)}`);
     }
   }
@@ -58,12 +62,11 @@ export function renderDiffText(d: MeshDiff): string {
     if (rows.length > 0) out.push("", title, ...rows.map((r) => `  ${r}`));
   }
   out.push("");
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }
 
-const md = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
-/** A code span: shown as typed, so never HTML-escaped; only a table's `|` is. */
-const code = (s: string) => `\`${s.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
+const md = mdText;
+const code = mdCode;
 
 /**
  * Markdown for the pull request: the marker, a summary table, what disrupts or destroys, then the
@@ -76,13 +79,13 @@ export function renderDiffMarkdown(
 ): string {
   const head = [DIFF_MARKER, `### ${md(diffHeadline(d))}`, ""];
   head.push(
-    "| stack | change | objects + / ~ / − | releases + / ~ / − | cloud + / ~ / − | destructive | disruptive |",
-    "|---|---|---|---|---|---|---|",
+    "| stack | change | objects + / ~ / − | releases + / ~ / − | cloud + / ~ / − | trust + / ~ / − | destructive | disruptive |",
+    "|---|---|---|---|---|---|---|---|",
   );
   for (const s of d.stacks) {
     const x = d.disruptions.filter((y) => y.stack === s.stack);
     head.push(
-      `| ${md(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${counts(s.cloud).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
+      `| ${code(s.stack)} | ${s.change} | ${counts(s.objects).join(" / ")} | ${counts(s.releases).join(" / ")} | ${counts(s.cloud).join(" / ")} | ${counts(s.certificates).join(" / ")} | ${x.filter((y) => y.severity === "destroys").length} | ${x.filter((y) => y.severity === "disrupts").length} |`,
     );
   }
   head.push("");
@@ -97,11 +100,13 @@ export function renderDiffMarkdown(
     if (items.length === 0) continue;
     const rows = items.flatMap((i) =>
       i.fields.length === 0
-        ? [`| ${sign(i.change)} | ${md(i.item)} | | |`]
-        : i.fields.map((f) => `| ${sign(i.change)} | ${md(i.item)} | ${code(f.path)} | ${md(value(f.before))} → ${md(value(f.after))} |`),
+        ? [`| ${sign(i.change)} | ${md(itemName(i))} | | |`]
+        : i.fields.map(
+            (f) => `| ${sign(i.change)} | ${md(itemName(i))} | ${code(f.path)} | ${code(value(f.before))} → ${code(value(f.after))} |`,
+          ),
     );
     sections.push(
-      `<details><summary>${md(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
+      `<details><summary>${mdHtml(s.stack)}: ${items.length} item${items.length === 1 ? "" : "s"} changed (releases, objects, cloud and trust resources)</summary>\n\n| | item | field | before → after |\n|---|---|---|---|\n${rows.join("\n")}\n\n</details>`,
     );
   }
   const list = (title: string, rows: readonly string[]) =>

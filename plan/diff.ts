@@ -11,28 +11,10 @@ import { controlPlane, DEFAULT_REVISION, revisionUsers } from "../model/revision
 import type { MeshConfig } from "../model/types";
 import { planMesh, plannedObjects, validStacks, type Finding, type MeshPlan } from "./plan";
 import type { ProjectFiles } from "./stack-files";
+import { trustDiff } from "./diff-trust";
+import { fieldDiff, itemDiff, type Disruption, type FieldChange, type ItemChange } from "./diff-items";
 
-export interface FieldChange {
-  /** e.g. `spec.ports[0].port` */
-  readonly path: string;
-  readonly before?: unknown;
-  readonly after?: unknown;
-}
-
-export interface ItemChange {
-  /** `Service dev/helloworld`, `release istiod`. */
-  readonly item: string;
-  readonly change: "added" | "removed" | "changed";
-  readonly fields: readonly FieldChange[];
-}
-
-export interface Disruption {
-  /** `no-effect`: the provider keeps the old value; `refused`: the change cannot be applied (an error). */
-  readonly severity: "destroys" | "disrupts" | "no-effect" | "refused";
-  readonly stack: string;
-  readonly what: string;
-  readonly advice: string;
-}
+export { fieldDiff, type Disruption, type FieldChange, type ItemChange };
 
 export interface StackDiff {
   readonly stack: string;
@@ -41,9 +23,15 @@ export interface StackDiff {
   readonly releases: readonly ItemChange[];
   /** The ACK resources (VPC, vSwitches, cluster, node pools) this stack provisions, field by field. */
   readonly cloud: readonly ItemChange[];
+  /** The trust resources (root and intermediate CA: keys, request, certificates), each with its effect. */
+  readonly certificates: readonly ItemChange[];
 }
 
+/** The JSON diff's schema version (docs/plan.md): fields are only added within it. */
+export const DIFF_SCHEMA_VERSION = 1;
+
 export interface MeshDiff {
+  readonly schemaVersion: number;
   readonly base: string;
   readonly disruptions: readonly Disruption[];
   readonly stacks: readonly StackDiff[];
@@ -53,41 +41,6 @@ export interface MeshDiff {
   readonly checks: readonly { readonly change: "appeared" | "resolved"; readonly finding: Finding }[];
   /** The working tree's plan has errors, or a change is refused. */
   readonly errors: number;
-}
-
-type Json = unknown;
-const isObj = (v: Json): v is Record<string, Json> => v !== null && typeof v === "object" && !Array.isArray(v);
-const seg = (path: string, k: string | number) =>
-  typeof k === "number" ? `${path}[${k}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}["${k}"]`;
-
-/** Field-level differences of two JSON values. */
-export function fieldDiff(before: Json, after: Json, path = ""): FieldChange[] {
-  if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  if (isObj(before) && isObj(after)) {
-    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
-      .sort()
-      .flatMap((k) => fieldDiff(before[k], after[k], seg(path, k)));
-  }
-  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-    return before.flatMap((b, i) => fieldDiff(b, after[i], seg(path, i)));
-  }
-  return [{ path: path || "(whole)", ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) }];
-}
-
-function itemDiff<T>(before: readonly T[], after: readonly T[], key: (x: T) => string, body: (x: T) => Json): ItemChange[] {
-  const b = new Map(before.map((x) => [key(x), x]));
-  const a = new Map(after.map((x) => [key(x), x]));
-  const out: ItemChange[] = [];
-  for (const [k, x] of a) {
-    const old = b.get(k);
-    if (!old) out.push({ item: k, change: "added", fields: [] });
-    else {
-      const fields = fieldDiff(body(old), body(x));
-      if (fields.length > 0) out.push({ item: k, change: "changed", fields });
-    }
-  }
-  for (const k of b.keys()) if (!a.has(k)) out.push({ item: k, change: "removed", fields: [] });
-  return out;
 }
 
 const objectKey = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
@@ -236,6 +189,16 @@ const routingLines = (p: MeshPlan) =>
   p.services.flatMap((s) => p.routing.find((r) => r.id === s.routing)?.routes.map((x) => `${s.host}: ${x.words}`) ?? []);
 const findingKey = (f: Finding) => `${f.severity} ${f.stack} ${f.path} ${f.message}`;
 
+/** `--fail-on`: the least severe disruption that fails the diff; each level includes the more severe ones. */
+export const FAIL_ON = ["refused", "destroys", "disrupts"] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** The disruptions at or above `level`: what makes `mesh plan --diff --fail-on <level>` exit 1. */
+export function failingDisruptions(d: MeshDiff, level: FailOn): Disruption[] {
+  const upTo = FAIL_ON.slice(0, FAIL_ON.indexOf(level) + 1) as readonly string[];
+  return d.disruptions.filter((x) => upTo.includes(x.severity));
+}
+
 export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: string): MeshDiff {
   const bp = planMesh(base);
   const hp = planMesh(head);
@@ -244,6 +207,8 @@ export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: stri
   const bv = validStacks(base);
   const hv = validStacks(head);
   const ack = (m: MeshConfig | undefined) => (m ? ackPlan(m.cluster, m.meshId) : undefined);
+  const trust = trustDiff(bv, hv);
+  const found = [...disruptions(bv, hv), ...trust.disruptions];
   const stacks: StackDiff[] = [];
   for (const stack of [...new Set([...bo.keys(), ...ho.keys()])].sort()) {
     const b = bo.get(stack);
@@ -256,18 +221,22 @@ export function diffMesh(base: ProjectFiles, head: ProjectFiles, baseLabel: stri
       (x) => x.key,
       (x) => x.body,
     );
+    const certificates = trust.items.get(stack) ?? [];
+    // a stack with a disruptive change is changed, whatever its objects say
+    const touched = objects.length + releases.length + cloud.length + certificates.length > 0 || found.some((x) => x.stack === stack);
     stacks.push({
       stack,
-      change: !b ? "added" : !h ? "removed" : objects.length + releases.length + cloud.length > 0 ? "changed" : "unchanged",
+      change: !b ? "added" : !h ? "removed" : touched ? "changed" : "unchanged",
       objects,
       releases,
       cloud,
+      certificates,
     });
   }
   const bf = new Map(bp.findings.map((f) => [findingKey(f), f]));
   const hf = new Map(hp.findings.map((f) => [findingKey(f), f]));
-  const found = disruptions(bv, hv);
   return {
+    schemaVersion: DIFF_SCHEMA_VERSION,
     base: baseLabel,
     disruptions: found,
     stacks,

@@ -55,6 +55,8 @@ export interface PlannedCluster {
   readonly reads: readonly string[];
   /** Its istiod revisions with their versions, where each revision tag points, what the east-west gateway follows. */
   readonly istio: IstioSummary;
+  /** Each catalog namespace's injection label (`istio.io/rev=prod-stable`), the tag it names and the revision that injects it. */
+  readonly injection: readonly { readonly namespace: string; readonly label: string; readonly tag?: string; readonly revision: string }[];
 }
 
 export interface PlannedLink {
@@ -140,7 +142,7 @@ export function supplyFindings(supply: readonly PlannedSupply[]): Finding[] {
         stack: s.stack,
         path: p.path,
         message: `region ${s.region} pulls ${all.join(", ")} from ${p.host}, which is often unreachable or throttled from mainland China`,
-        fix: `mirror them (npm run -s plan -- --format mirror) and set ${p.path} to the mirror: an ACR Enterprise Edition instance or the site's own registry (README: Mainland China and air-gapped sites)`,
+        fix: `mirror them (npm run -s plan -- --format mirror) and set ${p.path} to the mirror: an ACR Enterprise Edition instance or the site's own registry (docs/mirrors.md)`,
       });
     }
   }
@@ -156,7 +158,7 @@ export function planMesh(files: ProjectFiles): MeshPlan {
       stack: "*",
       path: "Pulumi.yaml",
       message: p,
-      fix: "write the entry as the Pulumi CLI accepts it (see README: configuration)",
+      fix: "write the entry as the Pulumi CLI accepts it (docs/configuration.md)",
     });
   }
   const valid: ValidStack[] = [];
@@ -267,6 +269,12 @@ function planCluster(v: ValidStack, byFq: Map<string, ValidStack>): PlannedClust
     },
     reads: peerStacks(v, byFq).map((p) => p.stack),
     istio: istioSummary(controlPlane(v.mesh)),
+    injection: controlPlane(v.mesh).namespaces.map((n) => ({
+      namespace: n.namespace,
+      label: `${n.label.key}=${n.label.value}`,
+      ...(n.tag ? { tag: n.tag } : {}),
+      revision: n.revision,
+    })),
   };
 }
 

@@ -1,31 +1,58 @@
 /** The plan as a person reads it: terminal text, Markdown for a pull-request comment, a Mermaid diagram. */
+import { escapeControls, terminalText } from "../model/escape";
 import { istioLine } from "./istio-summary";
-import type { Finding, MeshPlan, RoutingPolicy } from "./plan";
+import { mdText } from "./markdown";
+import type { MeshPlan, RoutingPolicy } from "./plan";
 
 /** Services drawn in the diagram; the tables list them all. */
 const DIAGRAM_SERVICES = 8;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
+/** How wide terminal text may be when the terminal does not say: what most terminals open with, and more. */
+export const DEFAULT_TEXT_WIDTH = 120;
+
+/** `text` in lines of at most `width` (a longer word keeps its line), the first after `first`, the others after `rest`. */
+export function wrap(text: string, first: string, rest: string, width: number): string {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(" ")) {
+    const fresh = line === first || line === rest;
+    if (!fresh && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest + word;
+    } else line += (fresh ? "" : " ") + word;
+  }
+  return [...lines, line].join("\n");
 }
 
 /**
- * Markdown renderers take `<...>` for HTML and drop it, so text outside code spans is escaped; inside a
- * code span GitHub shows an entity as typed (`&lt;`), so code spans are left as they are.
+ * Columns when they fit in `width`; otherwise one block per row, the first cell as its title and every
+ * other cell on a line of its own under its header (`kubectl describe`'s shape), so nothing wraps.
  */
-export const mdText = (s: string): string =>
-  s
-    .split(/(`[^`]*`)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")))
-    .join("");
+function table(header: readonly string[], rows: readonly (readonly string[])[], indent = "  ", width = DEFAULT_TEXT_WIDTH): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  const lines = [line(header), ...rows.map(line)];
+  if (lines.every((l) => l.length <= width)) return lines.join("\n");
+  const keyWidth = Math.max(...header.slice(1).map((h) => h.length));
+  return rows
+    .map((r) =>
+      [
+        `${indent}${r[0]}`,
+        ...r.slice(1).map((c, i) => {
+          const key = `${indent}  ${header[i + 1]!.padEnd(keyWidth)}  `;
+          return wrap(c, key, " ".repeat(key.length), width).trimEnd();
+        }),
+      ].join("\n"),
+    )
+    .join("\n");
+}
 
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const esc = (c: string) => mdText(c).replace(/\|/g, "\\|");
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`)].join(
-    "\n",
-  );
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.map(mdText).join(" | ")} |`),
+  ].join("\n");
 }
 
 function clusterRows(plan: MeshPlan): string[][] {
@@ -94,10 +121,6 @@ const outlierText = (o: Readonly<Record<string, string | number>>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(", ");
 
-function findingText(f: Finding): string {
-  return `${f.severity.toUpperCase()}  ${f.stack}  ${f.path}: ${f.message}\n    fix: ${f.fix}`;
-}
-
 function summaryLine(plan: MeshPlan): string {
   const { errors, warnings } = plan.summary;
   return `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
@@ -107,16 +130,17 @@ function headline(plan: MeshPlan): string {
   return `Mesh ${plan.meshId ?? "?"} · Istio ${plan.istioVersion ?? "?"} · ${plan.clusters.length} of ${plan.stacks.length} stacks planned (project ${plan.project})`;
 }
 
-export function renderText(plan: MeshPlan): string {
+/** The plan for a terminal `width` columns wide: a table wider than that is laid out vertically. */
+export function renderText(plan: MeshPlan, width = DEFAULT_TEXT_WIDTH): string {
   const m = linkMatrix(plan);
   const out = [
     headline(plan),
     "",
     "Clusters",
-    table(CLUSTER_HEADER, clusterRows(plan)),
+    table(CLUSTER_HEADER, clusterRows(plan), "  ", width),
     "",
     "Links: whose istiod reads which cluster's API server (through istio-remote-secret-<cluster>)",
-    table(m.header, m.rows),
+    table(m.header, m.rows, "  ", width),
     "",
     "Trust",
     ...trustLines(plan).map((l) => `  ${l}`),
@@ -124,24 +148,28 @@ export function renderText(plan: MeshPlan): string {
     "Services",
   ];
   if (plan.services.length === 0) out.push("  (no catalog services)");
-  else out.push(table(CATALOG_HEADER, catalogRows(plan)));
+  else out.push(table(CATALOG_HEADER, catalogRows(plan), "  ", width));
   for (const p of plan.routing) {
-    out.push("", `  ${policyTitle(p, plan)}`);
-    for (const r of p.routes) out.push(`    ${r.words}`);
-    out.push("", table(ROUTE_HEADER, routeRows(p), "    "));
+    out.push("", wrap(policyTitle(p, plan), "  ", "    ", width));
+    for (const r of p.routes) out.push(wrap(r.words, "    ", "      ", width));
+    out.push("", table(ROUTE_HEADER, routeRows(p), "    ", width));
   }
-  out.push("", SUPPLY_TITLE, table(SUPPLY_HEADER, supplyRows(plan)));
+  out.push("", SUPPLY_TITLE, table(SUPPLY_HEADER, supplyRows(plan), "  ", width));
   out.push("", "Checks across all stacks");
   if (plan.findings.length === 0) out.push("  no problems found");
-  for (const f of plan.findings) out.push(`  ${findingText(f)}`);
+  for (const f of plan.findings)
+    out.push(
+      wrap(`${f.severity.toUpperCase()}  ${f.stack}  ${f.path}: ${f.message}`, "  ", "      ", width),
+      wrap(`fix: ${f.fix}`, "    ", "      ", width),
+    );
   out.push("", summaryLine(plan), "");
-  return out.join("\n");
+  return terminalText(out.join("\n"));
 }
 
 export function renderMarkdown(plan: MeshPlan): string {
   const m = linkMatrix(plan);
   const out = [
-    `## ${headline(plan)}`,
+    `## ${mdText(headline(plan))}`,
     "",
     "### Clusters",
     "",
@@ -155,7 +183,7 @@ export function renderMarkdown(plan: MeshPlan): string {
     "",
     "### Trust",
     "",
-    ...trustLines(plan).map((l) => `- ${l}`),
+    ...trustLines(plan).map((l) => `- ${mdText(l)}`),
     "",
     "### Services",
     "",
@@ -183,7 +211,8 @@ export function renderMarkdown(plan: MeshPlan): string {
 
 /** A Mermaid node id: prefixed, so no cluster name collides with a keyword (`end`, `graph`). */
 const id = (s: string) => `c_${s.replace(/[^A-Za-z0-9]/g, "_")}`;
-const label = (s: string) => s.replace(/"/g, "#quot;");
+/** A Mermaid label: the diagram's own `<br/>` is written outside it; its text's quotes and tags as entity codes. */
+const label = (s: string) => escapeControls(s).replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
 
 /** Clusters, their gateways and API servers, who reads whom, the trust chain, and the catalog. */
 export function renderMermaid(plan: MeshPlan): string {

@@ -57,7 +57,8 @@ function validateStack(files: ProjectFiles, stack: string): Loaded {
       secretKeys,
       localChartProblems: (dir, version) => localCharts(files.dir, dir, version).problems,
     });
-    return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m }, issues: [] };
+    const istioFile = files.stacks[stack]![`${files.project}:istio`] !== undefined ? `Pulumi.${stack}.yaml` : "Pulumi.yaml";
+    return { valid: { stack, fq: `organization/${files.project}/${stack}`, mesh: m, istioFile }, issues: [] };
   } catch (e) {
     if (e instanceof ConfigError) return { issues: e.issues };
     throw e;

@@ -8,6 +8,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
+import { writeFileAtomic } from "../io/atomic-write";
 import { toYaml } from "../model/yaml";
 import type { ClusterObjects } from "../model/cluster-objects";
 import { isStackName } from "./stack-files";
@@ -34,7 +35,13 @@ function claim(dir: string): void {
   } else {
     mkdirSync(dir, { recursive: true });
   }
-  writeFileSync(join(dir, OUT_MARKER), "written by mesh plan --out; its stack folders are replaced on every run\n");
+  const marker = join(dir, OUT_MARKER);
+  // a marker that is a link (or no file) would have the write land wherever it points
+  if ((existsSync(marker) || isLink(marker)) && !lstatSync(marker).isFile())
+    throw new OutError(
+      `--out ${dir}: its ${OUT_MARKER} is a link or not a file, which mesh plan never writes through; remove it, or name a new folder`,
+    );
+  writeFileAtomic(marker, "written by mesh plan --out; its stack folders are replaced on every run\n");
 }
 
 function isLink(p: string): boolean {

@@ -43,6 +43,7 @@ const SECRET = "kubernetes:core/v1:Secret";
 const SERVICE = "kubernetes:core/v1:Service";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const DESTINATION_RULE = "kubernetes:networking.istio.io/v1:DestinationRule";
+const MUTATING_WEBHOOK = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
 
 /** The chart a release installs, whatever its source: a name, an oci:// reference or a vendored path. */
 export function istioChart(props: Record<string, unknown>): "base" | "istiod" | "gateway" | undefined {
@@ -58,7 +59,7 @@ const get = (o: unknown, path: readonly string[]): unknown =>
 export const POLICIES: readonly MeshPolicy[] = [
   {
     name: "istio-releases-pinned",
-    description: "Every Istio release installs one exact version; at most two revisions, one minor apart, during an upgrade",
+    description: "Every Istio release installs one exact version; at most two revisions, at most two minors apart, during an upgrade",
     reads: "the releases' chart and version (from mesh:istio and mesh:revisions)",
     stack: (rs) => {
       const releases = rs.filter(isIstioRelease);
@@ -70,21 +71,42 @@ export const POLICIES: readonly MeshPolicy[] = [
         if (typeof v !== "string" || !/^\d+\.\d+\.\d+$/.test(v))
           out.push(`${r.name}: version ${JSON.stringify(v)} is not one exact release (pin e.g. "1.30.3" in mesh:istio.version)`);
       }
-      // a canary upgrade runs two revisions side by side, one minor apart; never more, never further
+      // a canary upgrade runs two revisions side by side, at most two minors apart (istio.io docs/setup/upgrade/canary)
       const versions = [...new Set(releases.map((r) => r.props.version).filter((v): v is string => typeof v === "string"))];
       const minors = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v)).map((v) => v.split(".").slice(0, 2).map(Number));
       const spread =
         minors.length > 1 &&
         (new Set(minors.map(([major]) => major)).size > 1 ||
-          Math.max(...minors.map(([, m]) => m!)) - Math.min(...minors.map(([, m]) => m!)) > 1);
+          Math.max(...minors.map(([, m]) => m!)) - Math.min(...minors.map(([, m]) => m!)) > 2);
       if (versions.length > 2 || spread)
         out.push(
-          `the Istio releases install ${versions.map((v) => JSON.stringify(v)).join(", ")}: during an upgrade at most two versions, one minor apart`,
+          `the Istio releases install ${versions.map((v) => JSON.stringify(v)).join(", ")}: during an upgrade at most two versions, at most two minors apart`,
         );
       const istiods = releases.filter((r) => istioChart(r.props) === "istiod");
       if (istiods.length > 2)
         out.push(`${istiods.length} istiod revisions (${istiods.map((r) => r.name).join(", ")}): an upgrade runs at most two side by side`);
       return out;
+    },
+  },
+  {
+    name: "tag-webhooks-before-namespaces",
+    description: "A namespace labelled istio.io/rev=<tag> is changed only after the tag's webhook istio-revision-tag-<tag> exists",
+    reads: "the namespaces' labels and dependencies, the tag webhooks' names (from mesh:revisions)",
+    stack: (rs) => {
+      const tags = new Map(
+        rs.filter((r) => r.type === MUTATING_WEBHOOK).map((r) => [String(get(r.props, ["metadata", "name"])), r] as const),
+      );
+      return rs
+        .filter((r) => r.type === NAMESPACE)
+        .flatMap((r) => {
+          const tag = get(r.props, ["metadata", "labels", "istio.io/rev"]);
+          const hook = tags.get(`istio-revision-tag-${String(tag)}`);
+          if (typeof tag !== "string" || !hook || (r.dependencies ?? []).some((d) => d.type === hook.type && d.name === hook.name))
+            return [];
+          return [
+            `${r.name}: labelled istio.io/rev=${tag} without depending on ${hook.name}: both are applied at once, and pods created in between get no sidecar`,
+          ];
+        });
     },
   },
   {

@@ -1,7 +1,9 @@
 /**
  * Who is calling, and what they may do. Two ways in: static bearer tokens with roles, stored as SHA-256
  * hashes and compared in constant time; and OIDC access tokens from the portal's identity provider,
- * verified against its JWKS (issuer, audience, expiry), the role read from a configurable claim.
+ * verified against its JWKS (issuer, audience, expiry, a JWT `typ`, an issue time within the maximum
+ * token age), the role read from a configurable claim. Browsers sign in to a session instead
+ * (session.ts), whose role comes from the same claim.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -15,7 +17,17 @@ export const allows = (have: Role, need: Role): boolean => ROLES.indexOf(have) >
 export interface Principal {
   readonly subject: string;
   readonly role: Role;
-  readonly via: "token" | "oidc" | "insecure";
+  /** A bearer token (static or OIDC), a browser's session cookie, or no authentication at all. */
+  readonly via: "token" | "oidc" | "insecure" | "session";
+  /** A display name, when the identity provider gives one. */
+  readonly name?: string;
+  /** A session's: how it signed in, when it ends, and its CSRF token. */
+  readonly session?: {
+    readonly signedInWith: "oidc" | "token";
+    readonly expiresAt: number;
+    readonly idleExpiresAt: number;
+    readonly csrf: string;
+  };
 }
 
 export class AuthError extends Error {
@@ -42,6 +54,19 @@ export interface OidcSettings {
   readonly jwksUrl: string;
   /** The claim holding the role (a string, or a list whose highest known role counts). @default "mesh_role" */
   readonly roleClaim?: string;
+  /** An access token issued longer ago than this (its `iat`), or valid for longer, is refused, ms. @default 43200000 (12 h) */
+  readonly maxTokenAgeMs?: number;
+}
+
+export const DEFAULT_MAX_TOKEN_AGE_MS = 12 * 3_600_000;
+/** The JWT types an access token may carry (RFC 9068's `at+jwt`, or plain `JWT`), compared as RFC 8725 3.11 says. */
+const ACCESS_TOKEN_TYPES = new Set(["at+jwt", "jwt"]);
+const normalType = (typ: unknown): string => (typeof typ === "string" ? typ.toLowerCase().replace(/^application\//, "") : "");
+
+/** The highest mesh role in a claim's value (a string or a list), or undefined when it holds none. */
+export function roleFromClaim(value: unknown): Role | undefined {
+  const candidates = (Array.isArray(value) ? value : [value]).filter((r): r is Role => ROLES.includes(r as Role));
+  return candidates.length === 0 ? undefined : candidates.reduce((a, b) => (allows(a, b) ? a : b));
 }
 
 export interface AuthSettings {
@@ -104,31 +129,66 @@ export class Authenticator {
     if (!m) throw new AuthError(401, "a bearer token is required");
     const token = m[1]!;
     // every stored hash is compared, in constant time, whatever matches first
-    const digest = sha256(token);
-    let found: StaticToken | undefined;
-    for (const h of this.hashes) if (timingSafeEqual(h.digest, digest) && !found) found = h.token;
+    const found = this.staticToken(token);
     if (found) return { subject: found.name, role: found.role, via: "token" };
     if (this.jwks && this.settings.oidc && token.split(".").length === 3) return this.verifyJwt(token, this.settings.oidc);
     throw new AuthError(401, "the token is not valid");
   }
 
+  /** Whether static tokens are configured (they can be exchanged for a browser session). */
+  get hasStaticTokens(): boolean {
+    return this.hashes.length > 0;
+  }
+
+  /** The static token of that name as the settings say now (a session made from it ends when it is removed). */
+  tokenNamed(name: string): StaticToken | undefined {
+    return this.settings.tokens.find((t) => t.name === name);
+  }
+
+  /** Whether a string the caller sent is one of the static tokens (constant time over every one). */
+  staticToken(token: string): StaticToken | undefined {
+    const digest = sha256(token);
+    let found: StaticToken | undefined;
+    for (const h of this.hashes) if (timingSafeEqual(h.digest, digest) && !found) found = h.token;
+    return found;
+  }
+
   private async verifyJwt(token: string, oidc: OidcSettings): Promise<Principal> {
     let payload: Record<string, unknown>;
+    let typ: unknown;
+    const maxAgeMs = oidc.maxTokenAgeMs ?? DEFAULT_MAX_TOKEN_AGE_MS;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks!, {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, this.jwks!, {
         issuer: oidc.issuer,
         audience: oidc.audience,
         algorithms: ["RS256", "PS256", "ES256", "EdDSA"],
         clockTolerance: 30,
-        requiredClaims: ["exp", "sub"],
+        requiredClaims: ["exp", "iat", "sub"],
+        maxTokenAge: Math.floor(maxAgeMs / 1000),
       }));
     } catch (e) {
-      throw new AuthError(401, e instanceof joseErrors.JWTExpired ? "the token has expired" : "the token is not valid");
+      // jose reports a token issued too long ago as expired too: its claim says which
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "iat" && e.reason === "missing")
+        throw new AuthError(401, "the token carries no iat (when it was issued), which this server needs to bound its age");
+      if ((e instanceof joseErrors.JWTClaimValidationFailed || e instanceof joseErrors.JWTExpired) && e.claim === "iat")
+        throw new AuthError(401, `the token was issued more than ${maxAgeMs / 60_000} minutes ago, or in the future; get a new one`);
+      if (e instanceof joseErrors.JWTExpired) throw new AuthError(401, "the token has expired");
+      throw new AuthError(401, "the token is not valid");
     }
-    const claim = payload[oidc.roleClaim ?? "mesh_role"];
-    const candidates = (Array.isArray(claim) ? claim : [claim]).filter((r): r is Role => ROLES.includes(r as Role));
-    if (candidates.length === 0) throw new AuthError(403, "the token carries no mesh role");
-    const role = candidates.reduce((a, b) => (allows(a, b) ? a : b));
+    // a token of another type (an ID token, a logout token) signed by the same provider is not an access token
+    if (!ACCESS_TOKEN_TYPES.has(normalType(typ)))
+      throw new AuthError(401, "the token is not an access token: its typ is neither at+jwt nor JWT");
+    // a fresh token valid for a century is as good as a stolen one that never dies
+    if (Number(payload.exp) - Number(payload.iat) > maxAgeMs / 1000 + 30)
+      throw new AuthError(
+        401,
+        `the token is valid for longer than ${maxAgeMs / 60_000} minutes; the identity provider must issue shorter-lived tokens`,
+      );
+    const role = roleFromClaim(payload[oidc.roleClaim ?? "mesh_role"]);
+    if (!role) throw new AuthError(403, "the token carries no mesh role");
     return { subject: String(payload.sub), role, via: "oidc" };
   }
 }

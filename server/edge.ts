@@ -1,17 +1,20 @@
 /**
  * The edge every request crosses before and after its route: a request id (in the `Request-Id` header,
- * the audit line and the log), the demo engine's header, the loopback guard of the insecure mode,
- * authentication and the route's role; errors as problems (ours logged, redacted, never returned); one
- * audit line per mutating or refused request.
+ * the audit line and the log), the demo engine's header, strict security headers, the loopback guard of
+ * the insecure mode, authentication (a bearer token, or a browser's session cookie with its cross-site
+ * checks) and the route's role; errors as problems (ours logged, redacted, never returned), an unknown
+ * method of a known path as 405 with `Allow`; one audit line per mutating or refused request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from "fastify";
 import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
-import { allows, AuthError, type Authenticator } from "./auth";
+import { allows, AuthError, type Authenticator, type Principal } from "./auth";
 import { loopbackRefusal } from "./loopback-guard";
-import { problem } from "./problems";
+import { problem, storeFailure, storeUnavailable } from "./problems";
+import type { Sessions } from "./session";
+import { allowedOrigins, sessionRefusal } from "./session-guard";
 import type { Limits } from "./settings";
 import { validationMessage } from "./validation-messages";
 
@@ -23,6 +26,58 @@ export interface EdgeDeps {
   readonly redactor: Redactor;
   readonly engineName?: string;
   readonly now: () => Date;
+  /** The job store, named in a 503 when it cannot be read or written. */
+  readonly jobs: { readonly store: { readonly kind: string } };
+  /** Browser sessions; without them only bearer tokens (or the insecure mode) authenticate. */
+  readonly sessions?: Sessions;
+}
+
+/** API answers are data: nothing in them runs, frames or leaks a referrer. The console's pages get their own policy (static.ts). */
+const API_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-resource-policy": "same-origin",
+};
+
+/** The caller: a bearer token when one is sent (machines), else the browser's session cookie, checked against cross-site use. */
+async function identify(req: FastifyRequest, reply: FastifyReply, deps: EdgeDeps): Promise<Principal> {
+  const sessions = deps.sessions;
+  const cookie = sessions && !deps.auth.insecure ? req.cookies[sessions.cookieName] : undefined;
+  const header = req.headers.authorization;
+  if (!sessions || cookie === undefined || header !== undefined) {
+    try {
+      return await deps.auth.authenticate(header);
+    } catch (e) {
+      if (e instanceof AuthError && e.status === 401 && header === undefined && sessions)
+        throw new AuthError(401, "a bearer token is required, or in a browser a session: sign in (GET /auth/methods lists how)");
+      throw e;
+    }
+  }
+  const principal = await sessions.resolve(cookie);
+  if (!principal) {
+    sessions.clearCookie(reply);
+    throw new AuthError(401, "the session has ended (signed out, past its lifetime, or idle too long): sign in again");
+  }
+  // whoever it was is on the audit line, refused or not
+  req.principal = principal;
+  const refusal = sessionRefusal(req.raw, allowedOrigins(sessions.settings.publicUrl, req.raw), principal.session!.csrf);
+  if (refusal) throw new AuthError(403, refusal);
+  return principal;
+}
+
+interface KnownRoute {
+  readonly path: RegExp;
+  readonly methods: Set<string>;
+}
+
+/** The methods some route answers on this path (for 405's Allow), HEAD with GET. */
+function allowedMethods(routes: readonly KnownRoute[], url: string): string[] {
+  const path = url.split("?")[0]!;
+  const methods = new Set(routes.filter((r) => r.path.test(path)).flatMap((r) => [...r.methods]));
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
 }
 
 /** The route's schema for a part of the request (`body`, `querystring`, ...) and the value sent at `path` in it. */
@@ -52,8 +107,20 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 
 export function installEdge(app: App, deps: EdgeDeps): void {
   const { log, redactor, now } = deps;
+  const routes: KnownRoute[] = [];
+  app.addHook("onRoute", (r) => {
+    // the console's catch-all answers GET anywhere: it is no reason to call another method's 404 a 405
+    if (r.config?.fallback) return;
+    const pattern = r.url
+      .split("/")
+      .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg === "*" ? ".*" : seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/");
+    routes.push({ path: new RegExp(`^${pattern}/?$`), methods: new Set([r.method].flat()) });
+  });
   app.addHook("onRequest", async (req, reply) => {
     reply.header("request-id", req.id);
+    reply.headers(API_HEADERS);
+    if (deps.sessions?.secure) reply.header("strict-transport-security", "max-age=31536000");
     if (deps.engineName) reply.header("mesh-engine", deps.engineName);
     if (deps.auth.insecure) {
       const refusal = loopbackRefusal(req.raw);
@@ -62,7 +129,7 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     const role = req.routeOptions.config.role;
     if (!role) return;
     try {
-      req.principal = await deps.auth.authenticate(req.headers.authorization);
+      req.principal = await identify(req, reply, deps);
     } catch (e) {
       if (e instanceof AuthError) {
         if (e.status === 401) reply.header("www-authenticate", 'Bearer realm="mesh"');
@@ -88,7 +155,23 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
     if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
       return problem(reply, 400, "the body is not valid JSON");
+    const store = storeFailure(error);
+    if (store) {
+      // the store's fault, not the code's: one line with the store's own words, redacted, and no trace
+      log({
+        level: "error",
+        msg: "job store unavailable",
+        requestId: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? null,
+        error: redactor.redact(store.detail),
+      });
+      return storeUnavailable(reply, deps.jobs.store.kind, store.writing);
+    }
     if (error instanceof MeshError) return meshProblem(reply, error);
+    // the console's file server refusing a path outside its folder: nothing there, as for any unknown path
+    if ((status === 403 || status === 404) && req.routeOptions.config.fallback)
+      return problem(reply.headers(API_HEADERS), 404, "no such route");
     // anything else is ours: the log has it (redacted), the caller only the request's id
     log({
       level: "error",
@@ -100,7 +183,13 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     });
     return problem(reply, 500, `an internal error; the server's log has it under request id ${req.id}`, { requestId: req.id });
   });
-  app.setNotFoundHandler((_req, reply) => problem(reply, 404, "no such route"));
+  app.setNotFoundHandler((req, reply) => {
+    // a console route that found no file hands over here: the answer is the API's, with its headers
+    reply.headers(API_HEADERS);
+    const allow = allowedMethods(routes, req.url);
+    if (allow.length === 0) return problem(reply, 404, "no such route");
+    return problem(reply.header("allow", allow.join(", ")), 405, `${req.method} is not answered here; this path takes ${allow.join(", ")}`);
+  });
 
   app.addHook("onResponse", async (req, reply) => {
     const action = req.routeOptions.config.action;

@@ -62,12 +62,26 @@ function parseArgs(argv: readonly string[]): Args | number {
   return program.opts<Args>();
 }
 
+/** How browsers sign in, for the listening line (names only, never a secret). */
+function signInMethods(settings: ReturnType<typeof settingsFromEnv>): string {
+  if (settings.auth.insecure) return "none needed (insecure mode)";
+  const b = settings.browser;
+  if (!b) return "off: set MESH_PUBLIC_URL for browser sign-in";
+  const ways = [...(b.oidc ? [`oidc (${b.oidc.issuer})`] : []), ...(settings.auth.tokens.length > 0 ? ["token form"] : [])];
+  return `${ways.join(", ") || "none"} at ${b.publicUrl ?? "loopback"}; sessions ${b.maxAgeMs / 60_000} min, idle ${b.idleMs / 60_000} min`;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (typeof args === "number") return void (process.exitCode = args);
   const settings = settingsFromEnv(process.env);
   const projectDir = process.env.MESH_PROJECT_DIR ?? join(__dirname, "..");
   const simulated = args.engine === "simulated";
+  // without authentication, any process on this machine (another user's, a compromised dependency's) could run up and destroy
+  if (settings.auth.insecure && !simulated)
+    throw new Error(
+      "MESH_API_INSECURE=loopback-only runs only with --engine simulated: the real engine needs authentication, since any process on this machine could otherwise run up and destroy. Set MESH_API_TOKENS (docs/portal-api.md shows how to make one) and unset MESH_API_INSECURE",
+    );
   if (simulated && !LOOPBACK.has(settings.host))
     throw new Error(`--engine simulated serves on loopback only, not ${settings.host}: unset MESH_API_HOST or set it to 127.0.0.1`);
   let engine: StackEngine;
@@ -118,12 +132,15 @@ async function main(): Promise<void> {
       log: (line) => write({ ...line, ...(typeof line.error === "string" ? { error: redactor.redact(line.error) } : {}) }),
     }),
     ...(simulated ? { engineName: "simulated" } : {}),
+    ...(settings.browser ? { browser: settings.browser } : {}),
+    consoleDir: settings.consoleDir ?? join(projectDir, "console", "dist"),
   });
   const address = await app.listen({ host: settings.host, port: settings.port });
   write({
     msg: "listening",
     address,
     auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer",
+    signIn: signInMethods(settings),
     engine: simulated
       ? `simulated: jobs run this project's stacks and peers on generic simulated resources, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
       : "local (the Pulumi CLI)",

@@ -14,7 +14,7 @@ import type { FastifyRequest } from "fastify";
 import type { Authenticator, Principal, Role } from "./auth";
 import { EventStreams } from "./event-stream";
 import { Problem } from "./schemas";
-import type { Limits } from "./settings";
+import type { BrowserSettings, Limits } from "./settings";
 import { StackReads } from "./stack-reads";
 
 export interface Topology {
@@ -48,6 +48,10 @@ export interface AppDeps {
   /** How long GET /v1/stacks waits for a stack's outputs before it answers without them. @default 10000 */
   readonly outputsTimeoutMs?: number;
   readonly now?: () => Date;
+  /** Browser sign-in and sessions (in the job store); without it, bearer tokens only. */
+  readonly browser?: BrowserSettings;
+  /** The built web console served at / (its index.html for every other page); without it, / is a 404. */
+  readonly consoleDir?: string;
 }
 
 export interface Portal {
@@ -77,6 +81,8 @@ declare module "fastify" {
     auditFields?: Record<string, unknown>;
   }
   interface FastifyContextConfig {
+    /** The console's catch-all routes: never a reason for a 405. */
+    fallback?: boolean;
     /** The least role the route needs; routes without one are public (health, OpenAPI). */
     role?: Role;
     /** The audit log's name for the request; every request with one but preview is audited whatever its answer. */
@@ -96,7 +102,11 @@ export function portalOf(deps: AppDeps): Portal {
     limits,
     now: deps.now ?? (() => new Date()),
     log: deps.log ?? (() => {}),
-    redactor: new Redactor(deps.engine.secretValues ?? []),
+    // the sign-in's secrets too: no error text, audit line or log line carries them
+    redactor: new Redactor([
+      ...(deps.engine.secretValues ?? []),
+      ...(deps.browser ? [deps.browser.secret.toString("utf8"), deps.browser.oidc?.clientSecret] : []),
+    ]),
     streams: new EventStreams(deps.jobs, limits),
     // each read bounded in time and its failure kept as a reason (MeshError), then shared, capped and reused
     reads: new StackReads(

@@ -30,8 +30,8 @@ export const NoBody = z.strictObject({}).nullish();
 
 export const DestroyBody = z.strictObject({
   /** The stack's name again: a destroy is never one click. */
-  confirm: z.string().max(100),
-  includeProtected: z.boolean().default(false),
+  confirm: z.string().max(100).describe("the stack's name again"),
+  includeProtected: z.boolean().default(false).describe("true to delete protected resources too (the ACK cluster, its VPC)"),
 });
 
 /** POST /v1/verify: the stacks whose clusters to read; every stack of the mesh when absent. */
@@ -116,6 +116,10 @@ export const ConvergeRun = z.object({
   verifyJob: z.string().optional(),
 });
 
+/** GET /v1/converge: the runs this server remembers, newest first. */
+export const ConvergeList = z.object({ runs: z.array(ConvergeRun) });
+export const ConvergeListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
 /** `verify`: once converge settles, start a verify job over every stack (as mesh converge --verify does). */
 export const ConvergeBody = z.strictObject({ verify: z.boolean().optional() }).nullish();
 
@@ -133,5 +137,11 @@ export const Problem = z.object({
 });
 
 export const Health = z.object({ status: z.string() });
-/** The `mesh plan` JSON (schemaVersion 1), see the README. */
+/** The `mesh plan` JSON (schemaVersion 1), docs/plan.md. */
 export const MeshPlanSchema = z.record(z.string(), z.unknown());
+
+/** Shapes the API serves that no route schema spells out (the plan, the events, verify's rows), for the console's types. */
+export type { MeshPlan } from "../plan/plan";
+export type { MeshEvent } from "../automation/types";
+export type { Role } from "./auth";
+export type { RoutingRow } from "../verify/types";

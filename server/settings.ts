@@ -2,6 +2,8 @@
  * The service's settings from the environment. Without any authentication it refuses to start, unless
  * explicitly started insecure, and then only on loopback.
  */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseDuration, waitProblem } from "../verify/wait";
 import { parseTokens, readTokensFile, type AuthSettings, type StaticToken } from "./auth";
@@ -12,6 +14,34 @@ export interface ServerSettings {
   readonly auth: AuthSettings;
   readonly limits: Limits;
   readonly verify: VerifySettings;
+  /** Browser sign-in; absent in the insecure mode, and where no public URL is known (a non-loopback address without MESH_PUBLIC_URL). */
+  readonly browser?: BrowserSettings;
+  /** The built web console (MESH_CONSOLE_DIR); the caller defaults it to the project's console/dist. */
+  readonly consoleDir?: string;
+}
+
+/** How browsers sign in and how long they stay signed in. */
+export interface BrowserSettings {
+  /** The portal's address as browsers reach it (MESH_PUBLIC_URL): the OIDC redirect URI's base and the one origin allowed. Unset: loopback at the server's port. */
+  readonly publicUrl?: string;
+  /** A session ends this long after sign-in, ms. @default 28800000 (8 h) */
+  readonly maxAgeMs: number;
+  /** A session unused for this long ends, ms. @default 1800000 (30 min) */
+  readonly idleMs: number;
+  /** Seals the sign-in's state cookie (MESH_SESSION_SECRET); random per process when not set. Never logged or returned. */
+  readonly secret: Buffer;
+  /** OIDC sign-in (the authorization code flow with PKCE); without it only the token sign-in form. */
+  readonly oidc?: OidcSignInSettings;
+}
+
+export interface OidcSignInSettings {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Absent: a public client (PKCE alone). Never logged or returned. */
+  readonly clientSecret?: string;
+  readonly scopes: readonly string[];
+  /** The claim holding the role, as for bearer tokens. @default "mesh_role" */
+  readonly roleClaim?: string;
 }
 
 /** How POST /v1/verify reads the clusters, beyond what the stack files and outputs say (as mesh verify's options). */
@@ -54,6 +84,12 @@ export interface Limits {
   readonly streamsPerJob: number;
   /** Event streams open in all, replays included. @default 1000 */
   readonly streams: number;
+  /** Event streams one caller (one token, one OIDC subject) has open at once. @default 50 */
+  readonly streamsPerCaller: number;
+  /** Event pages written to streams and not yet taken by the kernel, in all, bytes: no stream reads another page past this. @default 33554432 */
+  readonly replayBytes: number;
+  /** A job that ended without its last events in the store (it failed on the store): how long a stream waits for them before `stream.end`, ms. @default 5000 */
+  readonly storeWaitMs: number;
   /** Comment line on an idle event stream, ms. @default 15000 */
   readonly heartbeatMs: number;
   /** An event stream ends after this (with `stream.end`; the client resumes with Last-Event-ID), ms. @default 3600000 */
@@ -78,6 +114,12 @@ export interface Limits {
   readonly engineReads: number;
   /** On shutdown, how long cancelled jobs get to stop before the process exits anyway, ms. @default 30000 */
   readonly shutdownGraceMs: number;
+  /** Unauthenticated refusals: the audit table's window, ms. @default 60000 */
+  readonly auditNoiseWindowMs: number;
+  /** ... recorded one by one per client address and window; the rest are counted. @default 10 */
+  readonly auditNoisePerAddress: number;
+  /** ... recorded one by one per window, all addresses. @default 100 */
+  readonly auditNoisePerWindow: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -85,6 +127,9 @@ export const DEFAULT_LIMITS: Limits = {
   jobs: 32,
   streamsPerJob: 200,
   streams: 1000,
+  streamsPerCaller: 50,
+  replayBytes: 32 * 1024 * 1024,
+  storeWaitMs: 5_000,
   heartbeatMs: 15_000,
   streamMaxMs: 3_600_000,
   streamStallMs: 30_000,
@@ -97,6 +142,9 @@ export const DEFAULT_LIMITS: Limits = {
   outputsTtlMs: 5_000,
   engineReads: 2,
   shutdownGraceMs: 30_000,
+  auditNoiseWindowMs: 60_000,
+  auditNoisePerAddress: 10,
+  auditNoisePerWindow: 100,
 };
 
 export const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -105,15 +153,19 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const tokens: StaticToken[] = [];
   if (env.MESH_API_TOKENS) tokens.push(...parseTokens(env.MESH_API_TOKENS, "MESH_API_TOKENS"));
   if (env.MESH_API_TOKENS_FILE) tokens.push(...readTokensFile(env.MESH_API_TOKENS_FILE));
+  // bearer tokens from the provider unless only browser sign-in is asked for (a client id and no audience or JWKS)
+  const signInOnly = Boolean(env.MESH_OIDC_CLIENT_ID) && !env.MESH_OIDC_JWKS_URL && !env.MESH_OIDC_AUDIENCE;
   const oidc =
-    env.MESH_OIDC_ISSUER || env.MESH_OIDC_JWKS_URL || env.MESH_OIDC_AUDIENCE
+    (env.MESH_OIDC_ISSUER || env.MESH_OIDC_JWKS_URL || env.MESH_OIDC_AUDIENCE) && !signInOnly
       ? {
           issuer: required(env, "MESH_OIDC_ISSUER"),
           audience: required(env, "MESH_OIDC_AUDIENCE"),
           jwksUrl: required(env, "MESH_OIDC_JWKS_URL"),
           ...(env.MESH_OIDC_ROLE_CLAIM ? { roleClaim: env.MESH_OIDC_ROLE_CLAIM } : {}),
+          ...(env.MESH_OIDC_MAX_TOKEN_AGE ? { maxTokenAgeMs: duration(env, "MESH_OIDC_MAX_TOKEN_AGE") } : {}),
         }
       : undefined;
+  const signIn = env.MESH_OIDC_CLIENT_ID ? oidcSignInFromEnv(env) : undefined;
   const insecureValue = env.MESH_API_INSECURE ?? "";
   if (insecureValue !== "" && insecureValue !== "loopback-only")
     throw new Error(
@@ -121,18 +173,115 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     );
   const insecure = insecureValue === "loopback-only";
   const host = env.MESH_API_HOST ?? "127.0.0.1";
-  if (tokens.length === 0 && !oidc && !insecure) {
+  if (tokens.length === 0 && !oidc && !signIn && !insecure) {
     throw new Error(
-      "no authentication is configured: set MESH_API_TOKENS or MESH_API_TOKENS_FILE, or MESH_OIDC_ISSUER, MESH_OIDC_AUDIENCE and MESH_OIDC_JWKS_URL (or, on a developer machine only, MESH_API_INSECURE=loopback-only)",
+      "no authentication is configured: set MESH_API_TOKENS or MESH_API_TOKENS_FILE, or MESH_OIDC_ISSUER, MESH_OIDC_AUDIENCE and MESH_OIDC_JWKS_URL, or MESH_OIDC_ISSUER and MESH_OIDC_CLIENT_ID (or, on a developer machine only, MESH_API_INSECURE=loopback-only)",
     );
   }
-  if (insecure && (tokens.length > 0 || oidc)) throw new Error("MESH_API_INSECURE=loopback-only cannot be combined with tokens or OIDC");
+  if (insecure && (tokens.length > 0 || oidc || signIn))
+    throw new Error("MESH_API_INSECURE=loopback-only cannot be combined with tokens or OIDC");
   if (insecure && !LOOPBACK.has(host)) throw new Error(`MESH_API_INSECURE=loopback-only binds to loopback only, not ${host}`);
   if (!LOOPBACK.has(host) && isIP(host) === 0 && host !== "0.0.0.0" && host !== "::")
     throw new Error(`MESH_API_HOST: ${host} is not an address`);
   const port = Number(env.MESH_API_PORT ?? "8080");
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("MESH_API_PORT: not a port");
-  return { host, port, auth: { tokens, ...(oidc ? { oidc } : {}), insecure }, limits: DEFAULT_LIMITS, verify: verifySettingsFromEnv(env) };
+  const browser = insecure || (tokens.length === 0 && !signIn) ? undefined : browserFromEnv(env, host, signIn);
+  return {
+    host,
+    port,
+    auth: { tokens, ...(oidc ? { oidc } : {}), insecure },
+    limits: { ...DEFAULT_LIMITS, ...streamDurations(env) },
+    verify: verifySettingsFromEnv(env),
+    ...(browser ? { browser } : {}),
+    ...(env.MESH_CONSOLE_DIR ? { consoleDir: env.MESH_CONSOLE_DIR } : {}),
+  };
+}
+
+/** A secret from `KEY` or from the file `KEY_FILE` (its trailing newline dropped); never both. */
+function secretFromEnv(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const file = env[`${key}_FILE`];
+  if (env[key] && file) throw new Error(`set ${key} or ${key}_FILE, not both`);
+  if (!file) return env[key] || undefined;
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new Error(`${key}_FILE: ${file} cannot be read (${(e as { code?: string }).code ?? "error"})`);
+  }
+}
+
+function duration(env: NodeJS.ProcessEnv, key: string): number {
+  const ms = parseDuration(env[key]!);
+  if (ms === undefined) throw new Error(waitProblem(env[key]!, key));
+  return ms;
+}
+
+function oidcSignInFromEnv(env: NodeJS.ProcessEnv): OidcSignInSettings {
+  const issuer = required(env, "MESH_OIDC_ISSUER");
+  const u = URL.canParse(issuer) ? new URL(issuer) : undefined;
+  if (!u || !(u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK.has(u.hostname.replace(/^\[|\]$/g, "")))))
+    throw new Error(`MESH_OIDC_ISSUER: ${issuer.slice(0, 100)} is not an https URL (http is for a provider on loopback)`);
+  const clientSecret = secretFromEnv(env, "MESH_OIDC_CLIENT_SECRET");
+  const scopes = (env.MESH_OIDC_SCOPES ?? "openid profile email").split(/\s+/).filter(Boolean);
+  if (!scopes.includes("openid")) throw new Error(`MESH_OIDC_SCOPES: ${scopes.join(" ")} lacks openid, which sign-in needs`);
+  return {
+    issuer,
+    clientId: env.MESH_OIDC_CLIENT_ID!,
+    ...(clientSecret ? { clientSecret } : {}),
+    scopes,
+    ...(env.MESH_OIDC_ROLE_CLAIM ? { roleClaim: env.MESH_OIDC_ROLE_CLAIM } : {}),
+  };
+}
+
+/** The portal's public origin, checked: http only on loopback, no path (the console and API are served at /). */
+function publicUrlFromEnv(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new Error(
+      `MESH_PUBLIC_URL: ${value.slice(0, 100)} is not a URL; write the portal's address as browsers reach it, e.g. https://mesh.example.com`,
+    );
+  }
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && LOOPBACK.has(u.hostname.replace(/^\[|\]$/g, ""))))
+    throw new Error(`MESH_PUBLIC_URL: ${u.origin} is not https; session cookies travel over https only (http is for loopback)`);
+  if ((u.pathname !== "/" && u.pathname !== "") || u.search || u.hash || u.username)
+    throw new Error(`MESH_PUBLIC_URL: give the origin only (${u.origin}); the portal is served at its root`);
+  return u.origin;
+}
+
+function browserFromEnv(env: NodeJS.ProcessEnv, host: string, oidc: OidcSignInSettings | undefined): BrowserSettings | undefined {
+  const publicUrl = env.MESH_PUBLIC_URL ? publicUrlFromEnv(env.MESH_PUBLIC_URL) : undefined;
+  if (!publicUrl && oidc)
+    throw new Error(
+      "MESH_OIDC_CLIENT_ID needs MESH_PUBLIC_URL, the portal's address as browsers reach it: the redirect URI is <it>/auth/callback",
+    );
+  // without a public URL, browsers can only be told apart from other sites on loopback
+  if (!publicUrl && !LOOPBACK.has(host)) return undefined;
+  const secret = secretFromEnv(env, "MESH_SESSION_SECRET");
+  if (secret !== undefined && Buffer.byteLength(secret) < 32)
+    throw new Error("MESH_SESSION_SECRET: at least 32 characters (e.g. openssl rand -hex 32)");
+  return {
+    ...(publicUrl ? { publicUrl } : {}),
+    maxAgeMs: env.MESH_SESSION_MAX_AGE ? duration(env, "MESH_SESSION_MAX_AGE") : 8 * 3_600_000,
+    idleMs: env.MESH_SESSION_IDLE ? duration(env, "MESH_SESSION_IDLE") : 30 * 60_000,
+    secret: secret !== undefined ? Buffer.from(secret, "utf8") : randomBytes(32),
+    ...(oidc ? { oidc } : {}),
+  };
+}
+
+/** MESH_API_STREAM_LIFETIME (1h) and MESH_API_STREAM_STALL (30s), as durations: how long a stream lasts, and a client may take nothing. */
+function streamDurations(env: NodeJS.ProcessEnv): Partial<Limits> {
+  const read = (key: string): number | undefined => {
+    const text = env[key];
+    if (text === undefined || text === "") return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 100)
+      throw new Error(`${key}: ${text.slice(0, 40)} is not a duration from 100ms to 24h, such as 30s or 1h`);
+    return ms;
+  };
+  const lifetime = read("MESH_API_STREAM_LIFETIME");
+  const stall = read("MESH_API_STREAM_STALL");
+  return { ...(lifetime !== undefined ? { streamMaxMs: lifetime } : {}), ...(stall !== undefined ? { streamStallMs: stall } : {}) };
 }
 
 function required(env: NodeJS.ProcessEnv, key: string): string {

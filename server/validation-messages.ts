@@ -49,6 +49,21 @@ const TYPES: Record<string, string> = {
   object: "an object",
 };
 
+/** What an object takes, field by field: `{"confirm": the stack's name again (required), ...}`. */
+function objectFields(o: z.ZodObject): string {
+  const fields = Object.entries(o.shape).map(([k, f]) => {
+    const field = f as z.ZodType;
+    const inner = unwrap(field) as z.ZodType;
+    const what =
+      field.description ??
+      inner.description ??
+      TYPES[inner.type === "number" && (inner as z.ZodNumber).isInt ? "int" : inner.type] ??
+      inner.type;
+    return `"${k}": ${what} (${field.safeParse(undefined).success ? "optional" : "required"})`;
+  });
+  return `{${fields.join(", ")}}`;
+}
+
 /**
  * The message for one failing field. `schema` is the route's schema for the part of the request
  * (body, querystring, params, headers); `value` what the request held at that field.
@@ -62,7 +77,8 @@ export function validationMessage(v: ValidationEntry, schema: unknown, value: un
     const keys = (p.keys as string[] | undefined) ?? [];
     return `unknown field${keys.length === 1 ? "" : "s"}: ${keys.join(", ")}`;
   }
-  if (value === undefined && v.keyword === "invalid_type") return `${name} is required`;
+  if (value === undefined && v.keyword === "invalid_type")
+    return path.length === 0 && leaf instanceof z.ZodObject ? `a JSON body is required: ${objectFields(leaf)}` : `${name} is required`;
   if (leaf instanceof z.ZodNumber) return numberRule(name, leaf);
   switch (v.keyword) {
     case "invalid_type":

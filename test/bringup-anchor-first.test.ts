@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import { runProgram, type ProgramRun } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 let run: ProgramRun;
 before(async () => {
-  run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": {} } });
+  run = await runProgram({ projectDir: FIXTURE_PROJECT, stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": {} } });
 });
 
 it("installs the whole primary but no remote secret", () => {

@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { before, it } from "node:test";
 import { runProgram, type ProgramRun } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 let run: ProgramRun;
 before(async () => {
   // the anchor's stack exists (pulumi stack init) but has exported nothing
-  run = await runProgram({ stack: "wuxi", peerOutputs: { "organization/mesh/cn-shanghai": {} } });
+  run = await runProgram({ projectDir: FIXTURE_PROJECT, stack: "wuxi", peerOutputs: { "organization/mesh/cn-shanghai": {} } });
 });
 
 it("installs the namespace, istio-base and the reader token, and nothing that needs the mesh root", () => {

@@ -9,6 +9,10 @@ import { before, describe, it } from "node:test";
 import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../tools/engine/cli-run";
 import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT, programProject } from "./fixtures/project";
+
+/** The program with the fixture's stacks, as the language host runs it in the project's folder. */
+const PROGRAM = programProject();
 
 const CN = "organization/mesh/cn-shanghai";
 const WUXI = "organization/mesh/wuxi";
@@ -85,7 +89,7 @@ describe("a bring-up as pulumi up runs it", () => {
   const runs: CliRun[] = [];
   before(async () => {
     for (const stack of ["cn-shanghai", "wuxi", "cn-shanghai"]) {
-      const run = await runLikeCli({ stack, peerOutputs: outputs });
+      const run = await runLikeCli({ projectDir: PROGRAM, stack, peerOutputs: outputs });
       assert.equal(run.exitCode, 0, run.stderr);
       outputs[`organization/mesh/${stack}`] = { ...run.outputs };
       runs.push(run);
@@ -133,7 +137,7 @@ describe("a bring-up as pulumi up runs it", () => {
   });
 
   it("registers exactly what the in-process mocks register, with the same inputs and options", async () => {
-    const mocked = await runProgram({ stack: "cn-shanghai", peerOutputs: outputs });
+    const mocked = await runProgram({ projectDir: FIXTURE_PROJECT, stack: "cn-shanghai", peerOutputs: outputs });
     const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
     const viaCli = created(runs[2]!);
     assert.deepEqual(viaCli.map(key).sort(), mocked.registrations.map(key).sort());
@@ -152,6 +156,7 @@ describe("a config typo as pulumi up reports it", () => {
   let run: CliRun;
   before(async () => {
     run = await runLikeCli({
+      projectDir: PROGRAM,
       stack: "wuxi",
       peerOutputs: { [CN]: {} },
       override: { "mesh:eastWestGateway": { service: { tpye: "NodePort" } } },
@@ -187,7 +192,7 @@ describe("a config typo as pulumi up reports it", () => {
 describe("a stack named in config that does not exist", () => {
   let run: CliRun;
   before(async () => {
-    run = await runLikeCli({ stack: "wuxi", peerOutputs: {} });
+    run = await runLikeCli({ projectDir: PROGRAM, stack: "wuxi", peerOutputs: {} });
   });
 
   it("is one report naming both config paths and the fix, with no stack trace", () => {
@@ -235,7 +240,7 @@ describe("a misspelt stack named next to a readable one", () => {
     describe(c.what, () => {
       let run: CliRun;
       before(async () => {
-        run = await runLikeCli({ stack: "wuxi", peerOutputs: { [CN]: cnShanghaiOutputs() }, override: c.override });
+        run = await runLikeCli({ projectDir: PROGRAM, stack: "wuxi", peerOutputs: { [CN]: cnShanghaiOutputs() }, override: c.override });
       });
 
       it("is one report naming its config path and the fix, with no stack trace, and exit code 32", () => {

@@ -1,5 +1,5 @@
 /**
- * The cn-shanghai stack from its real stack files, on its second run of a bring-up (wuxi has
+ * The cn-shanghai stack from the fixture project's stack files, on its second run of a bring-up (wuxi has
  * exported): ACK provisioned, internal-SLB gateway, trust anchor, linked to wuxi.
  */
 import assert from "node:assert/strict";
@@ -9,12 +9,13 @@ import { fromYaml } from "../model/yaml";
 import { b64, FAKE_KUBECONFIG, isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { MESH_ROOT, MESH_ROOT_KEY, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 let run: ProgramRun;
 
 before(async () => {
-  run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
+  run = await runProgram({ projectDir: FIXTURE_PROJECT, stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
 });
 
 describe("cn-shanghai: resources", () => {

@@ -10,7 +10,7 @@ import { ROOT_CERT } from "./fixtures/pki";
 const STACK = { organization: "organization", project: "mesh", stack: "wuxi" };
 
 function issuesOf(mesh: Record<string, unknown>, region?: string): ConfigIssue[] {
-  // credentials and keys stored as the README says: as secrets
+  // credentials and keys stored as docs/configuration.md says: as secrets
   const raw: RawConfig = { stack: STACK, mesh, alicloudRegion: region, secretKeys: ["cluster", "trust"] };
   try {
     validateConfig(raw);

@@ -29,7 +29,7 @@ import { tmpdir, userInfo } from "node:os";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { envOf, readDockerfile, type Stage } from "./fixtures/dockerfile";
-import { startPostgres } from "./fixtures/postgres";
+import { reachableByOthers, startPostgres } from "./fixtures/postgres";
 
 const ROOT = join(__dirname, "..");
 const PINS = join(ROOT, "deploy", "image", "pulumi-pins.txt");
@@ -325,6 +325,7 @@ describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no 
 
 /** The production dependencies `npm prune --omit=dev` keeps: the lock file's top-level packages not marked dev. */
 function productionModules(into: string) {
+  const outOfReach = userInfo().uid === 0 && !reachableByOthers(join(ROOT, "node_modules"));
   const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
     packages: Record<string, { dev?: boolean; link?: boolean; resolved?: string }>;
   };
@@ -334,7 +335,15 @@ function productionModules(into: string) {
     const at = join(into, m[1]!);
     mkdirSync(dirname(at), { recursive: true });
     // a workspace is a link to its folder in the project (mesh-policy → ../policy), as in the image
-    symlinkSync(meta.link ? relative(dirname(at), join(into, "..", meta.resolved!)) : join(ROOT, "node_modules", m[1]!), at);
+    if (meta.link) symlinkSync(relative(dirname(at), join(into, "..", meta.resolved!)), at);
+    // as root the server runs as the image's user, who cannot pass a mode-700 folder above the checkout
+    // (a clone under /root, a mktemp -d): hard links in the layout instead of links into the checkout
+    else if (outOfReach) {
+      const from = join(ROOT, "node_modules", m[1]!);
+      // an optional package of another platform is not installed; another file system takes no hard link: a copy
+      if (existsSync(from) && spawnSync("cp", ["-al", from, at]).status !== 0)
+        cpSync(from, at, { recursive: true, verbatimSymlinks: true });
+    } else symlinkSync(join(ROOT, "node_modules", m[1]!), at);
   }
 }
 

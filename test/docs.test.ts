@@ -10,6 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
 import ts from "typescript";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { planDiagram, UPDATE_DOCS, withDiagram } from "../tools/docs/readme-diagram";
 
 const pages = ["README.md", ...readdirSync(join(PROJECT_DIR, "docs")).map((f) => join("docs", f))].filter((f) => f.endsWith(".md"));
 
@@ -81,6 +82,23 @@ describe("README and docs/", () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
     assert.match(firstBlock, /^npm ci && npm test\b/m);
     assert.match(firstBlock, /^npm run plan\b/m);
+    // the command line shows in the first screen, as a clone runs it, however many clusters the diagram below draws
+    const firstScreen = readme.split("\n").slice(0, 50).join("\n");
+    assert.match(firstScreen, /^npx mesh \S+/m);
+    assert.ok(readme.indexOf("\nnpx mesh ") < readme.indexOf("```mermaid"), "the commands come before the picture");
+  });
+
+  it("README's diagram is the mesh the repository's stack files describe, as mesh plan draws it", () => {
+    const { diagram, errors } = planDiagram(PROJECT_DIR);
+    assert.deepEqual(errors, [], "the repository's stack files plan without errors (npm run plan)");
+    const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
+    assert.ok(readme.includes(diagram!), `README.md's diagram does not show the stack files: run ${UPDATE_DOCS}`);
+  });
+
+  it("update-docs replaces the diagram and nothing else", () => {
+    const readme = "# mesh\n\n```sh\nnpm test\n```\n\n```mermaid\nflowchart LR\n  a --> b\n```\n\nmore\n";
+    assert.equal(withDiagram(readme, "```mermaid\nflowchart LR\n  c --> d\n```"), readme.replace("a --> b", "c --> d"));
+    assert.throws(() => withDiagram("# no diagram\n", "```mermaid\n```"), /no ```mermaid block/);
   });
 
   it("slugs as GitHub makes them", () => {

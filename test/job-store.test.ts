@@ -7,8 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import BetterSqlite3 from "better-sqlite3";
@@ -16,11 +28,13 @@ import pg from "pg";
 import { Jobs } from "../automation/jobs";
 import { MemoryEngine } from "../automation/memory-engine";
 import { openPostgres } from "../automation/store/postgres";
+import { MIGRATIONS } from "../automation/store/schema";
 import { openSqlite } from "../automation/store/sqlite";
 import type { Admission, JobStore } from "../automation/store/store";
 import type { JobRecord } from "../automation/types";
 import { startPostgres } from "./fixtures/postgres";
 import { startPeer } from "./fixtures/store-peer";
+import { canMount, fillDisk, onTmpfs } from "./fixtures/tmpfs";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let n = 0;
@@ -365,18 +379,92 @@ describe("the SQLite store under faults", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const root = userInfo().uid === 0;
-  /** `fn` on a fresh tmpfs of this size (a small disk to fill, or to remount read-only), unmounted and removed after. */
-  const onTmpfs = async (prefix: string, size: string, fn: (mnt: string) => Promise<void>) => {
-    const mnt = mkdtempSync(join(tmpdir(), prefix));
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]);
-    try {
-      await fn(mnt);
-    } finally {
-      execFileSync("umount", ["-l", mnt]);
-      rmSync(mnt, { recursive: true, force: true });
+  it("refuses a file that is not a store of ours — garbage, damaged, another program's, a newer schema — and leaves it byte for byte, mode included", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-corrupt-"));
+    const made = async (name: string, fill: (file: string) => Promise<void> | void): Promise<string> => {
+      const file = join(dir, `${name}.db`);
+      await fill(file);
+      chmodSync(file, 0o644);
+      return file;
+    };
+    /** A real store with one job, in rollback-journal mode (as a copy or a backup would be), so that WAL would change its header. */
+    const store = async (file: string) => {
+      const jobs = new Jobs({ engine: engine(), store: openSqlite(file) });
+      await jobs.wait((await jobs.submit({ stack: "s1", kind: "up", requestedBy: "t" })).id);
+      await jobs.close();
+      const db = new BetterSqlite3(file);
+      db.pragma("journal_mode = DELETE");
+      db.close();
+    };
+    const cases: [string, string, RegExp][] = [
+      [
+        await made("foreign", (f) => {
+          const db = new BetterSqlite3(f);
+          db.exec("create table users (name text); insert into users values ('alice')");
+          db.close();
+        }),
+        "another program's",
+        /is another program's database \(its tables: users\), not a mesh job store/,
+      ],
+      [
+        await made("damaged", async (f) => {
+          await store(f);
+          // a b-tree page overwritten in the middle of the file
+          const fd = openSync(f, "r+");
+          writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 5);
+          closeSync(fd);
+        }),
+        "damaged",
+        /is damaged: SQLite's quick_check says \*\*\* in database main \*\*\*/,
+      ],
+      [
+        await made("newer", async (f) => {
+          await store(f);
+          const db = new BetterSqlite3(f);
+          db.exec("insert into store_migrations values (99, 'from the future', '2030-01-01T00:00:00.000Z')");
+          db.close();
+        }),
+        "a newer schema",
+        new RegExp(
+          `has schema version 99, newer than this program's ${MIGRATIONS.at(-1)!.version}: run the newer mesh, or use another store`,
+        ),
+      ],
+      [
+        await made("garbage", (f) => writeFileSync(f, Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 7919) % 251)))),
+        "garbage",
+        /is not a SQLite database \(it does not start with SQLite's header\)/,
+      ],
+    ];
+    for (const [file, what, reason] of cases) {
+      const bytes = readFileSync(file);
+      const store = openSqlite(file);
+      const refused = await store.ready().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await store.close().catch(() => undefined);
+      assert.ok(readFileSync(file).equals(bytes), `${what}: the file is unchanged`);
+      assert.equal(statSync(file).mode & 0o777, 0o644, `${what}: its mode is unchanged`);
+      assert.ok(!existsSync(`${file}-wal`), `${what}: no WAL was started on it`);
+      assert.ok(refused, `${what}: refused`);
+      assert.match(refused.message, reason, what);
+      assert.match(
+        refused.message,
+        /It was left as it is: move it away \(the store then starts empty\), restore it from a backup, or set MESH_DATABASE_URL to another file$/,
+        what,
+      );
     }
-  };
+    // a healthy store in the same state opens, and is then the store's own (WAL, owner only)
+    const healthy = await made("healthy", store);
+    const ok = openSqlite(healthy);
+    await ok.ready();
+    assert.equal((await ok.list({ limit: 5 })).jobs.length, 1);
+    await ok.close();
+    assert.equal(statSync(healthy).mode & 0o777, 0o600);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const root = canMount;
   it(
     "a full disk (a 320 KiB tmpfs) fails the one job with the store's reason and never the process; health says unwritable",
     { skip: !root && "needs root to mount a tmpfs" },
@@ -450,17 +538,7 @@ describe("the SQLite store under faults", () => {
           return Number(row.expires_at);
         };
         const filler = join(mnt, "filler");
-        const chunk = Buffer.alloc(64 * 1024, 1);
-        try {
-          for (;;) appendFileSync(filler, chunk);
-        } catch {
-          // ENOSPC: the disk is full
-        }
-        try {
-          for (;;) appendFileSync(filler, Buffer.alloc(512, 1));
-        } catch {
-          // and its last blocks too
-        }
+        fillDisk(filler);
         await sleep(700);
         assert.equal((await jobs.store.health()).writable, false);
         const stale = expiry();

@@ -73,6 +73,16 @@ describe("assessing a peer", () => {
       { remoteSecret: WUXI_KUBECONFIG.replace(/token: .*/, "token: t\n      exec: { command: aliyun }") },
       /its user has exec, which istiod refuses/,
     ],
+    [
+      "a kubeconfig that sends its token through a proxy",
+      { remoteSecret: WUXI_KUBECONFIG.replace(/server: (.*)/, "server: $1\n      proxy-url: http://10.0.0.9:3128") },
+      /its remoteSecret is not a kubeconfig istiod can use \(cluster wuxi has proxy-url, which sends the connection, and its credentials, through a proxy it names\)/,
+    ],
+    [
+      "a kubeconfig that skips TLS checks",
+      { remoteSecret: WUXI_KUBECONFIG.replace(/server: (.*)/, "server: $1\n      insecure-skip-tls-verify: true") },
+      /\(cluster wuxi has insecure-skip-tls-verify, which turns off the check of the server's certificate\)/,
+    ],
   ];
   for (const [name, change, pattern] of problems) {
     it(`refuses ${name}, naming the peer and the fix`, () => {

@@ -8,13 +8,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, it } from "node:test";
-import { PROJECT_DIR, runProgram, type ProgramRun } from "../tools/engine/mock-run";
+import { runProgram, type ProgramRun } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 let run: ProgramRun;
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "mesh-airgap-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.wuxi.yaml"]) copyFileSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "Pulumi.wuxi.yaml"]) copyFileSync(join(FIXTURE_PROJECT, f), join(dir, f));
   mkdirSync(join(dir, "vendor", "istio-1.30.3", "istiod"), { recursive: true });
   writeFileSync(join(dir, "vendor", "istio-1.30.3", "istiod", "Chart.yaml"), "apiVersion: v2\nname: istiod\nversion: 1.30.3\n");
   for (const c of ["base", "gateway"]) writeFileSync(join(dir, "vendor", "istio-1.30.3", `${c}-1.30.3.tgz`), "");

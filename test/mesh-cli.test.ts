@@ -1,7 +1,7 @@
 /**
  * The `mesh` commands over the core, with the simulated engine standing in for the Pulumi CLI: JSON
  * lines and plain lines, exit codes, secrets hidden, destroy's confirmation, converge of the
- * repository's own stacks, and the job store read back by `jobs`.
+ * fixture project's stacks, and the job store read back by `jobs`.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,6 +17,7 @@ import { configInvalid, type MeshEvent } from "../automation/types";
 import { openSqlite } from "../automation/store/sqlite";
 import type { JobRecord } from "../automation/types";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { standIn } from "./fixtures/stand-in-root";
 
 const repoStacks = () => [
@@ -56,9 +57,9 @@ function harness(engine: StackEngine = new MemoryEngine({ stacks: repoStacks() }
       printed = "";
       stderr = "";
       const io = { out: (s: string) => (printed += s), err: (s: string) => (stderr += s) };
-      // the project's folder, for the commands that read it
+      // the fixture project, for the commands that read one
       const noDir = argv.includes("--dir") || ["pr-comment", "pr-verify", "--version"].includes(argv[0]!);
-      const code = await cli(noDir ? argv : [...argv, "--dir", PROJECT_DIR], deps, io);
+      const code = await cli(noDir ? argv : [...argv, "--dir", FIXTURE_PROJECT], deps, io);
       return { code, printed, stderr };
     },
     engine,
@@ -155,7 +156,7 @@ describe("mesh converge, outputs, status, jobs", () => {
     );
   });
 
-  it("converges the repository's stacks (anchor, wuxi, anchor again), then lists the jobs and shows both linked", async () => {
+  it("converges the fixture project's stacks (anchor, wuxi, anchor again), then lists the jobs and shows both linked", async () => {
     const h = harness();
     const first = await h.run("converge");
     assert.equal(first.code, 0, first.printed);
@@ -169,7 +170,7 @@ describe("mesh converge, outputs, status, jobs", () => {
     const status = await h.run("status");
     assert.equal(
       status.printed.replace(/\(\S+\)/g, "(id)"),
-      "cn-shanghai (trust anchor): last up succeeded (id); links: wuxi linked\n  istiod default@1.30.3; gateway → default\nwuxi: last up succeeded (id); links: cn-shanghai linked\n  istiod default@1.30.3; gateway → default\n",
+      "cn-shanghai (trust anchor): last job: up succeeded (id); links: wuxi linked\n  istiod default@1.30.3; gateway → default\nwuxi: last job: up succeeded (id); links: cn-shanghai linked\n  istiod default@1.30.3; gateway → default\n",
     );
     const jobs = await h.run("jobs", "--json");
     assert.deepEqual(
@@ -267,6 +268,34 @@ describe("small things a user notices", () => {
     assert.equal((await h.run("jobs", "--json")).printed.startsWith("[\n  {"), true);
   });
 
+  it("mesh jobs: a header row, and what each job came to; status names the operation that failed and why", async () => {
+    const h = harness(new MemoryEngine({ stacks: repoStacks(), failures: [{ stack: "wuxi", kind: "preview", call: 1 }] }));
+    await h.run("up", "cn-shanghai");
+    assert.equal((await h.run("preview", "wuxi")).code, 1);
+    const jobs = await h.run("jobs");
+    const [header, preview, up, ...rest] = jobs.printed.split("\n");
+    assert.deepEqual(rest, [""]);
+    assert.match(header!, /^JOB {16}STACK {8}KIND {5}STATE {6}CREATED {19}BY {6}OUTCOME$/);
+    assert.match(
+      preview!,
+      /^\S{17} {2}wuxi {9}preview {2}failed {5}\S{24} {2}tester {2}pulumi preview of stack wuxi failed; the job's diagnostics say why$/,
+    );
+    assert.match(up!, /^\S{17} {2}cn-shanghai {2}up {7}succeeded {2}\S{24} {2}tester {2}\d+ create$/);
+    const status = await h.run("status");
+    assert.match(
+      status.printed,
+      /\nwuxi: last job: preview failed \(\S+\): pulumi preview of stack wuxi failed; the job's diagnostics say why; links: none/,
+    );
+    const doc = JSON.parse((await h.run("status", "--json")).printed) as {
+      stacks: { stack: string; lastJob: { kind: string; error: unknown } }[];
+    };
+    const wuxi = doc.stacks.find((s) => s.stack === "wuxi")!.lastJob;
+    assert.deepEqual(
+      [wuxi.kind, wuxi.error],
+      ["preview", { code: "engine_failed", message: "pulumi preview of stack wuxi failed; the job's diagnostics say why" }],
+    );
+  });
+
   it("status --json is the document its help describes", async () => {
     const h = harness();
     await h.run("up", "cn-shanghai");
@@ -279,7 +308,7 @@ describe("small things a user notices", () => {
         {
           stack: "cn-shanghai",
           anchor: true,
-          lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t" },
+          lastJob: { id: "id", kind: "up", state: "succeeded", finishedAt: "t", error: null },
           links: [{ peer: "wuxi", status: "pending" }],
           outputsError: null,
           istio: { revisions: [{ name: "default", version: "1.30.3" }], tags: [], gateway: "default" },
@@ -297,7 +326,7 @@ describe("small things a user notices", () => {
     const help = await h.run("status", "--help");
     assert.match(
       help.printed.replace(/\s+/g, " "),
-      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt"\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null, "istio": \{"revisions": \[\{"name", "version"\}\], "tags": \[\{"tag", "revision"\}\], "gateway"\}\}\]\}/,
+      /one JSON document: \{"stacks": \[\{"stack", "anchor", "lastJob": \{"id", "kind", "state", "finishedAt", "error": \{"code", "message"\} \| null\} \| null, "links": \[\{"peer", "status"\}\] \| null, "outputsError": \{"code", "message"\} \| null, "istio": \{"revisions": \[\{"name", "version"\}\], "tags": \[\{"tag", "revision"\}\], "gateway"\}\}\]\}/,
     );
   });
 
@@ -324,7 +353,7 @@ describe("mesh pr-comment's input", () => {
     assert.deepEqual(await harness().run("pr-comment", "--diff-json", f), {
       code: 2,
       printed: "",
-      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (base: required; disruptions: required; stacks: required; routing: required; links: required; and 3 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
+      stderr: `mesh pr-comment: ${f} is not a mesh plan diff (schemaVersion: required; base: required; disruptions: required; stacks: required; routing: required; and 4 more); make it with mesh plan --diff <base> --format json > ${f}\n`,
     });
   });
   it("a missing file: exit 2, no ENOENT", async () => {
@@ -341,10 +370,14 @@ describe("mesh pr-comment's input", () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^mesh pr-comment: \S+ is not JSON \(/);
     const d = JSON.parse(
-      execFileSync(process.execPath, ["--import", "tsx", "cli/mesh.ts", "plan", "--diff", PROJECT_DIR, "--format", "json"], {
-        cwd: PROJECT_DIR,
-        encoding: "utf8",
-      }),
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", "cli/mesh.ts", "plan", "--dir", FIXTURE_PROJECT, "--diff", FIXTURE_PROJECT, "--format", "json"],
+        {
+          cwd: PROJECT_DIR,
+          encoding: "utf8",
+        },
+      ),
     ) as {
       stacks: { releases: unknown }[];
     };
@@ -360,7 +393,19 @@ describe("mesh pr-comment's input", () => {
     assert.match(ok.printed, /^<!-- mesh-pr-comment -->\n/);
   });
   it("a missing --preview file: exit 2 naming it", async () => {
-    const f = file(JSON.stringify({ base: "b", disruptions: [], stacks: [], routing: [], links: [], trust: [], checks: [], errors: 0 }));
+    const f = file(
+      JSON.stringify({
+        schemaVersion: 1,
+        base: "b",
+        disruptions: [],
+        stacks: [],
+        routing: [],
+        links: [],
+        trust: [],
+        checks: [],
+        errors: 0,
+      }),
+    );
     assert.deepEqual(await harness().run("pr-comment", "--diff-json", f, "--preview", "wuxi=/nonexistent/wuxi.json"), {
       code: 2,
       printed: "",

@@ -4,9 +4,11 @@ import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgramFailing } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("fails on a peer whose mesh id differs", async () => {
   const failure = await runProgramFailing({
+    projectDir: FIXTURE_PROJECT,
     stack: "wuxi",
     peerOutputs: { "organization/mesh/cn-shanghai": { ...cnShanghaiOutputs(), meshId: "mesh2" } },
   });

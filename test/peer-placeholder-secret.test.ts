@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { runProgramFailing } from "../tools/engine/mock-run";
 import { MESH_ROOT_KEY, wuxiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("fails on a remoteSecret that is not a kubeconfig", async () => {
   const failure = await runProgramFailing({
+    projectDir: FIXTURE_PROJECT,
     stack: "cn-shanghai",
     peerOutputs: { "organization/mesh/wuxi": { ...wuxiOutputs(), remoteSecret: "[secret]" } },
   });

@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { pem, runProgramFailing } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs, wuxiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("fails on a peer that trusts another root, naming the peer and the fix", async () => {
   const failure = await runProgramFailing({
+    projectDir: FIXTURE_PROJECT,
     stack: "hangzhou",
     override: {
       "mesh:cluster": { name: "hangzhou", kubeContext: "hangzhou", apiServer: "https://10.30.0.10:6443" },

@@ -6,13 +6,18 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { plannedObjects } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
+import { runProgram } from "../tools/engine/mock-run";
 import { asRegistered, registeredObjects, sortObjects } from "./fixtures/agreement";
 import { wuxiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("plans exactly the Kubernetes objects and Helm releases the program creates", async () => {
-  const run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
-  const planned = plannedObjects(readProject(PROJECT_DIR)).get("cn-shanghai")!;
+  const run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
+    stack: "cn-shanghai",
+    peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() },
+  });
+  const planned = plannedObjects(readProject(FIXTURE_PROJECT)).get("cn-shanghai")!;
   const registered = registeredObjects(run);
   assert.deepEqual(registered.releases, planned.releases.map(asRegistered));
   assert.deepEqual(registered.objects, sortObjects(planned.objects));

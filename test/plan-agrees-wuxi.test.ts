@@ -6,13 +6,18 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { plannedObjects } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
+import { runProgram } from "../tools/engine/mock-run";
 import { asRegistered, registeredObjects, sortObjects } from "./fixtures/agreement";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("plans exactly the Kubernetes objects and Helm releases the program creates", async () => {
-  const run = await runProgram({ stack: "wuxi", peerOutputs: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() } });
-  const planned = plannedObjects(readProject(PROJECT_DIR)).get("wuxi")!;
+  const run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
+    stack: "wuxi",
+    peerOutputs: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() },
+  });
+  const planned = plannedObjects(readProject(FIXTURE_PROJECT)).get("wuxi")!;
   const registered = registeredObjects(run);
   assert.deepEqual(registered.releases, planned.releases.map(asRegistered));
   assert.deepEqual(registered.objects, sortObjects(planned.objects));

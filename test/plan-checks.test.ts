@@ -28,7 +28,7 @@ const PROJECT: Config = {
   "mesh:services": { value: [{ name: "helloworld", namespace: "dev", ports: [{ name: "http", port: 5000 }] }] },
 };
 
-/** The repository's two stacks, in a shape each test changes. */
+/** The documented two stacks, in a shape each test changes. */
 function stacks(): Record<string, Config> {
   return {
     "cn-shanghai": {
@@ -93,7 +93,12 @@ const CASES: Case[] = [
   {
     name: "different Istio versions",
     change: (s) => (s.wuxi!["mesh:istio"] = { version: "1.29.4" }),
-    finding: { severity: "warning", stack: "wuxi", path: "mesh:istio.version", message: /Istio 1\.29\.4 here, 1\.30\.3 in cn-shanghai/ },
+    finding: {
+      severity: "warning",
+      stack: "wuxi",
+      path: "mesh:istio.version",
+      message: /^Istio 1\.29\.4 here \(mesh:istio of Pulumi\.wuxi\.yaml\), 1\.30\.3 in cn-shanghai \(mesh:istio of Pulumi\.yaml\)/,
+    },
   },
   {
     name: "duplicate cluster names",
@@ -272,6 +277,103 @@ describe("mesh plan: checks across stacks", () => {
     const r = plan(project(stacks(), { ...PROJECT, "mesh:istio": { version: "1.30.3" } }));
     assert.equal(r.code, EXIT.findings);
     assert.equal(r.plan!.findings[0]!.path, "Pulumi.yaml");
+  });
+});
+
+/** A third stack made as a careless user makes it: Pulumi.wuxi.yaml copied, only `name` and `network` renamed. */
+function withCopyOfWuxi(): Record<string, Config> {
+  const s = stacks();
+  s.suzhou = structuredClone(s.wuxi!);
+  Object.assign(s.suzhou["mesh:cluster"] as Config, { name: "suzhou", network: "network-suzhou" });
+  s.suzhou["mesh:peers"] = ["organization/mesh/cn-shanghai", "organization/mesh/wuxi"];
+  for (const other of ["cn-shanghai", "wuxi"]) (s[other]!["mesh:peers"] as string[]).push("organization/mesh/suzhou");
+  return s;
+}
+const line = (f: { severity: string; stack: string; path: string; message: string; fix: string }) =>
+  `${f.severity} ${f.stack} ${f.path}: ${f.message} | ${f.fix}`;
+const ONE_CLUSTER = "the two stacks would deploy into one cluster, each overwriting the other's istiod, cacerts and east-west gateway";
+
+describe("mesh plan: two stacks on one cluster", () => {
+  it("a copied stack file that kept wuxi's context, API server and gateway: three errors on the copy, naming both stacks", () => {
+    const r = plan(project(withCopyOfWuxi()));
+    assert.equal(r.code, EXIT.findings);
+    const copied = "Pulumi.suzhou.yaml looks copied from Pulumi.wuxi.yaml";
+    assert.deepEqual(r.plan!.findings.map(line), [
+      `error suzhou mesh:cluster.kubeContext: suzhou and wuxi both name kube context wuxi: ${ONE_CLUSTER} | ${copied}: set mesh:cluster.kubeContext to the context of suzhou's own cluster (kubectl config get-contexts lists them)`,
+      `error suzhou mesh:cluster.apiServer: suzhou and wuxi both name API server https://10.18.10.10:6443: ${ONE_CLUSTER} | ${copied}: set mesh:cluster.apiServer to the address of suzhou's own API server, as the other clusters reach it`,
+      `error suzhou mesh:eastWestGateway.service.externalIPs: suzhou and wuxi both name east-west gateway 10.18.10.196:30880: ${ONE_CLUSTER} | ${copied}: set mesh:eastWestGateway.service.externalIPs (and nodePorts) to the addresses of suzhou's own east-west gateway`,
+    ]);
+    assert.deepEqual(r.plan!.summary, { errors: 3, warnings: 0 });
+  });
+
+  it("the copy with its own context, API server and gateway is no finding", () => {
+    const s = withCopyOfWuxi();
+    Object.assign(s.suzhou!["mesh:cluster"] as Config, { kubeContext: "suzhou", apiServer: "https://10.20.10.10:6443" });
+    s.suzhou!["mesh:eastWestGateway"] = { service: { type: "NodePort", externalIPs: ["10.20.10.196"], nodePorts: { tls: 30880 } } };
+    const r = plan(project(s));
+    assert.deepEqual(r.plan!.findings, []);
+    assert.equal(r.code, EXIT.ok);
+  });
+
+  it("one API server however it is spelled (default port, upper case), one gateway however IPv6 is written", () => {
+    const s = withCopyOfWuxi();
+    Object.assign(s.wuxi!["mesh:cluster"] as Config, { apiServer: "https://API.wuxi.example:443" });
+    Object.assign(s.suzhou!["mesh:cluster"] as Config, { kubeContext: "suzhou", apiServer: "https://api.wuxi.example" });
+    s.wuxi!["mesh:eastWestGateway"] = { service: { type: "NodePort", externalIPs: ["fd00:0:0:0::196"], nodePorts: { tls: 30880 } } };
+    s.suzhou!["mesh:eastWestGateway"] = { service: { type: "NodePort", externalIPs: ["fd00::196"], nodePorts: { tls: 30880 } } };
+    const r = plan(project(s));
+    // neither stack is plainly the copy (suzhou's context is its own now): the finding goes to the later one
+    assert.deepEqual(
+      r.plan!.findings.map((f) => [f.severity, f.stack, f.path, f.message.split(":")[0], f.fix.split(":")[0]]),
+      [
+        [
+          "error",
+          "wuxi",
+          "mesh:cluster.apiServer",
+          "suzhou and wuxi both name API server https",
+          "in the stack file copied from the other",
+        ],
+        [
+          "error",
+          "wuxi",
+          "mesh:eastWestGateway.service.externalIPs",
+          "suzhou and wuxi both name east-west gateway fd00",
+          "in the stack file copied from the other",
+        ],
+      ],
+    );
+  });
+
+  it("the same gateway port on other addresses, or the same address on another node port, is no finding", () => {
+    const s = withCopyOfWuxi();
+    Object.assign(s.suzhou!["mesh:cluster"] as Config, { kubeContext: "suzhou", apiServer: "https://10.20.10.10:6443" });
+    s.suzhou!["mesh:eastWestGateway"] = { service: { type: "NodePort", externalIPs: ["10.18.10.196"], nodePorts: { tls: 30881 } } };
+    assert.deepEqual(plan(project(s)).plan!.findings, []);
+  });
+
+  it("two LoadBalancer gateways with one external IP", () => {
+    const s = stacks();
+    s["cn-shanghai"]!["mesh:eastWestGateway"] = { service: { type: "LoadBalancer", externalIPs: ["192.168.0.200"] } };
+    s.wuxi!["mesh:eastWestGateway"] = { service: { type: "LoadBalancer", externalIPs: ["192.168.0.200"] } };
+    assert.deepEqual(plan(project(s)).plan!.findings.map(line), [
+      `error wuxi mesh:eastWestGateway.service.externalIPs: cn-shanghai and wuxi both name east-west gateway 192.168.0.200:15443: ${ONE_CLUSTER} | in the stack file copied from the other: set mesh:eastWestGateway.service.externalIPs (and nodePorts) to the addresses of its own east-west gateway`,
+    ]);
+  });
+
+  it("two ACK stacks for one ACK cluster (one name, one region)", () => {
+    const s = stacks();
+    s.hangzhou = structuredClone(s["cn-shanghai"]!);
+    s.hangzhou["mesh:trust"] = { rootStack: "organization/mesh/cn-shanghai" };
+    Object.assign(s.hangzhou["mesh:cluster"] as Config, { network: "network-hangzhou" });
+    s.hangzhou["mesh:peers"] = [];
+    const r = plan(project(s));
+    assert.deepEqual(
+      r.plan!.findings.filter((f) => f.severity === "error").map((f) => [f.stack, f.path, f.message]),
+      [
+        ["hangzhou", "mesh:cluster.name", "cluster name cn-shanghai is also cn-shanghai's"],
+        ["hangzhou", "mesh:cluster.ack", `cn-shanghai and hangzhou both name ACK cluster cn-shanghai in cn-shanghai: ${ONE_CLUSTER}`],
+      ],
+    );
   });
 });
 

@@ -10,18 +10,22 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EXIT, runPlan } from "../cli/mesh";
 import { fromYaml, toYaml } from "../model/yaml";
-import { diffMesh, fieldDiff, type MeshDiff } from "../plan/diff";
+import { diffMesh, FAIL_ON, failingDisruptions, fieldDiff, type MeshDiff } from "../plan/diff";
+import { parseDiffJson } from "../plan/diff-json";
+import { replaces, trustResources } from "../plan/diff-trust";
+import { validStacks } from "../plan/plan";
 import { kubernetesVersionProblem } from "../model/ack-changes";
 import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
 import { readProject } from "../plan/stack-files";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 type Doc = { config: Record<string, any> };
 function project(change: (files: Record<string, Doc>) => void = () => {}): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-diff-"));
   const files: Record<string, Doc> = {};
   for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"])
-    files[f] = fromYaml(readFileSync(join(PROJECT_DIR, f), "utf8")) as Doc;
+    files[f] = fromYaml(readFileSync(join(FIXTURE_PROJECT, f), "utf8")) as Doc;
   change(files);
   for (const [f, doc] of Object.entries(files)) writeFileSync(join(dir, f), toYaml(doc));
   return dir;
@@ -84,6 +88,8 @@ describe("what the change does", () => {
         "disrupts wuxi: Istio 1.30.3 → 1.31.0 in place",
         "destroys wuxi: catalog service dev/helloworld removed",
         "destroys wuxi: peer organization/mesh/cn-shanghai removed",
+        // the root's subject carries the mesh id: a new root for the whole mesh
+        "disrupts cn-shanghai: mesh root CA re-issued (subject.commonName mesh1 root CA → mesh2 root CA, subject.organization mesh1 → mesh2)",
       ],
     );
     assert.match(d.disruptions.find((x) => x.what.startsWith("Istio"))!.advice, /mesh upgrade --to 1\.31\.0/);
@@ -105,6 +111,221 @@ describe("what the change does", () => {
     const d = diffMesh(readProject(project(secure("v1:AAAAold"))), readProject(project(secure("v1:BBBBnew"))), "base");
     const text = JSON.stringify(d);
     assert.ok(!text.includes("AAAAold") && !text.includes("BBBBnew"));
+  });
+});
+
+const trustOf = (f: Record<string, Doc>, stack: string) => f[`Pulumi.${stack}.yaml`]!.config["mesh:trust"] as Record<string, unknown>;
+const CN_ROOT = "tls.SelfSignedCert cn-shanghai-root";
+
+describe("the trust resources: every input, and what its change does", () => {
+  it("a root validity change re-issues the mesh root: every stack's intermediate follows, no stack shown unchanged", () => {
+    const d = diff((f) => (trustOf(f, "cn-shanghai").rootValidityHours = 43800));
+    assert.deepEqual(
+      d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
+      ["disrupts cn-shanghai: mesh root CA re-issued (validityPeriodHours 87600 → 43800)"],
+    );
+    assert.match(d.disruptions[0]!.advice, /^a mesh-wide trust change: every stack re-issues its intermediate .*\(mesh converge\)/);
+    assert.deepEqual(
+      d.stacks.map((s) => [s.stack, s.change, s.objects.length + s.releases.length + s.cloud.length]),
+      [
+        ["cn-shanghai", "changed", 0],
+        ["wuxi", "changed", 0],
+      ],
+    );
+    assert.deepEqual(d.stacks.find((s) => s.stack === "cn-shanghai")!.certificates, [
+      { item: CN_ROOT, change: "changed", fields: [{ path: "validityPeriodHours", before: 87600, after: 43800 }], effect: "replaced" },
+      {
+        item: "tls.LocallySignedCert cn-shanghai-intermediate",
+        change: "changed",
+        fields: [{ path: "caCertPem", before: "cn-shanghai-root", after: "cn-shanghai-root (re-issued)" }],
+        effect: "replaced",
+      },
+    ]);
+    assert.deepEqual(d.stacks.find((s) => s.stack === "wuxi")!.certificates, [
+      {
+        item: "tls.LocallySignedCert wuxi-intermediate",
+        change: "changed",
+        fields: [{ path: "caCertPem", before: "trustRoot of cn-shanghai", after: "trustRoot of cn-shanghai (re-issued)" }],
+        effect: "replaced",
+      },
+    ]);
+    assert.match(renderDiffText(d), /^Mesh change against base: cn-shanghai, wuxi changed; 0 destructive, 1 disruptive\n/);
+    assert.match(renderDiffText(d), /\n {2}~ tls\.SelfSignedCert cn-shanghai-root \(replaced\)\n {6}validityPeriodHours: 87600 → 43800\n/);
+  });
+
+  it("an intermediate validity change re-issues that stack's intermediate only", () => {
+    const d = diff((f) => (trustOf(f, "wuxi").intermediateValidityHours = 8760));
+    assert.deepEqual(
+      d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
+      ["disrupts wuxi: intermediate CA re-issued (validityPeriodHours 17520 → 8760)"],
+    );
+    assert.match(d.disruptions[0]!.advice, /istiod reloads it \(AUTO_RELOAD_PLUGIN_CERTS, on by default since Istio 1\.18\)/);
+    assert.deepEqual(
+      d.stacks.map((s) => [s.stack, s.change, s.certificates.map((c) => `${c.item} ${c.effect}`)]),
+      [
+        ["cn-shanghai", "unchanged", []],
+        ["wuxi", "changed", ["tls.LocallySignedCert wuxi-intermediate replaced"]],
+      ],
+    );
+  });
+
+  it("moving the trust anchor: the old anchor's root removed, the new one's made, both stacks changed", () => {
+    const d = diff((f) => {
+      f["Pulumi.cn-shanghai.yaml"]!.config["mesh:trust"] = { rootStack: "organization/mesh/wuxi" };
+      f["Pulumi.wuxi.yaml"]!.config["mesh:trust"] = { anchor: true };
+    });
+    assert.deepEqual(
+      d.disruptions.map((x) => `${x.severity} ${x.stack}: ${x.what}`),
+      ["disrupts cn-shanghai: trust anchor → rootStack", "disrupts wuxi: trust rootStack → anchor"],
+    );
+    assert.deepEqual(
+      d.stacks.map((s) => [s.stack, s.change, s.certificates.map((c) => `${c.change} ${c.item}${c.effect ? ` ${c.effect}` : ""}`)]),
+      [
+        [
+          "cn-shanghai",
+          "changed",
+          [
+            "removed tls.PrivateKey cn-shanghai-root-key",
+            "removed tls.SelfSignedCert cn-shanghai-root",
+            "changed tls.LocallySignedCert cn-shanghai-intermediate replaced",
+          ],
+        ],
+        [
+          "wuxi",
+          "changed",
+          [
+            "added tls.PrivateKey wuxi-root-key",
+            "added tls.SelfSignedCert wuxi-root",
+            "changed tls.LocallySignedCert wuxi-intermediate replaced",
+          ],
+        ],
+      ],
+    );
+  });
+
+  it("a stack named by a disruption is never shown unchanged", () => {
+    for (const change of [
+      (f: Record<string, Doc>) => (trustOf(f, "cn-shanghai").rootValidityHours = 43800),
+      (f: Record<string, Doc>) => (trustOf(f, "wuxi").intermediateValidityHours = 8760),
+      (f: Record<string, Doc>) => (f["Pulumi.yaml"]!.config["mesh:meshId"] = { type: "string", default: "mesh2" }),
+      (f: Record<string, Doc>) => (f["Pulumi.wuxi.yaml"]!.config["mesh:cluster"].network = "network-wuxi-2"),
+    ]) {
+      const d = diff(change);
+      assert.ok(d.disruptions.length > 0);
+      for (const x of d.disruptions) assert.notEqual(d.stacks.find((s) => s.stack === x.stack)?.change, "unchanged", x.what);
+    }
+  });
+
+  it("trustResources names every input the program gives its tls resources", () => {
+    const files = readProject(FIXTURE_PROJECT);
+    const cn = trustResources(validStacks(files).get("cn-shanghai")!);
+    assert.deepEqual(
+      cn.map((r) => [r.key, Object.keys(r.body).sort()]),
+      [
+        ["tls.PrivateKey cn-shanghai-root-key", ["algorithm", "rsaBits"]],
+        ["tls.SelfSignedCert cn-shanghai-root", ["allowedUses", "isCaCertificate", "privateKeyPem", "subject", "validityPeriodHours"]],
+        ["tls.PrivateKey cn-shanghai-intermediate-key", ["algorithm", "rsaBits"]],
+        ["tls.CertRequest cn-shanghai-intermediate-csr", ["privateKeyPem", "subject"]],
+        [
+          "tls.LocallySignedCert cn-shanghai-intermediate",
+          [
+            "allowedUses",
+            "caCertPem",
+            "caPrivateKeyPem",
+            "certRequestPem",
+            "earlyRenewalHours",
+            "isCaCertificate",
+            "maxPathLength",
+            "validityPeriodHours",
+          ],
+        ],
+      ],
+    );
+    // only the early renewal window is changed in place; every other input is a new certificate or key
+    assert.equal(replaces(["earlyRenewalHours"]), false);
+    for (const path of ["validityPeriodHours", "subject.organization", "allowedUses[0]", "rsaBits", "maxPathLength", "caCertPem"])
+      assert.equal(replaces([path]), true, path);
+  });
+});
+
+describe("--fail-on: what fails CI", () => {
+  const run = (change: (f: Record<string, Doc>) => void, failOn?: "refused" | "destroys" | "disrupts") => {
+    let out = "";
+    let err = "";
+    const code = runPlan(
+      { dir: project(change), format: "json", diff: project(), ...(failOn ? { failOn } : {}) },
+      (s) => (out += s),
+      (s) => (err += s),
+    );
+    return { code, err, diff: JSON.parse(out) as MeshDiff };
+  };
+  const disrupting = (f: Record<string, Doc>) => (trustOf(f, "cn-shanghai").rootValidityHours = 43800);
+  const destroying = (f: Record<string, Doc>) => (f["Pulumi.wuxi.yaml"]!.config["mesh:peers"] = []);
+
+  it("by default only a refused change exits 1; the JSON on stdout stays JSON", () => {
+    const r = run(disrupting);
+    assert.deepEqual([r.code, r.err, r.diff.schemaVersion], [EXIT.ok, "", 1]);
+    assert.equal(run(destroying).code, EXIT.ok);
+  });
+
+  it("destroys: a destructive change exits 1, a disruptive one does not", () => {
+    const r = run(destroying, "destroys");
+    assert.equal(r.code, EXIT.findings);
+    assert.equal(
+      r.err,
+      "mesh plan: exit 1: 1 change at or above --fail-on destroys: destroys wuxi: peer organization/mesh/cn-shanghai removed\n",
+    );
+    assert.equal(run(disrupting, "destroys").code, EXIT.ok);
+  });
+
+  it("disrupts: a disruptive change exits 1, and so does a destructive one", () => {
+    const r = run(disrupting, "disrupts");
+    assert.equal(r.code, EXIT.findings);
+    assert.match(r.err, /^mesh plan: exit 1: 1 change at or above --fail-on disrupts: disrupts cn-shanghai: mesh root CA re-issued/);
+    assert.equal(run(destroying, "disrupts").code, EXIT.findings);
+    assert.equal(run(() => {}, "disrupts").code, EXIT.ok);
+  });
+
+  it("failingDisruptions takes each level with the ones above it", () => {
+    const d = {
+      disruptions: (["refused", "destroys", "disrupts", "no-effect"] as const).map((severity) => ({ severity })),
+    } as unknown as MeshDiff;
+    assert.deepEqual(
+      FAIL_ON.map((level) => failingDisruptions(d, level).map((x) => x.severity)),
+      [["refused"], ["refused", "destroys"], ["refused", "destroys", "disrupts"]],
+    );
+  });
+});
+
+describe("the JSON diff's schema", () => {
+  const DIFF_DOC = readFileSync(join(PROJECT_DIR, "docs", "plan.md"), "utf8")
+    .split("## Diff JSON format")[1]!
+    .split("\n## ")[0]!;
+  const documented = (table: string) =>
+    [
+      ...DIFF_DOC.split(table)[1]!
+        .split("\n\n")[0]!
+        .matchAll(/^\| `([A-Za-z]+)`/gm),
+    ].map((m) => m[1]!);
+
+  it("carries schemaVersion 1, and docs/plan.md documents every field of the diff and of a stack", () => {
+    const d = diff((f) => (trustOf(f, "cn-shanghai").rootValidityHours = 43800));
+    assert.equal(d.schemaVersion, 1);
+    assert.deepEqual(documented("| field | what |").sort(), Object.keys(d).sort());
+    assert.deepEqual(documented("| stack field | what |").sort(), Object.keys(d.stacks[0]!).sort());
+  });
+
+  it("mesh pr-comment refuses another schema version, saying how to make one it reads", () => {
+    const d = { ...diff(() => {}), schemaVersion: 2 };
+    assert.throws(() => parseDiffJson(JSON.stringify(d), "plan-diff.json"), {
+      message:
+        "plan-diff.json is a mesh plan diff of schemaVersion 2; this mesh reads schemaVersion 1: make it with mesh plan --diff <base> --format json > plan-diff.json, with this checkout",
+    });
+    const { certificates: _, ...noCertificates } = d.stacks[0]!;
+    assert.throws(
+      () => parseDiffJson(JSON.stringify({ ...d, schemaVersion: 1, stacks: [noCertificates] }), "plan-diff.json"),
+      /stacks\.0\.certificates: required/,
+    );
   });
 });
 
@@ -157,10 +378,10 @@ describe("the command", () => {
 
   it("copies a base folder too", () => {
     const base = project();
-    copyFileSync(join(PROJECT_DIR, "Pulumi.yaml"), join(base, "Pulumi.yaml"));
+    copyFileSync(join(FIXTURE_PROJECT, "Pulumi.yaml"), join(base, "Pulumi.yaml"));
     let out = "";
     assert.equal(
-      runPlan({ dir: PROJECT_DIR, format: "text", diff: base }, (s) => (out += s)),
+      runPlan({ dir: FIXTURE_PROJECT, format: "text", diff: base }, (s) => (out += s)),
       EXIT.ok,
     );
     assert.match(out, /^Mesh change against .*: no stack changes; 0 destructive, 0 disruptive\n/);
@@ -248,7 +469,7 @@ describe("ACK changes as the provider applies them", () => {
     ]);
     assert.deepEqual(d.disruptions, []);
     assert.match(renderDiffText(d), /^Mesh change against base: cn-shanghai changed;/);
-    assert.match(renderDiffMarkdown(d), /\| ~ \| node pool cn-shanghai-system \| `desiredSize` \| "3" → "5" \|/);
+    assert.match(renderDiffMarkdown(d), /\| ~ \| node pool cn-shanghai-system \| `desiredSize` \| `"3"` → `"5"` \|/);
   });
 });
 
@@ -259,7 +480,7 @@ describe("the pull-request comment", () => {
       md.startsWith(`${DIFF_MARKER}\n### Mesh change against base: wuxi changed; 1 destructive, 0 disruptive\n\n| stack | change |`),
     );
     assert.match(md, /> \*\*Destroys\*\* `wuxi`: peer organization\/mesh\/cn-shanghai removed/);
-    assert.match(md, /<details><summary>wuxi: 1 item changed \(releases, objects, cloud resources\)<\/summary>/);
+    assert.match(md, /<details><summary>wuxi: 1 item changed \(releases, objects, cloud and trust resources\)<\/summary>/);
   });
 
   it("always fits GitHub's limit, counting what it left out", () => {

@@ -1,6 +1,7 @@
 /**
- * `mesh plan` on the repository's own stack files, in its three formats. The golden files are the
- * reviewed output: a change to them shows in review. `UPDATE_GOLDEN=1 npm run test:unit` rewrites them.
+ * `mesh plan` on the fixture project (test/fixtures/project: the documented two-cluster mesh), in its
+ * formats. The golden files are the reviewed output: a change to them shows in review.
+ * `UPDATE_GOLDEN=1 npm run test:unit` rewrites them. A user's own stack files change none of them.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -8,17 +9,20 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT, runPlan } from "../cli/mesh";
+import { cli, EXIT, runPlan } from "../cli/mesh";
+import { planMesh } from "../plan/plan";
+import { DEFAULT_TEXT_WIDTH, renderText } from "../plan/render";
+import { readProject } from "../plan/stack-files";
 import type { MeshPlan } from "../plan/plan";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
-function render(format: "text" | "markdown" | "json" | "mirror"): { code: number; printed: string } {
+function render(format: "text" | "markdown" | "json" | "mirror", dir = FIXTURE_PROJECT): { code: number; printed: string } {
   let printed = "";
-  const code = runPlan({ dir: PROJECT_DIR, format }, (s) => (printed += s));
+  const code = runPlan({ dir, format }, (s) => (printed += s));
   return { code, printed };
 }
 
-describe("mesh plan on the repository's stacks", () => {
+describe("mesh plan on the fixture project", () => {
   for (const [format, file] of [
     ["text", "plan.txt"],
     ["markdown", "plan.md"],
@@ -71,7 +75,7 @@ describe("mesh plan on the repository's stacks", () => {
     execFileSync("bash", ["-n", path]);
   });
 
-  it("plans the user's mesh: wuxi reached at 10.18.10.196:30880, cn-shanghai on an internal SLB, helloworld local first", () => {
+  it("plans the documented mesh: wuxi reached at 10.18.10.196:30880, cn-shanghai on an internal SLB, helloworld local first", () => {
     const plan = JSON.parse(render("json").printed) as MeshPlan;
     assert.equal(plan.schemaVersion, 1);
     assert.deepEqual(plan.stacks, ["cn-shanghai", "wuxi"]);
@@ -113,12 +117,30 @@ describe("mesh plan on the repository's stacks", () => {
     assert.deepEqual(plan.summary, { errors: 0, warnings: 0 });
   });
 
-  it("keeps the README's diagram the one the plan draws", () => {
-    const diagram = /```mermaid\n[\s\S]*?\n```/.exec(render("markdown").printed)![0];
-    assert.ok(
-      readFileSync(join(PROJECT_DIR, "README.md"), "utf8").includes(diagram),
-      "README.md: paste the diagram from npm run -s plan -- --format markdown",
+  it("fits the text to the terminal: wider tables laid out vertically, prose wrapped", () => {
+    const plan = planMesh(readProject(FIXTURE_PROJECT));
+    const narrow = renderText(plan, 100);
+    assert.deepEqual(
+      narrow.split("\n").filter((l) => l.length > 100),
+      [],
     );
+    assert.match(narrow, /\nClusters\n {2}cn-shanghai\n {4}cluster {32}cn-shanghai\n {4}network {32}network-cn-shanghai\n/);
+    const wide = renderText(plan, 300);
+    assert.match(wide, /\nClusters\n {2}stack {8}cluster {6}network {14}source {2,}API server \(peers use\) {2,}east-west gateway/);
+    assert.equal(renderText(plan), renderText(plan, DEFAULT_TEXT_WIDTH));
+  });
+
+  it("mesh plan takes the width from COLUMNS when its output is not a terminal", async () => {
+    const saved = process.env.COLUMNS;
+    let out = "";
+    try {
+      process.env.COLUMNS = "300";
+      assert.equal(await cli(["plan", "--dir", FIXTURE_PROJECT], undefined, { out: (s) => (out += s), err: (s) => (out += s) }), 0);
+    } finally {
+      if (saved === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = saved;
+    }
+    assert.equal(out, renderText(planMesh(readProject(FIXTURE_PROJECT)), 300));
   });
 
   it("draws the clusters, links and trust in Mermaid inside the Markdown", () => {

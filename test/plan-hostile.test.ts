@@ -13,14 +13,13 @@ import { EXIT, runPlan } from "../cli/mesh";
 import { fromYaml, toYaml } from "../model/yaml";
 import type { MeshPlan } from "../plan/plan";
 import { OUT_MARKER } from "../plan/write-out";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
-const PROJECT_DIR = join(__dirname, "..");
-
-/** A copy of the repository's project files in a fresh folder, with `extra` files added. */
+/** A copy of the fixture project in a fresh folder, with `extra` files added. */
 function project(extra: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-hostile-"));
   for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"])
-    writeFileSync(join(dir, f), readFileSync(join(PROJECT_DIR, f)));
+    writeFileSync(join(dir, f), readFileSync(join(FIXTURE_PROJECT, f)));
   for (const [f, text] of Object.entries(extra)) writeFileSync(join(dir, f), text);
   return dir;
 }
@@ -134,5 +133,5 @@ describe("config as the CLI passes it", () => {
 });
 
 function stackOf(stack: string): Record<string, unknown> {
-  return (fromYaml(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
+  return (fromYaml(readFileSync(join(FIXTURE_PROJECT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config;
 }

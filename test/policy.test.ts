@@ -8,10 +8,15 @@ import { before, describe, it } from "node:test";
 import { POLICIES, type PolicyConfig, type ResourceView } from "../policy/policies";
 import { runProgram, unwrapSecret } from "../tools/engine/mock-run";
 import { wuxiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 let resources: ResourceView[];
 before(async () => {
-  const run = await runProgram({ stack: "cn-shanghai", peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() } });
+  const run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
+    stack: "cn-shanghai",
+    peerOutputs: { "organization/mesh/wuxi": wuxiOutputs() },
+  });
   const plain = (v: unknown): any => {
     const u = unwrapSecret(v);
     if (Array.isArray(u)) return u.map(plain);
@@ -52,11 +57,12 @@ function mutate(
 }
 
 describe("the policy pack on the program's own resources", () => {
-  it("has the eight guardrails", () => {
+  it("has the nine guardrails", () => {
     assert.deepEqual(
       POLICIES.map((p) => p.name),
       [
         "istio-releases-pinned",
+        "tag-webhooks-before-namespaces",
         "istiod-identity",
         "istio-system-network-label",
         "cacerts-before-istiod",

@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgramFailing } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 it("reports every config problem at once as a RunError and registers nothing", async () => {
   const failure = await runProgramFailing({
+    projectDir: FIXTURE_PROJECT,
     stack: "wuxi",
     override: {
       "mesh:cluster": { name: "Wuxi", kubeContext: "wuxi", kubeconfig: "apiVersion: v1", apiServer: "https://127.0.0.1:6443" },

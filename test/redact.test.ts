@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Jobs } from "../automation/jobs";
-import { Redactor } from "../automation/redact";
+import { credentialValues, Redactor } from "../automation/redact";
 import { MeshError, type JobKind, type JobRecord } from "../automation/types";
 import type { StackEngine } from "../automation/engine";
 
@@ -48,6 +48,75 @@ describe("redaction", () => {
   it("leaves text that carries no secret alone", () => {
     const text = "the token is not valid; pulumi up -s wuxi, then 3 resources created";
     assert.equal(r.redact(text), text);
+  });
+});
+
+const PEM_KEY =
+  "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CupfmDfJgtTkrOPQsoAoGCCqGSM49\n-----END EC PRIVATE KEY-----\n";
+const KUBECONFIG = `apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: ${Buffer.from(PEM_KEY).toString("base64")}\n`;
+
+describe("redaction of encoded and bare credentials", () => {
+  const r = new Redactor();
+  const cases: [string, string, string][] = [
+    ["a PEM key as base64", `key ${Buffer.from(PEM_KEY).toString("base64")} end`, "key [secret] end"],
+    ["a kubeconfig as base64", `kubeconfig=${Buffer.from(KUBECONFIG).toString("base64")}`, "kubeconfig=[secret]"],
+    ["a kubeconfig as URL-safe base64", `data: ${Buffer.from(KUBECONFIG).toString("base64url")} end`, "data: [secret] end"],
+    [
+      "a registry config's auth",
+      '{"auths":{"harbor.wuxi.internal":{"auth":"cm9ib3QkbWVzaDpzM2NyM3Q="}}}',
+      '{"auths":{"harbor.wuxi.internal":{"auth":"[secret]"}}}',
+    ],
+    ["a bare GitHub token", "pushed with ghp_0123456789abcdefghijABCDEFGHIJ012345 today", "pushed with [secret] today"],
+    [
+      "a fine-grained GitHub token",
+      "github_pat_11AAAAAAA0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWX",
+      "[secret]",
+    ],
+    ["an AWS access key id", "key AKIAIOSFODNN7EXAMPLE denied", "key [secret] denied"],
+    ["a Google API key", "AIzaSyA1234567890abcdefghijklmnopqrstuv", "[secret]"],
+    [
+      "--password X",
+      "helm registry login --username robot --password s3cr3t-pull harbor.wuxi.internal",
+      "helm registry login --username robot --password [secret] harbor.wuxi.internal",
+    ],
+    ["--token 'X'", "kubectl --token 'abc def' get pods", "kubectl --token '[secret]' get pods"],
+    ["a password in a settings line", "password: letmein", "password: [secret]"],
+  ];
+  for (const [what, input, expected] of cases) it(`removes ${what}`, () => assert.equal(r.redact(input), expected));
+
+  it("leaves the product's own words about credentials as they are", () => {
+    for (const text of [
+      "cn-shanghai: no credentials: its kubeconfig output could not be read (the pulumi CLI is not installed)",
+      "cn-shanghai: its kubeconfig output is refused: user admin has exec, which runs a command on the host that loads it; a kubeconfig read from a stack output may carry only a bearer token or a client certificate",
+      "re-export it with a token or client certificate, or pass --kubeconfig cn-shanghai=<file> (a kubeconfig file of your own may use exec plugins)",
+      "the reader token Secret of wuxi has no token yet: the service-account token controller has not filled it; run the update again",
+      "store it as a secret: pulumi config set --secret --path 'mesh:cluster.kubeconfig' < kubeconfig.yaml",
+      'secret HELM_REGISTRY_AUTH is not a Helm registry config (JSON with "auths"): docs/pull-requests.md says how to make one',
+      "istio-remote-secret-wuxi exists but has no data key named wuxi",
+      "root fingerprint sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 differs",
+      "the authority of the certificate-authority is unknown; the author is dana",
+    ])
+      assert.equal(r.redact(text), text);
+  });
+
+  it("redacts values learnt while a job runs, in every encoded form", () => {
+    const late = new Redactor(["known-passphrase"]);
+    late.add(["sh7f3k9q2m5x8v1c4b6n0z"]);
+    assert.equal(late.redact("token sh7f3k9q2m5x8v1c4b6n0z and known-passphrase"), "token [secret] and [secret]");
+    assert.equal(late.redact(`b64 ${Buffer.from("sh7f3k9q2m5x8v1c4b6n0z").toString("base64")}`), "b64 [secret]");
+  });
+
+  it("takes a job's credentials from the environment by name, not flags or paths", () => {
+    assert.deepEqual(
+      credentialValues({
+        ALICLOUD_SECRET_KEY: "alicloud-secret-value",
+        AWS_SESSION_TOKEN: "aws-session-token-value",
+        PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/passphrase",
+        MESH_DISABLE_TOKEN_CHECK: "true",
+        HOME: "/root",
+      }),
+      ["alicloud-secret-value", "aws-session-token-value"],
+    );
   });
 });
 

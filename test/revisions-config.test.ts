@@ -77,7 +77,7 @@ describe("mesh:revisions", () => {
       issues((m) => {
         m.istio = { version: "1.30.3", revision: "x", tag: "custom" };
         m.revisions = {
-          installed: { default: "1.30.3", "1-31-0": "1.31.0", "1-32-0": "1.32.0" },
+          installed: { default: "1.30.3", "1-31-0": "1.31.0", "1-33-0": "1.33.0" },
           tags: { "prod-stable": "gone", default: "default", "1-31-0": "1-31-0" },
           namespaces: { other: "prod-stable" },
           gateway: "nowhere",
@@ -87,18 +87,56 @@ describe("mesh:revisions", () => {
       [
         "mesh:istio.revision: set together with mesh:revisions | remove it: mesh:revisions.installed names the revisions",
         "mesh:istio.tag: set together with mesh:revisions | remove it: each revision's images are tagged with its version",
-        'mesh:revisions.tags["prod-stable"]: points at revision gone, which is not installed (installed: default, 1-31-0, 1-32-0): namespaces labelled istio.io/rev=prod-stable would get no sidecar | point it at an installed revision, or keep gone installed until nothing uses it',
+        'mesh:revisions.tags["prod-stable"]: points at revision gone, which is not installed (installed: default, 1-31-0, 1-33-0): namespaces labelled istio.io/rev=prod-stable would get no sidecar | point it at an installed revision, or keep gone installed until nothing uses it',
         'mesh:revisions.tags["1-31-0"]: a tag with the name of an installed revision: both webhooks would inject the same pods | rename the tag',
         "mesh:revisions.tags.default: the default tag beside the default (unrevisioned) istiod: both inject istio.io/rev=default | remove the default tag while the default revision is installed",
         "mesh:revisions.namespaces.dev: a catalog namespace without its tag | add dev: <tag> (e.g. prod-stable), so its injection is explicit",
         "mesh:revisions.namespaces.other: not a namespace of mesh:services | remove it, or add a service in other",
-        "mesh:revisions.gateway: names nowhere, neither a tag nor an installed revision (installed: default, 1-31-0, 1-32-0) | name the tag or revision the gateway follows",
-        "mesh:revisions.defaultRevision: revision gone is not installed (installed: default, 1-31-0, 1-32-0): nothing would validate Istio resources | name an installed revision",
+        "mesh:revisions.gateway: names nowhere, neither a tag nor an installed revision (installed: default, 1-31-0, 1-33-0) | name the tag or revision the gateway follows",
+        "mesh:revisions.defaultRevision: revision gone is not installed (installed: default, 1-31-0, 1-33-0): nothing would validate Istio resources | name an installed revision",
         "mesh:revisions.installed: 3 revisions: an upgrade runs at most two side by side | remove the old revision before adding another",
-        "mesh:revisions.installed: revisions 1.30.3, 1.31.0, 1.32.0 are more than one minor apart: Istio supports a data plane at most one minor behind its control plane | upgrade one minor at a time (mesh upgrade --to)",
-        'mesh:istio.version: 1.30.3, but the newest revision is 1.32.0: istio-base (the CRDs) must be at the newest installed revision | set it to "1.32.0"',
+        "mesh:revisions.installed: revisions 1.30.3, 1.31.0, 1.33.0 are more than two minors apart: Istio supports a canary upgrade across at most two minors | upgrade in steps of at most two minors (mesh upgrade --to)",
+        'mesh:istio.version: 1.30.3, but the newest revision is 1.33.0: istio-base (the CRDs) must be at the newest installed revision | set it to "1.33.0"',
       ],
     );
+  });
+
+  // a canary may span two minors (istio.io docs/setup/upgrade/canary: "jumping across two minor versions is
+  // supported"): each proxy talks to the istiod of its own revision, so no control/data plane skew applies
+  it("accepts two revisions two minors apart, refuses three minors apart", () => {
+    const two = (newer: string) =>
+      issues((m) => {
+        m.istio = { version: newer };
+        m.revisions.installed = { default: "1.30.3", [newer.replace(/\./g, "-")]: newer };
+        m.revisions.tags = { "prod-stable": "default", "prod-canary": newer.replace(/\./g, "-") };
+      });
+    assert.deepEqual(two("1.32.0"), []);
+    assert.deepEqual(
+      two("1.33.0").map((i) => i.split(" | ")[0]),
+      [
+        "mesh:revisions.installed: revisions 1.30.3, 1.33.0 are more than two minors apart: Istio supports a canary upgrade across at most two minors",
+      ],
+    );
+  });
+
+  // the unrevisioned istiod's injector (istio-discovery templates/mutatingwebhook.yaml) or a default tag
+  // (templates/revision-tags-mwc.yaml) is the only thing that injects the default selectors
+  it("refuses revisions with neither the default revision nor a default tag: istio-injection=enabled would inject nothing", () => {
+    const noDefault = (tags: Record<string, string>) =>
+      issues((m) => {
+        m.revisions = {
+          ...canary(),
+          installed: { "1-31-0": "1.31.0" },
+          tags,
+          namespaces: { dev: "prod-stable" },
+          gateway: "1-31-0",
+          defaultRevision: "1-31-0",
+        };
+      });
+    assert.deepEqual(noDefault({ "prod-stable": "1-31-0" }), [
+      "mesh:revisions.tags: no default revision and no default tag: namespaces labelled istio-injection=enabled and pods labelled sidecar.istio.io/inject=true would get no sidecar | add default: <revision> (e.g. default: 1-31-0), as istioctl tag set default does",
+    ]);
+    assert.deepEqual(noDefault({ "prod-stable": "1-31-0", default: "1-31-0" }), []);
   });
 
   it("refuses an empty installed list and a malformed version", () => {

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isConfigSecret } from "../config";
 import { isSecretValue, runProgram, type ProgramRun } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const PLANTED = "Bearer-7f3a9c-planted";
 
@@ -23,6 +24,7 @@ function plainOccurrences(v: unknown, needle: string, at = ""): string[] {
 let run: ProgramRun;
 before(async () => {
   run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
     stack: "wuxi",
     peerOutputs: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() },
     override: {

@@ -86,6 +86,65 @@ describe("the server process", () => {
     assert.match(r.stderr, /--engine simulated serves on loopback only, not 0\.0\.0\.0/);
   });
 
+  it("refuses the insecure mode with the real engine: any local process could run up and destroy", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MESH_API_INSECURE: "loopback-only",
+        MESH_API_PORT: "0",
+        MESH_API_TOKENS: "",
+        MESH_DATABASE_URL: "sqlite::memory:",
+      },
+      encoding: "utf8",
+      // a server that started anyway would serve until this ends it, and the status below fails
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      "mesh api: MESH_API_INSECURE=loopback-only runs only with --engine simulated: the real engine needs authentication, since any process on this machine could otherwise run up and destroy. Set MESH_API_TOKENS (docs/portal-api.md shows how to make one) and unset MESH_API_INSECURE\n",
+    );
+  });
+
+  it("says how browsers sign in when it starts, and never prints a secret", async () => {
+    const secret = "session-secret-that-must-not-be-printed-0123456789";
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MESH_API_INSECURE: "",
+        MESH_API_PORT: "0",
+        MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
+        MESH_SESSION_SECRET: secret,
+        MESH_CONSOLE_DIR: join(ROOT, "test", "fixtures", "console-dist"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      const end = Date.now() + 60_000;
+      while (!out.includes('"msg":"listening"')) {
+        if (Date.now() > end || child.exitCode !== null) throw new Error(`no listening line: ${out}`);
+        await sleep(50);
+      }
+      const listening = JSON.parse(out.split("\n").find((l) => l.includes('"msg":"listening"'))!) as Record<string, string>;
+      assert.equal(listening.signIn, "token form at loopback; sessions 480 min, idle 30 min");
+      const page = await fetch(`${listening.address}/jobs/1`);
+      assert.equal(page.status, 200);
+      assert.equal(page.headers.get("cache-control"), "no-cache");
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      assert.ok(!out.includes(secret), out);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
   for (const [args, stderr] of [
     [["--engine", "bogus"], "mesh api: option '--engine <engine>' argument 'bogus' is invalid. Allowed choices are local, simulated."],
     [["--frob"], "mesh api: unknown option '--frob'"],

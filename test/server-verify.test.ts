@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import { clientReader } from "../verify/kube";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";
 import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP } from "./fixtures/mesh-worlds";
@@ -32,7 +32,7 @@ before(async () => {
     verify: (jobs) =>
       new VerifyJobs({
         jobs,
-        projectDir: PROJECT_DIR,
+        projectDir: FIXTURE_PROJECT,
         // cn-shanghai (ACK) from its kubeconfig output, wuxi from the server's settings (MESH_VERIFY_KUBECONFIGS)
         outputs: { outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(readFileSync(ack, "utf8")) : wuxiOutputs()) },
         kubeconfig: [`wuxi=${wuxiKubeconfig}`],

@@ -11,7 +11,7 @@ import { MeshError } from "../automation/types";
 import { planMesh } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { settingsFromEnv, verifySettingsFromEnv } from "../server/settings";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { identityProvider, readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 
 const until = async (f: () => boolean | Promise<boolean>, ms = 5000) => {
@@ -83,7 +83,7 @@ describe("routes", () => {
   it("GET /v1/mesh is the mesh plan's JSON", async () => {
     const r = await api.call("GET", "/v1/mesh", { token: TOKENS.viewer });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(PROJECT_DIR)))));
+    assert.deepEqual(r.json, JSON.parse(JSON.stringify(planMesh(readProject(FIXTURE_PROJECT)))));
   });
 
   it("runs an up (202 with the job and its location), then shows the stack with secrets replaced", async () => {
@@ -262,6 +262,18 @@ describe("hostile requests", () => {
     const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { body: {}, token: TOKENS.admin });
     assert.deepEqual(r.json.errors, [{ path: "body/confirm", message: "confirm is required" }], r.text);
   });
+
+  it("400 for a destroy without a body says what the body must hold", async () => {
+    const r = await api.call("POST", "/v1/stacks/wuxi/destroy", { token: TOKENS.admin });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.json.errors, [
+      {
+        path: "body",
+        message:
+          'a JSON body is required: {"confirm": the stack\'s name again (required), "includeProtected": true to delete protected resources too (the ACK cluster, its VPC) (optional)}',
+      },
+    ]);
+  });
 });
 
 describe("limits", () => {
@@ -340,12 +352,14 @@ describe("the OpenAPI document", () => {
           .filter((p: string) => p.startsWith("/v1"))
           .sort(),
         [
+          "/v1/audit",
           "/v1/converge",
           "/v1/converge/{id}",
           "/v1/jobs",
           "/v1/jobs/{id}",
           "/v1/jobs/{id}/cancel",
           "/v1/jobs/{id}/events",
+          "/v1/me",
           "/v1/mesh",
           "/v1/stacks",
           "/v1/stacks/{stack}",
@@ -356,7 +370,61 @@ describe("the OpenAPI document", () => {
           "/v1/verify",
         ],
       );
-      assert.deepEqual(doc.security, [{ bearer: [] }]);
+      assert.deepEqual(doc.security, [{ bearer: [] }, { session: [] }]);
+      assert.deepEqual(doc.components.securitySchemes.session, {
+        type: "apiKey",
+        in: "cookie",
+        name: "mesh_session",
+        description:
+          "a browser's session (named __Host-mesh_session over https), from GET /auth/login or POST /auth/token; a request that changes anything also sends X-CSRF-Token",
+      });
+      // sign-in's routes are public; each new route has its schemas
+      assert.deepEqual(
+        Object.keys(doc.paths)
+          .filter((p: string) => p.startsWith("/auth"))
+          .sort(),
+        ["/auth/callback", "/auth/login", "/auth/logout", "/auth/methods", "/auth/token"],
+      );
+      for (const p of ["/auth/callback", "/auth/login", "/auth/methods"]) assert.deepEqual(doc.paths[p].get.security, [], p);
+      assert.deepEqual(doc.paths["/auth/token"].post.security, []);
+      assert.deepEqual(Object.keys(doc.paths["/auth/login"].get.responses).sort(), [
+        "302",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "429",
+        "502",
+        "503",
+      ]);
+      assert.deepEqual(Object.keys(doc.paths["/auth/token"].post.requestBody.content), ["application/json"]);
+      assert.deepEqual(doc.paths["/auth/token"].post.requestBody.content["application/json"].schema.required, ["token"]);
+      assert.deepEqual(Object.keys(doc.paths["/v1/me"].get.responses["200"].content["application/json"].schema.properties).sort(), [
+        "csrfToken",
+        "expiresAt",
+        "idleExpiresAt",
+        "name",
+        "role",
+        "signedInWith",
+        "subject",
+        "via",
+      ]);
+      assert.deepEqual(doc.paths["/v1/audit"].get.parameters.map((q: { name: string }) => q.name).sort(), [
+        "action",
+        "actor",
+        "cursor",
+        "limit",
+        "since",
+        "status",
+      ]);
+      assert.ok(doc.paths["/v1/audit"].get.responses["200"].content["application/json"].schema.properties.entries);
+      assert.deepEqual(
+        doc.paths["/v1/converge"].get.parameters.map((q: { name: string }) => q.name),
+        ["limit"],
+      );
+      assert.ok(doc.paths["/v1/converge"].get.responses["200"].content["application/json"].schema.properties.runs);
     } finally {
       await api.close();
     }
@@ -396,6 +464,22 @@ describe("settings", () => {
       });
     assert.throws(() => settingsFromEnv({ MESH_API_TOKENS: '[{"name":"ci","role":"root","sha256":"00"}]' }), /needs name, role/);
     assert.throws(() => settingsFromEnv({ MESH_OIDC_ISSUER: "https://id.example" }), /MESH_OIDC_AUDIENCE is required/);
+  });
+
+  it("reads the event streams' lifetime and stall bound as durations, and refuses what is none", () => {
+    const base = { MESH_API_INSECURE: "loopback-only" };
+    const defaults = settingsFromEnv(base).limits;
+    assert.deepEqual([defaults.streamMaxMs, defaults.streamStallMs], [3_600_000, 30_000]);
+    const set = settingsFromEnv({ ...base, MESH_API_STREAM_LIFETIME: "90s", MESH_API_STREAM_STALL: "500ms" }).limits;
+    assert.deepEqual([set.streamMaxMs, set.streamStallMs], [90_000, 500]);
+    for (const [key, value] of [
+      ["MESH_API_STREAM_LIFETIME", "forever"],
+      ["MESH_API_STREAM_STALL", "50ms"],
+      ["MESH_API_STREAM_STALL", "25h"],
+    ] as const)
+      assert.throws(() => settingsFromEnv({ ...base, [key]: value }), {
+        message: `${key}: ${value} is not a duration from 100ms to 24h, such as 30s or 1h`,
+      });
   });
 });
 

@@ -6,75 +6,18 @@
  * stream on one replica follows a job running on the other to `job.finished`, from a Last-Event-ID.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readEvents } from "./fixtures/api";
 import { startPostgres } from "./fixtures/postgres";
+import { getJob, post, run, startServer, type Server } from "./fixtures/server-process";
 
 const ROOT = join(__dirname, "..");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Proc {
-  readonly child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, output: () => out, exited };
-}
-
-interface Server extends Proc {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(databaseUrl: string, stepMs: number): Promise<Server> {
-  const p = run([join(ROOT, "server", "main.ts"), "--engine", "simulated", "--step-ms", String(stepMs)], {
-    MESH_API_INSECURE: "loopback-only",
-    MESH_API_PORT: "0",
-    MESH_DATABASE_URL: databaseUrl,
-  });
-  const end = Date.now() + 60_000;
-  while (!p.output().includes('"msg":"listening"')) {
-    if (Date.now() > end || p.child.exitCode !== null) throw new Error(`no listening line: ${p.output()}`);
-    await sleep(50);
-  }
-  const listening = JSON.parse(
-    p
-      .output()
-      .split("\n")
-      .find((l) => l.includes('"msg":"listening"'))!,
-  ) as Record<string, string>;
-  assert.match(listening.engine!, /nothing is deployed, jobs are kept in the store$/);
-  return {
-    ...p,
-    url: listening.address!,
-    stop: async () => {
-      if (p.child.exitCode === null) p.child.kill("SIGTERM");
-      assert.equal(await p.exited, 0, p.output());
-    },
-  };
-}
-
-const post = async (url: string, stack: string) => {
-  const r = await fetch(`${url}/v1/stacks/${stack}/up`, { method: "POST", headers: { "x-requested-by": "test" } });
-  return { status: r.status, body: (await r.json()) as { id?: string; runningJob?: string; detail?: string } };
-};
 const cancel = (url: string, id: string) => fetch(`${url}/v1/jobs/${id}/cancel`, { method: "POST", headers: { "x-requested-by": "test" } });
-const getJob = async (url: string, id: string) => (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as { state: string; id: string };
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {

@@ -10,6 +10,7 @@ import { fromYaml } from "../model/yaml";
 import { isSecretValue, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { gatewayValuesProblems } from "./istio-schemas";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n";
@@ -17,6 +18,7 @@ let run: ProgramRun;
 
 before(async () => {
   run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
     stack: "hangzhou",
     // the kubeconfig is stored as a secret (pulumi config set --secret --path mesh:cluster.kubeconfig)
     secretKeys: ["mesh:cluster"],

@@ -15,15 +15,15 @@ describe("npm run bench's arguments", () => {
   it("reads each mode", () => {
     assert.deepEqual(benchArgs([]), { mode: "matrix" });
     assert.deepEqual(benchArgs(["10", "1000"]), { mode: "cell", clusters: 10, services: 1000 });
-    for (const m of ["report", "converge", "api", "store"]) assert.deepEqual(benchArgs([m]), { mode: m });
+    for (const m of ["report", "converge", "api", "store", "replays", "console"]) assert.deepEqual(benchArgs([m]), { mode: m });
     assert.deepEqual(benchArgs(["verify"]), { mode: "verify" });
     assert.deepEqual(benchArgs(["verify", "3", "50"]), { mode: "verify", clusters: 3, services: 50 });
     assert.deepEqual(benchArgs(["--help"]), { mode: "help" });
   });
 
   for (const [args, problem] of [
-    [["foo"], "foo is not a mode (report, converge, api, store, verify) nor a number of clusters"],
-    [["--frob"], "--frob is not a mode (report, converge, api, store, verify) nor a number of clusters"],
+    [["foo"], "foo is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters"],
+    [["--frob"], "--frob is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters"],
     [["10"], "a cell takes <clusters> <services>, e.g. 10 1000; got one number"],
     [["10", "x"], "x is not a number of services: write a whole number from 1 to 99999"],
     [["1", "10"], "1 is not a number of clusters: write a whole number from 2 to 9999"],
@@ -37,10 +37,13 @@ describe("npm run bench's arguments", () => {
     const bad = run("bench/bench.ts", ["foo"]);
     assert.equal(bad.status, 2);
     assert.equal(bad.stdout, "");
-    assert.equal(bad.stderr, `bench: foo is not a mode (report, converge, api, store, verify) nor a number of clusters\n${BENCH_USAGE}`);
+    assert.equal(
+      bad.stderr,
+      `bench: foo is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters\n${BENCH_USAGE}`,
+    );
     const help = run("bench/bench.ts", ["--help"]);
     assert.deepEqual([help.status, help.stdout, help.stderr], [0, BENCH_USAGE, ""]);
-    for (const mode of ["report", "converge", "api", "store", "verify", "<clusters> <services>"])
+    for (const mode of ["report", "converge", "api", "store", "verify", "console", "<clusters> <services>"])
       assert.match(BENCH_USAGE, new RegExp(`\\n  ${mode} `));
   });
 

@@ -1,20 +1,20 @@
 /**
- * The program itself at every step of the upgrade of the repository's stacks: what it registers is what
- * the plan lists (both istiods, the tag webhooks, the namespace labels), and the whole policy pack passes
- * over it, as `pulumi preview` would enforce it between two steps.
+ * The program itself at every step of the upgrade of a two-cluster project (test/fixtures/upgrade): what it
+ * registers is what the plan lists (both istiods, the tag webhooks, the namespace labels), the whole policy
+ * pack passes over it, as `pulumi preview` would enforce it between two steps; each tag webhook is created with
+ * the caBundle of its revision's own injector, read from the cluster, as `istioctl tag set` copies it
+ * (istioctl/pkg/tag/generate.go), and a catalog namespace changes only after the tag webhooks exist.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
 import { plannedObjects } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
 import { POLICIES, type ResourceView } from "../policy/policies";
-import { PROJECT_DIR, runProgram, unwrapSecret } from "../tools/engine/mock-run";
+import { b64, pem, runProgram, unwrapSecret } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs, wuxiOutputs } from "./fixtures/stacks";
+import { upgradeProject } from "./fixtures/upgrade";
 
 const plain = (v: unknown): any => {
   const u = unwrapSecret(v);
@@ -26,8 +26,11 @@ const PEERS = {
   "cn-shanghai": { "organization/mesh/wuxi": wuxiOutputs() },
   wuxi: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() },
 };
+const HOOK = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
+type Hook = { name: string; clientConfig: { caBundle?: string; service?: unknown } };
 
-async function check(dir: string, stack: "cn-shanghai" | "wuxi", label: string) {
+/** What the program registers for a stack, as the policy pack sees it. */
+async function registered(dir: string, stack: "cn-shanghai" | "wuxi") {
   const run = await runProgram({ stack, projectDir: dir, peerOutputs: PEERS[stack] });
   const registered = run.registrations.filter((r) => !r.read);
   const byUrn = new Map<string, ResourceView>();
@@ -36,7 +39,11 @@ async function check(dir: string, stack: "cn-shanghai" | "wuxi", label: string) 
     (byUrn.get(r.urn)!.dependencies as ResourceView[]).push(
       ...r.dependencies.map((u) => byUrn.get(u)).filter((x): x is ResourceView => !!x),
     );
-  const rs = [...byUrn.values()];
+  return { run, rs: [...byUrn.values()] };
+}
+
+async function check(dir: string, stack: "cn-shanghai" | "wuxi", label: string) {
+  const { run, rs } = await registered(dir, stack);
   const found = POLICIES.flatMap((p) => (p.resource ? rs.flatMap((r) => p.resource!(r, {})) : p.stack!(rs, {})));
   assert.deepEqual(found, [], `${label}: ${stack}`);
   const planned = plannedObjects(readProject(dir)).get(stack)!;
@@ -44,35 +51,75 @@ async function check(dir: string, stack: "cn-shanghai" | "wuxi", label: string) 
     .filter((r) => r.type === "kubernetes:helm.sh/v3:Release")
     .map((r) => `${String(r.props.name)}@${String(r.props.version)}`);
   assert.deepEqual(releases.sort(), planned.releases.map((r) => `${r.name}@${r.version}`).sort(), label);
-  // registered in the order their istiod is ready: compared by name
+  // registered in the order their istiod is ready: compared by name; the caBundle is the cluster's, not the plan's
   const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-  const hooks = rs
-    .filter((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration")
-    .map((r) => ({ ...(r.props.metadata as { name: string }), webhooks: r.props.webhooks }));
+  const tags = rs.filter((r) => r.type === HOOK);
+  const hooks = tags.map((r) => ({
+    ...(r.props.metadata as { name: string }),
+    webhooks: (r.props.webhooks as Hook[]).map(({ clientConfig: { caBundle: _, ...cc }, ...w }) => ({ ...w, clientConfig: cc })),
+  }));
   const plannedHooks = planned.objects
     .filter((o) => o.kind === "MutatingWebhookConfiguration")
     .map((o) => ({ ...o.metadata, webhooks: o.webhooks }));
   assert.deepEqual(hooks.sort(byName), plannedHooks.sort(byName), label);
+  // each tag's webhooks carry the caBundle of the injector of the revision it points at, read back (a Get)
+  for (const t of tags) {
+    const rev = (t.props.metadata as { labels: Record<string, string> }).labels["istio.io/rev"];
+    const injector = `istio-sidecar-injector${rev === "default" ? "" : `-${rev}`}`;
+    assert.ok(
+      run.registrations.some((r) => r.read && r.type === HOOK && r.id === injector),
+      `${label}: ${stack} reads ${injector}`,
+    );
+    for (const w of t.props.webhooks as Hook[])
+      assert.equal(w.clientConfig.caBundle, b64(pem("CERTIFICATE", `istiod CA of ${injector}`)), `${label}: ${stack}: ${w.name}`);
+  }
   const dev = rs.find((r) => r.type === "kubernetes:core/v1:Namespace" && (r.props.metadata as { name: string }).name === "dev")!;
   assert.deepEqual(
     (dev.props.metadata as { labels: unknown }).labels,
     planned.objects.find((o) => o.kind === "Namespace" && o.metadata.name === "dev")!.metadata.labels,
     label,
   );
+  // relabelled only once every tag webhook exists: pods created in between would get no sidecar
+  assert.deepEqual(
+    dev
+      .dependencies!.filter((d) => d.type === HOOK)
+      .map((d) => d.name)
+      .sort(),
+    tags.map((t) => t.name).sort(),
+    label,
+  );
+  return tags.length;
 }
 
 describe("the program at every step of mesh upgrade --to 1.31.0", () => {
-  it("registers what the plan lists, and passes the policy pack, before and after each step", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mesh-upgrade-program-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.cn-shanghai.yaml", "Pulumi.wuxi.yaml"]) cpSync(join(PROJECT_DIR, f), join(dir, f));
+  it("registers what the plan lists, copies each tag's caBundle, orders the namespaces after the tags, and passes the policy pack", async () => {
+    const dir = upgradeProject("two-clusters");
     let n = 0;
+    let hooks = 0;
     for (;;) {
-      for (const stack of ["cn-shanghai", "wuxi"] as const) await check(dir, stack, `after ${n} steps`);
+      for (const stack of ["cn-shanghai", "wuxi"] as const) hooks += await check(dir, stack, `after ${n} steps`);
       const next = planUpgrade(readProject(dir), "1.31.0", { canary: ["dev"] }).steps[0];
       if (!next) break;
       writeStackEdits(dir, next.edits);
       n++;
     }
     assert.equal(n, 12);
+    assert.ok(hooks > 0);
+  });
+
+  it("the policy pack refuses a namespace on a tag that does not wait for the tag's webhook", async () => {
+    const dir = upgradeProject("two-clusters");
+    writeStackEdits(dir, planUpgrade(readProject(dir), "1.31.0", { canary: ["dev"] }).steps[0]!.edits);
+    const { rs } = await registered(dir, "wuxi");
+    const policy = POLICIES.find((p) => p.name === "tag-webhooks-before-namespaces")!;
+    assert.deepEqual(policy.stack!(rs, {}), []);
+    const cut = rs.map((r) =>
+      r.type === "kubernetes:core/v1:Namespace" && (r.props.metadata as { name: string }).name === "dev"
+        ? { ...r, dependencies: r.dependencies!.filter((d) => d.type !== HOOK) }
+        : r,
+    );
+    assert.deepEqual(policy.stack!(cut, {}), [
+      "wuxi-ns-dev: labelled istio.io/rev=prod-canary without depending on wuxi-istio-revision-tag-prod-canary: both are applied at once, and pods created in between get no sidecar",
+    ]);
   });
 });

@@ -5,11 +5,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cli } from "../cli/mesh";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+
 import type { VerifyDeps } from "../verify/command";
 import type { VerifyReport } from "../verify/types";
 import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";
 import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP } from "./fixtures/mesh-worlds";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const dir = mkdtempSync(join(tmpdir(), "mesh-verify-cli-"));
 let sh: StandIn;
@@ -40,7 +41,7 @@ function run(argv: string[], extra: Partial<VerifyDeps> = {}): Promise<{ code: n
     options: { loadDefaultKubeconfig: (kc) => kc.loadFromFile(defaultKubeconfig), timeoutMs: 2000 },
     ...extra,
   };
-  return cli(["verify", ...argv, "--dir", PROJECT_DIR], undefined, undefined, () => deps).then((code) => ({ code, out, progress }));
+  return cli(["verify", ...argv, "--dir", FIXTURE_PROJECT], undefined, undefined, () => deps).then((code) => ({ code, out, progress }));
 }
 
 describe("mesh verify", () => {
@@ -207,7 +208,7 @@ describe("mesh converge --verify", () => {
   const converge = async (argv: string[]) => {
     printed = "";
     out = "";
-    const code = await cli(["converge", ...argv, "--dir", PROJECT_DIR], deps, io, verifyDeps);
+    const code = await cli(["converge", ...argv, "--dir", FIXTURE_PROJECT], deps, io, verifyDeps);
     return { code, printed, out };
   };
   before(async () => {
@@ -267,7 +268,7 @@ describe("mesh converge --verify", () => {
   ] as const) {
     it(`refuses ${argv.join(" ")} with a usage error (exit 2) before any stack is touched`, async () => {
       printed = "";
-      const jobs = await cli(["jobs", "--json", "--dir", PROJECT_DIR], deps, io);
+      const jobs = await cli(["jobs", "--json", "--dir", FIXTURE_PROJECT], deps, io);
       assert.equal(jobs, 0);
       const count = (JSON.parse(printed) as unknown[]).length;
       const r = await converge([...argv]);
@@ -275,7 +276,7 @@ describe("mesh converge --verify", () => {
       assert.equal(r.printed, message);
       assert.equal(r.out, "");
       printed = "";
-      await cli(["jobs", "--json", "--dir", PROJECT_DIR], deps, io);
+      await cli(["jobs", "--json", "--dir", FIXTURE_PROJECT], deps, io);
       assert.equal((JSON.parse(printed) as unknown[]).length, count, "no job was submitted");
     });
   }

@@ -37,7 +37,7 @@ interface Run {
   report: VerifyReport;
   /** Each EnvoyClusters.index call: the clusters it was asked for. */
   indexed: ReadonlySet<string>[];
-  /** Exec requests per cluster. */
+  /** Envoy reads (exec in a sidecar) per cluster. */
   execs: number[];
 }
 
@@ -49,7 +49,9 @@ async function run(o: VerifyOptions = {}): Promise<Run> {
     return {
       report,
       indexed: index.mock.calls.map((c) => c.arguments[1]!),
-      execs: standIns.map((s, i) => s.requests.slice(before[i]).filter((r) => r.includes("/exec?")).length),
+      execs: standIns.map(
+        (s, i) => s.requests.slice(before[i]).filter((r) => r.includes("/exec?") && r.includes("container=istio-proxy")).length,
+      ),
     };
   } finally {
     index.mock.restore();

@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Jobs } from "../automation/jobs";
@@ -14,6 +14,10 @@ import { MeshError } from "../automation/types";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import type { VerifyReport } from "../verify/types";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { startStandIn, writeKubeconfig } from "./fixtures/kube-api";
+import { shanghaiOutputs, shanghaiWorld } from "./fixtures/mesh-worlds";
+import { FIXTURE_PROJECT } from "./fixtures/project";
+import { ask, CLI_WORDS, SERVER_WORDS, worded, type Ask } from "../verify/fix-words";
 
 const stacks = [
   { name: "cn-shanghai", anchor: true, peers: ["wuxi"] },
@@ -27,7 +31,7 @@ function gated(jobs: Jobs): { verify: VerifyJobs; open: () => void } {
   const gate = new Promise<void>((r) => (open = r));
   const verify = new VerifyJobs({
     jobs,
-    projectDir: PROJECT_DIR,
+    projectDir: FIXTURE_PROJECT,
     outputs: { outputs: async () => (await gate, {}) },
     // no kubeconfig of this machine's is read
     verifyDeps: { options: { loadDefaultKubeconfig: () => undefined } },
@@ -71,6 +75,36 @@ describe("the verify job", () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it("its fixes name the server's settings, never mesh verify's options", async () => {
+    const jobs = new Jobs({ engine: engine() });
+    try {
+      const g = gated(jobs);
+      g.open();
+      const v = await g.verify.start(["wuxi", "cn-shanghai"], "alice");
+      await jobs.wait(v.id);
+      const fixes = (await jobs.events(v.id)).flatMap((e) => (e.type === "verify.check" && e.fix ? [`${e.of}: ${e.fix}`] : []));
+      // wuxi's context is not in this process's (empty) kubeconfig; cn-shanghai's kubeconfig output is empty
+      assert.deepEqual(fixes.sort(), [
+        "cn-shanghai: give the portal's server credentials for cn-shanghai: add cn-shanghai=<file> to MESH_VERIFY_KUBECONFIGS, or cn-shanghai=<context> to MESH_VERIFY_CONTEXTS (the server's environment: its operator sets it and restarts it)",
+        "wuxi: give the portal's server credentials for wuxi: add wuxi=<context> to MESH_VERIFY_CONTEXTS, or wuxi=<file> to MESH_VERIFY_KUBECONFIGS (the server's environment: its operator sets it and restarts it)",
+      ]);
+    } finally {
+      await jobs.close();
+    }
+  });
+
+  it("every ask of a fix has words on both faces, and the command line's are mesh verify's options", () => {
+    const asks: Ask[] = ["file", "existing-file", "reachable-file", "file-or-context", "context-or-file", "machine", "or-from", "wait"];
+    for (const a of asks) {
+      const cli = worded(`x ${ask(a, "wuxi")} y`, CLI_WORDS);
+      const server = worded(`x ${ask(a, "wuxi")} y`, SERVER_WORDS);
+      assert.ok(!/[\uE000\uE001]/.test(cli + server), a);
+      assert.doesNotMatch(server, /--kubeconfig|--context|--from|--wait|pass /, a);
+      if (a !== "or-from") assert.notEqual(server, cli, a);
+    }
+    assert.equal(worded(ask("file-or-context", "wuxi"), CLI_WORDS), "pass --kubeconfig wuxi=<file> or --context wuxi=<context>");
   });
 
   it("takes no engine slot: with maxRunning 1 and a verify running, an up starts and finishes", async () => {
@@ -176,5 +210,33 @@ describe("the verify job", () => {
     });
     assert.deepEqual(summaryOf(report), { passed: 1, failed: 4, warnings: 0, errors: 0, exitCode: 1, meaning: "a check failed" });
     assert.equal(failureOf({ ...report, exitCode: 0 }), undefined);
+  });
+});
+
+describe("the verify job's redactor", () => {
+  it("holds every credential verify loads: an API server's 403 that echoes the job's own token reaches no event or record", async () => {
+    // a bare token: no pattern knows its shape, only the redactor that was told of it
+    const token = "sh7f3k9q2m5x8v1c4b6n0z";
+    const sh = await startStandIn(shanghaiWorld(), { token, deny: ["list secrets"], echoToken: true });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "mesh-verify-echo-"));
+      const kubeconfig = readFileSync(writeKubeconfig(join(dir, "ack"), [{ context: "cn-shanghai", url: sh.url, token }]), "utf8");
+      const jobs = new Jobs({ engine: engine() });
+      const verify = new VerifyJobs({
+        jobs,
+        projectDir: PROJECT_DIR,
+        outputs: { outputs: (s) => Promise.resolve(s === "cn-shanghai" ? shanghaiOutputs(kubeconfig) : {}) },
+        verifyDeps: { options: { loadDefaultKubeconfig: () => undefined, timeoutMs: 2000 } },
+      });
+      const done = await jobs.wait((await verify.start(["cn-shanghai"], "alice")).id);
+      const events = await jobs.events(done.id);
+      const text = JSON.stringify({ done, events });
+      assert.ok(!text.includes(token), "the token reached the job's events or record");
+      const denied = events.find((e) => e.type === "verify.check" && /may not do this/.test(String((e as { detail?: unknown }).detail)));
+      assert.ok(denied, text);
+      assert.match(String((denied as { detail?: unknown }).detail), /token \[secret\] may not do this/);
+    } finally {
+      await sh.close();
+    }
   });
 });

@@ -105,7 +105,8 @@ describe("verify's connections to a cluster", () => {
     }
     const requests = [...sh.requests, ...wx.requests].slice(before);
     const execs = requests.filter((x) => x.includes("/exec?")).length;
-    assert.equal(execs, 2);
+    // per cluster: one sidecar's Envoy, istiod's /debug/clusterz and /debug/syncz
+    assert.equal(execs, 6);
     // per cluster: its exec, and at most two kept-alive connections for the other reads (one more if one idled out)
     assert.ok(connect.mock.callCount() <= execs + 2 * 3, `${connect.mock.callCount()} connections for ${requests.length} requests`);
     assert.ok(requests.length >= 20, `${requests.length} requests`);

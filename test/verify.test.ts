@@ -1,15 +1,17 @@
 /** mesh verify against stand-in Kubernetes APIs on loopback, through the real client library and kubeconfig files. */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { fromYaml, toYaml } from "../model/yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+
 import { verifyMesh, type VerifyOptions } from "../verify/verify";
 import type { Check, VerifyReport } from "../verify/types";
 import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn, type StandInOptions } from "./fixtures/kube-api";
 import {
+  clusterzExec,
   envoyDump,
   envoyDumpCamel,
   OTHER_ROOT_PEM,
@@ -20,8 +22,9 @@ import {
   SHANGHAI_POD_IP,
   WUXI_POD_IP,
 } from "./fixtures/mesh-worlds";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
-const files = readProject(PROJECT_DIR);
+const files = readProject(FIXTURE_PROJECT);
 const dir = mkdtempSync(join(tmpdir(), "mesh-verify-"));
 
 interface Mesh {
@@ -120,13 +123,21 @@ describe("a healthy two-cluster mesh", () => {
     );
   });
 
-  it("reads what istioctl reads: clusterz through the pod proxy, Envoy by exec in istio-proxy, one dump per source pod", () => {
+  // istiod answers /debug/clusterz only to localhost or an authenticated proxy (`allowAuthenticatedOrLocalhost`,
+  // pilot/pkg/xds/debug.go), so it is asked from inside the pod as `istioctl bug-report` asks; the stand-in's pod
+  // proxy answers 401 as a real istiod does
+  it("reads what istioctl reads: clusterz by exec in istiod's discovery container, Envoy by exec in istio-proxy, one dump per source pod", () => {
     const req = m.sh.requests;
+    assert.ok(!req.some((x) => x.includes("/proxy/")), req.join("\n"));
     assert.ok(
-      req.includes("GET /api/v1/namespaces/istio-system/pods/istiod-7d4b9c8f6d-x2x9k%3A15014/proxy/debug%2Fclusterz"),
+      req.some((x) =>
+        /^GET \/api\/v1\/namespaces\/istio-system\/pods\/istiod-7d4b9c8f6d-x2x9k\/exec\?.*command=pilot-discovery&command=request&command=GET&command=%2Fdebug%2Fclusterz.*container=discovery/.test(
+          x,
+        ),
+      ),
       req.join("\n"),
     );
-    const execs = req.filter((x) => x.includes("/exec?"));
+    const execs = req.filter((x) => x.includes("/exec?") && x.includes("container=istio-proxy"));
     assert.equal(execs.length, 1);
     assert.match(
       execs[0]!,
@@ -190,8 +201,7 @@ describe("the known failure shapes of cross-network endpoints", () => {
     const r = await verifyWith((sh) => {
       sh.envoy[podOf(sh)] = envoyDump([{ ip: SHANGHAI_POD_IP, port: 5000 }]);
       sh.secrets = [];
-      const key = Object.keys(sh.proxy)[0]!;
-      sh.proxy[key] = JSON.stringify([{ id: "cn-shanghai", secretName: "", syncStatus: "synced" }]);
+      sh.exec![clusterzExec("istiod-7d4b9c8f6d-x2x9k")] = JSON.stringify([{ id: "cn-shanghai", secretName: "", syncStatus: "synced" }]);
     });
     assert.deepEqual(
       failing(r).map((c) => [c.cluster, c.code, c.name, c.detail, c.fix]),
@@ -273,7 +283,7 @@ describe("remote clusters, secrets, gateways, trust and mirrors", () => {
         ...structuredClone(wx.pods[0]!),
         metadata: { name: "istiod-canary-5f6d7c8b9-q7w2e", namespace: "istio-system", labels: { app: "istiod", "istio.io/rev": "canary" } },
       });
-      wx.proxy["istiod-canary-5f6d7c8b9-q7w2e:15014/debug/clusterz"] = JSON.stringify([
+      wx.exec![clusterzExec("istiod-canary-5f6d7c8b9-q7w2e")] = JSON.stringify([
         { id: "wuxi", secretName: "", syncStatus: "synced" },
         { id: "cn-shanghai", secretName: "istio-system/istio-remote-secret-cn-shanghai", syncStatus: "timeout" },
       ]);
@@ -310,6 +320,22 @@ describe("remote clusters, secrets, gateways, trust and mirrors", () => {
       ["istio-remote-secret-cn-shanghai points at https://47.100.1.2:6443; cn-shanghai publishes https://192.168.0.10:6443"],
     );
     assert.ok(!JSON.stringify(r).includes("reader-token-of"), "a token from a remote secret was printed");
+  });
+
+  it("a remote secret whose kubeconfig would run a command in istiod, or send its token through a proxy", async () => {
+    const r = await verifyWith((_sh, wx) => {
+      const data = wx.secrets[0]!.data as Record<string, string>;
+      const kc = Buffer.from(data["cn-shanghai"]!, "base64").toString("utf8");
+      data["cn-shanghai"] = Buffer.from(
+        kc.replace("server: https://192.168.0.10:6443", "server: https://192.168.0.10:6443\n    proxy-url: http://10.0.0.9:3128"),
+      ).toString("base64");
+    });
+    const [c] = only(r, "wuxi", "MV0302");
+    assert.equal(c?.result, "fail");
+    assert.equal(
+      c?.detail,
+      "istio-remote-secret-cn-shanghai: its kubeconfig cluster cn-shanghai has proxy-url, which sends the connection, and its credentials, through a proxy it names: a remote secret may carry only an inline token or client certificate",
+    );
   });
 
   it("a load balancer without an address, and roots that differ", async () => {
@@ -406,5 +432,85 @@ describe("clusters that cannot be read", () => {
       ],
     );
     assert.equal(r.exitCode, 2);
+  });
+});
+
+describe("a kubeconfig output is data, never run: only a bearer token or a client certificate, inline, over checked TLS", () => {
+  let m: Mesh;
+  before(async () => {
+    m = await mesh();
+  });
+  after(() => m.close());
+
+  /** cn-shanghai's kubeconfig output, edited as someone who can write the stack's outputs would. */
+  const withOutput = (edit: (kc: any) => void) => {
+    const kc = fromYaml(
+      readFileSync(writeKubeconfig(join(dir, "hostile"), [{ context: "cn-shanghai", url: m.sh.url, token: "sh-token" }]), "utf8"),
+    ) as any;
+    edit(kc);
+    const outputs = shanghaiOutputs(toYaml(kc));
+    return { outputs: (s: string) => Promise.resolve(s === "cn-shanghai" ? outputs : wuxiOutputs()) };
+  };
+  const credentialsCheck = (r: VerifyReport) => r.clusters.find((c) => c.stack === "cn-shanghai")!.checks[0]!;
+
+  it("refuses an exec plugin, and nothing it names runs", async () => {
+    const ran = join(dir, "exec-ran");
+    const r = await m.run({
+      stacks: ["cn-shanghai"],
+      outputs: withOutput((kc) => {
+        kc.users[0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "sh", args: ["-c", `id > ${ran}`] } };
+      }),
+    });
+    assert.equal(r.exitCode, 2);
+    assert.ok(!existsSync(ran), "the output's command ran on this host");
+    const c = credentialsCheck(r);
+    assert.deepEqual([c.code, c.name, c.result], ["MV0001", "credentials", "error"]);
+    assert.equal(
+      c.detail,
+      "cn-shanghai: its kubeconfig output is refused: user cn-shanghai-user has exec, which runs a command on the host that loads it; user cn-shanghai-user has no bearer token or client certificate; a kubeconfig read from a stack output may carry only a bearer token or a client certificate",
+    );
+    assert.equal(
+      c.fix,
+      "re-export it with a token or client certificate, or pass --kubeconfig cn-shanghai=<file> (a kubeconfig file of your own may use exec plugins)",
+    );
+  });
+
+  it("refuses an auth provider, a token file, a client key file, a proxy and insecure TLS, each saying why", async () => {
+    for (const [edit, why] of [
+      [
+        (kc: any) => (kc.users[0].user["auth-provider"] = { name: "gcp", config: { "cmd-path": "sh" } }),
+        "has auth-provider, which runs its provider's command",
+      ],
+      [(kc: any) => (kc.users[0].user.tokenFile = "/etc/shadow"), "has tokenFile, which reads a file on the host that loads it"],
+      [(kc: any) => (kc.users[0].user["client-key"] = "/root/.ssh/id_rsa"), "has client-key, which reads a file on the host that loads it"],
+      [
+        (kc: any) => (kc.clusters[0].cluster["proxy-url"] = "http://attacker.example:3128"),
+        "has proxy-url, which sends the connection, and its credentials, through a proxy it names",
+      ],
+      [
+        (kc: any) => (kc.clusters[0].cluster["insecure-skip-tls-verify"] = true),
+        "has insecure-skip-tls-verify, which turns off the check of the server's certificate",
+      ],
+    ] as const) {
+      const r = await m.run({ stacks: ["cn-shanghai"], outputs: withOutput(edit) });
+      assert.equal(r.exitCode, 2, why);
+      assert.ok(credentialsCheck(r).detail.includes(why), credentialsCheck(r).detail);
+    }
+  });
+
+  it("an operator's own kubeconfig file keeps its exec plugin (--kubeconfig)", async () => {
+    const plugin = join(dir, "credential-plugin.sh");
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"sh-token"}}'\n`,
+      { mode: 0o755 },
+    );
+    const file = join(dir, "operator-exec");
+    const kc = fromYaml(readFileSync(writeKubeconfig(file, [{ context: "cn-shanghai", url: m.sh.url, token: "unused" }]), "utf8")) as any;
+    kc.users[0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin, interactiveMode: "Never" } };
+    writeFileSync(file, toYaml(kc));
+    const r = await m.run({ stacks: ["cn-shanghai"], credentials: { kubeconfig: { "cn-shanghai": file } } });
+    const c = credentialsCheck(r);
+    assert.deepEqual([c.code, c.name, c.result], ["MV0001", "Kubernetes API", "pass"], c.detail);
   });
 });

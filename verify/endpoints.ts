@@ -10,6 +10,7 @@ import { outboundCluster, type EnvoyClusters, type EnvoyHost } from "./envoy";
 import type { Read } from "./kube";
 import { endpointIndex, type EndpointIndex } from "./endpoint-index";
 import type { ClusterSnapshot } from "./snapshot";
+import { ask } from "./fix-words";
 import type { Check, RouteStepView, RoutingRow } from "./types";
 import { fail, pass, unreadable, type MeshView } from "./view";
 
@@ -80,7 +81,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
             c,
             `sidecar in ${svc.namespace}`,
             `no ready pod with an istio-proxy sidecar in namespace ${svc.namespace}: its services' endpoints were not read`,
-            `deploy a workload there (the namespace is labelled for injection), or pass --from <namespace>/<pod>`,
+            `deploy a workload there (the namespace is labelled for injection)${ask("or-from")}`,
             "warn",
           ),
         );

@@ -42,14 +42,14 @@ export interface KubeReader {
   getNamespace(name: string): Promise<Read<V1Namespace>>;
   listDeployments(namespace: string, labelSelector: string): Promise<Read<V1Deployment[]>>;
   listPods(namespace: string, labelSelector?: string): Promise<Read<V1Pod[]>>;
+  /** Every pod of the cluster (the data plane: which revision injected each). */
+  listAllPods(): Promise<Read<V1Pod[]>>;
   listSecrets(namespace: string, labelSelector: string): Promise<Read<V1Secret[]>>;
   /** null when it does not exist. */
   getService(namespace: string, name: string): Promise<Read<V1Service | null>>;
   listAllServices(): Promise<Read<V1Service[]>>;
   getConfigMapKey(namespace: string, name: string, key: string): Promise<Read<string | null>>;
   getCustomObject(group: string, version: string, namespace: string, plural: string, name: string): Promise<Read<unknown>>;
-  /** GET through the API server's pod proxy (`pods/<pod>:<port>/proxy/<path>`). */
-  podProxyGet(namespace: string, pod: string, port: number, path: string): Promise<Read<string>>;
   /** Runs a command in a container by exec (WebSocket) and returns its stdout. */
   exec(namespace: string, pod: string, container: string, command: readonly string[]): Promise<Read<string>>;
 }
@@ -124,8 +124,23 @@ export function classify(what: string, server: string, e: unknown): ReadFailure 
   return { kind: "unreachable", what, message: `${server} cannot be reached (${code ?? text.split("\n")[0]!.slice(0, 200)})` };
 }
 
+/**
+ * What a kubeconfig's users authenticate with (tokens, client keys and certificates as given and decoded,
+ * passwords): what the reader's messages, and a job's redactor, must never let through. A token an exec
+ * plugin hands out at request time is not known here.
+ */
+export function credentialsOf(kc: KubeConfig): string[] {
+  return kc.getUsers().flatMap((u) => {
+    const decoded = [u.keyData, u.certData].filter((d): d is string => !!d).map((d) => Buffer.from(d, "base64").toString("utf8"));
+    return [u.token, u.keyData, u.certData, u.password, ...decoded].filter((v): v is string => typeof v === "string" && v.length >= 8);
+  });
+}
+
 export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeReader {
   const server = kc.getCurrentCluster()?.server ?? "(no server)";
+  // an API server (or a proxy in front of it) may echo the request's credential in its answer
+  const own = credentialsOf(kc).sort((a, b) => b.length - a.length);
+  const scrub = (f: ReadFailure): ReadFailure => ({ ...f, message: own.reduce((m, c) => m.split(c).join("[secret]"), f.message) });
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const maxOutput = opts.maxOutputBytes ?? 64 << 20;
   const limit = limiter(opts.inFlight ?? 8);
@@ -155,7 +170,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
       try {
         return { ok: true as const, value: await call(withDeadline()) };
       } catch (e) {
-        const failure = classify(what, server, e);
+        const failure = scrub(classify(what, server, e));
         if (failure.kind === "not-found" && notFound !== undefined) return { ok: true as const, value: notFound };
         return { ok: false as const, failure };
       }
@@ -169,6 +184,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
       read(`list deployments in ${namespace}`, async (o) => (await apps.listNamespacedDeployment({ namespace, labelSelector }, o)).items),
     listPods: (namespace, labelSelector) =>
       read(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
+    listAllPods: () => read("list pods in all namespaces", async (o) => (await core.listPodForAllNamespaces({}, o)).items),
     listSecrets: (namespace, labelSelector) =>
       read(`list secrets in ${namespace}`, async (o) => (await core.listNamespacedSecret({ namespace, labelSelector }, o)).items),
     getService: (namespace, name) =>
@@ -186,12 +202,6 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
         (o) => custom.getNamespacedCustomObject({ group, version, namespace, plural, name }, o) as Promise<unknown>,
         null,
       ),
-    podProxyGet: (namespace, pod, port, path) =>
-      read(`GET ${path} of ${namespace}/${pod}:${port} through the pod proxy`, async (o) => {
-        const r: unknown = await core.connectGetNamespacedPodProxyWithPath({ namespace, name: `${pod}:${port}`, path }, o);
-        // the generated client parses a JSON body itself
-        return typeof r === "string" ? r : JSON.stringify(r);
-      }),
     exec: (namespace, pod, container, command) =>
       limit(async () => {
         count++;
@@ -201,7 +211,7 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
         } catch (e) {
           return {
             ok: false as const,
-            failure: e instanceof ExecFailure ? { kind: e.kind, what, message: e.message } : classify(what, server, e),
+            failure: scrub(e instanceof ExecFailure ? { kind: e.kind, what, message: e.message } : classify(what, server, e)),
           };
         }
       }),

@@ -5,6 +5,7 @@
 import type { ClusterSnapshot } from "./snapshot";
 import type { Check } from "./types";
 import { fail, pass, plannedCluster, plannedPeers, stackOfCluster, unreadable, type MeshView } from "./view";
+import { ask } from "./fix-words";
 
 const CAT = "remote-clusters" as const;
 
@@ -19,7 +20,7 @@ function cause(status: string, me: string, peer: string, apiServer: string, rev:
     case "syncing":
       return {
         detail: `${peer}: syncing: istiod is still reading ${peer}'s objects`,
-        fix: "a fresh link takes a while: run mesh verify --wait 5m; if it stays syncing, istiod's log names the watch that fails",
+        fix: `a fresh link takes a while: ${ask("wait")}; if it stays syncing, istiod's log names the watch that fails`,
       };
     case "closed":
       return {

@@ -1,9 +1,11 @@
 /**
  * Remote secrets: one `istio/multiCluster=true` Secret per peer, its data key the peer's cluster name
  * (istiod takes every key as a cluster id), its kubeconfig pointing at the API server the peer publishes.
- * Only the kubeconfig's `server` is read; the token in it is never looked at or shown.
+ * Only the kubeconfig's `server` and the kinds of its credentials are read (an exec plugin, a file or a
+ * proxy in it is a finding); the token in it is never looked at or shown.
  */
 import { load } from "js-yaml";
+import { untrustedKubeconfigProblems } from "../model/kubeconfig-policy";
 import type { ClusterSnapshot } from "./snapshot";
 import type { Check } from "./types";
 import { fail, pass, plannedCluster, plannedPeers, stackOfCluster, unreadable, type MeshView } from "./view";
@@ -64,13 +66,27 @@ export function remoteSecretChecks(v: MeshView, s: ClusterSnapshot): Check[] {
       continue;
     }
     const secret = holding[0]!;
-    const server = kubeconfigServer(Buffer.from(secret.data![peer]!, "base64").toString("utf8"));
+    const text = Buffer.from(secret.data![peer]!, "base64").toString("utf8");
+    const server = kubeconfigServer(text);
     const peerStack = stackOfCluster(v, peer) ?? "";
     const published = plannedCluster(v, peerStack)?.apiServer ?? v.published.get(peerStack)?.apiServer;
     const sname = secret.metadata?.name ?? "?";
+    // istiod loads it: nothing in it may run a command, read a file, use a proxy or skip TLS checks
+    const refused = server ? untrustedKubeconfigProblems(text) : [];
     if (!server)
       out.push(
         fail("MV0302", CAT, c, name, `${sname}: key ${peer} is not a kubeconfig with a server`, `run mesh converge to rewrite ${sname}`),
+      );
+    else if (refused.length > 0)
+      out.push(
+        fail(
+          "MV0302",
+          CAT,
+          c,
+          name,
+          `${sname}: its kubeconfig ${refused.join("; ")}: a remote secret may carry only an inline token or client certificate`,
+          `run mesh converge (pulumi up -s ${s.stack}) to install the token kubeconfig ${peer} exports in its place`,
+        ),
       );
     else if (published && server !== published)
       out.push(

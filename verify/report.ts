@@ -1,4 +1,6 @@
 /** The report as a person reads it: a table per cluster (check, result, detail, fix) and the routing, planned against observed. */
+import { terminalText } from "../model/escape";
+import { mdText } from "../plan/markdown";
 import { CATEGORY_TITLES, type Check, type RouteStepView, type RoutingRow, type VerifyReport } from "./types";
 
 const MARK: Record<Check["result"], string> = { pass: "ok", fail: "FAIL", warn: "warn", error: "UNREADABLE" };
@@ -37,15 +39,16 @@ export function renderVerifyText(r: VerifyReport): string {
   }
   const s = r.summary;
   lines.push(`${s.passed} passed, ${s.failed} failed, ${s.warnings} warnings, ${s.errors} unreadable`);
-  return `${lines.join("\n")}\n`;
+  return terminalText(`${lines.join("\n")}\n`);
 }
 
 /** The same, as Markdown for a job summary ($GITHUB_STEP_SUMMARY). */
 export function renderVerifyMarkdown(r: VerifyReport): string {
-  const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  // an API server's words and the stack files' names: escaped for a table cell
+  const cell = mdText;
   const out: string[] = [`### mesh verify: ${r.exitCode === 0 ? "passed" : r.exitCode === 1 ? "failed" : "clusters unreadable"}`, ""];
   for (const c of r.clusters) {
-    out.push(`#### ${c.cluster}`, "", "| check | result | detail | fix |", "|---|---|---|---|");
+    out.push(`#### ${mdText(c.cluster)}`, "", "| check | result | detail | fix |", "|---|---|---|---|");
     for (const k of c.checks) out.push(`| ${k.code} ${cell(k.name)} | ${MARK[k.result]} | ${cell(k.detail)} | ${cell(k.fix ?? "")} |`);
     out.push("");
   }

@@ -12,8 +12,15 @@ import type { KubeReader, Read, ReadFailure } from "./kube";
 export const ISTIO_NAMESPACE = "istio-system";
 export const GATEWAY_SERVICE = "istio-eastwestgateway";
 export const CROSS_NETWORK_GATEWAY = "cross-network-gateway";
-/** istiod's monitoring port, where `/debug/clusterz` is served (bound to every interface, unlike Envoy's admin port). */
-export const MONITORING_PORT = 15014;
+/**
+ * istiod's debug endpoints (`/debug/clusterz`, `/debug/syncz`) answer only localhost or a caller istiod
+ * authenticates as a proxy (`allowAuthenticatedOrLocalhost`, `pilot/pkg/xds/debug.go`); the API server's pod
+ * proxy is neither (it drops the caller's token once it has authenticated it). So verify asks from inside the
+ * pod, by exec in its `discovery` container: `pilot-discovery request` GETs `127.0.0.1:15014`
+ * (`pilot/cmd/pilot-discovery/request.go`), what `istioctl bug-report` runs.
+ */
+export const DISCOVERY_CONTAINER = "discovery";
+export const CLUSTERZ_COMMAND = ["pilot-discovery", "request", "GET", "/debug/clusterz"] as const;
 /** What Istio's own tests run in `istio-proxy`: Envoy's admin port 15000 is bound to the pod's loopback. */
 export const ENVOY_CLUSTERS_COMMAND = ["pilot-agent", "request", "GET", "clusters?format=json"] as const;
 
@@ -153,8 +160,7 @@ export async function readCluster(stack: string, cluster: string, r: KubeReader,
     for (const p of istiodPods.value.filter(isReady)) if (!byRev.has(revisionOf(p))) byRev.set(revisionOf(p), p);
     await Promise.all(
       [...byRev].map(async ([rev, p]) => {
-        const port = Number(p.metadata?.annotations?.["prometheus.io/port"] ?? MONITORING_PORT) || MONITORING_PORT;
-        const got = await r.podProxyGet(ISTIO_NAMESPACE, p.metadata!.name!, port, "debug/clusterz");
+        const got = await r.exec(ISTIO_NAMESPACE, p.metadata!.name!, DISCOVERY_CONTAINER, CLUSTERZ_COMMAND);
         let read: Read<ClusterzEntry[]>;
         if (!got.ok) read = got;
         else {

@@ -1,12 +1,16 @@
 /**
  * Which clusters `mesh verify` reads, and with which credentials: the stack file's `kubeContext`, or for
  * ACK (and a kubeconfig given as secret config) the stack's `kubeconfig` output; `--kubeconfig
- * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message.
+ * <stack>=<file>` and `--context <stack>=<ctx>` override either. No credential is ever put in a message. A
+ * kubeconfig output is someone else's data: one that would run a command, read a file or use a proxy on
+ * this host is refused (model/kubeconfig-policy.ts); an operator's own file is loaded as it is.
  */
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { GatewayEndpoint } from "../model/istio";
+import { untrustedKubeconfigProblems } from "../model/kubeconfig-policy";
 import type { MeshConfig } from "../model/types";
+import { ask } from "./fix-words";
 
 /** The stack outputs verify reads; the automation core's engine is one (tests give their own). */
 export interface StackOutputsReader {
@@ -100,9 +104,8 @@ export async function resolveTargets(
         credentialSource,
         published,
       });
-      const passFile = `pass --kubeconfig ${stack}=<file>`;
       if (file && !existsSync(file))
-        return fail(`${stack}: the file ${file} does not exist`, `the file ${file}`, `${passFile} naming a kubeconfig file that exists`);
+        return fail(`${stack}: the file ${file} does not exist`, `the file ${file}`, ask("existing-file", stack));
       try {
         if (file) kc.loadFromFile(file);
         else if (context) loadDefault(kc);
@@ -112,7 +115,15 @@ export async function resolveTargets(
             return fail(
               `${stack}: no credentials: its kubeconfig output could not be read (${published.unreadable ?? "the stack has no kubeconfig output yet"})`,
               "the stack's kubeconfig output",
-              `${passFile} or --context ${stack}=<context>`,
+              ask("file-or-context", stack),
+            );
+          // someone else's data: a plugin, a file or a proxy it names would run or be used on this host
+          const refused = untrustedKubeconfigProblems(k);
+          if (refused.length > 0)
+            return fail(
+              `${stack}: its kubeconfig output is refused: ${refused.join("; ")}; a kubeconfig read from a stack output may carry only a bearer token or a client certificate`,
+              "the stack's kubeconfig output",
+              `re-export it with a token or client certificate, or ${ask("file", stack)} (a kubeconfig file of your own may use exec plugins)`,
             );
           kc.loadFromString(k);
         }
@@ -123,7 +134,7 @@ export async function resolveTargets(
           : context
             ? "the default kubeconfig (KUBECONFIG or ~/.kube/config)"
             : "the stack's kubeconfig output";
-        return fail(`${stack}: ${where} is not a readable kubeconfig`, where, `fix it or ${passFile}`);
+        return fail(`${stack}: ${where} is not a readable kubeconfig`, where, `fix it or ${ask("file", stack)}`);
       }
       const source = file ? `kubeconfig ${file}` : context ? `kube context ${context}` : "the stack's kubeconfig output";
       if (context) {
@@ -131,11 +142,11 @@ export async function resolveTargets(
           return fail(
             `${stack}: the context ${context} is not in ${file ?? "the kubeconfig (KUBECONFIG or ~/.kube/config)"}`,
             source,
-            `pass --context ${stack}=<context> or --kubeconfig ${stack}=<file>`,
+            ask("context-or-file", stack),
           );
         kc.setCurrentContext(context);
       }
-      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster`, source, passFile);
+      if (!kc.getCurrentCluster()) return fail(`${stack}: ${source} names no cluster`, source, ask("file", stack));
       return { stack, mesh, kubeConfig: kc, credentialSource: source, published };
     }),
   );

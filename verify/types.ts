@@ -5,11 +5,20 @@
  */
 
 export type Category =
-  "cluster" | "control-plane" | "remote-clusters" | "remote-secrets" | "east-west-gateway" | "trust" | "mirrors" | "endpoints";
+  | "cluster"
+  | "control-plane"
+  | "data-plane"
+  | "remote-clusters"
+  | "remote-secrets"
+  | "east-west-gateway"
+  | "trust"
+  | "mirrors"
+  | "endpoints";
 
 export const CATEGORY_TITLES: Readonly<Record<Category, string>> = {
   cluster: "Kubernetes API",
   "control-plane": "Control plane",
+  "data-plane": "Data plane (istiod /debug/syncz, each pod's istio.io/rev)",
   "remote-clusters": "Remote clusters (istiod /debug/clusterz)",
   "remote-secrets": "Remote secrets",
   "east-west-gateway": "East-west gateway",

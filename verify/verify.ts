@@ -7,9 +7,10 @@ import type { MeshConfig } from "../model/types";
 import { planMesh, validStacks, type MeshPlan } from "../plan/plan";
 import type { ProjectFiles } from "../plan/stack-files";
 import { controlPlaneChecks } from "./control-plane";
+import { dataPlaneChecks, readDataPlane, type DataPlane } from "./data-plane";
 import { endpointChecks } from "./endpoints";
 import { gatewayChecks } from "./gateway";
-import { clientReader, type KubeReader, type ReaderOptions } from "./kube";
+import { clientReader, credentialsOf, type KubeReader, type ReaderOptions } from "./kube";
 import { mirrorChecks } from "./mirrors";
 import { remoteClusterChecks } from "./remote-clusters";
 import { remoteSecretChecks } from "./remote-secrets";
@@ -25,6 +26,7 @@ import {
 import { trustChecks } from "./trust";
 import { summarize, type Check, type ClusterReport, type RoutingRow, type VerifyReport } from "./types";
 import { failureFix, type MeshView } from "./view";
+import { ask, CLI_WORDS, worded, type FixWords } from "./fix-words";
 
 export class VerifyUsageError extends Error {}
 
@@ -40,6 +42,10 @@ export interface VerifyOptions extends ReaderOptions {
   /** How the default kubeconfig is loaded (KUBECONFIG or ~/.kube/config). */
   readonly loadDefaultKubeconfig?: (kc: KubeConfig) => void;
   readonly onProgress?: (stack: string, line: string) => void;
+  /** Told of every credential a loaded kubeconfig carries, before it is used (the portal's job redacts them). */
+  readonly onCredentials?: (values: readonly string[]) => void;
+  /** How fixes word what to give verify (credentials, a pod, time): the CLI's options by default, a server's settings in a job. */
+  readonly fixWords?: FixWords;
 }
 
 /**
@@ -78,7 +84,7 @@ function clusterUnreadable(t: Target, s: ClusterSnapshot | undefined): Check | u
       ...base,
       name: "credentials",
       detail: t.problem ?? "no credentials",
-      fix: t.fix ?? `pass --kubeconfig ${t.stack}=<file> or --context ${t.stack}=<context>`,
+      fix: t.fix ?? ask("file-or-context", t.stack),
     };
   if (s.unreachable)
     return {
@@ -100,9 +106,11 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
   });
   const meshes = validStacks(files);
   const targets = await resolveTargets(selected, o.credentials ?? {}, o.outputs, o.loadDefaultKubeconfig);
+  for (const t of targets) if (t.kubeConfig) o.onCredentials?.(credentialsOf(t.kubeConfig));
   const namespaces = [...new Set([...meshes.values()][0]?.services.map((s) => s.namespace) ?? [])];
   const readers = new Map<string, KubeReader>();
   const snapshots = new Map<string, ClusterSnapshot>();
+  const dataPlanes = new Map<string, DataPlane>();
   await Promise.all(
     targets.map(async (t) => {
       if (!t.kubeConfig) return;
@@ -112,6 +120,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
       const from = o.from?.[t.stack] ?? o.from?.["*"];
       const snap = await readCluster(t.stack, t.mesh.cluster.name, r, { namespaces, services: t.mesh.services, ...(from ? { from } : {}) });
       snapshots.set(t.stack, snap);
+      if (!snap.unreachable) dataPlanes.set(t.stack, await readDataPlane(r, snap.istiodPods));
       o.onProgress?.(
         t.stack,
         snap.unreachable
@@ -146,6 +155,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
         detail: `${readers.get(t.stack)!.server} with ${t.credentialSource}`,
       },
       ...controlPlaneChecks(view, s),
+      ...dataPlaneChecks(view, t.stack, c, dataPlanes.get(t.stack)!),
       ...remoteClusterChecks(view, s),
       ...remoteSecretChecks(view, s),
       ...gatewayChecks(view, s),
@@ -155,5 +165,7 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
     ];
     return { stack: t.stack, cluster: c, reachable: true, requests, checks };
   });
-  return summarize(clusters, rows);
+  const words = o.fixWords ?? CLI_WORDS;
+  const inWords = clusters.map((r) => ({ ...r, checks: r.checks.map((k) => (k.fix ? { ...k, fix: worded(k.fix, words) } : k)) }));
+  return summarize(inWords, rows);
 }

@@ -6,6 +6,7 @@ import type { ReadFailure } from "./kube";
 import type { ClusterSnapshot } from "./snapshot";
 import type { PublishedOutputs } from "./targets";
 import type { Category, Check } from "./types";
+import { ask } from "./fix-words";
 
 export interface MeshView {
   readonly plan: MeshPlan;
@@ -32,10 +33,10 @@ export function failureFix(f: ReadFailure, stack: string): string {
     case "forbidden":
       return `give the identity verify uses for ${stack} the mesh-verify ClusterRole (docs/verify.md), or run as a cluster reader`;
     case "unauthorized":
-      return `the credentials for ${stack} were refused (expired or revoked token?): renew them, or pass --kubeconfig ${stack}=<file>`;
+      return `the credentials for ${stack} were refused (expired or revoked token?): renew them, or ${ask("file", stack)}`;
     case "unreachable":
     case "timeout":
-      return `check that this machine reaches ${stack}'s API server (VPN, private line, firewall), or pass --kubeconfig ${stack}=<file> with an address it can reach`;
+      return `check that ${ask("machine")} reaches ${stack}'s API server (VPN, private line, firewall), or ${ask("reachable-file", stack)}`;
     case "not-found":
       return "the object does not exist: run mesh converge (or pulumi up on this stack)";
     case "invalid":

@@ -39,6 +39,10 @@ export function openPostgres(url: string, options: PostgresOptions = {}): SqlSto
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types, connectionTimeoutMillis: 5000 });
   // an idle connection that the server drops must not end the process; the next query reconnects
   pool.on("error", () => undefined);
+  // nor one in use between two statements (the pool listens only to idle ones): a client that hears the
+  // server go away (57P01 on shutdown) with no query running would throw it at the process. The statement
+  // in progress or the next one fails instead, as a StoreError, and the pool drops the client.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const dialect: Dialect = {
     kind: "postgres",

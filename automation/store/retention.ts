@@ -1,7 +1,10 @@
 /**
  * Retention: finished jobs older than the age limit, or beyond the newest `count`, are deleted with
  * their events, in batches so that no transaction holds the database for long. Unfinished jobs stay.
+ * The audit trail keeps the same age and count; ended sessions go.
  */
+import { pruneAudit } from "./audit";
+import { pruneSessions } from "./sessions";
 import type { Tx } from "./sql-types";
 import type { Retention } from "./store";
 
@@ -52,7 +55,11 @@ export async function prune(db: Tx, retention: Retention, now: number): Promise<
         .limit(BATCH)
         .execute()
     ).map((r) => r.id);
-    if (ids.length === 0) return deleted;
+    if (ids.length === 0) {
+      await pruneAudit(db, retention, now);
+      await pruneSessions(db, now);
+      return deleted;
+    }
     await db.deleteFrom("events").where("job_id", "in", ids).execute();
     await db.deleteFrom("jobs").where("id", "in", ids).execute();
     deleted += ids.length;

@@ -39,6 +39,28 @@ export interface ProbeTable {
   at: number;
 }
 
+/** One audited request (or a count of unauthenticated refusals); the columns are copies of `record`'s fields for filtering. */
+export interface AuditTable {
+  id: string;
+  time: string;
+  actor: string | null;
+  action: string;
+  status: number;
+  /** The audit line as JSON, redacted. */
+  record: string;
+}
+
+/** A browser's signed-in session; `id` is the SHA-256 of the cookie's value, never the value itself. */
+export interface SessionsTable {
+  id: string;
+  /** Who, with which role, signed in how, and the session's CSRF token, as JSON. */
+  record: string;
+  /** Milliseconds since the epoch: the session's absolute end. */
+  expires_at: number;
+  /** Milliseconds since the epoch: its last use, for the idle timeout. */
+  last_seen: number;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -50,8 +72,21 @@ export interface Database {
   events: EventsTable;
   leases: LeasesTable;
   store_probe: ProbeTable;
+  audit: AuditTable;
+  sessions: SessionsTable;
   store_migrations: MigrationsTable;
 }
+
+/** Every table of the newest schema: a table added to Database that is not named here is a type error. */
+export const TABLES: readonly string[] = Object.keys({
+  jobs: true,
+  events: true,
+  leases: true,
+  store_probe: true,
+  audit: true,
+  sessions: true,
+  store_migrations: true,
+} satisfies Record<keyof Database, true>);
 
 export interface Migration {
   readonly version: number;
@@ -104,6 +139,34 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn("id", "integer", (c) => c.primaryKey())
         .addColumn("at", "bigint", (c) => c.notNull())
         .execute();
+    },
+  },
+  {
+    version: 2,
+    name: "audit, sessions",
+    async up(db) {
+      await db.schema
+        .createTable("audit")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("time", "text", (c) => c.notNull())
+        .addColumn("actor", "text")
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("status", "integer", (c) => c.notNull())
+        .addColumn("record", "text", (c) => c.notNull())
+        .execute();
+      // newest first, whole or by one filter: each reads only the page it answers
+      await db.schema.createIndex("audit_newest").on("audit").columns(["time", "id"]).execute();
+      await db.schema.createIndex("audit_actor").on("audit").columns(["actor", "time", "id"]).execute();
+      await db.schema.createIndex("audit_action").on("audit").columns(["action", "time", "id"]).execute();
+      await db.schema.createIndex("audit_status").on("audit").columns(["status", "time", "id"]).execute();
+      await db.schema
+        .createTable("sessions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("record", "text", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("last_seen", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("sessions_expiry").on("sessions").column("expires_at").execute();
     },
   },
 ];

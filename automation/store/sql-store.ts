@@ -3,16 +3,22 @@
  * transaction, row locks and wake-ups; the queries here are written once.
  */
 import type { JobRecord, MeshEvent } from "../types";
+import { appendAudit, listAudit } from "./audit";
 import { importJobs, readJournal } from "./journal-import";
 import { admit, heartbeat, release, sweep } from "./lease";
 import { prune } from "./retention";
 import { decodeCursor, encodeCursor, parseEvent, parseRecord } from "./rows";
 import { migrate } from "./schema";
+import { deleteSession, getSession, putSession, touchSession } from "./sessions";
 import type { Dialect } from "./sql-types";
 import {
   StoreError,
+  type AuditEntry,
+  type AuditPage,
+  type AuditQuery,
   type AdmitRequest,
   type Admission,
+  type EventPage,
   type Fence,
   type HeartbeatResult,
   type ImportReport,
@@ -22,13 +28,16 @@ import {
   type ListQuery,
   type Retention,
   type StoreHealth,
+  type StoredSession,
 } from "./store";
 
 /** The database's own words for a failed write, for the job's diagnostic and /readyz. */
 export function describeFailure(e: unknown): string {
-  const err = e as { code?: string; message?: string };
+  const err = e as { code?: string; message?: string; errors?: unknown[] };
   const code = typeof err.code === "string" ? err.code : "";
-  const message = (err.message ?? String(e)).split("\n")[0]!.slice(0, 300);
+  // a connection refused on every address of a name is an AggregateError with no message of its own
+  const own = err.message || (Array.isArray(err.errors) && err.errors[0] instanceof Error ? err.errors[0].message : "");
+  const message = (own || String(e)).split("\n")[0]!.slice(0, 300);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
@@ -56,9 +65,21 @@ export class SqlStore implements JobStore {
     return this.migrated;
   }
 
+  /** Runs a read; a database error becomes an `unreadable` StoreError with the database's reason (never the driver's error). */
+  private async reading<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      await this.migrated;
+      return await fn();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError("unreadable", `the job store (${this.kind} ${this.location}) cannot be read: ${describeFailure(e)}`);
+    }
+  }
+
   /** Runs a write; a database error becomes an `unwritable` StoreError with the database's reason. */
   private async writing<T>(fn: () => Promise<T>): Promise<T> {
-    await this.migrated;
+    // the migrations first: a store that could not be opened fails a write as it fails a read
+    await this.reading(() => Promise.resolve());
     try {
       const r = await fn();
       this.lastFailure = undefined;
@@ -134,25 +155,25 @@ export class SqlStore implements JobStore {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    await this.migrated;
-    const row = await this.d.db.selectFrom("jobs").select("record").where("id", "=", id).executeTakeFirst();
+    const row = await this.reading(() => this.d.db.selectFrom("jobs").select("record").where("id", "=", id).executeTakeFirst());
     return row ? parseRecord(row.record) : undefined;
   }
 
   async list(q: ListQuery): Promise<JobPage> {
-    await this.migrated;
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await this.d.db
-      .selectFrom("jobs")
-      .select(["id", "created_at", "record"])
-      .$if(q.stack !== undefined, (b) => b.where("stack", "=", q.stack!))
-      .$if(q.state !== undefined, (b) => b.where("state", "=", q.state!))
-      .$if(q.kind !== undefined, (b) => b.where("kind", "=", q.kind!))
-      .$if(after !== undefined, (b) => b.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after!.createdAt, after!.id))))
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(q.limit + 1)
-      .execute();
+    const rows = await this.reading(() =>
+      this.d.db
+        .selectFrom("jobs")
+        .select(["id", "created_at", "record"])
+        .$if(q.stack !== undefined, (b) => b.where("stack", "=", q.stack!))
+        .$if(q.state !== undefined, (b) => b.where("state", "=", q.state!))
+        .$if(q.kind !== undefined, (b) => b.where("kind", "=", q.kind!))
+        .$if(after !== undefined, (b) => b.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after!.createdAt, after!.id))))
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(q.limit + 1)
+        .execute(),
+    );
     const page = rows.slice(0, q.limit);
     const jobs = page.map((r) => parseRecord(r.record)).filter((r): r is JobRecord => r !== undefined);
     const last = page.at(-1);
@@ -164,28 +185,55 @@ export class SqlStore implements JobStore {
   }
 
   async active(): Promise<JobRecord[]> {
-    await this.migrated;
-    const rows = await this.d.db
-      .selectFrom("jobs")
-      .select("record")
-      .where("state", "in", ["queued", "running"])
-      .orderBy("created_at")
-      .orderBy("id")
-      .execute();
+    const rows = await this.reading(() =>
+      this.d.db
+        .selectFrom("jobs")
+        .select("record")
+        .where("state", "in", ["queued", "running"])
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute(),
+    );
     return rows.map((r) => parseRecord(r.record)).filter((r): r is JobRecord => r !== undefined);
   }
 
   async events(id: string, afterSeq: number, limit: number): Promise<MeshEvent[]> {
-    await this.migrated;
-    const rows = await this.d.db
-      .selectFrom("events")
-      .select("body")
-      .where("job_id", "=", id)
-      .where("seq", ">", afterSeq)
-      .orderBy("seq")
-      .limit(limit)
-      .execute();
+    const rows = await this.reading(() =>
+      this.d.db
+        .selectFrom("events")
+        .select("body")
+        .where("job_id", "=", id)
+        .where("seq", ">", afterSeq)
+        .orderBy("seq")
+        .limit(limit)
+        .execute(),
+    );
     return rows.map((r) => parseEvent(r.body)).filter((e): e is MeshEvent => e !== undefined);
+  }
+
+  async page(id: string, afterSeq: number, limit: number, maxBytes: number): Promise<EventPage> {
+    // one row more than the page, to know whether another follows
+    const rows = await this.reading(() =>
+      this.d.db
+        .selectFrom("events")
+        .select(["seq", "body"])
+        .where("job_id", "=", id)
+        .where("seq", ">", afterSeq)
+        .orderBy("seq")
+        .limit(limit + 1)
+        .execute(),
+    );
+    const events: MeshEvent[] = [];
+    let taken = 0;
+    let bytes = 0;
+    for (const r of rows) {
+      if (taken === limit || (taken > 0 && bytes + r.body.length > maxBytes)) break;
+      taken++;
+      bytes += r.body.length;
+      const e = parseEvent(r.body);
+      if (e) events.push(e);
+    }
+    return { events, through: taken > 0 ? Number(rows[taken - 1]!.seq) : afterSeq, more: taken < rows.length };
   }
 
   changed(id: string, signal?: AbortSignal): Promise<void> {
@@ -226,7 +274,7 @@ export class SqlStore implements JobStore {
   }
 
   async importJournal(dir: string, interrupt: Interrupt, now: number): Promise<ImportReport> {
-    await this.migrated;
+    await this.reading(() => Promise.resolve());
     const reasons: Record<string, number> = {};
     let skippedFiles = 0;
     let skippedLines = 0;
@@ -241,6 +289,30 @@ export class SqlStore implements JobStore {
 
   prune(retention: Retention, now: number): Promise<number> {
     return this.writing(() => prune(this.d.db, retention, now));
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return this.writing(() => appendAudit(this.d.db, entries));
+  }
+
+  listAudit(q: AuditQuery): Promise<AuditPage> {
+    return this.reading(() => listAudit(this.d.db, q));
+  }
+
+  putSession(s: StoredSession): Promise<void> {
+    return this.writing(() => putSession(this.d.db, s));
+  }
+
+  getSession(id: string): Promise<StoredSession | undefined> {
+    return this.reading(() => getSession(this.d.db, id));
+  }
+
+  touchSession(id: string, lastSeen: number): Promise<void> {
+    return this.writing(() => touchSession(this.d.db, id, lastSeen));
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.writing(() => deleteSession(this.d.db, id));
   }
 
   health(): Promise<StoreHealth> {

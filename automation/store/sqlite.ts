@@ -1,13 +1,15 @@
 /**
  * The embedded store: one SQLite file (WAL, a busy timeout, full sync), safe for a CLI and a server on
- * one host. Writers take the database with BEGIN IMMEDIATE, so two processes never interleave a
- * read-then-write; other processes' events are found by polling the events table.
+ * one host. The file is checked read-only before it is taken (sqlite-check.ts). Writers take the
+ * database with BEGIN IMMEDIATE, so two processes never interleave a read-then-write; other processes'
+ * events are found by polling the events table.
  */
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import type { Database } from "./schema";
+import { sqliteProblem } from "./sqlite-check";
 import { SqlStore } from "./sql-store";
 import type { Dialect } from "./sql-types";
 
@@ -24,7 +26,15 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlStore 
   let raw: BetterSqlite3.Database | undefined;
   // opened on first use, so a file that cannot be opened fails ready() with its reason instead of a constructor
   const open = (): Promise<BetterSqlite3.Database> => {
-    if (!memory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!memory) {
+      // looked at read-only first: a file that is not a store of ours is refused as it was found
+      const problem = sqliteProblem(path);
+      if (problem)
+        throw new Error(
+          `${path} ${problem}. It was left as it is: move it away (the store then starts empty), restore it from a backup, or set MESH_DATABASE_URL to another file`,
+        );
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    }
     raw = new BetterSqlite3(path, { timeout: busyTimeoutMs });
     if (!memory) {
       // switching to WAL takes the database briefly; another process doing the same answers SQLITE_BUSY at once

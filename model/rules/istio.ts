@@ -2,6 +2,7 @@
 import { configPath } from "../errors";
 import { unknownChartValuePaths } from "../chart-values";
 import { NETWORK_LABEL } from "../istio-facts";
+import { annotationsBytes, ANNOTATIONS_MAX_BYTES, labelValueProblem, qualifiedNameProblem } from "../kube-metadata";
 import type { IstioInput } from "../schema";
 import { NS, type Add, asObject } from "./shared";
 
@@ -60,5 +61,63 @@ export function checkIstioValues(version: string, values: IstioInput["values"], 
         p.suggestion ? `did you mean ${p.suggestion}?` : "remove it, or check the chart's values.yaml for the right path",
       );
     }
+  }
+}
+
+/**
+ * The charts' label and annotation maps (each chart's values.yaml): set through the escape hatch, their
+ * keys and values must be what the API server takes, or the release fails at apply (and a key with a line
+ * break would reach the plan and the pull-request comment as it is).
+ */
+export const METADATA_VALUES: readonly {
+  readonly chart: "istiod" | "gateway";
+  readonly path: readonly string[];
+  readonly kind: "labels" | "annotations";
+}[] = [
+  { chart: "istiod", path: ["podLabels"], kind: "labels" },
+  { chart: "istiod", path: ["deploymentLabels"], kind: "labels" },
+  { chart: "istiod", path: ["nodeSelector"], kind: "labels" },
+  { chart: "istiod", path: ["global", "waypoint", "nodeSelector"], kind: "labels" },
+  { chart: "istiod", path: ["podAnnotations"], kind: "annotations" },
+  { chart: "istiod", path: ["deploymentAnnotations"], kind: "annotations" },
+  { chart: "istiod", path: ["serviceAnnotations"], kind: "annotations" },
+  { chart: "istiod", path: ["serviceAccountAnnotations"], kind: "annotations" },
+  { chart: "istiod", path: ["sidecarInjectorWebhookAnnotations"], kind: "annotations" },
+  { chart: "istiod", path: ["sidecarInjectorWebhook", "injectedAnnotations"], kind: "annotations" },
+  { chart: "gateway", path: ["labels"], kind: "labels" },
+  { chart: "gateway", path: ["service", "selectorLabels"], kind: "labels" },
+  { chart: "gateway", path: ["nodeSelector"], kind: "labels" },
+  { chart: "gateway", path: ["annotations"], kind: "annotations" },
+  { chart: "gateway", path: ["podAnnotations"], kind: "annotations" },
+  { chart: "gateway", path: ["service", "annotations"], kind: "annotations" },
+  { chart: "gateway", path: ["serviceAccount", "annotations"], kind: "annotations" },
+];
+
+export function checkMetadataValues(values: IstioInput["values"], add: Add): void {
+  for (const { chart, path, kind } of METADATA_VALUES) {
+    let at: unknown = values[chart];
+    for (const seg of path) at = asObject(at)?.[seg];
+    const map = asObject(at);
+    if (map === undefined) continue;
+    const where = (...more: string[]) => configPath(NS, ["istio", "values", chart, ...path, ...more]);
+    for (const [k, v] of Object.entries(map)) {
+      const keyWhy = qualifiedNameProblem(k);
+      if (keyWhy)
+        add(
+          where(k),
+          `not a valid ${kind === "labels" ? "label" : "annotation"} key (it ${keyWhy})`,
+          "use [prefix/]name, e.g. app.kubernetes.io/name",
+        );
+      if (typeof v !== "string") add(where(k), "not a string: Kubernetes takes only string values here", "quote the value");
+      else if (kind === "labels") {
+        const valueWhy = labelValueProblem(v);
+        if (valueWhy) add(where(k), `not a valid label value (it ${valueWhy})`, "use at most 63 letters, digits, '-', '_' and '.'");
+      }
+    }
+    if (
+      kind === "annotations" &&
+      annotationsBytes(Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(v)]))) > ANNOTATIONS_MAX_BYTES
+    )
+      add(where(), `larger than ${ANNOTATIONS_MAX_BYTES} bytes together, which the API server refuses`, "shorten or remove some");
   }
 }

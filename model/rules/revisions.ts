@@ -1,7 +1,8 @@
 /**
- * Rules for mesh:revisions: every tag, namespace and the gateway name an installed revision; the
- * revisions sit within one minor of each other; `mesh:istio.version` (istio-base: the CRDs every
- * revision reads) is the newest of them; the one-revision keys of mesh:istio are not mixed in.
+ * Rules for mesh:revisions: every tag, namespace and the gateway name an installed revision; something
+ * serves the default selectors (the `default` revision or a `default` tag); the revisions sit at most two
+ * minors apart; `mesh:istio.version` (istio-base: the CRDs every revision reads) is the newest of them; the
+ * one-revision keys of mesh:istio are not mixed in.
  */
 import { configPath } from "../errors";
 import { DEFAULT_REVISION, type RevisionsInput } from "../revisions-schema";
@@ -10,6 +11,8 @@ import { NS, type Add } from "./shared";
 const minor = (v: string) => Number(v.split(".")[1]);
 const major = (v: string) => Number(v.split(".")[0]);
 const newest = (vs: readonly string[]) => [...vs].sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0]!;
+const newestName = (installed: Readonly<Record<string, string>>) =>
+  Object.entries(installed).sort(([, a], [, b]) => b.localeCompare(a, undefined, { numeric: true }))[0]?.[0] ?? "<revision>";
 const at = (...p: (string | number)[]) => configPath(NS, ["revisions", ...p]);
 
 export function checkRevisions(
@@ -48,6 +51,14 @@ export function checkRevisions(
       "the default tag beside the default (unrevisioned) istiod: both inject istio.io/rev=default",
       "remove the default tag while the default revision is installed",
     );
+  // the unrevisioned istiod's injector, or a default tag, is what injects istio-injection=enabled namespaces and
+  // sidecar.istio.io/inject=true pods (istio-discovery templates/mutatingwebhook.yaml, revision-tags-mwc.yaml)
+  if (!installed.includes(DEFAULT_REVISION) && r.tags[DEFAULT_REVISION] === undefined)
+    add(
+      at("tags"),
+      "no default revision and no default tag: namespaces labelled istio-injection=enabled and pods labelled sidecar.istio.io/inject=true would get no sidecar",
+      `add ${DEFAULT_REVISION}: <revision> (e.g. ${DEFAULT_REVISION}: ${newestName(r.installed)}), as istioctl tag set default does`,
+    );
   const known = (ref: string) => installed.includes(ref) || r.tags[ref] !== undefined;
   for (const ns of catalogNamespaces) {
     const ref = r.namespaces[ns];
@@ -80,11 +91,13 @@ export function checkRevisions(
       "remove the old revision before adding another",
     );
   const minors = versions.map(minor);
-  if (new Set(versions.map(major)).size > 1 || Math.max(...minors) - Math.min(...minors) > 1)
+  // each proxy talks to the istiod of its own revision; Istio supports a revision-based upgrade across at most
+  // two minors (istio.io docs/setup/upgrade/canary)
+  if (new Set(versions.map(major)).size > 1 || Math.max(...minors) - Math.min(...minors) > 2)
     add(
       at("installed"),
-      `revisions ${versions.join(", ")} are more than one minor apart: Istio supports a data plane at most one minor behind its control plane`,
-      "upgrade one minor at a time (mesh upgrade --to)",
+      `revisions ${versions.join(", ")} are more than two minors apart: Istio supports a canary upgrade across at most two minors`,
+      "upgrade in steps of at most two minors (mesh upgrade --to)",
     );
   if (istio.version !== undefined && versions.length > 0 && istio.version !== newest(versions))
     add(

@@ -19,8 +19,8 @@ export function agreementFindings({ valid }: CrossStack, add: Add): void {
         "warning",
         v.stack,
         "mesh:istio.version",
-        `Istio ${v.mesh.istio.version} here, ${first.mesh.istio.version} in ${first.stack}`,
-        "finish the upgrade: pin one version in Pulumi.yaml once every cluster runs it",
+        `Istio ${v.mesh.istio.version} here (mesh:istio of ${v.istioFile}), ${first.mesh.istio.version} in ${first.stack} (mesh:istio of ${first.istioFile}); a stack's own mesh:istio replaces Pulumi.yaml's whole`,
+        `during mesh upgrade this lasts until its last step; otherwise set the same version in ${[...new Set([v.istioFile, first.istioFile])].join(" or ")}`,
       );
     }
     // the shared catalog is one object; only a stack that overrides it needs comparing

@@ -14,6 +14,8 @@ export interface ValidStack {
   readonly stack: string;
   readonly fq: string;
   readonly mesh: MeshConfig;
+  /** The file whose `mesh:istio` the stack runs: its own, which replaces Pulumi.yaml's whole, or Pulumi.yaml. */
+  readonly istioFile: string;
 }
 
 export interface CrossStack {

@@ -1,6 +1,7 @@
 /** The mistakes no single stack can see, composed from one check per concern in this folder. */
 import { agreementFindings } from "./agreement";
 import type { Finding, ValidStack } from "./context";
+import { identityFindings } from "./identity";
 import { nameFindings } from "./names";
 import { peerFindings } from "./peers";
 import { reachFindings } from "./reach";
@@ -33,6 +34,7 @@ export function crossStackFindings(valid: readonly ValidStack[], stacks: readonl
     byFq: new Map(valid.map((v) => [v.fq, v])),
   };
   // the order of the checks is the order of the findings in the plan
-  for (const check of [agreementFindings, nameFindings, peerFindings, trustFindings, reachFindings, revisionFindings]) check(ctx, add);
+  for (const check of [agreementFindings, nameFindings, identityFindings, peerFindings, trustFindings, reachFindings, revisionFindings])
+    check(ctx, add);
   return out;
 }

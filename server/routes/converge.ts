@@ -1,6 +1,6 @@
 /**
  * Converge: one run at a time in this process, refused while the stack files have errors; its rounds
- * and jobs are kept in memory and read by id. With `{"verify": true}` a run that settles starts a verify
+ * and jobs are kept in memory (the last 100 runs), listed newest first and read by id. With `{"verify": true}` a run that settles starts a verify
  * job over every stack, as `mesh converge --verify` does: one step of an upgrade, from the portal.
  */
 import { randomBytes } from "node:crypto";
@@ -10,7 +10,10 @@ import { MeshError } from "../../automation/types";
 import { problems } from "../portal";
 import { problem } from "../problems";
 import { refusedForPlanErrors } from "../refusals";
-import { ConvergeBody, ConvergeParams, ConvergeRun } from "../schemas";
+import { ConvergeBody, ConvergeList, ConvergeListQuery, ConvergeParams, ConvergeRun } from "../schemas";
+
+/** Runs remembered; the oldest finished one goes first. */
+const KEPT = 100;
 
 type ConvergeRunRecord = {
   id: string;
@@ -49,6 +52,7 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
         created: [],
       };
       converges.set(run.id, run);
+      for (const [id, old] of converges) if (converges.size > KEPT && old.state !== "running") converges.delete(id);
       audit(req, { convergeId: run.id });
       void converge({
         stacks: deps.topology().stacks,
@@ -97,6 +101,12 @@ export const convergeRoutes: FastifyPluginAsyncZod = (app) => {
       };
     }
   }
+
+  app.get(
+    "",
+    { config: { role: "viewer" }, schema: { querystring: ConvergeListQuery, response: { 200: ConvergeList, ...problems } } },
+    (req) => ({ runs: [...converges.values()].reverse().slice(0, req.query.limit) as never[] }),
+  );
 
   app.get(
     "/:id",

@@ -1,6 +1,6 @@
 /** Liveness, readiness (503 while closing or while the job store cannot be written) and the OpenAPI document. */
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { problem } from "../problems";
+import { problem, STORE_RETRY_AFTER_S } from "../problems";
 import { Health, Problem } from "../schemas";
 
 export const healthRoutes: FastifyPluginAsyncZod = (app) => {
@@ -11,6 +11,7 @@ export const healthRoutes: FastifyPluginAsyncZod = (app) => {
     const store = await portal.jobs.store.health();
     if (!store.writable) {
       portal.deps.onStoreUnwritable?.(store.detail ?? "unwritable");
+      reply.header("retry-after", String(STORE_RETRY_AFTER_S));
       return void problem(reply, 503, `the ${store.kind} job store cannot be written; jobs cannot start (the server's log says why)`);
     }
     return { status: "ready" };

@@ -74,6 +74,9 @@ export const jobRoutes: FastifyPluginAsyncZod = (app) => {
     },
     async (req, reply) => {
       const id = req.params.id;
+      // a stream's set-up reads the store too: in turns with the pages of the streams already open, so
+      // that a few hundred clients connecting at once do not hold up every other request
+      await streams.turn();
       await job(id);
       const after = Number(req.headers["last-event-id"] ?? 0);
       const known = after === 0 || (await jobs.events(id, after - 1, 1)).length > 0;
@@ -86,9 +89,13 @@ export const jobRoutes: FastifyPluginAsyncZod = (app) => {
           { errors: [{ path: "headers/last-event-id", message: `at most ${lastSeq}` }] },
         );
       }
-      if (!streams.admits(id)) return void problem(reply, 429, "too many event streams are open; try again later");
+      // the caller as the auth layer knows them: one token, one OIDC subject (a browser's session counts as what it signed in with)
+      const p = req.principal!;
+      const caller = `${p.session?.signedInWith ?? p.via}:${p.subject}`;
+      const refusal = streams.refusal(id, caller);
+      if (refusal) return void problem(reply, 429, refusal);
       reply.hijack();
-      streams.serve(reply.raw, id, after, reply.getHeaders() as Record<string, string>);
+      streams.serve(reply.raw, id, caller, after, reply.getHeaders() as Record<string, string>);
     },
   );
   return Promise.resolve();

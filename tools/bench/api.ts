@@ -27,7 +27,8 @@ function hold(url: string, text: string, trickle = false): Promise<{ socket: Soc
 
 /** 500 clients that never read a finished job's 1.9 MB replay: the server's memory, and what the limits admit. */
 async function replayFlood(clients = 500): Promise<void> {
-  const api = await startApi({ limits: { streamStallMs: 5000 } });
+  // one token stands for every client here: no per-caller limit
+  const api = await startApi({ limits: { streamStallMs: 5000, streamsPerCaller: clients } });
   api.engine.run = (_s: string, _k: unknown, o: OperationOptions) => {
     const message = `${"a line the program printed ".repeat(70)}\n`;
     for (let i = 0; i < 1000; i++) o.onEvent({ sequence: i, timestamp: 0, diagnosticEvent: { message, color: "never", severity: "info" } });
@@ -80,7 +81,8 @@ async function slowBodies(clients = 2000): Promise<void> {
 
 export async function benchApi(clients = 100, posts = 20): Promise<void> {
   // a slow, large job: 2 ms per resource operation, 300 resources
-  const api = await startApi({ engine: { stepMs: 2, baseResources: 300 } });
+  // one token stands for every client here: no per-caller limit
+  const api = await startApi({ engine: { stepMs: 2, baseResources: 300 }, limits: { streamsPerCaller: clients } });
   const rssBefore = process.memoryUsage().rss;
   try {
     const started = performance.now();

@@ -5,7 +5,7 @@
 export type BenchMode =
   | { readonly mode: "matrix" }
   | { readonly mode: "cell"; readonly clusters: number; readonly services: number }
-  | { readonly mode: "report" | "converge" | "api" | "store" }
+  | { readonly mode: "report" | "converge" | "api" | "store" | "replays" | "console" }
   | { readonly mode: "verify"; readonly clusters?: number; readonly services?: number }
   | { readonly mode: "help" }
   | { readonly mode: "usage"; readonly problem: string };
@@ -17,10 +17,12 @@ export const BENCH_USAGE = `usage: npm run bench [-- <mode>]
   converge                        converge of 10 simulated stacks against a sequential bring-up
   api                             100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
   store                           the job store on SQLite and PostgreSQL: start-up against history, 100 streams, 50 racing ups
+  replays                         300 clients replaying two finished jobs of 7,500 events at once: replays/s, /healthz p50/p99, an up, RSS
   verify [<clusters> <services>]  mesh verify of 10 clusters × 1000 services (or the given sizes) against stand-in APIs
+  console                         the web console in Chromium: its gzipped bundle, the mesh page's first load, a 10,000-event job
 `;
 
-const SIMPLE = ["report", "converge", "api", "store"] as const;
+const SIMPLE = ["report", "converge", "api", "store", "replays", "console"] as const;
 
 /** `clusters` and `services` as whole numbers (at least 2 clusters: the program measured is c1's), or why not. */
 function sizes(args: readonly string[], what: string): { clusters: number; services: number } | string {
@@ -49,5 +51,8 @@ export function benchArgs(argv: readonly string[]): BenchMode {
     const cell = sizes(argv, "a cell");
     return typeof cell === "string" ? { mode: "usage", problem: cell } : { mode: "cell", ...cell };
   }
-  return { mode: "usage", problem: `${first} is not a mode (report, converge, api, store, verify) nor a number of clusters` };
+  return {
+    mode: "usage",
+    problem: `${first} is not a mode (report, converge, api, store, replays, verify, console) nor a number of clusters`,
+  };
 }

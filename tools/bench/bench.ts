@@ -11,6 +11,8 @@
  *   npm run bench -- api          100 event streams on one job, 20 concurrent POST up on one stack, a replay flood, slow bodies
  *   npm run bench -- verify       mesh verify of 10 clusters × 1000 services against stand-in APIs (20 ms per request)
  *   npm run bench -- store        the job store on SQLite and PostgreSQL: start-up against history, 100 streams, 50 racing ups
+ *   npm run bench -- console      the web console in Chromium: gzipped bundle, the mesh page's first load, a 10,000-event job
+ *   npm run bench -- replays      300 clients replaying two finished jobs at once: replays/s, /healthz p50/p99, an up, RSS
  *   npm run bench -- --help       the modes; any other argument is refused (exit 2) before anything runs
  */
 import { execFileSync } from "node:child_process";
@@ -89,6 +91,8 @@ const benchApi = async () => (await import("./api")).benchApi();
 const benchVerify = async (c?: number, s?: number) => (await import("./verify")).benchVerify(c, s);
 const benchConverge = async () => (await import("./converge")).benchConverge();
 const benchStore = async () => (await import("./store")).benchStore();
+const benchConsole = async () => (await import("./console")).benchConsole();
+const benchReplays = async () => (await import("./replays")).benchReplays();
 const reportLatency = async () => (await import("./report")).reportLatency();
 
 async function main(): Promise<void> {
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
   if (args.mode === "converge") return benchConverge();
   if (args.mode === "api") return benchApi();
   if (args.mode === "store") return benchStore();
+  if (args.mode === "console") return benchConsole();
+  if (args.mode === "replays") return benchReplays();
   if (args.mode === "verify") return benchVerify(args.clusters, args.services);
   const cells = args.mode === "cell" ? [[args.clusters, args.services]] : [2, 5, 10].flatMap((n) => [10, 100, 1000].map((m) => [n, m]));
   const rows: string[][] = [];

@@ -5,6 +5,7 @@
  */
 import type { ClusterWorld } from "../../test/fixtures/kube-api";
 import { ROOT_PEM } from "../../test/fixtures/mesh-worlds";
+import { remoteKubeconfig } from "../../test/fixtures/stacks";
 import { apiServer, gatewayIp, NAMESPACES, serviceNamespace } from "./mesh";
 
 const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
@@ -28,7 +29,12 @@ export function verifyWorld(i: number, clusters: number, services: number): Clus
     })),
   });
   const pods = Array.from({ length: services }, (_, s) => ({
-    metadata: { name: `svc-${s}-0`, namespace: `${serviceNamespace(s)}`, labels: { app: `svc-${s}` } },
+    metadata: {
+      name: `svc-${s}-0`,
+      namespace: `${serviceNamespace(s)}`,
+      labels: { app: `svc-${s}` },
+      annotations: { "istio.io/rev": "default" },
+    },
     spec: { containers: [{ name: "app" }, { name: "istio-proxy" }] },
     status: { ...ready, podIP: podIp(i, s) },
   }));
@@ -44,7 +50,7 @@ export function verifyWorld(i: number, clusters: number, services: number): Clus
     pods: [{ metadata: { name: "istiod-0", namespace: "istio-system", labels: { app: "istiod" } }, status: ready }, ...pods],
     secrets: peers.map((j) => ({
       metadata: { name: `istio-remote-secret-c${j}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" } },
-      data: { [`c${j}`]: Buffer.from(`clusters:\n- name: c${j}\n  cluster:\n    server: ${apiServer(j)}\n`).toString("base64") },
+      data: { [`c${j}`]: Buffer.from(remoteKubeconfig(`c${j}`, apiServer(j), `t${j}`)).toString("base64") },
     })),
     services: [
       {
@@ -72,12 +78,16 @@ export function verifyWorld(i: number, clusters: number, services: number): Clus
         spec: { servers: [{ port: { number: 15443 }, tls: { mode: "AUTO_PASSTHROUGH" } }] },
       },
     ],
-    proxy: {
-      "istiod-0:15014/debug/clusterz": JSON.stringify([
+    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
+    // istiod's debug endpoints, read by exec in its discovery container: every peer synced, every pod's proxy connected
+    exec: {
+      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/clusterz": JSON.stringify([
         { id: `c${i}`, secretName: "", syncStatus: "synced" },
         ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
       ]),
+      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/syncz": JSON.stringify(
+        pods.map((p) => ({ proxy: `${p.metadata.name}.${p.metadata.namespace}`, proxy_type: "sidecar", istio_version: "1.30.3" })),
+      ),
     },
-    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
   };
 }

@@ -10,13 +10,19 @@
  *
  *   node --import tsx tools/ci/stacks.ts matrix <plan.json>            matrix= and stacks= lines for GITHUB_OUTPUT
  *   node --import tsx tools/ci/stacks.ts list <plan.json>              one stack a line
- *   node --import tsx tools/ci/stacks.ts kubeconfigs <plan.json> <dir> writes each kubeconfig secret (from SECRETS,
- *                                                                      toJSON(secrets)) to <dir>; prints KUBECONFIG= for GITHUB_ENV
+ *   node --import tsx tools/ci/stacks.ts slots <plan.json>              kubeconfigs= for GITHUB_OUTPUT: the kubeconfig secrets'
+ *                                                                      names, one per slot of up.yml (padded with "")
+ *   node --import tsx tools/ci/stacks.ts kubeconfigs <plan.json> <dir> writes each slot's kubeconfig (KUBECONFIG_SLOT_<n>, the
+ *                                                                      secret the slot names) to <dir>; prints KUBECONFIG= for GITHUB_ENV
+ *
+ * A job is given each secret by name (`secrets[<name>]`), never the whole set: the names come from the
+ * stack files at plan time, in a job that holds no secret.
  *   node --import tsx tools/ci/stacks.ts verify-flags <plan.json> <dir> mesh verify's --kubeconfig <stack>=<file> per
  *                                                                      kube-context stack, one argument a line (file names only)
  */
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 
 export interface CiStack {
   readonly stack: string;
@@ -29,6 +35,13 @@ export interface CiStack {
 
 /** The runner label that converges every stack; no stack may take it. */
 export const OPS_RUNNER = "mesh-ops";
+
+/**
+ * Kubeconfig secrets up.yml's converge job can be given: one `KUBECONFIG_SLOT_<n>` line each in its
+ * kubeconfig step (test/workflows.test.ts holds the two equal). A mesh with more existing clusters
+ * needs more lines there.
+ */
+export const KUBECONFIG_SLOTS = 8;
 
 export const kubeconfigSecret = (stack: string): string => `${stack.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_KUBECONFIG`;
 
@@ -71,6 +84,31 @@ export function verifyFlags(stacks: readonly CiStack[], dir: string): string[] {
   return stacks.filter((s) => s.kubeconfig).flatMap((s) => ["--kubeconfig", `${s.stack}=${kubeconfigFile(dir, s.stack)}`]);
 }
 
+/** The kubeconfig secrets' names in slot order, padded with "" to every slot; throws when they do not fit. */
+export function kubeconfigSlots(stacks: readonly CiStack[]): string[] {
+  const names = stacks.filter((s) => s.kubeconfig).map((s) => s.kubeconfig);
+  if (names.length > KUBECONFIG_SLOTS)
+    throw new Error(
+      `${names.length} stacks need a kubeconfig secret, and up.yml has ${KUBECONFIG_SLOTS} slots: add KUBECONFIG_SLOT_${KUBECONFIG_SLOTS + 1}.. lines to its kubeconfig step and raise KUBECONFIG_SLOTS in tools/ci/stacks.ts`,
+    );
+  return [...names, ...Array<string>(KUBECONFIG_SLOTS - names.length).fill("")];
+}
+
+/**
+ * The secrets given to the job: slot n holds the secret `names[n-1]` (as the plan job named it) in
+ * `KUBECONFIG_SLOT_<n>`; the names must be the ones these stacks derive, or the slots are not trusted.
+ */
+export function slotSecrets(stacks: readonly CiStack[], names: unknown, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const expected = kubeconfigSlots(stacks);
+  if (!isDeepStrictEqual(names, expected))
+    throw new Error(
+      `the plan job named the kubeconfig secrets ${JSON.stringify(names)}, these stack files ${JSON.stringify(expected)}: both must read the same commit`,
+    );
+  return Object.fromEntries(
+    expected.flatMap((name, i) => (name && env[`KUBECONFIG_SLOT_${i + 1}`] ? [[name, env[`KUBECONFIG_SLOT_${i + 1}`]]] : [])),
+  );
+}
+
 /** Writes each kube-context stack's kubeconfig (mode 600) and returns the KUBECONFIG list that merges them. */
 export function writeKubeconfigs(stacks: readonly CiStack[], secrets: Readonly<Record<string, unknown>>, dir: string): string {
   const missing = stacks.filter((s) => s.kubeconfig && typeof secrets[s.kubeconfig] !== "string").map((s) => s.kubeconfig);
@@ -100,12 +138,19 @@ function main(argv: readonly string[]): number {
         .map((a) => `${a}\n`)
         .join(""),
     );
+  } else if (mode === "slots") {
+    process.stdout.write(`kubeconfigs=${JSON.stringify(kubeconfigSlots(stacks))}\n`);
   } else if (mode === "kubeconfigs" && dir) {
-    const secrets = JSON.parse(process.env.SECRETS ?? "{}") as Record<string, unknown>;
-    const list = writeKubeconfigs(stacks, secrets, dir);
+    let names: unknown;
+    try {
+      names = JSON.parse(process.env.KUBECONFIG_SLOT_NAMES ?? "");
+    } catch {
+      throw new Error("KUBECONFIG_SLOT_NAMES is not the plan job's kubeconfigs output (JSON)");
+    }
+    const list = writeKubeconfigs(stacks, slotSecrets(stacks, names, process.env), dir);
     if (list) process.stdout.write(`KUBECONFIG=${list}\n`);
   } else {
-    process.stderr.write("usage: tools/ci/stacks.ts matrix|list <plan.json> | kubeconfigs|verify-flags <plan.json> <dir>\n");
+    process.stderr.write("usage: tools/ci/stacks.ts matrix|list|slots <plan.json> | kubeconfigs|verify-flags <plan.json> <dir>\n");
     return 2;
   }
   return 0;

@@ -10,7 +10,7 @@
 import { readProject, stackConfig } from "../../plan/stack-files";
 import { PROJECT_DIR, runLikeCli } from "./cli-run";
 
-/** The order that converges: anchors, the others, the anchors again (README: bring-up). */
+/** The order that converges: anchors, the others, the anchors again (docs/running.md: the bring-up order). */
 export function bringUpOrder(stacks: readonly string[], isAnchor: (stack: string) => boolean): string[] {
   const anchors = stacks.filter(isAnchor);
   return [...anchors, ...stacks.filter((s) => !anchors.includes(s)), ...anchors];

@@ -119,6 +119,16 @@ export function standInMocks(opts: StandInOptions): pulumi.runtime.Mocks & { rea
         case "kubernetes:core/v1:Service":
           if (args.id) Object.assign(state, renderedGatewayService(gatewayValues));
           break;
+        case "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration":
+          // a revision's injector, read back once istiod has patched its CA into it
+          if (args.id)
+            state.webhooks = [
+              {
+                name: "rev.namespace.sidecar-injector.istio.io",
+                clientConfig: { caBundle: b64(pem("CERTIFICATE", `istiod CA of ${args.id}`)) },
+              },
+            ];
+          break;
         case "kubernetes:core/v1:Secret":
           // the token controller fills a service-account token Secret
           if (args.inputs.type === "kubernetes.io/service-account-token") {

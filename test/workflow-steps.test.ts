@@ -1,0 +1,318 @@
+/**
+ * preview.yml's own shell steps, run as GitHub runs them in a copy of the project made a git repository
+ * with a pull request on it and a third stack file (`ci-fixture-third`): the pull request's stack files
+ * are staged as data on the base program, put in the matrix and previewed with no workflow edited, and a
+ * pull request that changes the program takes the approved path. A stand-in `pulumi` records what it is asked.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { fromYaml } from "../model/yaml";
+import { reviewedSummaries, summarizePreview } from "../plan/comment";
+import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { preview } from "./fixtures/previews";
+
+const DIR = join(PROJECT_DIR, ".github", "workflows");
+const wf = (f: string) => fromYaml(readFileSync(join(DIR, f), "utf8")) as any;
+const selfHosted = (
+  fromYaml(readFileSync(join(PROJECT_DIR, ".github", "actionlint.yaml"), "utf8")) as { "self-hosted-runner": { labels: string[] } }
+)["self-hosted-runner"].labels;
+/** A label actionlint.yaml declares: a name, or a glob with `*` (as actionlint matches them). */
+const declared = (label: string) =>
+  selfHosted.some((l) =>
+    new RegExp(
+      `^${l
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+    ).test(label),
+  );
+
+/**
+ * The workflows' own shell steps, run with bash as GitHub runs them (`bash --noprofile --norc -eo pipefail`)
+ * in a copy of the project, with a stand-in `pulumi` on PATH that records what it is asked and prints a
+ * preview's JSON.
+ */
+describe("preview.yml's steps: the third stack file is staged as data, put in the matrix and previewed with no workflow edited", () => {
+  let dir: string;
+  let bin: string;
+  const THIRD = [
+    "config:",
+    "  mesh:cluster:",
+    "    name: ci-fixture-third",
+    "    network: network-ci-fixture-third",
+    "    kubeContext: ci-fixture-third",
+    "    apiServer: https://10.28.10.10:6443",
+    "  mesh:eastWestGateway:",
+    "    service:",
+    "      type: NodePort",
+    "      externalIPs: [10.28.10.196]",
+    "      nodePorts:",
+    "        tls: 30880",
+    "  mesh:peers:",
+    "    - organization/mesh/cn-shanghai",
+    "    - organization/mesh/wuxi",
+    "  mesh:trust:",
+    "    rootStack: organization/mesh/cn-shanghai",
+    "",
+  ].join("\n");
+  const step = (f: string, job: string, name: RegExp): { run: string } => {
+    const s = (wf(f).jobs[job].steps as { name?: string; run?: string }[]).find((x) => name.test(x.name ?? ""));
+    assert.ok(s?.run, `${f} ${job}: no step ${name}`);
+    return s as { run: string };
+  };
+  /** `shell` as GitHub runs a step with `shell: bash`; a step with no `shell` key runs with `bash -e`, without pipefail. */
+  const bash = (
+    script: string,
+    env: Record<string, string>,
+    shell = ["--noprofile", "--norc", "-eo", "pipefail"],
+  ): { code: number; out: string } => {
+    const file = join(dir, `.step-${Math.random().toString(36).slice(2)}.sh`);
+    writeFileSync(file, script);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
+    delete childEnv.NODE_OPTIONS;
+    delete childEnv.NODE_TEST_CONTEXT;
+    // stdout, then what the step said on stderr
+    const r = spawnSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" });
+    return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+  };
+  /** name=value lines of a GITHUB_OUTPUT / GITHUB_ENV file. */
+  const lines = (file: string): Record<string, string> =>
+    Object.fromEntries(
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+  /** The stand-in pulumi prints this preview for every stack. */
+  const fakePulumi = (previewJson: string) => {
+    writeFileSync(join(dir, "fake-preview.json"), previewJson);
+    writeFileSync(join(dir, "pulumi.log"), "");
+  };
+
+  const git = (args: string[], cwd = dir) =>
+    execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  /** The base branch's commit, and the pull request's: the third stack's gateway replicas, and a tool of its own that marks it ran. */
+  let baseSha: string;
+  let prSha: string;
+  const MARK = () => join(dir, "pr-code-ran");
+  const PR_STACK_FILE = () =>
+    readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8")
+      .replace("  mesh:peers:", "  mesh:peers:")
+      .replace("        tls: 30880\n", "        tls: 30880\n    replicas: 3\n");
+  /** pr-data/ as preview.yml checks it out: the pull request's commit, with history. */
+  const checkoutPr = () => {
+    rmSync(join(dir, "pr-data"), { recursive: true, force: true });
+    git(["clone", "-q", dir, join(dir, "pr-data")]);
+    git(["checkout", "-q", prSha], join(dir, "pr-data"));
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
+    cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
+    symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
+    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), THIRD);
+    // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
+    for (const [stack, peer] of [
+      ["cn-shanghai", "wuxi"],
+      ["wuxi", "cn-shanghai"],
+    ]) {
+      const file = join(dir, `Pulumi.${stack}.yaml`);
+      const before = readFileSync(file, "utf8");
+      const after = before.replace(
+        `    - organization/mesh/${peer}\n`,
+        `    - organization/mesh/${peer}\n    - organization/mesh/ci-fixture-third\n`,
+      );
+      assert.notEqual(after, before, file);
+      writeFileSync(file, after);
+    }
+    writeFileSync(join(dir, ".gitignore"), "node_modules\n.bin\n.select-bin\n.npm-bin\npr-data\n");
+    git(["init", "-q"]);
+    git(["add", "-A"]);
+    git(["commit", "-qm", "base"]);
+    baseSha = git(["rev-parse", "HEAD"]);
+    git(["checkout", "-qb", "pr"]);
+    const prStack = PR_STACK_FILE();
+    assert.match(prStack, /replicas: 3/);
+    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), prStack);
+    // a tool the pull request rewrites: if any step ran the pull request's copy, the mark would appear
+    writeFileSync(join(dir, "tools/ci/stacks.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
+    writeFileSync(join(dir, "tools/ci/stage.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
+    git(["commit", "-qam", "pull request"]);
+    prSha = git(["rev-parse", "HEAD"]);
+    git(["checkout", "-q", "main"]);
+    checkoutPr();
+    bin = join(dir, ".bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/fake-preview.json"\n`);
+    chmodSync(join(bin, "pulumi"), 0o755);
+  });
+
+  it("preview.yml's plan job previews a pull request of stack files with the base branch's program and tooling, its files read as data", () => {
+    const out = join(dir, "github-output");
+    writeFileSync(out, "");
+    const program = readFileSync(join(dir, "index.ts"), "utf8");
+    const r1 = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    assert.equal(r1.code, 0, r1.out);
+    assert.match(
+      r1.out,
+      /preview path: config\n {2}Pulumi\.ci-fixture-third\.yaml: stack ci-fixture-third, read as data by the base branch's program\n/,
+    );
+    assert.equal(lines(out).path, "config");
+    // the base branch's program and tools, the pull request's stack file
+    assert.equal(
+      readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8"),
+      git(["show", `${prSha}:Pulumi.ci-fixture-third.yaml`]) + "\n",
+    );
+    assert.equal(readFileSync(join(dir, "index.ts"), "utf8"), program);
+    assert.equal(readFileSync(join(dir, "tools/ci/stacks.ts"), "utf8"), git(["show", `${baseSha}:tools/ci/stacks.ts`]) + "\n");
+    const r2 = bash(step("preview.yml", "plan", /^The stacks/).run, { GITHUB_OUTPUT: out });
+    assert.equal(r2.code, 0, r2.out);
+    assert.equal(lines(out).valid, "true");
+    assert.ok(!existsSync(MARK()), "nothing of the pull request ran");
+    // the preview job makes the same reading before any secret is used, and leaves no data folder behind
+    const r3 = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    assert.equal(r3.code, 0, r3.out);
+    assert.ok(!existsSync(join(dir, "pr-data")));
+    assert.ok(!existsSync(MARK()));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  it("a pull request that changes the program is the code path: previewed only under preview-code, once approved", () => {
+    const out = join(dir, "github-output-code");
+    writeFileSync(out, "");
+    git(["checkout", "-q", prSha], join(dir, "pr-data"));
+    writeFileSync(join(dir, "pr-data", "index.ts"), `${readFileSync(join(dir, "pr-data", "index.ts"), "utf8")}\n// changed\n`);
+    git(["commit", "-qam", "program"], join(dir, "pr-data"));
+    const r = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(lines(out).path, "code");
+    assert.match(r.out, /index\.ts: a file the program, its policy pack or its install reads/);
+    // the preview job's config-path check stops a pull request that changed since it was planned
+    const again = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    assert.equal(again.code, 1);
+    assert.match(again.out, /::error::the pull request changed since it was planned/);
+    assert.ok(!existsSync(MARK()));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  const THREE = ["ci-fixture-third", "cn-shanghai", "wuxi"];
+
+  it("preview.yml's plan job puts every stack file in the matrix, with the one runner-label and secret convention", () => {
+    const out = join(dir, "github-output");
+    writeFileSync(out, "");
+    const r = bash(step("preview.yml", "plan", /^The stacks/).run, { GITHUB_OUTPUT: out });
+    assert.equal(r.code, 0, r.out);
+    const o = lines(out);
+    assert.deepEqual(JSON.parse(o.matrix!), {
+      include: [
+        { stack: "ci-fixture-third", runner: "mesh-ci-fixture-third", ack: false, kubeconfig: "CI_FIXTURE_THIRD_KUBECONFIG" },
+        { stack: "cn-shanghai", runner: "mesh-cn-shanghai", ack: true, kubeconfig: "" },
+        { stack: "wuxi", runner: "mesh-wuxi", ack: false, kubeconfig: "WUXI_KUBECONFIG" },
+      ],
+    });
+    assert.deepEqual(JSON.parse(o.stacks!), THREE);
+    for (const m of (JSON.parse(o.matrix!) as { include: { runner: string }[] }).include)
+      assert.ok(declared(m.runner), `${m.runner} in actionlint.yaml`);
+    assert.ok(declared("mesh-ops"));
+  });
+
+  it("preview.yml's comment, composed by the base tooling, carries the third stack's preview and says how it was previewed", () => {
+    fakePulumi(preview.create);
+    for (const s of ["cn-shanghai", "ci-fixture-third"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
+    rmSync(join(dir, "preview-wuxi.json"), { force: true });
+    // wuxi's preview job left no JSON: it shows as failed, not as "no change"
+    const summary = join(dir, "summary.md");
+    const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
+      BASE_SHA: baseSha,
+      STACKS: JSON.stringify(THREE),
+      PREVIEW_PATH: "config",
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    assert.equal(r.code, 0, r.out);
+    const comment = readFileSync(join(dir, "comment.md"), "utf8");
+    assert.deepEqual(reviewedSummaries(comment), {
+      "cn-shanghai": summarizePreview(preview.create),
+      "ci-fixture-third": summarizePreview(preview.create),
+      wuxi: { create: 0, update: 0, replace: 0, delete: 0, status: "failed" },
+    });
+    assert.equal(readFileSync(join(dir, "label.txt"), "utf8"), "mesh: changes");
+    assert.match(comment, /### How this was previewed\n\nOnly stack files changed: each stack was previewed by the base branch's program/);
+    // the staged stack file's change, computed by the base tooling against the base commit
+    assert.match(comment, /### Mesh change against [0-9a-f]{40}: ci-fixture-third changed/);
+    assert.ok(!existsSync(MARK()));
+    assert.ok(!existsSync(join(dir, "pr-data")));
+    checkoutPr();
+    git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  it("the registry step writes the secret to a file only the runner reads, points pulumi-kubernetes at it, and never prints it", () => {
+    const run = step("preview.yml", "preview", /chart registries/).run;
+    const envFile = join(dir, "github-env-registry");
+    const auth = JSON.stringify({ auths: { "harbor.wuxi.internal": { auth: Buffer.from("robot$mesh:s3cr3t-pull").toString("base64") } } });
+    writeFileSync(envFile, "");
+    const ok = bash(run, { REGISTRY_AUTH: auth, RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(ok.code, 0, ok.out);
+    assert.equal(ok.out, "");
+    assert.equal(readFileSync(join(dir, "helm-registry.json"), "utf8"), auth);
+    assert.equal(statSync(join(dir, "helm-registry.json")).mode & 0o777, 0o600);
+    assert.deepEqual(lines(envFile), { PULUMI_K8S_HELM_REGISTRY_CONFIG_PATH: join(dir, "helm-registry.json") });
+    writeFileSync(envFile, "");
+    const bad = bash(run, { REGISTRY_AUTH: "robot$mesh:s3cr3t-pull", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.out,
+      '::error::secret HELM_REGISTRY_AUTH is not a Helm registry config (JSON with "auths"): docs/pull-requests.md says how to make one\n',
+    );
+    assert.equal(readFileSync(envFile, "utf8"), "");
+    const none = bash(run, { REGISTRY_AUTH: "", RUNNER_TEMP: dir, GITHUB_ENV: envFile }, ["-e"]);
+    assert.equal(none.code, 0);
+    assert.match(
+      none.out,
+      /^::warning::no secret HELM_REGISTRY_AUTH: the charts are pulled with the runner user's own helm registry login/,
+    );
+    assert.equal(readFileSync(envFile, "utf8"), "");
+  });
+
+  it("a preview fails naming every stack the backend lacks, with the command that creates it, before pulumi preview runs", () => {
+    const fake = join(dir, ".select-bin");
+    mkdirSync(fake, { recursive: true });
+    writeFileSync(
+      join(fake, "pulumi"),
+      [
+        "#!/usr/bin/env bash",
+        'if [ -n "$FAKE_DOWN" ]; then echo "error: failed to load checkpoint: blob (code=Unknown): access denied" >&2; exit 255; fi',
+        'for s in $FAKE_MISSING; do [ "$4" = "$s" ] && { echo "error: no stack named \'$s\' found" >&2; exit 255; }; done',
+        "exit 0",
+        "",
+      ].join("\n"),
+    );
+    chmodSync(join(fake, "pulumi"), 0o755);
+    const run = step("preview.yml", "preview", /exists on the backend/).run;
+    const env = (x: Record<string, string>) => ({
+      STACKS: JSON.stringify(["cn-shanghai", "ci-fixture-third", "wuxi"]),
+      MESH_PULUMI_ORG: "acme",
+      PATH: `${fake}:${process.env.PATH}`,
+      ...x,
+    });
+    const r = bash(run, env({ FAKE_MISSING: "acme/mesh/ci-fixture-third" }), ["-e"]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.out,
+      "::error::stack acme/mesh/ci-fixture-third does not exist on the backend, and a preview never creates one: run pulumi stack init acme/mesh/ci-fixture-third --secrets-provider passphrase (docs/running.md#adding-a-cluster), then re-run this workflow\n",
+    );
+    assert.deepEqual(bash(run, env({}), ["-e"]), { code: 0, out: "" });
+    const down = bash(run, env({ FAKE_DOWN: "1" }), ["-e"]);
+    assert.equal(down.code, 1);
+    assert.equal(down.out, "error: failed to load checkpoint: blob (code=Unknown): access denied\n", "another failure is the CLI's own");
+  });
+});
