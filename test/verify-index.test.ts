@@ -39,9 +39,12 @@ interface Run {
   indexed: ReadonlySet<string>[];
   /** Envoy reads (exec in a sidecar) per cluster. */
   execs: number[];
+  /** The requests each cluster's API answered. */
+  requests: string[][];
 }
 
-async function run(o: VerifyOptions = {}): Promise<Run> {
+async function run(o: VerifyOptions = {}, mesh: { standIns: StandIn[]; kubeconfig: string } = { standIns, kubeconfig }): Promise<Run> {
+  const { standIns, kubeconfig } = mesh;
   const before = standIns.map((s) => s.requests.length);
   const index = mock.method(EnvoyClusters, "index");
   try {
@@ -52,12 +55,14 @@ async function run(o: VerifyOptions = {}): Promise<Run> {
       execs: standIns.map(
         (s, i) => s.requests.slice(before[i]).filter((r) => r.includes("/exec?") && r.includes("container=istio-proxy")).length,
       ),
+      requests: standIns.map((s, i) => s.requests.slice(before[i])),
     };
   } finally {
     index.mock.restore();
   }
 }
 
+const NAMESPACE_NAMES = [...new Set(Array.from({ length: SERVICES }, (_, s) => serviceNamespace(s)))];
 const svcName = (s: number) => `svc-${s}.${serviceNamespace(s)}`;
 const cluster = (port: number, s: number) => `outbound|${port}||${svcName(s)}.svc.cluster.local`;
 const readable = (s: number) => ![BROKEN_DUMP_NAMESPACE, NO_SIDECAR_NAMESPACE].includes(serviceNamespace(s));
@@ -198,6 +203,48 @@ describe("verify indexes each Envoy dump once, on a mesh of every endpoint shape
         [],
       );
       assert.equal(r.report.routing.filter((x) => x.caller === c && x.result === "pass").length, SERVICES * PORTS.length);
+    }
+  });
+
+  it("lists every pod of a cluster once, for the endpoint checks and the data plane alike", () => {
+    for (const requests of r.requests) {
+      assert.deepEqual(
+        requests.filter((x) => x.startsWith("GET /api/v1/pods")),
+        ["GET /api/v1/pods"],
+      );
+      assert.deepEqual(
+        requests.filter((x) => /^GET \/api\/v1\/namespaces\/team-\d+\/pods(\?|$)/.test(x)),
+        [],
+      );
+    }
+  });
+
+  it("lists each namespace's pods where every pod cannot be listed: the same findings and rows, the data plane unreadable", async () => {
+    const c1 = await startStandIn(mixedWorld(1), { token: "t1", deny: ["list pods at the cluster scope"] });
+    try {
+      const mesh = [standIns[0]!, c1, standIns[2]!];
+      const config = writeKubeconfig(
+        join(mkdtempSync(join(tmpdir(), "mesh-verify-index-")), "config"),
+        mesh.map((s, i) => ({ context: `c${i}`, url: s.url, token: `t${i}` })),
+      );
+      const denied = await run({}, { standIns: mesh, kubeconfig: config });
+      assert.deepEqual(
+        denied.requests[1]!.filter(
+          (x) => x.startsWith("GET /api/v1/pods") || /^GET \/api\/v1\/namespaces\/team-\d+\/pods(\?|$)/.test(x),
+        ).sort(),
+        ["GET /api/v1/pods", ...NAMESPACE_NAMES.map((ns) => `GET /api/v1/namespaces/${ns}/pods`)].sort(),
+      );
+      assert.deepEqual(denied.report.routing, r.report.routing);
+      const endpoints = (x: VerifyReport) => x.clusters.map((c) => c.checks.filter((k) => k.category === "endpoints"));
+      assert.deepEqual(endpoints(denied.report), endpoints(r.report));
+      assert.deepEqual(
+        checksOf(denied.report, "c1")
+          .filter((k) => k.code === "MV0802" && k.result !== "pass")
+          .map((k) => [k.name, k.result, k.detail.split(":")[0]]),
+        [["injected pods", "error", "list pods in all namespaces"]],
+      );
+    } finally {
+      await c1.close();
     }
   });
 

@@ -46,7 +46,9 @@ export interface ClusterSnapshot {
   readonly crossNetworkGateway: Read<unknown>;
   readonly rootCert: Read<string | null>;
   readonly services: Read<V1Service[]>;
-  /** Pods of each catalog namespace. */
+  /** Every pod of the cluster, in one list (the data plane's census reads it too). */
+  readonly allPods: Read<V1Pod[]>;
+  /** Pods of each catalog namespace: out of `allPods`, or listed per namespace when that list cannot be read. */
   readonly pods: ReadonlyMap<string, Read<V1Pod[]>>;
   /** Per catalog namespace, the pod whose Envoy answers for it (null: none found). */
   readonly sources: ReadonlyMap<string, string | null>;
@@ -119,6 +121,17 @@ async function readDumps(
   return dumps;
 }
 
+/**
+ * Each catalog namespace's pods, out of the list of every pod; when that cannot be read (a reader
+ * allowed only some namespaces), one list per namespace.
+ */
+async function podsByNamespace(r: KubeReader, namespaces: readonly string[], all: Read<V1Pod[]>): Promise<Map<string, Read<V1Pod[]>>> {
+  if (!all.ok) return new Map(await Promise.all(namespaces.map(async (ns) => [ns, await r.listPods(ns)] as const)));
+  const pods = new Map<string, Read<V1Pod[]> & { ok: true }>(namespaces.map((ns) => [ns, { ok: true, value: [] }]));
+  for (const p of all.value) pods.get(p.metadata?.namespace ?? "")?.value.push(p);
+  return pods;
+}
+
 export async function readCluster(stack: string, cluster: string, r: KubeReader, opts: SnapshotOptions): Promise<ClusterSnapshot> {
   const istioSystem = await r.getNamespace(ISTIO_NAMESPACE);
   const empty = { ok: false as const, failure: undefined as unknown as ReadFailure };
@@ -136,12 +149,13 @@ export async function readCluster(stack: string, cluster: string, r: KubeReader,
       crossNetworkGateway: empty,
       rootCert: empty,
       services: empty,
+      allPods: empty,
       pods: new Map(),
       sources: new Map(),
       dumps: new Map(),
     };
   }
-  const [istiod, istiodPods, remoteSecrets, gateway, crossNetworkGateway, rootCert, services, podLists] = await Promise.all([
+  const [istiod, istiodPods, remoteSecrets, gateway, crossNetworkGateway, rootCert, services, allPods] = await Promise.all([
     r.listDeployments(ISTIO_NAMESPACE, "app=istiod"),
     r.listPods(ISTIO_NAMESPACE, "app=istiod"),
     r.listSecrets(ISTIO_NAMESPACE, "istio/multiCluster=true"),
@@ -149,9 +163,9 @@ export async function readCluster(stack: string, cluster: string, r: KubeReader,
     r.getCustomObject("networking.istio.io", "v1", ISTIO_NAMESPACE, "gateways", CROSS_NETWORK_GATEWAY),
     r.getConfigMapKey(ISTIO_NAMESPACE, "istio-ca-root-cert", "root-cert.pem"),
     r.listAllServices(),
-    Promise.all(opts.namespaces.map(async (ns) => [ns, await r.listPods(ns)] as const)),
+    r.listAllPods(),
   ]);
-  const pods = new Map(podLists);
+  const pods = await podsByNamespace(r, opts.namespaces, allPods);
 
   // one running istiod per revision answers for it, as istioctl remote-clusters --revision does
   const clusterz = new Map<string, { pod: string; read: Read<ClusterzEntry[]> }>();
@@ -205,6 +219,7 @@ export async function readCluster(stack: string, cluster: string, r: KubeReader,
     crossNetworkGateway,
     rootCert,
     services,
+    allPods,
     pods,
     sources,
     dumps,
