@@ -108,7 +108,9 @@ export async function readDataPlane(r: KubeReader, istiodPods: Read<V1Pod[]>, al
       const by = injectedBy(p);
       if (!by) continue;
       const proxy = { namespace: p.metadata?.namespace ?? "", pod: p.metadata?.name ?? "", native: by.native };
-      out.set(by.revision, [...(out.get(by.revision) ?? []), proxy]);
+      const list = out.get(by.revision);
+      if (list) list.push(proxy);
+      else out.set(by.revision, [proxy]);
     }
     injected = { ok: true, value: out };
   }
