@@ -17,7 +17,7 @@ export const CROSS_NETWORK_GATEWAY = "cross-network-gateway";
  * authenticates as a proxy (`allowAuthenticatedOrLocalhost`, `pilot/pkg/xds/debug.go`); the API server's pod
  * proxy is neither (it drops the caller's token once it has authenticated it). So verify asks from inside the
  * pod, by exec in its `discovery` container: `pilot-discovery request` GETs `127.0.0.1:15014`
- * (`pilot/cmd/pilot-discovery/request.go`), what `istioctl bug-report` runs.
+ * (`pilot/cmd/pilot-discovery/app/request.go`), what `istioctl bug-report` runs.
  */
 export const DISCOVERY_CONTAINER = "discovery";
 export const CLUSTERZ_COMMAND = ["pilot-discovery", "request", "GET", "/debug/clusterz"] as const;
