@@ -38,7 +38,7 @@ export interface StandInOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Added to every answer (the benchmark's 20 ms). */
   readonly latencyMs?: number;
-  /** `verb resource` pairs answered 403, e.g. `list secrets`. */
+  /** `verb resource` pairs answered 403, e.g. `list secrets`; `list pods at the cluster scope` leaves each namespace's list allowed. */
   readonly deny?: readonly string[];
   /** Accept connections but never answer. */
   readonly silent?: boolean;
@@ -105,7 +105,7 @@ function answer(
     return n ? { code: 200, body: n } : { code: 404, body: status(404, "NotFound", `namespaces "${p[4]}" not found`) };
   }
   if (p[1] === "api" && p[3] === "pods" && p.length === 4) {
-    if (denied("list", "pods")) return forbidden("list", "pods");
+    if (denied("list", "pods") || denied("list", "pods at the cluster scope")) return forbidden("list", "pods");
     return {
       code: 200,
       body: list(
