@@ -14,6 +14,7 @@ export type JobState = z.infer<typeof S.JobStateSchema>;
 export type StackStatus = z.infer<typeof S.StackStatus>;
 export type StackList = z.infer<typeof S.StackList>;
 export type ConvergeRun = z.infer<typeof S.ConvergeRun>;
+export type ChangeSet = z.infer<typeof S.ChangeSetSchema>;
 export type Problem = z.infer<typeof S.Problem>;
 export type JobsQuery = Partial<z.infer<typeof S.JobsQuery>>;
 export type DestroyBody = z.input<typeof S.DestroyBody>;
