@@ -45,8 +45,8 @@ export default tseslint.config(
     },
   },
   {
-    // tests read untyped engine payloads (mock inputs); `any` is the honest type there
-    files: ["test/**/*.ts", "tools/**/*.ts"],
+    // tests and the stand-in engine read untyped engine payloads (gRPC messages, mock inputs); `any` is the honest type there
+    files: ["test/**/*.ts", "tools/**/*.ts", "automation/simulated/stand-in.ts", "automation/simulated/loopback-engine.ts"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -11,6 +11,11 @@ export interface OperationOptions {
   readonly onEvent: (event: EngineEvent) => void;
   /** Graceful cancellation: the CLI gets one SIGINT. */
   readonly signal: AbortSignal;
+  /**
+   * The number of resources the operation has, when the engine knows it before applying them (the
+   * simulated engine does once the program has registered everything; the Pulumi CLI's up does not say).
+   */
+  readonly onTotal?: (total: number) => void;
   /** destroy: also protected resources (the ACK cluster, its VPC). @default false */
   readonly includeProtected?: boolean;
 }

@@ -45,6 +45,8 @@ export interface SubmitRequest {
 export type JobWork = (ctx: {
   readonly signal: AbortSignal;
   readonly emit: (body: MeshEventBody) => void;
+  /** Resolves once what was emitted so far has been written to the store (or refused): a long run of events waits for it. */
+  readonly written: () => Promise<void>;
   /** Credentials the work loaded: from now on every event, record and error is redacted of them. */
   readonly secrets: (values: readonly string[]) => void;
 }) => Promise<{ readonly verify?: VerifySummary; readonly error?: JobError }>;

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { meshEvents, type EventContext } from "./events";
+import { changeSetOf, meshEvents, type EventContext } from "./events";
 import { followPages, type FollowOptions, type Shaped } from "./job-follow";
 import { withDefaults, type JobFilter, type JobsOptions, type JobWork, type ResolvedJobsOptions, type SubmitRequest } from "./job-options";
 import { Leases } from "./job-leases";
@@ -299,12 +299,14 @@ export class Jobs {
     const started = this.opts.now();
     this.save(l, { ...r, state: "running", startedAt: started.toISOString() });
     this.emit(l, { type: "job.started" });
-    const ctx: EventContext = { redactor: this.redactor, done: 0 };
+    const ctx: EventContext = { redactor: this.redactor, done: 0, steps: [] };
     try {
       if (r.kind === "verify") {
         const done = await l.work!({
           signal: controller.signal,
           emit: (body) => this.emit(l, this.redactor.redactDeep(body)),
+          // the write of what was emitted is scheduled for the next turn of the event loop: wait for it, then for it to end
+          written: () => new Promise<void>((resolve) => setImmediate(resolve)).then(() => l.chain),
           secrets: (values) => this.redactor.add(values),
         });
         // stopped (a cancel, a lost lease, an unwritable store): the catch below says which
@@ -318,9 +320,16 @@ export class Jobs {
         onEvent: (e) => {
           for (const body of meshEvents(e, ctx)) this.emit(l, body);
         },
+        onTotal: (total) => {
+          ctx.total = total;
+          this.emit(l, { type: "progress", done: ctx.done, total });
+        },
       });
       // the engine finished the operation: that is the outcome, even if a cancel came during its last step
-      this.finish(l, "succeeded", { summary: { changes: result.changes, durationMs: this.opts.now().getTime() - started.getTime() } });
+      this.finish(l, "succeeded", {
+        summary: { changes: result.changes, durationMs: this.opts.now().getTime() - started.getTime() },
+        changeSet: changeSetOf(result.changes, ctx.steps ?? []),
+      });
     } catch (e) {
       const end = endAfterThrow(l, controller.signal.aborted, e, r, this.redactor);
       // the failure's reason as an event too, unless the engine already said it, so a client following the events sees why
@@ -332,7 +341,11 @@ export class Jobs {
     }
   }
 
-  private finish(l: Local, state: JobState, extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery" | "verify">>): void {
+  private finish(
+    l: Local,
+    state: JobState,
+    extra: Partial<Pick<JobRecord, "summary" | "error" | "recovery" | "verify" | "changeSet">>,
+  ): void {
     if (l.finished) return;
     const r: JobRecord = { ...l.record, state, finishedAt: this.opts.now().toISOString(), ...extra };
     this.save(l, r);

@@ -1,6 +1,7 @@
 /**
- * A simulated engine for tests, benchmarks and demos: stacks of a mesh whose outputs appear after their
- * first `up`, whose links to peers install once those peers have exported, with slow operations,
+ * A simulated engine for tests and benchmarks (the demo runs the real program instead:
+ * simulated/program-engine.ts): stacks of a mesh whose outputs appear after their first `up`, whose
+ * links to peers install once those peers have exported, with slow operations,
  * failures midway, a lock held by another process, and stacks the backend does not have yet (a run of
  * one creates it, as `pulumi up` does; a run of a stack naming one fails, as the program does). It emits
  * engine events in the CLI's shape.
@@ -230,6 +231,7 @@ export class MemoryEngine implements StackEngine {
     const emit = (e: Omit<EngineEvent, "sequence" | "timestamp">) =>
       o.onEvent({ sequence: seq++, timestamp: Math.floor(Date.now() / 1000), ...e });
     emit({ preludeEvent: { config: {} } });
+    o.onTotal?.(steps.length);
     for (const w of warnings) emit({ diagnosticEvent: { message: `${w}\n`, color: "never", severity: "warning" } });
     if (this.opts.leakInDiagnostics)
       emit({ diagnosticEvent: { message: `token: ${this.opts.leakInDiagnostics}\n`, color: "never", severity: "info" } });

@@ -3,6 +3,7 @@
  * client sees, and the typed errors. Nothing here carries a secret; of the engine's free text only the
  * CLI's own error line passes, redacted (cli-errors.ts).
  */
+import type { RoutingRow } from "../verify/types";
 
 /** What the engine runs on one stack. */
 export type EngineKind = "preview" | "up" | "refresh" | "destroy";
@@ -13,6 +14,37 @@ export const TERMINAL: readonly JobState[] = ["succeeded", "failed", "cancelled"
 
 /** Resource changes by operation (`create`, `update`, `delete`, `replace`, `same`, ...), as the engine counts them. */
 export type ChangeSummary = Readonly<Record<string, number>>;
+
+/** One property a step changes, as the engine's detailed diff names it (`spec.ports[0].port`, `values.global.hub`). */
+export interface PropertyChange {
+  readonly path: string;
+  readonly kind: "add" | "update" | "delete";
+  /** The provider replaces the resource for this change (a ForceNew field): what makes an update a replace. */
+  readonly replaces: boolean;
+}
+
+/** A resource an operation creates, updates, replaces or deletes (a preview: would), and the properties that change. */
+export interface ResourceStep {
+  /** The engine's operation: `create`, `update`, `replace`, `delete`, `import`, ... */
+  readonly op: string;
+  readonly resourceType: string;
+  readonly name: string;
+  /** Empty for a create or a delete, and for a replace the provider (or its parent's provider) forces without a property. */
+  readonly changes: readonly PropertyChange[];
+}
+
+/** What an operation changes: the engine's counts and each resource that changes. */
+export interface ChangeSet {
+  readonly create: number;
+  readonly update: number;
+  readonly replace: number;
+  readonly delete: number;
+  readonly same: number;
+  /** In the engine's order; `same` and reads are only counted. */
+  readonly steps: readonly ResourceStep[];
+  /** Steps past the record's bound (the job's `resource.started` events carry every one). */
+  readonly omittedSteps?: number;
+}
 
 export type ErrorCode =
   | "not_found"
@@ -81,6 +113,8 @@ export interface JobRecord {
   readonly stacks?: readonly string[];
   /** verify: how it came out, once it has. */
   readonly verify?: VerifySummary;
+  /** preview, up, refresh, destroy: what it changed (a preview: would change), once it has succeeded. */
+  readonly changeSet?: ChangeSet;
 }
 
 /** A verify job's outcome: `mesh verify`'s counts and exit code, and what the code means. */
@@ -92,6 +126,10 @@ export interface VerifySummary {
   /** 0 every check passed, 1 a check failed, 2 a cluster (or part of one) could not be read. */
   readonly exitCode: 0 | 1 | 2;
   readonly meaning: string;
+  /** Planned against observed routing, per service port and calling cluster (problems first when over the bound). */
+  readonly routing?: readonly RoutingRow[];
+  /** Rows past the record's bound, all of them passing (the job's `verify.route` events carry every one). */
+  readonly routingOmitted?: number;
 }
 
 /** What a client sees of a job, in order; `seq` starts at 1 per job. */
@@ -100,10 +138,18 @@ export type MeshEventBody =
   | { readonly type: "job.started" }
   | { readonly type: "job.cancelling"; readonly graceMs: number }
   | { readonly type: "job.finished"; readonly state: JobState; readonly error?: JobError; readonly recovery?: string }
-  | { readonly type: "resource.started"; readonly op: string; readonly resourceType: string; readonly name: string }
+  | {
+      readonly type: "resource.started";
+      readonly op: string;
+      readonly resourceType: string;
+      readonly name: string;
+      /** The properties the step changes, when the engine reported a diff (an update or a replace). */
+      readonly changes?: readonly PropertyChange[];
+    }
   | { readonly type: "resource.finished"; readonly op: string; readonly resourceType: string; readonly name: string }
   | { readonly type: "resource.failed"; readonly op: string; readonly resourceType: string; readonly name: string }
   | { readonly type: "diagnostic"; readonly severity: "info" | "warning" | "error"; readonly message: string; readonly resource?: string }
+  /** Resources done; `total` once the engine knows how many the operation has. */
   | { readonly type: "progress"; readonly done: number; readonly total?: number }
   | { readonly type: "summary"; readonly changes: ChangeSummary; readonly durationSeconds: number }
   | { readonly type: "mesh.peerPending"; readonly peer: string; readonly next: string }
@@ -120,7 +166,9 @@ export type MeshEventBody =
       readonly result: "pass" | "fail" | "warn" | "error";
       readonly detail: string;
       readonly fix?: string;
-    };
+    }
+  /** verify: one service port as one calling cluster's sidecar should (planned) and does (observed) route it. */
+  | ({ readonly type: "verify.route" } & RoutingRow);
 
 export type MeshEvent = MeshEventBody & { readonly seq: number; readonly jobId: string; readonly stack: string; readonly at: string };
 

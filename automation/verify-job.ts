@@ -9,7 +9,7 @@
  */
 import type { VerifyDeps } from "../verify/command";
 import { SERVER_WORDS } from "../verify/fix-words";
-import type { Check, VerifyReport } from "../verify/types";
+import type { Check, RoutingRow, VerifyReport } from "../verify/types";
 import type { StackOutputsReader } from "../verify/targets";
 import type { JobWork, Jobs } from "./jobs";
 import { MeshError, type JobError, type JobRecord, type MeshEventBody, type VerifySummary } from "./types";
@@ -40,9 +40,37 @@ const MEANING: Readonly<Record<0 | 1 | 2, string>> = {
   2: "a cluster, or part of one, could not be read",
 };
 
-export function summaryOf(r: VerifyReport): VerifySummary {
-  return { ...r.summary, exitCode: r.exitCode, meaning: MEANING[r.exitCode] };
+/** A record keeps this many routing rows (the problems first); the `verify.route` events carry every one. */
+export const MAX_RECORDED_ROUTES = 1000;
+
+/** The rows a record keeps, in the report's order: every row that did not pass, then passing ones up to the bound. */
+export function recordedRoutes(rows: readonly RoutingRow[], max = MAX_RECORDED_ROUTES): { rows: RoutingRow[]; omitted: number } {
+  if (rows.length <= max) return { rows: [...rows], omitted: 0 };
+  const problems = rows.filter((r) => r.result !== "pass").slice(0, max);
+  let room = max - problems.length;
+  const kept = new Set<RoutingRow>(problems);
+  for (const r of rows) {
+    if (room <= 0) break;
+    if (!kept.has(r)) {
+      kept.add(r);
+      room--;
+    }
+  }
+  return { rows: rows.filter((r) => kept.has(r)), omitted: rows.length - kept.size };
 }
+
+export function summaryOf(r: VerifyReport): VerifySummary {
+  const routes = recordedRoutes(r.routing);
+  return {
+    ...r.summary,
+    exitCode: r.exitCode,
+    meaning: MEANING[r.exitCode],
+    routing: routes.rows,
+    ...(routes.omitted > 0 ? { routingOmitted: routes.omitted } : {}),
+  };
+}
+
+export const routeEvent = (row: RoutingRow): MeshEventBody => ({ type: "verify.route", ...row });
 
 export function checkEvent(stack: string, c: Check): MeshEventBody {
   return {
@@ -72,6 +100,8 @@ export function failureOf(r: VerifyReport): JobError | undefined {
     ? { code: "clusters_unreadable", message: `${found.length} unreadable: ${listed}${more} (the verify.check events say why and the fix)` }
     : { code: "checks_failed", message: `${found.length} failed: ${listed}${more} (the verify.check events say why and the fix)` };
 }
+
+const ROUTE_BATCH = 500;
 
 export class VerifyJobs {
   /** This process's verify, from the moment it is asked for until it has ended: set before the first await, so two requests never both start one. */
@@ -116,7 +146,7 @@ export class VerifyJobs {
   }
 
   private work(stacks: readonly string[]): JobWork {
-    return async ({ signal, emit, secrets }) => {
+    return async ({ signal, emit, secrets, written }) => {
       // a failed job's reason is its last diagnostic too, as for an engine's
       const failed = (error: JobError) => {
         emit({ type: "diagnostic", severity: "error", message: error.message });
@@ -143,6 +173,11 @@ export class VerifyJobs {
         });
         if ("usage" in outcome) return failed({ code: "config_invalid", message: outcome.usage });
         for (const c of outcome.report.clusters) for (const k of c.checks) emit(checkEvent(c.stack, k));
+        // a big mesh has thousands of rows: handed over a batch at a time, each written before the next
+        for (const [i, row] of outcome.report.routing.entries()) {
+          emit(routeEvent(row));
+          if (i % ROUTE_BATCH === ROUTE_BATCH - 1) await written();
+        }
         const error = failureOf(outcome.report);
         return { verify: summaryOf(outcome.report), ...(error ? failed(error) : {}) };
       } catch (e) {

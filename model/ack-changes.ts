@@ -21,7 +21,7 @@ const show = (v: unknown) => JSON.stringify(v);
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** The cluster's ForceNew fields (resource_alicloud_cs_managed_kubernetes.go, its schema). */
-const CLUSTER_FORCE_NEW = ["serviceCidr", "podCidr", "proxyMode"] as const;
+export const CLUSTER_FORCE_NEW = ["serviceCidr", "podCidr", "proxyMode"] as const;
 /**
  * Neither ForceNew nor sent by `resourceAlicloudCSManagedKubernetesUpdate` (it modifies only name,
  * vswitch_ids, deletion_protection, tags, cluster_spec, version and a few others): set at creation only.

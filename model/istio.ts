@@ -201,7 +201,11 @@ export interface ObservedService {
 
 export interface GatewayEndpoint {
   readonly type: "LoadBalancer" | "NodePort";
-  /** What istiod hands peers: LoadBalancer ingress, plus `externalIPs` (added, never replacing). */
+  /**
+   * What istiod hands peers: a LoadBalancer's ingress plus `externalIPs` (added); a NodePort's `externalIPs`, or
+   * only when there are none its selected nodes' ExternalIPs (pilot/pkg/serviceregistry/kube/conversion.go,
+   * controller/controller.go `addOrUpdateService`).
+   */
   readonly addresses: readonly string[];
   readonly ports: readonly { readonly name: string; readonly port: number; readonly nodePort?: number }[];
   /** The port peers dial for cross-network traffic: 15443, or its node port for a NodePort gateway. */

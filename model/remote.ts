@@ -92,7 +92,8 @@ export function parseRemoteKubeconfig(text: unknown): ParsedRemoteKubeconfig | {
   if (typeof cluster?.name !== "string" || typeof cluster.cluster?.server !== "string") return { problem: "it names no cluster server" };
   if (typeof user?.token !== "string" || user.token === "") return { problem: "it carries no bearer token" };
   for (const k of ["exec", "auth-provider", "client-certificate", "client-certificate-data", "tokenFile"]) {
-    if (user[k] !== undefined) return { problem: `its user has ${k}, which istiod refuses` };
+    if (user[k] !== undefined)
+      return { problem: `its user has ${k}, which a remote secret of this mesh may not carry (only a bearer token)` };
   }
   // installed where istiod reads it: nothing in it may run, read a file, use a proxy or skip TLS checks
   const refused = untrustedKubeconfigProblems(text);

@@ -51,7 +51,7 @@ export function injectorSettings(values: unknown): InjectorSettings {
     injectionPath: text(at(values, "istiodRemote", "injectionPath"), "/inject"),
     injectionURL: text(at(values, "istiodRemote", "injectionURL"), ""),
     reinvocationPolicy: text(at(values, "sidecarInjectorWebhook", "reinvocationPolicy"), "Never"),
-    // the chart tests it with `if`: any non-empty value but false turns it on
+    // the chart tests it with `if`; its values schema makes it a boolean, so only true (or "true") turns it on
     enableNamespacesByDefault: [true, "true"].includes(at(values, "sidecarInjectorWebhook", "enableNamespacesByDefault") as never),
     annotations:
       annotations !== null && typeof annotations === "object"

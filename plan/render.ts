@@ -237,12 +237,12 @@ export function renderMermaid(plan: MeshPlan): string {
     if (c && plan.trust.anchor) out.push(`  root -. intermediate CA .-> ${id(c.name)}_istiod`);
   }
   for (const l of plan.links) out.push(`  ${id(l.reader)}_istiod -- reads --> ${id(l.reads)}_api`);
-  const pairs = new Set<string>();
+  // cross-network calls: a caller's sidecar dials the other cluster's east-west gateway (AUTO_PASSTHROUGH on
+  // 15443, or the node port that maps to it); the caller's own gateway is not on the path
   for (const l of plan.links) {
-    const key = [l.reader, l.reads].sort().join("|");
-    if (pairs.has(key)) continue;
-    pairs.add(key);
-    out.push(`  ${id(l.reader)}_gw <-- "mTLS, SNI :15443" --> ${id(l.reads)}_gw`);
+    const gw = plan.clusters.find((c) => c.name === l.reads)?.gateway;
+    const port = /:(\d+)$/.exec(gw?.endpoints[0] ?? "")?.[1] ?? "15443";
+    out.push(`  ${id(l.reader)} -- "sidecars: mTLS, SNI → :${port}" --> ${id(l.reads)}_gw`);
   }
   return out.join("\n");
 }

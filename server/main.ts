@@ -5,7 +5,7 @@
  * end every event stream, write their records, exit).
  *
  *   npm run serve
- *   npm run serve -- --engine simulated     the demo: jobs on a simulation, loopback only
+ *   npm run serve -- --engine simulated     the demo: the real program on a simulated engine, loopback only
  */
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -13,7 +13,6 @@ import type { StackEngine } from "../automation/engine";
 import { Jobs } from "../automation/jobs";
 import { Redactor } from "../automation/redact";
 import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
-import { MemoryEngine } from "../automation/memory-engine";
 import { openStore } from "../automation/store/open";
 import { retentionFromEnv } from "../automation/store/retention";
 import { VerifyJobs } from "../automation/verify-job";
@@ -42,7 +41,7 @@ function parseArgs(argv: readonly string[]): Args | number {
     )
     .option(
       "--step-ms <ms>",
-      "simulated engine: time per resource operation",
+      "simulated engine: time each create, update, replace or delete takes",
       (v) => {
         if (!/^\d{1,6}$/.test(v)) throw new InvalidArgumentError("a whole number of milliseconds");
         return Number(v);
@@ -86,10 +85,14 @@ async function main(): Promise<void> {
     throw new Error(`--engine simulated serves on loopback only, not ${settings.host}: unset MESH_API_HOST or set it to 127.0.0.1`);
   let engine: StackEngine;
   let jobs: Jobs;
+  let verifyFrom = settings.verify;
   const cancelGraceMs = settings.limits.shutdownGraceMs;
   if (simulated) {
-    // the project's own stacks, peers and anchor, on a simulation; its jobs in memory only, unless MESH_DATABASE_URL names a store
-    engine = new MemoryEngine({ stacks: meshTopology(readProject(projectDir)).stacks, stepMs: args.stepMs });
+    // the project's program on the simulated engine, its verify on simulated clusters; jobs in memory only, unless MESH_DATABASE_URL names a store
+    const { startDemo } = await import("../automation/simulated/demo");
+    const demo = await startDemo({ projectDir, stepMs: args.stepMs });
+    engine = demo.engine;
+    verifyFrom = { ...settings.verify, kubeconfig: demo.kubeconfig };
     const url = process.env.MESH_DATABASE_URL?.trim();
     jobs = new Jobs({
       engine,
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
       jobs,
       projectDir,
       outputs: engine,
-      ...settings.verify,
+      ...verifyFrom,
       log: (line) => write({ ...line, ...(typeof line.error === "string" ? { error: redactor.redact(line.error) } : {}) }),
     }),
     ...(simulated ? { engineName: "simulated" } : {}),
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     auth: settings.auth.insecure ? "insecure (loopback only)" : "bearer",
     signIn: signInMethods(settings),
     engine: simulated
-      ? `simulated: jobs run this project's stacks and peers on generic simulated resources, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
+      ? `simulated: jobs run this project's program on a simulated engine and verify reads simulated clusters, nothing is deployed, jobs are kept ${jobs.store.location === "in memory" ? "in memory only" : "in the store"}`
       : "local (the Pulumi CLI)",
     store: `${jobs.store.kind} ${jobs.store.location}`,
   });

@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { languageHostArgs, languageHostConfig, languageHostLaunch, runLikeCli, runtimeOptions, type CliRun } from "../tools/engine/cli-run";
+import {
+  languageHostArgs,
+  languageHostConfig,
+  languageHostLaunch,
+  runLikeCli,
+  runtimeOptions,
+  type CliRun,
+} from "../automation/simulated/language-host";
 import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 import { FIXTURE_PROJECT, programProject } from "./fixtures/project";
@@ -16,7 +23,8 @@ const PROGRAM = programProject();
 
 const CN = "organization/mesh/cn-shanghai";
 const WUXI = "organization/mesh/wuxi";
-const userVisible = (run: CliRun) => run.diagnostics.filter((d) => d.severity !== "debug" && d.severity !== "info");
+const userVisible = (run: CliRun) =>
+  run.diagnostics.filter((d) => d.severity !== "debug" && d.severity !== "info").map(({ after: _, ...d }) => d);
 const created = (run: CliRun) => run.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack");
 
 describe("the language host's command line", () => {

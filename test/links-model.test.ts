@@ -71,7 +71,7 @@ describe("assessing a peer", () => {
     [
       "a kubeconfig with exec auth",
       { remoteSecret: WUXI_KUBECONFIG.replace(/token: .*/, "token: t\n      exec: { command: aliyun }") },
-      /its user has exec, which istiod refuses/,
+      /its user has exec, which a remote secret of this mesh may not carry \(only a bearer token\)/,
     ],
     [
       "a kubeconfig that sends its token through a proxy",

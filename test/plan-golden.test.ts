@@ -152,6 +152,9 @@ describe("mesh plan on the fixture project", () => {
     assert.match(diagram, /c_cn_shanghai_istiod -- reads --> c_wuxi_api/);
     assert.match(diagram, /c_wuxi_istiod -- reads --> c_cn_shanghai_api/);
     assert.match(diagram, /root -\. intermediate CA \.-> c_wuxi_istiod/);
-    assert.match(diagram, /c_cn_shanghai_gw <-- "mTLS, SNI :15443" --> c_wuxi_gw/);
+    // a caller's sidecars dial the other cluster's gateway: wuxi's node port, the ACK load balancer's 15443
+    assert.match(diagram, /\n {2}c_cn_shanghai -- "sidecars: mTLS, SNI → :30880" --> c_wuxi_gw\n/);
+    assert.match(diagram, /\n {2}c_wuxi -- "sidecars: mTLS, SNI → :15443" --> c_cn_shanghai_gw(\n|$)/);
+    assert.doesNotMatch(diagram, /_gw <--/);
   });
 });

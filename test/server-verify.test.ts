@@ -13,7 +13,8 @@ import { clientReader } from "../verify/kube";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 import { readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";
-import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP } from "./fixtures/mesh-worlds";
+import { MeshEventSchema } from "../server/schemas";
+import { envoyDump, shanghaiOutputs, shanghaiWorld, wuxiOutputs, wuxiWorld, SHANGHAI_POD_IP, WUXI_POD_IP } from "./fixtures/mesh-worlds";
 
 const dir = mkdtempSync(join(tmpdir(), "mesh-server-verify-"));
 let sh: StandIn;
@@ -78,6 +79,45 @@ describe("POST /v1/verify", () => {
     );
     const checks = events.filter((e) => e.event === "verify.check").map((e) => e.data);
     const record = (await api.call("GET", `/v1/jobs/${r.json.id}`, { token: TOKENS.viewer })).json;
+    // planned against observed, per service port and calling cluster: events, and the record
+    const routing = [
+      {
+        service: "helloworld.dev.svc.cluster.local",
+        port: 5000,
+        caller: "cn-shanghai",
+        from: "dev/helloworld-v1-6b8c9d7f5-sh4kd",
+        planned: [
+          { priority: 0, cluster: "cn-shanghai", addresses: ["local endpoints"] },
+          { priority: 1, cluster: "wuxi", addresses: ["10.18.10.196:30880"] },
+        ],
+        observed: [
+          { priority: 0, cluster: "cn-shanghai", addresses: [`${SHANGHAI_POD_IP}:5000`] },
+          { priority: 1, cluster: "wuxi", addresses: ["10.18.10.196:30880"] },
+        ],
+        result: "pass",
+      },
+      {
+        service: "helloworld.dev.svc.cluster.local",
+        port: 5000,
+        caller: "wuxi",
+        from: "dev/helloworld-v1-6b8c9d7f5-wq8zt",
+        planned: [
+          { priority: 0, cluster: "wuxi", addresses: ["local endpoints"] },
+          { priority: 1, cluster: "cn-shanghai", addresses: ["192.168.0.200:15443"] },
+        ],
+        observed: [
+          { priority: 0, cluster: "wuxi", addresses: [`${WUXI_POD_IP}:5000`] },
+          { priority: 1, cluster: "cn-shanghai", addresses: ["192.168.0.200:15443"] },
+        ],
+        result: "pass",
+      },
+    ];
+    assert.deepEqual(
+      events
+        .filter((e) => e.event === "verify.route")
+        .map(({ data: { type, seq: _s, at: _a, jobId, stack, ...row } }) => [type, jobId, stack, row]),
+      routing.map((row) => ["verify.route", r.json.id, VERIFY_STACK, row]),
+    );
     assert.deepEqual(record.verify, {
       passed: checks.length,
       failed: 0,
@@ -85,7 +125,10 @@ describe("POST /v1/verify", () => {
       errors: 0,
       exitCode: 0,
       meaning: "every check passed",
+      routing,
     });
+    // every event is one the OpenAPI document describes
+    for (const e of events) assert.ok(MeshEventSchema.safeParse(e.data).success, JSON.stringify(e.data));
     assert.equal(record.state, "succeeded");
     assert.deepEqual([...new Set(checks.map((c) => `${c.of} ${c.cluster}`))], ["cn-shanghai cn-shanghai", "wuxi wuxi"]);
     assert.deepEqual(
@@ -140,6 +183,15 @@ describe("POST /v1/verify", () => {
       assert.equal(record.verify.exitCode, 1);
       assert.equal(record.verify.failed, 1);
       assert.equal(record.verify.meaning, "a check failed");
+      // the row behind MV0704: wuxi's gateway planned at priority 1, nothing observed beyond the local pod
+      assert.deepEqual(
+        record.verify.routing.map((x: { caller: string; observed: unknown; result: string }) => [x.caller, x.observed, x.result]),
+        [["cn-shanghai", [{ priority: 0, cluster: "cn-shanghai", addresses: [`${SHANGHAI_POD_IP}:5000`] }], "fail"]],
+      );
+      assert.deepEqual(
+        events.filter((e) => e.event === "verify.route").map((e) => e.data.result),
+        ["fail"],
+      );
     } finally {
       sh.world.envoy = saved;
     }

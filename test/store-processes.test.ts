@@ -120,7 +120,7 @@ describe("two servers on one PostgreSQL", () => {
   let b: Server;
   before(async () => {
     pg = await startPostgres();
-    [a, b] = await Promise.all([startServer(pg.url, 500), startServer(pg.url, 500)]);
+    [a, b] = await Promise.all([startServer(pg.url, 100), startServer(pg.url, 100)]);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -139,8 +139,10 @@ describe("two servers on one PostgreSQL", () => {
       refused.map((r) => [r.status, r.body.runningJob]),
       Array.from({ length: 49 }, () => [409, id]),
     );
-    // the replica that did not admit the job follows it, live, from the database
+    // the replica that did not admit the job follows it, live, from the database (once the job has a fourth
+    // event: the simulated engine runs the program before its first resource event)
     const [runner, viewer] = admitted[0]!.on === 0 ? [a, b] : [b, a];
+    await readEvents(runner.url, `/v1/jobs/${id}/events`, "unused", undefined, 4);
     const followed = await readEvents(viewer.url, `/v1/jobs/${id}/events`, "unused", 3);
     assert.equal(followed.at(-1)!.event, "job.finished");
     assert.equal(followed.at(-1)!.data.state, "succeeded");

@@ -67,7 +67,8 @@ export function injectedBy(p: V1Pod): { revision: string; native: boolean } | un
   return { revision: revision || "unknown", native };
 }
 
-export async function readDataPlane(r: KubeReader, istiodPods: Read<V1Pod[]>): Promise<DataPlane> {
+/** `allPods`: every pod of the cluster, when the caller has read them already. */
+export async function readDataPlane(r: KubeReader, istiodPods: Read<V1Pod[]>, allPods?: Read<V1Pod[]>): Promise<DataPlane> {
   const byRev = new Map<string, V1Pod[]>();
   if (istiodPods.ok) for (const p of istiodPods.value.filter(isReady)) byRev.set(revisionOf(p), [...(byRev.get(revisionOf(p)) ?? []), p]);
   const [connected, all] = await Promise.all([
@@ -97,7 +98,7 @@ export async function readDataPlane(r: KubeReader, istiodPods: Read<V1Pod[]>): P
         return [rev, { istiods: pods.map((p) => p.metadata!.name!), read }] as const;
       }),
     ),
-    r.listAllPods(),
+    allPods ?? r.listAllPods(),
   ]);
   let injected: DataPlane["injected"];
   if (!all.ok) injected = all;
@@ -107,7 +108,9 @@ export async function readDataPlane(r: KubeReader, istiodPods: Read<V1Pod[]>): P
       const by = injectedBy(p);
       if (!by) continue;
       const proxy = { namespace: p.metadata?.namespace ?? "", pod: p.metadata?.name ?? "", native: by.native };
-      out.set(by.revision, [...(out.get(by.revision) ?? []), proxy]);
+      const list = out.get(by.revision);
+      if (list) list.push(proxy);
+      else out.set(by.revision, [proxy]);
     }
     injected = { ok: true, value: out };
   }

@@ -3,32 +3,18 @@
  * per namespace, held against the plan's routing for that caller — local endpoints at priority 0,
  * each peer's east-west gateway at its planned priority — with Istio's known failure shapes named.
  */
-import type { V1Pod } from "@kubernetes/client-node";
 import type { RouteStep } from "../plan/plan";
 import { serviceHost } from "../model/services";
 import type { CatalogService } from "../model/types";
-import { outboundCluster, parseClusters, type EnvoyHost } from "./envoy";
+import { outboundCluster, type EnvoyClusters, type EnvoyHost } from "./envoy";
 import type { Read } from "./kube";
-import { isReady, type ClusterSnapshot } from "./snapshot";
+import { endpointIndex, type EndpointIndex } from "./endpoint-index";
+import type { ClusterSnapshot } from "./snapshot";
 import { ask } from "./fix-words";
 import type { Check, RouteStepView, RoutingRow } from "./types";
-import { fail, gatewayAddresses, pass, stackOfCluster, unreadable, type MeshView } from "./view";
+import { fail, pass, unreadable, type MeshView } from "./view";
 
 const CAT = "endpoints" as const;
-
-const matches = (p: V1Pod, selector: Readonly<Record<string, string>>) =>
-  Object.entries(selector).every(([k, val]) => p.metadata?.labels?.[k] === val);
-
-/** Whether a cluster has ready pods behind the service (no pods there: no endpoints to expect). */
-function hasEndpoints(s: ClusterSnapshot | undefined, svc: CatalogService): boolean {
-  if (!s || s.unreachable) return true;
-  const live = s.services.ok
-    ? s.services.value.find((x) => x.metadata?.namespace === svc.namespace && x.metadata?.name === svc.name)
-    : undefined;
-  const selector = live?.spec?.selector ?? svc.selector ?? { app: svc.name };
-  const pods = s.pods.get(svc.namespace);
-  return !pods?.ok || pods.value.some((p) => isReady(p) && matches(p, selector));
-}
 
 interface Classified {
   readonly host: EnvoyHost;
@@ -42,66 +28,30 @@ export interface EndpointResult {
   readonly rows: RoutingRow[];
 }
 
+// what String.prototype.localeCompare does, without making a collator per call
+const byName = new Intl.Collator().compare;
+
 function group(hosts: readonly Classified[]): RouteStepView[] {
-  const m = new Map<string, RouteStepView>();
+  // few groups per row: a list beats a map with string keys
+  const groups: { priority: number; cluster: string; addresses: string[] }[] = [];
   for (const h of hosts) {
-    const k = `${h.host.priority}|${h.cluster}`;
-    const g = m.get(k) ?? { priority: h.host.priority, cluster: h.cluster, addresses: [] };
-    (g.addresses as string[]).push(h.host.address);
-    m.set(k, g);
+    const g = groups.find((x) => x.priority === h.host.priority && x.cluster === h.cluster);
+    if (g) g.addresses.push(h.host.address);
+    else groups.push({ priority: h.host.priority, cluster: h.cluster, addresses: [h.host.address] });
   }
-  return [...m.values()].sort((a, b) => a.priority - b.priority || a.cluster.localeCompare(b.cluster));
+  return groups.sort((a, b) => a.priority - b.priority || byName(a.cluster, b.cluster));
 }
 
-/** Who an address belongs to: pod IPs of every cluster read, gateway addresses of every cluster. */
-function addressOwners(v: MeshView): { podIp: Map<string, string>; gateways: Map<string, string> } {
-  const podIp = new Map<string, string>();
-  for (const o of v.snapshots.values())
-    for (const list of o.pods.values()) if (list.ok) for (const p of list.value) if (p.status?.podIP) podIp.set(p.status.podIP, o.cluster);
-  const gateways = new Map<string, string>();
-  for (const pc of v.plan.clusters) for (const a of gatewayAddresses(v, pc.stack)) gateways.set(a, pc.name);
-  return { podIp, gateways };
-}
-
-/**
- * Each source pod's Envoy clusters, parsed once for all of its namespace's services (only the clusters
- * those services need); a dump that cannot be read or parsed is one finding, pushed to `checks`.
- */
-function dumpReader(
-  s: ClusterSnapshot,
-  services: readonly CatalogService[],
-  checks: Check[],
-): (src: string) => Read<Map<string, EnvoyHost[]>> {
-  const parsed = new Map<string, Read<Map<string, EnvoyHost[]>>>();
-  // the Envoy clusters each source pod is read for: its namespace's services
-  const wanted = new Map<string, Set<string>>();
-  for (const svc of services) {
-    const src = s.sources.get(svc.namespace);
-    if (!src) continue;
-    const set = wanted.get(src) ?? new Set<string>();
-    for (const p of svc.ports) set.add(outboundCluster(p.port, serviceHost(svc)));
-    wanted.set(src, set);
-  }
-  return (src: string): Read<Map<string, EnvoyHost[]>> => {
-    let p = parsed.get(src);
-    if (p) return p;
+/** Each source pod's Envoy clusters, as the snapshot indexed them; a dump that could not be read or indexed is one finding, pushed to `checks`. */
+function dumpReader(s: ClusterSnapshot, checks: Check[]): (src: string) => Read<EnvoyClusters> {
+  const reported = new Set<string>();
+  return (src) => {
     const d = s.dumps.get(src)!;
-    if (!d.ok) p = d;
-    else {
-      try {
-        p = { ok: true, value: parseClusters(d.value, wanted.get(src)) };
-      } catch (e) {
-        p = {
-          ok: false,
-          failure: { kind: "invalid", what: `Envoy clusters of ${src}`, message: `not Envoy's admin JSON (${(e as Error).message})` },
-        };
-      }
-      const failure = p.ok ? undefined : p.failure;
-      if (failure) checks.push(unreadable("MV0701", CAT, s.cluster, `Envoy of ${src}`, failure, s.stack));
+    if (!d.ok && !reported.has(src)) {
+      reported.add(src);
+      checks.push(unreadable("MV0701", CAT, s.cluster, `Envoy of ${src}`, d.failure, s.stack));
     }
-    if (!d.ok) checks.push(unreadable("MV0701", CAT, s.cluster, `Envoy of ${src}`, d.failure, s.stack));
-    parsed.set(src, p);
-    return p;
+    return d;
   };
 }
 
@@ -110,11 +60,9 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
   const mesh = v.meshes.get(s.stack)!;
   const checks: Check[] = [];
   const rows: RoutingRow[] = [];
-  const { podIp, gateways } = addressOwners(v);
-  const serviceById = new Map(v.plan.services.map((x) => [x.host, x.routing]));
-  const policyById = new Map(v.plan.routing.map((r) => [r.id, r]));
+  const idx = endpointIndex(v);
 
-  const dumpOf = dumpReader(s, mesh.services, checks);
+  const dumpOf = dumpReader(s, checks);
 
   const noSource = new Set<string>();
   let good = 0;
@@ -122,8 +70,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
   for (const svc of mesh.services) {
     const host = serviceHost(svc);
     const src = s.sources.get(svc.namespace) ?? null;
-    const policy = policyById.get(serviceById.get(host) ?? "");
-    const steps: readonly RouteStep[] = policy?.routes.find((r) => r.caller === c)?.steps ?? [];
+    const { steps, planned } = idx.route(host, c);
     if (!src) {
       if (!noSource.has(svc.namespace)) {
         noSource.add(svc.namespace);
@@ -143,16 +90,11 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
     }
     const dump = dumpOf(src);
     if (!dump.ok) continue;
-    for (const port of svc.ports.map((p) => p.port)) {
+    for (const { port } of svc.ports) {
       total++;
       const name = `${svc.name}.${svc.namespace}:${port}`;
-      const planned: RouteStepView[] = steps.map((st) => ({
-        priority: st.priority,
-        cluster: st.cluster,
-        addresses:
-          st.via === "local endpoints" ? ["local endpoints"] : [...gatewayAddresses(v, stackOfCluster(v, st.cluster) ?? "")].sort(),
-      }));
-      const hosts = dump.value.get(outboundCluster(port, host));
+      const cluster = outboundCluster(port, host);
+      const hosts = dump.value.hosts(cluster);
       if (!hosts) {
         checks.push(
           fail(
@@ -160,7 +102,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
             CAT,
             c,
             name,
-            `${src}'s Envoy has no cluster ${outboundCluster(port, host)}`,
+            `${src}'s Envoy has no cluster ${cluster}`,
             `the sidecar does not know the service: check that the Service ${svc.namespace}/${svc.name} exists here (mirrors) and that no Sidecar resource hides it`,
           ),
         );
@@ -168,14 +110,14 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
         continue;
       }
       const classified: Classified[] = hosts.map((h) => {
-        const gw = gateways.get(h.address);
+        const gw = idx.gatewayOwner.get(h.address);
         if (gw && gw !== c) return { host: h, kind: "gateway", cluster: gw };
-        const owner = podIp.get(h.ip);
+        const owner = idx.podOwner.get(h.ip);
         if (owner === c) return { host: h, kind: "local", cluster: c };
         if (owner) return { host: h, kind: "pod", cluster: owner };
         return { host: h, kind: "unknown", cluster: "?" };
       });
-      const finding = judge(v, s, svc, steps, classified, src);
+      const finding = judge(v, idx, s, svc, steps, classified, src);
       if (finding) checks.push({ ...finding, name });
       else good++;
       rows.push({
@@ -196,6 +138,7 @@ export function endpointChecks(v: MeshView, s: ClusterSnapshot): EndpointResult 
 /** The finding for one service port, or undefined when it routes as planned. */
 function judge(
   v: MeshView,
+  idx: EndpointIndex,
   s: ClusterSnapshot,
   svc: CatalogService,
   steps: readonly RouteStep[],
@@ -207,7 +150,7 @@ function judge(
   if (stray.length > 0) {
     const owner = stray[0]!.cluster;
     const peer = owner === "?" ? "the peer" : owner;
-    const net = owner === "?" ? "<network>" : (v.meshes.get(stackOfCluster(v, owner) ?? "")?.cluster.network ?? "<network>");
+    const net = owner === "?" ? "<network>" : (v.meshes.get(idx.stackOf(owner) ?? "")?.cluster.network ?? "<network>");
     return fail(
       "MV0703",
       CAT,
@@ -219,7 +162,7 @@ function judge(
   }
   const local = hosts.filter((h) => h.kind === "local");
   const want0 = steps.find((st) => st.priority === 0 && st.cluster === c);
-  if (want0 && local.length === 0 && hasEndpoints(s, svc))
+  if (want0 && local.length === 0 && idx.hasEndpoints(s.stack, svc))
     return fail(
       "MV0702",
       CAT,
@@ -232,7 +175,7 @@ function judge(
     (st) =>
       st.cluster !== c &&
       !hosts.some((h) => h.kind === "gateway" && h.cluster === st.cluster) &&
-      hasEndpoints(v.snapshots.get(stackOfCluster(v, st.cluster) ?? ""), svc),
+      idx.hasEndpoints(idx.stackOf(st.cluster), svc),
   );
   if (missing.length > 0) {
     const names = missing.map((m) => m.cluster);

@@ -21,6 +21,7 @@ import {
   type V1Service,
   type V1Status,
 } from "@kubernetes/client-node";
+import { pooledConnections } from "./kube-pool";
 
 export type FailureKind = "unreachable" | "unauthorized" | "forbidden" | "not-found" | "timeout" | "invalid";
 
@@ -143,10 +144,12 @@ export function clientReader(kc: KubeConfig, opts: ReaderOptions = {}): KubeRead
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const maxOutput = opts.maxOutputBytes ?? 64 << 20;
   const limit = limiter(opts.inFlight ?? 8);
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const exec = new Exec(kc);
+  // one TLS context and connection pool per cluster, not a handshake per request
+  const pooled = pooledConnections(kc);
+  const core = pooled.makeApiClient(CoreV1Api);
+  const apps = pooled.makeApiClient(AppsV1Api);
+  const custom = pooled.makeApiClient(CustomObjectsApi);
+  const exec = new Exec(pooled);
   let count = 0;
   // every request gets its own deadline, so a cluster that never answers ends as a timeout, not a hang
   const withDeadline = () => ({

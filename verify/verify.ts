@@ -118,9 +118,9 @@ export async function verifyMesh(files: ProjectFiles, o: VerifyOptions = {}): Pr
       readers.set(t.stack, r);
       o.onProgress?.(t.stack, `reading ${t.mesh.cluster.name} (${t.credentialSource}, ${r.server})`);
       const from = o.from?.[t.stack] ?? o.from?.["*"];
-      const snap = await readCluster(t.stack, t.mesh.cluster.name, r, { namespaces, ...(from ? { from } : {}) });
+      const snap = await readCluster(t.stack, t.mesh.cluster.name, r, { namespaces, services: t.mesh.services, ...(from ? { from } : {}) });
       snapshots.set(t.stack, snap);
-      if (!snap.unreachable) dataPlanes.set(t.stack, await readDataPlane(r, snap.istiodPods));
+      if (!snap.unreachable) dataPlanes.set(t.stack, await readDataPlane(r, snap.istiodPods, snap.allPods));
       o.onProgress?.(
         t.stack,
         snap.unreachable

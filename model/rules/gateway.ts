@@ -41,7 +41,7 @@ export function checkGatewayService(svc: GatewayService, add: Add): void {
   if (type === "NodePort" && svc.externalIPs.length === 0 && svc.nodeSelector === undefined) {
     add(
       `${NS}:eastWestGateway.service`,
-      "NodePort gateway with neither externalIPs nor nodeSelector: istiod takes a NodePort gateway's addresses only from the traffic.istio.io/nodeSelector annotation (the selected nodes' ExternalIP) and from spec.externalIPs, so peers would get no address and send traffic to pod IPs they cannot reach",
+      "NodePort gateway with neither externalIPs nor nodeSelector: istiod takes a NodePort gateway's addresses from spec.externalIPs, or when there are none from the nodes the traffic.istio.io/nodeSelector annotation selects (their ExternalIP), so peers would get no address and send traffic to pod IPs they cannot reach",
       "list the nodes' reachable IPs in service.externalIPs (e.g. [10.18.10.196]), or set service.nodeSelector to nodes that have an ExternalIP",
     );
   }

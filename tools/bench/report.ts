@@ -1,13 +1,13 @@
 /**
  * How soon the program starts, and how soon a configuration mistake reaches the user, both the way
- * the CLI runs the program (`tools/engine/cli-run.ts`, with Pulumi.yaml's runtime options). Cold runs get a fresh
+ * the CLI runs the program (`automation/simulated/language-host.ts`, with Pulumi.yaml's runtime options). Cold runs get a fresh
  * TMPDIR, so no compiler cache (tsx's or ts-node's, both under the temp directory) is there, as on a
  * fresh CI runner; warm runs reuse one that a first run filled. Medians of several runs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLikeCli, type CliRunOptions, type RuntimeOptions } from "../engine/cli-run";
+import { runLikeCli, type CliRunOptions, type RuntimeOptions } from "../../automation/simulated/language-host";
 
 const TYPO: CliRunOptions["override"] = { "mesh:eastWestGateway": { service: { tpye: "NodePort" } } };
 const ANCHOR = { "organization/mesh/cn-shanghai": {} };

@@ -1,130 +1,163 @@
 /**
  * mesh verify at scale: 10 clusters (every one a peer of every other) × 1000 catalog services in 20
- * namespaces, each cluster a stand-in Kubernetes API on loopback answering every request after 20 ms.
- * Prints the wall time, the requests made and the most requests in flight per cluster.
+ * namespaces, each cluster a stand-in Kubernetes API answering every request after 20 ms. The stand-ins
+ * run in a child process, so this process measures verify alone: a cold run (as the CLI runs it) for the
+ * wall and CPU time, the requests, garbage collection and JSON parsed, then a profiled run whose top
+ * self-time entries are printed.
  *
  *   npm run bench -- verify [clusters] [services]
+ *   MESH_BENCH_CPUPROFILE=<file>   also writes the profiled run's .cpuprofile (DevTools, speedscope)
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { readProject } from "../../plan/stack-files";
-import { startStandIn, writeKubeconfig, type ClusterWorld, type StandIn } from "../../test/fixtures/kube-api";
-import { ROOT_PEM } from "../../test/fixtures/mesh-worlds";
+import { writeKubeconfig } from "../../test/fixtures/kube-api";
+import type { VerifyReport } from "../../verify/types";
 import { verifyMesh } from "../../verify/verify";
-import { apiServer, gatewayIp as gwIp, generate, NAMESPACES, serviceNamespace } from "./mesh";
+import { generate, NAMESPACES } from "./mesh";
+import { formatTop, profiled, summarize } from "./profile";
+import { startStandInProcess, type StandInProcess } from "./stand-ins";
 
-const ready = { phase: "Running", conditions: [{ type: "Ready", status: "True" }] };
-const podIp = (i: number, s: number) => `10.${100 + i}.${Math.floor(s / 250)}.${(s % 250) + 2}`;
+const ROOT = join(__dirname, "..", "..");
 
-function world(i: number, clusters: number, services: number): ClusterWorld {
-  const peers = Array.from({ length: clusters }, (_, j) => j).filter((j) => j !== i);
-  const net = `network-c${i}`;
-  const host = (ip: string, port: number, priority: number) => ({
-    address: { socket_address: { address: ip, port_value: port } },
-    health_status: { eds_health_status: "HEALTHY" },
-    weight: 1,
-    ...(priority ? { priority } : {}),
-  });
-  // the sidecar of every namespace sees every service: its own pod at 0, each peer's gateway at 1
-  const dump = JSON.stringify({
-    cluster_statuses: Array.from({ length: services }, (_, s) => ({
-      name: `outbound|8080||svc-${s}.${serviceNamespace(s)}.svc.cluster.local`,
-      host_statuses: [host(podIp(i, s), 8080, 0), ...peers.map((j) => host(gwIp(j), 30880, 1))],
-    })),
-  });
-  const pods = Array.from({ length: services }, (_, s) => ({
-    metadata: {
-      name: `svc-${s}-0`,
-      namespace: `${serviceNamespace(s)}`,
-      labels: { app: `svc-${s}` },
-      annotations: { "istio.io/rev": "default" },
-    },
-    spec: { containers: [{ name: "app" }, { name: "istio-proxy" }] },
-    status: { ...ready, podIP: podIp(i, s) },
-  }));
-  return {
-    namespaces: [{ metadata: { name: "istio-system", labels: { "topology.istio.io/network": net } } }],
-    deployments: [
-      {
-        metadata: { name: "istiod", namespace: "istio-system", labels: { app: "istiod" } },
-        spec: { replicas: 1, template: { spec: { containers: [{ name: "discovery", image: "docker.io/istio/pilot:1.30.3" }] } } },
-        status: { availableReplicas: 1 },
-      },
-    ],
-    pods: [{ metadata: { name: "istiod-0", namespace: "istio-system", labels: { app: "istiod" } }, status: ready }, ...pods],
-    secrets: peers.map((j) => ({
-      metadata: { name: `istio-remote-secret-c${j}`, namespace: "istio-system", labels: { "istio/multiCluster": "true" } },
-      data: { [`c${j}`]: Buffer.from(`clusters:\n- name: c${j}\n  cluster:\n    server: ${apiServer(j)}\n`).toString("base64") },
-    })),
-    services: [
-      {
-        metadata: {
-          name: "istio-eastwestgateway",
-          namespace: "istio-system",
-          labels: { "topology.istio.io/network": net },
-          annotations: { "traffic.istio.io/nodeSelector": "{}" },
-        },
-        spec: { type: "NodePort", externalIPs: [gwIp(i)], ports: [{ name: "tls", port: 15443, nodePort: 30880 }] },
-      },
-      ...Array.from({ length: services }, (_, s) => ({
-        metadata: { name: `svc-${s}`, namespace: `${serviceNamespace(s)}` },
-        spec: {
-          type: "ClusterIP",
-          selector: { app: `svc-${s}` },
-          ports: [{ name: "http", port: 8080, targetPort: 8080, protocol: "TCP" }],
-        },
-      })),
-    ],
-    configmaps: [{ metadata: { name: "istio-ca-root-cert", namespace: "istio-system" }, data: { "root-cert.pem": ROOT_PEM } }],
-    gateways: [
-      {
-        metadata: { name: "cross-network-gateway", namespace: "istio-system" },
-        spec: { servers: [{ port: { number: 15443 }, tls: { mode: "AUTO_PASSTHROUGH" } }] },
-      },
-    ],
-    envoy: Object.fromEntries(Array.from({ length: NAMESPACES }, (_, n) => [`${serviceNamespace(n)}/svc-${n}-0`, dump])),
-    // istiod's /debug/syncz: every pod's proxy connected to it
-    exec: {
-      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/clusterz": JSON.stringify([
-        { id: `c${i}`, secretName: "", syncStatus: "synced" },
-        ...peers.map((j) => ({ id: `c${j}`, secretName: `istio-system/istio-remote-secret-c${j}`, syncStatus: "synced" })),
-      ]),
-      "istio-system/istiod-0/discovery: pilot-discovery request GET /debug/syncz": JSON.stringify(
-        pods.map((p) => ({ proxy: `${p.metadata.name}.${p.metadata.namespace}`, proxy_type: "sidecar", istio_version: "1.30.3" })),
-      ),
-    },
+interface RunFigures {
+  readonly report: VerifyReport;
+  readonly wallMs: number;
+  readonly userMs: number;
+  readonly systemMs: number;
+  readonly requests: readonly number[];
+  readonly gcCount: number;
+  /** Of which full mark-compacts. */
+  readonly gcMajor: number;
+  readonly gcMs: number;
+  /** The process's peak resident memory so far. */
+  readonly peakMiB: number;
+  /** Not counted in the profiled run. */
+  readonly parses?: number;
+  readonly parsedMiB: number;
+}
+
+/**
+ * Counts garbage collections while `work` runs and, when `parses`, JSON.parse calls with the text they
+ * read (not in the profiled run: the wrapper would stand in the profile for the parser).
+ */
+async function counted<T>(
+  work: () => Promise<T>,
+  parses: boolean,
+): Promise<{ value: T; gcCount: number; gcMajor: number; gcMs: number; parses?: number; parsedChars: number }> {
+  let gcCount = 0;
+  let gcMajor = 0;
+  let gcMs = 0;
+  const add = (entries: readonly PerformanceEntry[]) => {
+    gcCount += entries.length;
+    for (const e of entries) {
+      gcMs += e.duration;
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajor++;
+    }
   };
+  const gc = new PerformanceObserver((list) => add(list.getEntries()));
+  gc.observe({ entryTypes: ["gc"] });
+  const parse = JSON.parse;
+  let calls = 0;
+  let parsedChars = 0;
+  if (parses)
+    JSON.parse = (text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown): unknown => {
+      calls++;
+      parsedChars += typeof text === "string" ? text.length : 0;
+      return parse(text, reviver);
+    };
+  try {
+    const value = await work();
+    await new Promise((r) => setImmediate(r));
+    add(gc.takeRecords());
+    return { value, gcCount, gcMajor, gcMs: Math.round(gcMs), ...(parses ? { parses: calls } : {}), parsedChars };
+  } finally {
+    JSON.parse = parse;
+    gc.disconnect();
+  }
+}
+
+async function measure(standIns: StandInProcess, run: () => Promise<VerifyReport>, parses: boolean): Promise<RunFigures> {
+  const before = await standIns.stats();
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const c = await counted(run, parses);
+  const wallMs = Math.round(performance.now() - t);
+  const used = process.cpuUsage(cpu);
+  const after = await standIns.stats();
+  return {
+    report: c.value,
+    wallMs,
+    userMs: Math.round(used.user / 1000),
+    systemMs: Math.round(used.system / 1000),
+    requests: after.requests.map((n, i) => n - before.requests[i]!),
+    peakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    gcCount: c.gcCount,
+    gcMajor: c.gcMajor,
+    gcMs: c.gcMs,
+    ...(c.parses !== undefined ? { parses: c.parses } : {}),
+    parsedMiB: Math.round((c.parsedChars / 1024 / 1024) * 10) / 10,
+  };
+}
+
+function line(what: string, f: RunFigures): string {
+  const r = f.report;
+  const total = f.requests.reduce((a, b) => a + b, 0);
+  return (
+    `  ${what}: ${f.wallMs} ms wall, ${f.userMs + f.systemMs} ms CPU (user ${f.userMs}, system ${f.systemMs}); ` +
+    `${total} requests (${Math.min(...f.requests)}–${Math.max(...f.requests)} per cluster); ` +
+    `peak RSS ${f.peakMiB} MiB; GC ${f.gcCount}× (${f.gcMajor} full) ${f.gcMs} ms; ${f.parses === undefined ? "" : `JSON.parse ${f.parses}× ${f.parsedMiB} MiB; `}` +
+    `${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errors} unreadable; ${r.routing.length} routing rows; exit ${r.exitCode}`
+  );
 }
 
 export async function benchVerify(clusters = 10, services = 1000, latencyMs = 20, inFlight = 8): Promise<void> {
   // one port per service, every cluster on a kube context (verify reads each through a stand-in)
   const dir = generate(clusters, services, { ackAnchor: false, ports: [{ name: "http", port: 8080 }] });
-  const standIns: StandIn[] = [];
+  const load = loadavg()[0]!;
+  const standIns = await startStandInProcess(clusters, services, latencyMs);
   try {
-    for (let i = 0; i < clusters; i++) standIns.push(await startStandIn(world(i, clusters, services), { token: `t${i}`, latencyMs }));
     const kubeconfig = writeKubeconfig(
       join(dir, "kubeconfig"),
-      standIns.map((s, i) => ({ context: `c${i}`, url: s.url, token: `t${i}` })),
+      standIns.urls.map((url, i) => ({ context: `c${i}`, url, token: `t${i}` })),
     );
     const files = readProject(dir);
-    const t = performance.now();
-    const r = await verifyMesh(files, { loadDefaultKubeconfig: (kc) => kc.loadFromFile(kubeconfig), inFlight, timeoutMs: 30_000 });
-    const ms = Math.round(performance.now() - t);
-    const requests = standIns.map((s) => s.requests.length);
-    const maxInFlight = Math.max(...standIns.map((s) => s.maxInFlight()));
-    console.log(
-      `verify: ${clusters} clusters × ${services} services (${NAMESPACES} namespaces), ${latencyMs} ms per request: ${ms} ms; ` +
-        `${requests.reduce((a, b) => a + b, 0)} requests (${Math.min(...requests)}–${Math.max(...requests)} per cluster), at most ${maxInFlight} in flight per cluster (limit ${inFlight}); ` +
-        `${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errors} unreadable; ${r.routing.length} routing rows; exit ${r.exitCode}`,
+    const run = () => verifyMesh(files, { loadDefaultKubeconfig: (kc) => kc.loadFromFile(kubeconfig), inFlight, timeoutMs: 30_000 });
+    const cold = await measure(standIns, run, true);
+    let profile: Awaited<ReturnType<typeof profiled>>["profile"] | undefined;
+    const warm = await measure(
+      standIns,
+      async () => {
+        const p = await profiled(run);
+        profile = p.profile;
+        return p.value;
+      },
+      false,
     );
-    if (r.exitCode !== 0)
-      for (const c of r.clusters
+    const served = await standIns.stats();
+    console.log(
+      `verify: ${clusters} clusters × ${services} services (${NAMESPACES} namespaces), ${latencyMs} ms per request; ` +
+        `load average ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+    );
+    console.log(line("cold run", cold));
+    console.log(line("profiled run", warm));
+    console.log(
+      `  at most ${Math.max(...served.maxInFlight)} requests in flight per cluster (limit ${inFlight}); ` +
+        `the stand-ins' own process used ${served.cpuMs} ms CPU (not counted above)`,
+    );
+    for (const l of formatTop(summarize(profile!, ROOT))) console.log(l);
+    const out = process.env.MESH_BENCH_CPUPROFILE;
+    if (out) writeFileSync(out, JSON.stringify(profile));
+    if (cold.report.exitCode !== 0)
+      for (const c of cold.report.clusters
         .flatMap((x) => x.checks)
         .filter((x) => x.result !== "pass")
         .slice(0, 5))
         console.log(`  ${c.cluster} ${c.code} ${c.name}: ${c.detail}`);
   } finally {
-    await Promise.all(standIns.map((s) => s.close()));
+    await standIns.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -6,9 +6,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
-import { registrationOf, standInMocks, type Call, type Registration, type StandInOptions } from "./stand-in";
+import { registrationOf, standInMocks, type Call, type Registration, type StandInOptions } from "../../automation/simulated/stand-in";
 
-export { FAKE_KUBECONFIG, SECRET_OUTPUTS, b64, pem, isSecretValue, unwrapSecret, type Call, type Registration } from "./stand-in";
+export {
+  FAKE_KUBECONFIG,
+  SECRET_OUTPUTS,
+  b64,
+  pem,
+  isSecretValue,
+  unwrapSecret,
+  type Call,
+  type Registration,
+} from "../../automation/simulated/stand-in";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
 

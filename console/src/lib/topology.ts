@@ -61,7 +61,8 @@ export function clusterFacts(
         ...mine.filter((k) => k.category === "endpoints" && k.name.startsWith(key)).map((k) => k.result),
         ...routes.filter((r) => r.service === svc.host && r.caller === c.name).map((r) => r.result),
       ];
-      const health: Health = worstResult(about) ?? (mine.length > 0 ? "pass" : "unknown");
+      // a service no check was about is verified only when every check of its cluster passed
+      const health: Health = worstResult(about) ?? (mine.length > 0 && mine.every((k) => k.result === "pass") ? "pass" : "unknown");
       return { host: svc.host, ports: svc.ports, health };
     });
     return { cluster: c, status, health: worst(mine) ?? "unknown", services };

@@ -52,6 +52,8 @@ export interface StandInOptions {
   readonly stack: string;
   /** Stack outputs of other stacks, by fully qualified name, as StackReferences will read them. */
   readonly peerOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+  /** The address a LoadBalancer gateway Service gets (one per stack when several have one). @default 192.168.0.200 */
+  readonly loadBalancerAddress?: string;
 }
 
 export const FAKE_KUBECONFIG = [
@@ -70,11 +72,13 @@ export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base6
 /** A PEM block as the stand-in makes them: recognisable by what it stands for. */
 export const pem = (kind: string, of: string): string => `-----BEGIN ${kind}-----\n${b64(of)}\n-----END ${kind}-----\n`;
 
-const ACK_INTRANET = "https://192.168.0.12:6443";
-const SLB_ADDRESS = "192.168.0.200";
+/** The intranet API server address an ACK cluster reports. */
+export const ACK_INTRANET = "https://192.168.0.12:6443";
+/** The internal SLB address a LoadBalancer gateway gets, unless the options give one. */
+export const SLB_ADDRESS = "192.168.0.200";
 
 /** What a cluster would report for the gateway Service the chart renders from these values. */
-function renderedGatewayService(values: any): Record<string, any> {
+function renderedGatewayService(values: any, loadBalancer: string): Record<string, any> {
   const svc = values?.service ?? {};
   const defaults = [
     { name: "status-port", port: 15021 },
@@ -88,7 +92,7 @@ function renderedGatewayService(values: any): Record<string, any> {
   }));
   return {
     spec: { type: svc.type, ports, ...(svc.externalIPs ? { externalIPs: svc.externalIPs } : {}) },
-    status: { loadBalancer: svc.type === "LoadBalancer" ? { ingress: [{ ip: SLB_ADDRESS }] } : {} },
+    status: { loadBalancer: svc.type === "LoadBalancer" ? { ingress: [{ ip: loadBalancer }] } : {} },
   };
 }
 
@@ -117,7 +121,7 @@ export function standInMocks(opts: StandInOptions): pulumi.runtime.Mocks & { rea
           };
           break;
         case "kubernetes:core/v1:Service":
-          if (args.id) Object.assign(state, renderedGatewayService(gatewayValues));
+          if (args.id) Object.assign(state, renderedGatewayService(gatewayValues, opts.loadBalancerAddress ?? SLB_ADDRESS));
           break;
         case "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration":
           // a revision's injector, read back once istiod has patched its CA into it

@@ -24,6 +24,8 @@ export interface Diagnostic {
   readonly severity: (typeof SEVERITY)[number];
   readonly message: string;
   readonly urn: string;
+  /** How many registrations the engine had received when the program logged it: its place among them. */
+  readonly after: number;
 }
 
 /**
@@ -106,7 +108,12 @@ export async function startEngine(opts: StandInOptions & { readonly project: str
   const engineHandlers: Record<string, Handler> = {
     log: (call, callback) => {
       const r = call.request;
-      diagnostics.push({ severity: SEVERITY[r.getSeverity() as number] ?? "error", message: r.getMessage(), urn: r.getUrn() });
+      diagnostics.push({
+        severity: SEVERITY[r.getSeverity() as number] ?? "error",
+        message: r.getMessage(),
+        urn: r.getUrn(),
+        after: registrations.length,
+      });
       callback(null, new Empty());
     },
     getRootResource: (_call, callback) => {

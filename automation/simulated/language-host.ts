@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../../model/yaml";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
-import { startEngine, type Diagnostic } from "./engine";
+import { startEngine, type Diagnostic } from "./loopback-engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
@@ -21,6 +21,10 @@ const RUN_PATH = require.resolve("@pulumi/pulumi/cmd/run", { paths: [PROJECT_DIR
 export interface CliRunOptions extends StandInOptions {
   /** Where Pulumi.yaml and the stack files are. @default this repository */
   readonly projectDir?: string;
+  /** Where the program (index.ts) is: a fixture project's stack files run this repository's program. @default this repository */
+  readonly programDir?: string;
+  /** Stops the program (as the CLI stops its language host on a cancel); the run then ends with exit code null. */
+  readonly signal?: AbortSignal;
   /** Config keys replaced after merging the stack files (fully qualified, e.g. `mesh:cluster`); undefined removes one. */
   readonly override?: Readonly<Record<string, unknown>>;
   /** Keys the CLI would pass as secrets (decrypted `secure:` values). */
@@ -136,6 +140,7 @@ export function languageHostArgs(o: {
 
 export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   const dir = opts.projectDir ?? PROJECT_DIR;
+  const programDir = opts.programDir ?? PROJECT_DIR;
   const files = readProject(dir);
   const config: Record<string, unknown> = { ...stackConfig(files, opts.stack), ...(opts.override ?? {}) };
   for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
@@ -147,8 +152,8 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
     organization: "organization",
     project: files.project,
     stack: opts.stack,
-    rootDirectory: dir,
-    programDirectory: dir,
+    rootDirectory: programDir,
+    programDirectory: programDir,
     preview: opts.preview ?? false,
     parallel: 16,
   });
@@ -168,15 +173,19 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   const started = performance.now();
   try {
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [...launch.nodeArgs, ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [...launch.nodeArgs, ...args], { cwd: programDir, env, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+      const stop = () => child.kill("SIGKILL");
+      if (opts.signal?.aborted) stop();
+      opts.signal?.addEventListener("abort", stop, { once: true });
       child.on("error", reject);
       child.on("close", (c) => {
         clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", stop);
         resolve({ code: c, stdout, stderr });
       });
     });
