@@ -39,10 +39,10 @@ function readStage(text: string, file: string): PreviewStage {
   try {
     doc = JSON.parse(text) as typeof doc;
   } catch {
-    throw new InputError(`--stage ${file}: not JSON; make it with tools/ci/stage.ts <data-dir> <base-sha> <project-dir> ${file}`);
+    throw new InputError(`--stage ${file}: not JSON; make it with tools/ci/stage.ts <data-dir> <main-sha> <project-dir> ${file}`);
   }
   if (
-    !["none", "config", "code"].includes(doc?.path as string) ||
+    !["none", "config", "code", "behind"].includes(doc?.path as string) ||
     !Array.isArray(doc.reasons) ||
     !doc.reasons.every((r) => typeof r === "string")
   )

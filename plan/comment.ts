@@ -20,17 +20,22 @@ export interface PreviewSummary {
 
 export type Label = "mesh: no changes" | "mesh: changes" | "mesh: destructive";
 
-/** How the pull request was previewed (tools/ci/stage.ts): by the base program with its stack files as data, or its own code after approval. */
+/**
+ * How the pull request was previewed (tools/ci/stage.ts): by main's program with its stack files as data,
+ * its own code after approval, or not at all while a stack file it changes is behind main's.
+ */
 export interface PreviewStage {
-  readonly path: "none" | "config" | "code";
+  readonly path: "none" | "config" | "code" | "behind";
   readonly reasons: readonly string[];
 }
 
 const STAGE_WORDS: Readonly<Record<PreviewStage["path"], string>> = {
   none: "It changes no file a preview reads: nothing was previewed.",
   config:
-    "Only stack files changed: each stack was previewed by the base branch's program and tooling, with this pull request's stack files read as data.",
-  code: "It changes the program, its dependencies or an encrypted value: its own program previews each stack only once a reviewer approves the run (environment `preview-code`); until then every preview shows as failed.",
+    "Only stack files changed: each stack was previewed by main's program and tooling, with this pull request's stack files read as data.",
+  code: "It changes the program, its dependencies, a local chart or an encrypted value: its own program previews each stack only once a reviewer approves the run (environment `preview-code`); until then every preview shows as failed.",
+  behind:
+    "Main changed a stack file this pull request changes after the branch left main: previewed on main, this pull request's copy would undo main's edits, so nothing was previewed. Merge main into the branch (or rebase it on main) and push; the previews then run.",
 };
 
 /** The lines saying how this pull request was previewed, and why. */

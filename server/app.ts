@@ -19,6 +19,7 @@ import {
 } from "fastify-type-provider-zod";
 import { AuditTrail } from "./audit";
 import { installEdge } from "./edge";
+import { parseJsonBodies } from "./json-body";
 import { OidcSignIn } from "./oidc-signin";
 import { portalOf, type AppDeps } from "./portal";
 import { auditRoutes } from "./routes/audit";
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxRequestsPerSocket: limits.requestsPerSocket,
     http: { headersTimeout: limits.headersMs, connectionsCheckingInterval: limits.deadlineCheckMs },
   }).withTypeProvider<ZodTypeProvider>();
+  parseJsonBodies(app);
   app.setValidatorCompiler(validatorCompiler);
   // responses are serialized through their schemas: a field a schema does not name never leaves
   app.setSerializerCompiler(serializerCompiler);

@@ -24,6 +24,16 @@ export const TokenSignIn = z.strictObject({
   token: z.string().min(1).max(4096).describe("a static token of the server's; exchanged for a session cookie, not kept"),
 });
 
+export const EndSessions = z.strictObject({
+  subject: z
+    .string()
+    .min(1)
+    .max(500)
+    .describe("whose sessions end: an OIDC subject (the provider's sub, the audit log's actor) or a static token's name"),
+});
+
+export const SessionsEnded = z.object({ ended: z.number().int().describe("how many sessions ended") });
+
 export const LoginQuery = z.strictObject({
   returnTo: z.string().max(2000).optional().describe("a path of this portal to return to after signing in; anything else returns to /"),
 });
@@ -41,7 +51,16 @@ export const CallbackQuery = z
 
 export const Redirect = z.null().describe("302 to the Location header");
 
-const Iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, "an ISO 8601 time in UTC, e.g. 2026-11-01T00:00:00Z");
+const ISO_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** A time that exists: Date.parse rolls 2026-02-30 over to March and takes 24:00, so the calendar is checked by a round trip. */
+const exists = (s: string): boolean => {
+  const t = Date.parse(s);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 19) === s.slice(0, 19);
+};
+const Iso = z
+  .string()
+  .refine((s) => ISO_FORM.test(s) && exists(s))
+  .describe("an ISO 8601 time in UTC that exists, e.g. 2026-11-01T00:00:00Z");
 
 export const AuditQuerySchema = z.strictObject({
   actor: z.string().min(1).max(200).optional(),
@@ -75,6 +94,7 @@ export const AuditLine = z
     jobId: z.string().optional(),
     convergeId: z.string().optional(),
     runningJob: z.string().optional(),
+    subject: z.string().optional().describe("end-sessions: whose sessions an admin ended"),
     count: z.number().int().optional().describe("counted: how many unauthenticated refusals this line stands for"),
     addresses: z.number().int().optional().describe("counted: from how many client addresses"),
     until: z.string().optional().describe("counted: the last of them"),

@@ -78,8 +78,12 @@ export interface AuthSettings {
 
 export const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
-/** Tokens from `MESH_API_TOKENS` or a file: a JSON list of `{ name, role, sha256 }`. */
-export function parseTokens(json: string, source: string): StaticToken[] {
+/**
+ * Tokens from `MESH_API_TOKENS` or a file: a JSON list of `{ name, role, sha256 }`. A name is who the token
+ * stands for in the audit log, so two entries may not share one (nor a token); `taken` holds the names
+ * and digests of lists read before, by where they were read.
+ */
+export function parseTokens(json: string, source: string, taken: Map<string, string> = new Map()): StaticToken[] {
   let list: unknown;
   try {
     list = JSON.parse(json);
@@ -92,11 +96,21 @@ export function parseTokens(json: string, source: string): StaticToken[] {
     if (typeof o.name !== "string" || !ROLES.includes(o.role as Role) || typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
       throw new Error(`${source}[${i}]: needs name, role (${ROLES.join(", ")}) and sha256 (64 hex digits of the token's SHA-256)`);
     }
+    const here = `${source}[${i}]`;
+    const sameName = taken.get(`name:${o.name}`);
+    if (sameName)
+      throw new Error(
+        `${sameName} and ${here} are both named ${JSON.stringify(o.name)}: a name is who the token stands for in the audit log and on its jobs, so give each token its own (to rotate a token, replace its entry)`,
+      );
+    const sameToken = taken.get(`sha256:${o.sha256}`);
+    if (sameToken) throw new Error(`${sameToken} and ${here} are the same token (one sha256): list each token once, with one role`);
+    taken.set(`name:${o.name}`, here).set(`sha256:${o.sha256}`, here);
     return { name: o.name, role: o.role as Role, sha256: o.sha256 };
   });
 }
 
-export const readTokensFile = (path: string): StaticToken[] => parseTokens(readFileSync(path, "utf8"), path);
+export const readTokensFile = (path: string, taken?: Map<string, string>): StaticToken[] =>
+  parseTokens(readFileSync(path, "utf8"), path, taken);
 
 export class Authenticator {
   private readonly hashes: readonly { readonly token: StaticToken; readonly digest: Buffer }[];
@@ -140,9 +154,12 @@ export class Authenticator {
     return this.hashes.length > 0;
   }
 
-  /** The static token of that name as the settings say now (a session made from it ends when it is removed). */
-  tokenNamed(name: string): StaticToken | undefined {
-    return this.settings.tokens.find((t) => t.name === name);
+  /**
+   * The static token whose SHA-256 (hex) this is, as the settings say now: a session made from a token
+   * keeps its digest, so it has that token's role and ends when that token is removed or rotated.
+   */
+  tokenWithDigest(digest: string | undefined): StaticToken | undefined {
+    return digest === undefined ? undefined : this.settings.tokens.find((t) => t.sha256 === digest);
   }
 
   /** Whether a string the caller sent is one of the static tokens (constant time over every one). */

@@ -11,6 +11,7 @@ import { hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from "fasti
 import type { Redactor } from "../automation/redact";
 import { MeshError } from "../automation/types";
 import { allows, AuthError, type Authenticator, type Principal } from "./auth";
+import { FORBIDDEN_KEY } from "./json-body";
 import { loopbackRefusal } from "./loopback-guard";
 import { problem, storeFailure, storeUnavailable } from "./problems";
 import type { Sessions } from "./session";
@@ -153,6 +154,7 @@ export function installEdge(app: App, deps: EdgeDeps): void {
     const code = (error as { code?: string }).code;
     if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(reply, 413, `the body is larger than ${deps.limits.bodyBytes} bytes`);
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return problem(reply, 415, "send application/json");
+    if (code === FORBIDDEN_KEY) return problem(reply, 400, "the body may not use __proto__ or constructor keys");
     if (status === 400 || code === "FST_ERR_CTP_EMPTY_JSON_BODY" || error instanceof SyntaxError)
       return problem(reply, 400, "the body is not valid JSON");
     const store = storeFailure(error);

@@ -4,7 +4,8 @@
  * cookie dies with it; there is no cookie key to rotate, and nothing about the user rides in the
  * browser. A session ends at its absolute lifetime or after its idle timeout, whichever comes first; a
  * new one is made at every sign-in, and the one the browser had when it began signing in is deleted. One made from a
- * static token takes the token's role as the settings say now, and ends when the token is removed.
+ * static token keeps the SHA-256 of the very token presented (the settings' own entry for it), takes that
+ * token's role as the settings say now, and ends when that token is removed or rotated, whatever its name.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyReply } from "fastify";
@@ -18,6 +19,8 @@ export interface Identity {
   readonly name: string;
   readonly role: Role;
   readonly signedInWith: "oidc" | "token";
+  /** Signed in with a static token: its SHA-256 (hex). */
+  readonly tokenSha256?: string;
 }
 
 /** A use refreshes the idle clock in the store at most this often, so reads stay reads. */
@@ -70,7 +73,8 @@ export class Sessions {
     const s = await this.store.getSession(hash(value));
     if (!s) return undefined;
     const now = this.now().getTime();
-    const token = s.signedInWith === "token" ? this.auth.tokenNamed(s.subject) : undefined;
+    // by the token presented, not its name: names need not have been unique, and a rotated token is another one
+    const token = s.signedInWith === "token" ? this.auth.tokenWithDigest(s.tokenSha256) : undefined;
     if (now >= s.expiresAt || now - s.lastSeen >= this.settings.idleMs || (s.signedInWith === "token" && !token)) {
       await this.store.deleteSession(s.id).catch(() => undefined);
       return undefined;
@@ -83,7 +87,9 @@ export class Sessions {
         () => s.lastSeen,
       );
     }
-    return this.principal({ ...s, lastSeen }, token?.role ?? (s.role as Role));
+    // a token renamed in the settings is the same token: the session goes on under its name now
+    const named = token ? { subject: token.name, name: token.name } : {};
+    return this.principal({ ...s, ...named, lastSeen }, token?.role ?? (s.role as Role));
   }
 
   async end(value: string): Promise<void> {

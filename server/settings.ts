@@ -120,6 +120,10 @@ export interface Limits {
   readonly auditNoisePerAddress: number;
   /** ... recorded one by one per window, all addresses. @default 100 */
   readonly auditNoisePerWindow: number;
+  /** Failed token sign-ins (POST /auth/token) an address may make per window before it waits. @default 10 */
+  readonly signInFailures: number;
+  /** ... the window, ms. @default 60000 */
+  readonly signInWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -145,14 +149,18 @@ export const DEFAULT_LIMITS: Limits = {
   auditNoiseWindowMs: 60_000,
   auditNoisePerAddress: 10,
   auditNoisePerWindow: 100,
+  signInFailures: 10,
+  signInWindowMs: 60_000,
 };
 
 export const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const tokens: StaticToken[] = [];
-  if (env.MESH_API_TOKENS) tokens.push(...parseTokens(env.MESH_API_TOKENS, "MESH_API_TOKENS"));
-  if (env.MESH_API_TOKENS_FILE) tokens.push(...readTokensFile(env.MESH_API_TOKENS_FILE));
+  // one name (and one token) across both sources
+  const taken = new Map<string, string>();
+  if (env.MESH_API_TOKENS) tokens.push(...parseTokens(env.MESH_API_TOKENS, "MESH_API_TOKENS", taken));
+  if (env.MESH_API_TOKENS_FILE) tokens.push(...readTokensFile(env.MESH_API_TOKENS_FILE, taken));
   // bearer tokens from the provider unless only browser sign-in is asked for (a client id and no audience or JWKS)
   const signInOnly = Boolean(env.MESH_OIDC_CLIENT_ID) && !env.MESH_OIDC_JWKS_URL && !env.MESH_OIDC_AUDIENCE;
   const oidc =

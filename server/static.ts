@@ -6,7 +6,7 @@
  * framing. Without a built console, a short plain page says how to build one.
  */
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
 
@@ -28,8 +28,26 @@ const NOT_BUILT = (dir: string) =>
   `Build the console (its folder's README says how) so that it writes that folder, or set MESH_CONSOLE_DIR to a built console.\n` +
   `The API is served meanwhile: /v1 (described at /openapi.json), /auth, /healthz, /readyz.\n`;
 
-/** API prefixes the console's catch-all must leave alone. */
-const API = /^\/(v1|auth)(\/|$)/;
+/** API prefixes the console's catch-all must leave alone (of a path decoded, its slashes collapsed, any case). */
+const API = /^\/(v1|auth)(\/|$)/i;
+
+/**
+ * Whether a request's path is the API's, however it is spelled: `/v1%2fnope`, `//v1/nope`, `/V1/jobs`,
+ * `/%2576%31/x` are no page of the console. Percent-escapes are undone until none is left (or the path is
+ * not valid UTF-8, which no page's is), backslashes read as slashes, runs of slashes as one, and `.` and
+ * `..` segments resolved.
+ */
+export function isApiPath(rawPath: string): boolean {
+  let path = rawPath;
+  for (let i = 0; i < 5 && path.includes("%"); i++) {
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      return true;
+    }
+  }
+  return API.test(posix.normalize(path.replaceAll("\\", "/")));
+}
 
 export async function serveConsole(app: FastifyInstance, dir: string): Promise<void> {
   const root = resolve(dir);
@@ -44,7 +62,7 @@ export async function serveConsole(app: FastifyInstance, dir: string): Promise<v
   });
   app.get("/*", { config, schema }, (req, reply) => {
     const path = req.url.split("?")[0]!;
-    if (API.test(path)) return reply.callNotFound();
+    if (isApiPath(path)) return reply.callNotFound();
     if (!existsSync(join(root, "index.html")))
       return page(reply).code(404).type("text/plain; charset=utf-8").header("cache-control", "no-cache").send(NOT_BUILT(root));
     const file = (req.params as { "*": string })["*"];

@@ -91,6 +91,11 @@ export function validationMessage(v: ValidationEntry, schema: unknown, value: un
       return `${name} is shorter than ${String(p.minimum)}${p.origin === "string" ? " characters" : " entries"}`;
     case "invalid_format":
       return `${name} is not in the form it takes`;
+    case "custom": {
+      // a refinement's rule is its schema's description
+      const what = (leaf as z.ZodType | undefined)?.description;
+      return what ? `${name} must be ${what}` : `${name} is not valid`;
+    }
     default:
       return `${name} is not valid`;
   }

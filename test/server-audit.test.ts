@@ -2,7 +2,7 @@
  * The audit trail on record, on a real SQLite file and a real PostgreSQL server: every mutating request
  * and every refusal is a row (redacted as the stdout line is), GET /v1/audit filters and pages them for
  * admins only, unauthenticated refusals beyond a few are counted instead of stored one by one, and the
- * jobs' retention prunes the rows (and ended sessions).
+ * jobs' retention prunes the rows (and ended sessions); an admin ends one subject's sessions.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -106,6 +106,21 @@ for (const backend of backends) {
         const bad = await api.call("GET", "/v1/audit?since=yesterday&status=abc", { token: TOKENS.admin });
         assert.equal(bad.status, 400);
         assert.deepEqual(bad.json.errors.map((e: { path: string }) => e.path).sort(), ["querystring/since", "querystring/status"]);
+        // the form of a time, but no time of the calendar
+        for (const since of [
+          "2026-13-01T00:00:00Z",
+          "2026-02-30T00:00:00Z",
+          "2026-04-31T12:00:00Z",
+          "2026-01-01T24:00:00Z",
+          "2026-01-01T23:60:00Z",
+        ]) {
+          const impossible = await api.call("GET", `/v1/audit?since=${since}`, { token: TOKENS.admin });
+          assert.equal(impossible.status, 400, since);
+          assert.deepEqual(impossible.json.errors, [
+            { path: "querystring/since", message: "since must be an ISO 8601 time in UTC that exists, e.g. 2026-11-01T00:00:00Z" },
+          ]);
+        }
+        assert.equal((await api.call("GET", "/v1/audit?since=2028-02-29T23:59:59.5Z", { token: TOKENS.admin })).status, 200);
       } finally {
         await api.close();
       }
@@ -177,6 +192,37 @@ for (const backend of backends) {
         assert.deepEqual(left, [`retention-${backend.name}-5`, `retention-${backend.name}-4`]);
         assert.equal(await store.getSession("a".repeat(64)), undefined);
         assert.equal((await store.getSession("b".repeat(64)))?.subject, "s");
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("ends every session of one subject, keeps a token session's digest, and leaves other subjects' sessions", async () => {
+      const store = backend.open();
+      try {
+        const now = Date.now();
+        const session = (id: string, subject: string, tokenSha256?: string) =>
+          store.putSession({
+            id: id.repeat(64),
+            subject,
+            name: subject,
+            role: "operator",
+            signedInWith: tokenSha256 ? "token" : "oidc",
+            ...(tokenSha256 ? { tokenSha256 } : {}),
+            csrf: "c",
+            createdAt: now,
+            expiresAt: now + 60_000,
+            lastSeen: now,
+          });
+        await session("c", `carol-${backend.name}`);
+        await session("d", `carol-${backend.name}`);
+        await session("e", `erin-${backend.name}`, "f".repeat(64));
+        assert.equal((await store.getSession("e".repeat(64)))?.tokenSha256, "f".repeat(64));
+        assert.equal(await store.deleteSessionsOf(`carol-${backend.name}`), 2);
+        assert.equal(await store.getSession("c".repeat(64)), undefined);
+        assert.equal(await store.getSession("d".repeat(64)), undefined);
+        assert.equal((await store.getSession("e".repeat(64)))?.subject, `erin-${backend.name}`);
+        assert.equal(await store.deleteSessionsOf(`carol-${backend.name}`), 0);
       } finally {
         await store.close();
       }

@@ -56,7 +56,29 @@ describe("the web console", () => {
   });
 
   it("keeps the API's answers: an unknown /v1 or /auth path is a JSON 404, never the console", async () => {
-    for (const path of ["/v1", "/v1/", "/v1/nope", "/v1/jobs/x/y/z", "/auth/nope", "/assets/missing-0000.js", "/favicon.ico"]) {
+    for (const path of [
+      "/v1",
+      "/v1/",
+      "/v1/nope",
+      "/v1/jobs/x/y/z",
+      "/auth/nope",
+      "/assets/missing-0000.js",
+      "/favicon.ico",
+      // however the path is spelled
+      "/v1%2fnope",
+      "/v1%2Fnope",
+      "//v1/nope",
+      "///auth/nope",
+      "/V1/jobs",
+      "/Auth/Nope",
+      "/%76%31/nope",
+      "/%2576%2531/nope",
+      "/v1%5cnope",
+      "/x/../v1/nope",
+      "/./v1/nope",
+      "/%2e%2e/v1/nope",
+      "/V1",
+    ]) {
       const r = await get(path);
       assert.equal(r.status, 404, path);
       assert.equal(r.headers.get("content-type"), "application/problem+json; charset=utf-8", path);

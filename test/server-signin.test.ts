@@ -26,15 +26,18 @@ describe("OIDC sign-in against a real provider", () => {
   let skew = 0;
   const tick = (ms: number) => (skew += ms);
   const secret = randomBytes(32);
+  // read by the provider at every sign-in: a test changes an account's role there
+  const accounts = {
+    alice: { name: "Alice Admin", email: "alice@example.com", mesh_role: "admin" },
+    bob: { preferred_username: "bob", mesh_role: ["viewer", "operator", "unknown"] },
+    eve: { name: "Eve NoRole" },
+    dave: { name: "Dave", mesh_role: "operator" },
+  };
   before(async () => {
     const port = await freePort();
     app = `http://127.0.0.1:${port}`;
     op = await startOidcProvider({
-      accounts: {
-        alice: { name: "Alice Admin", email: "alice@example.com", mesh_role: "admin" },
-        bob: { preferred_username: "bob", mesh_role: ["viewer", "operator", "unknown"] },
-        eve: { name: "Eve NoRole" },
-      },
+      accounts,
       clients: [{ clientId: "mesh-portal", clientSecret: "client-secret-0123456789", redirectUri: `${app}/auth/callback` }],
     });
     api = await startApi({
@@ -144,6 +147,45 @@ describe("OIDC sign-in against a real provider", () => {
     assert.equal((await b.fetch(app, `${app}/v1/me`)).json.subject, "alice");
     const old = await fetch(`${app}/v1/me`, { headers: { cookie: `mesh_session=${first}` } });
     assert.equal(old.status, 401);
+  });
+
+  it("keeps a session's role from sign-in when the provider demotes the user, until an admin ends the user's sessions", async () => {
+    const laptop = new Browser();
+    const desktop = new Browser();
+    const bob = new Browser();
+    await signIn(laptop, "dave");
+    await signIn(desktop, "dave");
+    await signIn(bob, "bob");
+    accounts.dave.mesh_role = "viewer";
+    try {
+      // the provider is not asked again until the session ends
+      assert.equal((await laptop.fetch(app, `${app}/v1/me`)).json.role, "operator");
+      const body = { subject: "dave" };
+      const byOperator = await api.call("POST", "/v1/sessions/end", { token: TOKENS.operator, body });
+      assert.equal(byOperator.status, 403);
+      const ended = await api.call("POST", "/v1/sessions/end", { token: TOKENS.admin, body });
+      assert.equal(ended.status, 200, ended.text);
+      assert.deepEqual(ended.json, { ended: 2 });
+      assert.equal((await laptop.fetch(app, `${app}/v1/me`)).status, 401);
+      assert.equal((await desktop.fetch(app, `${app}/v1/me`)).status, 401);
+      assert.equal((await bob.fetch(app, `${app}/v1/me`)).json.role, "operator", "another user's session goes on");
+      assert.deepEqual((await api.call("POST", "/v1/sessions/end", { token: TOKENS.admin, body })).json, { ended: 0 });
+      const line = (await api.jobs.store.listAudit({ action: "end-sessions", status: 200, limit: 5 })).entries;
+      assert.deepEqual(
+        line.map((l) => [l.actor, l.subject]),
+        [
+          ["admin-bot", "dave"],
+          ["admin-bot", "dave"],
+        ],
+      );
+      const bad = await api.call("POST", "/v1/sessions/end", { token: TOKENS.admin, body: {} });
+      assert.deepEqual(bad.json.errors, [{ path: "body/subject", message: "subject is required" }]);
+      // signing in again (still signed in at the provider: straight back) reads the role the provider gives now
+      await laptop.navigate(`${app}/auth/login`);
+      assert.equal((await laptop.fetch(app, `${app}/v1/me`)).json.role, "viewer");
+    } finally {
+      accounts.dave.mesh_role = "operator";
+    }
   });
 
   it("ends a session idle for 30 minutes, and any session 8 hours after sign-in however busy", async () => {

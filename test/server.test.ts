@@ -197,6 +197,31 @@ describe("hostile requests", () => {
 
   const cases: [string, string, string, { raw?: string; body?: unknown; headers?: Record<string, string> }, number, string?][] = [
     ["malformed JSON", "POST", "/v1/stacks/wuxi/preview", { raw: "{not json" }, 400, "the body is not valid JSON"],
+    ["an empty JSON body", "POST", "/v1/stacks/wuxi/preview", { raw: "" }, 400, "the body is not valid JSON"],
+    [
+      "a __proto__ key",
+      "POST",
+      "/v1/stacks/wuxi/preview",
+      { raw: '{"__proto__":{"admin":true}}' },
+      400,
+      "the body may not use __proto__ or constructor keys",
+    ],
+    [
+      "a nested __proto__ key",
+      "POST",
+      "/v1/stacks/wuxi/destroy",
+      { raw: '{"confirm":"wuxi","x":[{"__proto__":{}}]}' },
+      400,
+      "the body may not use __proto__ or constructor keys",
+    ],
+    [
+      "a constructor.prototype key",
+      "POST",
+      "/v1/stacks/wuxi/preview",
+      { raw: '{"constructor":{"prototype":{"admin":true}}}' },
+      400,
+      "the body may not use __proto__ or constructor keys",
+    ],
     ["a wrong type", "POST", "/v1/stacks/wuxi/destroy", { body: { confirm: 5 } }, 400, "the request does not match its schema"],
     ["an unknown field", "POST", "/v1/stacks/wuxi/up", { body: { stack: "other" } }, 400],
     [
@@ -361,6 +386,7 @@ describe("the OpenAPI document", () => {
           "/v1/jobs/{id}/events",
           "/v1/me",
           "/v1/mesh",
+          "/v1/sessions/end",
           "/v1/stacks",
           "/v1/stacks/{stack}",
           "/v1/stacks/{stack}/destroy",

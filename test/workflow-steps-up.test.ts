@@ -9,6 +9,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { runInNewContext } from "node:vm";
 import { fromYaml } from "../model/yaml";
 import { composeComment, summarizePreview } from "../plan/comment";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
@@ -147,12 +148,22 @@ describe("up.yml's steps: the third stack is applied with no workflow edited, ea
     return lines(out).kubeconfigs!;
   };
 
-  const verify = (reviewed: string, previewJson: string, org = "organization") => {
+  /** GitHub's listing of this workflow's runs, as the converge job's script writes it. */
+  const mergeRun = (n: number, conclusion: string | null, status = "completed") => ({
+    run_number: n,
+    html_url: `https://github.com/acme/mesh/actions/runs/${5000 + n}`,
+    head_sha: `${n}`.padEnd(40, "c"),
+    status,
+    conclusion,
+    display_title: `Merge pull request #${n} from acme/change-${n}`,
+  });
+  const verify = (reviewed: string, previewJson: string, org = "organization", runs: object[] = [mergeRun(6, "success")]) => {
     writeFileSync(join(dir, "reviewed.md"), reviewed);
+    writeFileSync(join(dir, "runs.json"), JSON.stringify(runs));
     fakePulumi(previewJson);
     const out = join(dir, "verify-output");
     writeFileSync(out, "");
-    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out, MESH_PULUMI_ORG: org });
+    const r = bash(step("up.yml", "converge", /^Preview now/).run, { GITHUB_OUTPUT: out, MESH_PULUMI_ORG: org, GITHUB_RUN_NUMBER: "7" });
     return { ...r, outputs: lines(out), pulumi: readFileSync(join(dir, "pulumi.log"), "utf8") };
   };
 
@@ -230,6 +241,72 @@ describe("up.yml's steps: the third stack is applied with no workflow edited, ea
     assert.equal(drift.code, 1);
     assert.match(drift.out, /wuxi: not reviewed; its preview now shows create 0, update 1, replace 0, delete 0/);
   });
+  it("a merge whose previews hold the changes of runs GitHub cancelled while they waited stops, naming those runs and what to do", () => {
+    // pull request 7's comment reviewed wuxi's update; run 6 (another pull request) was cancelled while waiting, and its change is on main too
+    const reviewed = composeComment({ wuxi: summarizePreview(preview.update) }, "");
+    const runs = [mergeRun(8, null, "queued"), mergeRun(7, null, "in_progress"), mergeRun(6, "cancelled"), mergeRun(5, "success")];
+    const r = verify(reviewed, preview.update, "organization", runs);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.outputs, {});
+    const [drift, explanation] = r.out.split(/(?=::error::)/);
+    assert.match(
+      drift!,
+      /^the previews differ from what was reviewed:\n {2}ci-fixture-third: not reviewed; its preview now shows create 0, update 1/,
+    );
+    assert.match(
+      explanation!,
+      /^::error::GitHub cancelled 1 earlier merge run of this workflow while it waited .*Re-run the cancelled runs, oldest first, then re-run this one/,
+    );
+    assert.match(
+      explanation!,
+      /\nthe merge runs cancelled before this one, oldest first:\n {2}run 6, commit 6c{11}: Merge pull request #6 from acme\/change-6 \(https:\/\/github\.com\/acme\/mesh\/actions\/runs\/5006\)\n/,
+    );
+    // the run before converged: the comparison's own report only
+    const plain = verify(reviewed, preview.update, "organization", [mergeRun(6, "success")]);
+    assert.equal(plain.code, 1);
+    assert.ok(!plain.out.includes("::error::GitHub cancelled"), plain.out);
+    // the previews agree: a cancelled run before changes nothing
+    const all = Object.fromEntries(THREE.map((st) => [st, summarizePreview(preview.update)]));
+    const ok = verify(composeComment(all, ""), preview.update, "organization", runs);
+    assert.equal(ok.code, 0, ok.out);
+    assert.deepEqual(ok.outputs, { outcome: "apply" });
+    assert.ok(!ok.out.includes("cancelled"), ok.out);
+  });
+
+  it("up.yml's script lists the workflow's runs on main into runs.json, and only warns when GitHub will not list them", async () => {
+    const s = (wf("up.yml").jobs.converge.steps as { uses?: string; with?: { script?: string } }[]).find((x) =>
+      x.with?.script?.includes("listWorkflowRuns"),
+    );
+    assert.equal(s?.uses, "actions/github-script@v7");
+    const fs = { writeFileSync: (f: string, text: string) => writeFileSync(join(dir, f), text) };
+    const warnings: string[] = [];
+    const calls: object[] = [];
+    const run = (list: (q: object) => Promise<unknown>): Promise<void> =>
+      // as actions/github-script runs a script: the body of an async function of github, context, core, require
+      runInNewContext(`(async () => {\n${s.with!.script!}\n})()`, {
+        github: { rest: { actions: { listWorkflowRuns: list } } },
+        context: { repo: { owner: "acme", repo: "mesh" } },
+        core: { warning: (m: string) => warnings.push(m) },
+        require: (m: string) => (m === "fs" ? fs : assert.fail(m)),
+      });
+    const listed = { ...mergeRun(6, "cancelled"), id: 99, head_commit: { message: "Merge pull request #6\n\nbody" }, actor: {} };
+    await run((q) => {
+      calls.push(q);
+      return Promise.resolve({ data: { total_count: 1, workflow_runs: [listed] } });
+    });
+    // objects made in the script's context: compared by value
+    assert.deepEqual(JSON.parse(JSON.stringify(calls)), [
+      { owner: "acme", repo: "mesh", workflow_id: "up.yml", branch: "main", event: "push", per_page: 50 },
+    ]);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, "runs.json"), "utf8")), [mergeRun(6, "cancelled")]);
+    assert.deepEqual(warnings, []);
+    await run(() => Promise.reject(new Error("Resource not accessible by integration")));
+    assert.equal(readFileSync(join(dir, "runs.json"), "utf8"), "[]");
+    assert.deepEqual(warnings, [
+      "the workflow's earlier runs could not be listed (Resource not accessible by integration): a comparison that fails cannot say whether a cancelled run caused it",
+    ]);
+  });
+
   /** A stand-in npm on PATH: records its arguments, prints a line, exits with FAKE_NPM_EXIT. */
   const fakeNpm = (): { bin: string; log: string } => {
     const npmBin = join(dir, ".npm-bin");

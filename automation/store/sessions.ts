@@ -34,6 +34,32 @@ export async function deleteSession(db: Tx, id: string): Promise<void> {
   await db.deleteFrom("sessions").where("id", "=", id).execute();
 }
 
+/**
+ * Every session of one subject (an OIDC `sub`, a static token's name): how many there were. The subject
+ * is inside the record, so the rows are read; there are as many as sign-ins within the sessions' lifetime.
+ */
+export async function deleteSessionsOf(db: Tx, subject: string): Promise<number> {
+  const rows = await db.selectFrom("sessions").select(["id", "record"]).execute();
+  const ids = rows.filter((r) => subjectOf(r.record) === subject).map((r) => r.id);
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    const r = await db
+      .deleteFrom("sessions")
+      .where("id", "in", ids.slice(i, i + 500))
+      .executeTakeFirst();
+    deleted += Number(r.numDeletedRows);
+  }
+  return deleted;
+}
+
+function subjectOf(record: string): unknown {
+  try {
+    return (JSON.parse(record) as { subject?: unknown }).subject;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sessions past their absolute end. */
 export async function pruneSessions(db: Tx, now: number): Promise<number> {
   const r = await db.deleteFrom("sessions").where("expires_at", "<", now).executeTakeFirst();

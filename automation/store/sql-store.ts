@@ -9,7 +9,7 @@ import { admit, heartbeat, release, sweep } from "./lease";
 import { prune } from "./retention";
 import { decodeCursor, encodeCursor, parseEvent, parseRecord } from "./rows";
 import { migrate } from "./schema";
-import { deleteSession, getSession, putSession, touchSession } from "./sessions";
+import { deleteSession, deleteSessionsOf, getSession, putSession, touchSession } from "./sessions";
 import type { Dialect } from "./sql-types";
 import {
   StoreError,
@@ -313,6 +313,10 @@ export class SqlStore implements JobStore {
 
   deleteSession(id: string): Promise<void> {
     return this.writing(() => deleteSession(this.d.db, id));
+  }
+
+  deleteSessionsOf(subject: string): Promise<number> {
+    return this.writing(() => deleteSessionsOf(this.d.db, subject));
   }
 
   health(): Promise<StoreHealth> {

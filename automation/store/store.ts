@@ -116,6 +116,8 @@ export interface StoredSession {
   readonly name: string;
   readonly role: string;
   readonly signedInWith: "oidc" | "token";
+  /** A session made from a static token: the SHA-256 (hex) of the token presented, never the token. */
+  readonly tokenSha256?: string;
   /** What the console sends in X-CSRF-Token on a request that changes anything. */
   readonly csrf: string;
   /** Milliseconds since the epoch. */
@@ -164,6 +166,8 @@ export interface JobStore {
   /** Records a session's use, for its idle timeout. */
   touchSession(id: string, lastSeen: number): Promise<void>;
   deleteSession(id: string): Promise<void>;
+  /** Ends every session of one subject; returns how many. */
+  deleteSessionsOf(subject: string): Promise<number>;
   /** Can the store be written right now? A real write of one row, cached for a second. */
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

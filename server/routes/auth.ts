@@ -7,13 +7,14 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Principal } from "../auth";
-import { CallbackQuery, LoginQuery, Me, Redirect, SignInMethods, TokenSignIn } from "../auth-schemas";
+import { CallbackQuery, EndSessions, LoginQuery, Me, Redirect, SessionsEnded, SignInMethods, TokenSignIn } from "../auth-schemas";
 import { LoginSeal, safeReturnTo } from "../login-state";
 import type { OidcSignIn } from "../oidc-signin";
 import { SignInError, type SignedIn } from "../oidc-signin";
 import { problems } from "../portal";
 import { problem } from "../problems";
 import type { Sessions } from "../session";
+import { FailedSignIns } from "../signin-limit";
 import { allowedOrigins } from "../session-guard";
 
 export interface AuthRouteOptions {
@@ -45,6 +46,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
   const seal = sessions ? new LoginSeal(sessions.settings.secret) : undefined;
   const methods = [...(oidc ? (["oidc"] as const) : []), ...(sessions && deps.auth.hasStaticTokens ? (["token"] as const) : [])];
   const publicRoute = { security: [] as never[] };
+  const failures = new FailedSignIns(deps.limits.signInFailures, deps.limits.signInWindowMs);
 
   app.get("/auth/methods", { schema: { ...publicRoute, response: { 200: SignInMethods } } }, () => ({
     methods: [...methods],
@@ -116,9 +118,22 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
         (origin !== undefined && !allowedOrigins(sessions.settings.publicUrl, req.raw).has(origin.toLowerCase()))
       )
         return void problem(reply, 403, "a sign-in from another site or origin is refused");
+      const wait = failures.waitMs(req.ip, now().getTime());
+      if (wait > 0) {
+        const s = Math.ceil(wait / 1000);
+        reply.header("retry-after", String(s));
+        return void problem(
+          reply,
+          429,
+          `${deps.limits.signInFailures} sign-ins with a wrong token came from this address within ${deps.limits.signInWindowMs / 1000} s: try again in ${s} s`,
+        );
+      }
       const token = deps.auth.staticToken(req.body.token);
-      if (!token) return void problem(reply, 401, "the token is not valid");
-      const who = { subject: token.name, name: token.name, role: token.role, signedInWith: "token" as const };
+      if (!token) {
+        failures.failed(req.ip, now().getTime());
+        return void problem(reply, 401, "the token is not valid");
+      }
+      const who = { subject: token.name, name: token.name, role: token.role, signedInWith: "token" as const, tokenSha256: token.sha256 };
       const principal = await signIn(req, reply, sessions, who, sessions.idOf(req.cookies[sessions.cookieName]));
       return meOf(principal) as never;
     },
@@ -134,6 +149,18 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = (app, { sessi
         sessions.clearCookie(reply);
       }
       return void reply.code(204).send(null);
+    },
+  );
+
+  // a user demoted or removed at the identity provider keeps a session's role until it ends: an admin ends it now
+  app.post(
+    "/v1/sessions/end",
+    { config: { role: "admin", action: "end-sessions" }, schema: { body: EndSessions, response: { 200: SessionsEnded, ...problems } } },
+    async (req, reply) => {
+      if (!sessions)
+        return void problem(reply, 404, notSetUp(deps.auth.insecure, "browser sign-in", "MESH_API_TOKENS or MESH_OIDC_CLIENT_ID"));
+      app.portal.audit(req, { subject: req.body.subject });
+      return { ended: await deps.jobs.store.deleteSessionsOf(req.body.subject) };
     },
   );
 
