@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
-import { launchBrowser, noBrowser, openPage } from "./fixtures/chromium";
+import { launchBrowser, noBrowser } from "./fixtures/chromium";
 import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -26,7 +26,7 @@ describe("a job of ten thousand events in the console", { skip }, () => {
   it("a job of ten thousand events: all of them held, a few dozen rows in the DOM, the end reachable", async () => {
     // each resource is three events (started, finished, progress); 1 ms each lets the store keep up
     const c = await startConsole({ role: "viewer", stepMs: 1, baseResources: 3334 });
-    const { context, page, errors } = await openPage(browser);
+    const { context, page, errors } = await c.open(browser);
     try {
       const up = await c.api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
       const done = await c.api.jobs.wait(up.json.id);

@@ -11,8 +11,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
-import { launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
-import { startConsole } from "./fixtures/console-server";
+import { launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
+import { ACCOUNTS, startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let browser: Browser;
@@ -44,7 +44,7 @@ describe("running jobs from the console", { skip }, () => {
 
   it("an operator starts up from the stack page and follows it to success, the count of resources done moving", async () => {
     const c = await startConsole({ role: "operator", stepMs: 60 });
-    const { context, page, errors } = await openPage(browser);
+    const { context, page, errors } = await c.open(browser);
     try {
       await page.goto(`${c.url}/stacks/cn-shanghai`);
       await page.getByRole("button", { name: "Up" }).click();
@@ -82,7 +82,7 @@ describe("running jobs from the console", { skip }, () => {
       await page.locator("h1 .badge", { hasText: "succeeded" }).waitFor();
       const record = (await c.api.call("GET", `/v1/jobs/${id}`)).json;
       assert.equal(record.state, "succeeded");
-      assert.equal(record.requestedBy, "operator-bot");
+      assert.equal(record.requestedBy, ACCOUNTS.operator.login);
       assert.equal(await page.locator(".counts li.create .n").textContent(), String(record.summary.changes.create));
       const events = await c.api.jobs.events(id, 0, 10_000);
       assert.deepEqual(
@@ -98,7 +98,7 @@ describe("running jobs from the console", { skip }, () => {
 
   it("a viewer sees up, refresh, destroy and cancel disabled with the role they need; preview stays open", async () => {
     const c = await startConsole({ role: "viewer", stepMs: 200 });
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       await page.goto(`${c.url}/stacks/wuxi`);
       for (const [name, need] of [
@@ -135,7 +135,7 @@ describe("running jobs from the console", { skip }, () => {
 
   it("a 409 names the running job and offers to follow it; cancel shows the grace period and ends cancelled", async () => {
     const c = await startConsole({ role: "operator", stepMs: 300 });
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       const running = await c.api.call("POST", "/v1/stacks/cn-shanghai/up", { token: TOKENS.operator });
       await page.goto(`${c.url}/stacks/cn-shanghai`);
@@ -153,7 +153,7 @@ describe("running jobs from the console", { skip }, () => {
       await page.getByText("Cancelling: the engine has 0.2 sec to stop cleanly before it is stopped.").waitFor();
       await page.locator("h1 .badge", { hasText: "cancelled" }).waitFor();
       assert.equal((await c.api.call("GET", `/v1/jobs/${running.json.id}`)).json.state, "cancelled");
-      assert.ok(c.api.audit.some((l) => l.action === "cancel" && l.status === 202 && l.actor === "operator-bot"));
+      assert.ok(c.api.audit.some((l) => l.action === "cancel" && l.status === 202 && l.actor === ACCOUNTS.operator.login));
     } finally {
       await context.close();
       await c.close();
@@ -162,7 +162,7 @@ describe("running jobs from the console", { skip }, () => {
 
   it("destroy needs the stack's name typed: the button stays disabled until it is, then the job starts", async () => {
     const c = await startConsole({ role: "admin", stepMs: 5 });
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       await c.api.jobs.wait((await c.api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator })).json.id);
       await page.goto(`${c.url}/stacks/wuxi`);

@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
+import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -43,7 +43,7 @@ describe("finding one's way in the console", { skip }, () => {
   ];
 
   it("the mesh page draws every cluster, service, trust edge and link as a focusable element with a name", async () => {
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       await page.goto(`${c.url}/mesh`);
       await page.locator(".react-flow__node").first().waitFor();
@@ -100,7 +100,7 @@ describe("finding one's way in the console", { skip }, () => {
   });
 
   it("the keyboard alone reaches every action on every page", async () => {
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       for (const p of pages()) {
         await page.goto(`${c.url}${p.path}`);
@@ -116,7 +116,7 @@ describe("finding one's way in the console", { skip }, () => {
   });
 
   it("a deep link survives a reload: the filtered job list and a job's page", async () => {
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     try {
       await page.goto(`${c.url}/jobs`);
       await page.getByLabel("Stack").selectOption("cn-shanghai");
@@ -146,7 +146,7 @@ describe("finding one's way in the console", { skip }, () => {
   it("times are in the viewer's zone: the same job reads 8 hours ahead in Shanghai of London", async () => {
     const created: Record<string, string> = {};
     for (const tz of ["Asia/Shanghai", "Europe/London"]) {
-      const { context, page } = await openPage(browser, { timezoneId: tz });
+      const { context, page } = await c.open(browser, { timezoneId: tz });
       try {
         await page.goto(`${c.url}/jobs/${upId}`);
         created[tz] = (await page.locator(`dl.meta time`).first().textContent()) ?? "";
@@ -172,7 +172,7 @@ describe("finding one's way in the console", { skip }, () => {
   });
 
   it("speaks Simplified Chinese to a browser that prefers it, and switches to English and back", async () => {
-    const { context, page, errors } = await openPage(browser, { locale: "zh-CN" });
+    const { context, page, errors } = await c.open(browser, { locale: "zh-CN" });
     try {
       await page.goto(`${c.url}/stacks/cn-shanghai`);
       await page.getByRole("heading", { level: 1, name: "栈 cn-shanghai" }).waitFor();

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
+import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -43,7 +43,7 @@ describe("the console's pages", { skip }, () => {
 
   for (const scheme of ["light", "dark"] as const) {
     it(`every page has zero axe-core violations in the ${scheme} theme, and its screenshot is written`, async () => {
-      const { context, page, errors } = await openPage(browser, { colorScheme: scheme });
+      const { context, page, errors } = await c.open(browser, { colorScheme: scheme });
       try {
         for (const p of pages()) {
           await page.goto(`${c.url}${p.path}`);

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, noBrowser, openPage } from "./fixtures/chromium";
+import { launchBrowser, noBrowser } from "./fixtures/chromium";
 import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -41,7 +41,7 @@ describe("a job's event stream in the console", { skip }, () => {
 
   it("the server restarted mid-job: the page says so, resumes with Last-Event-ID, and loses and repeats no event", async () => {
     const c = await startConsole({ role: "viewer" });
-    const { context, page } = await openPage(browser);
+    const { context, page } = await c.open(browser);
     const lastEventIds: string[] = [];
     page.on("request", (r) => {
       if (r.url().endsWith("/events")) lastEventIds.push(r.headers()["last-event-id"] ?? "");

@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, launchBrowser, noBrowser, openPage, screenshot } from "./fixtures/chromium";
+import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -28,7 +28,7 @@ describe("verify in the console", { skip }, () => {
   });
 
   it("a viewer starts a verify; the failing check is first, with its code, detail and fix; the grid agrees", async () => {
-    const { context, page, errors } = await openPage(browser);
+    const { context, page, errors } = await c.open(browser);
     try {
       await page.goto(`${c.url}/verify`);
       await page.getByText("No verify has run yet.").waitFor();

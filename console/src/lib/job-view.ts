@@ -3,30 +3,13 @@
  * diagnostics, the change summary, the cancel's grace period, how it ended, verify's checks. Folded
  * incrementally, so a job of ten thousand events costs one pass.
  */
-import type { JobState, MeshEvent, RoutingRow, VerifyCheck } from "./types";
+import type { ChangeSet, JobState, MeshEvent, RoutingRow, VerifyCheck } from "./types";
 
 /** One property a step changes, and whether the provider replaces the resource for it. */
-export interface PropertyChange {
-  readonly path: string;
-  readonly kind: "add" | "update" | "delete";
-  readonly replaces: boolean;
-}
+export type PropertyChange = ChangeSet["steps"][number]["changes"][number];
 
 /** A job record's change set: the engine's counts and each resource that changes (a preview: would). */
-export interface ChangeSet {
-  readonly create: number;
-  readonly update: number;
-  readonly replace: number;
-  readonly delete: number;
-  readonly same: number;
-  readonly steps: readonly {
-    readonly op: string;
-    readonly resourceType: string;
-    readonly name: string;
-    readonly changes: readonly PropertyChange[];
-  }[];
-  readonly omittedSteps?: number;
-}
+export type { ChangeSet };
 
 export interface ResourceRow {
   readonly name: string;
@@ -71,8 +54,7 @@ export function fold(view: JobView, events: readonly MeshEvent[]): void {
         const key = `${e.resourceType}::${e.name}`;
         const row = step.get(key) ?? { name: e.name, type: e.resourceType, op: e.op, status: "running" };
         row.status = e.type === "resource.started" ? "running" : e.type === "resource.finished" ? "done" : "failed";
-        const changes = (e as { changes?: readonly PropertyChange[] }).changes;
-        if (e.type === "resource.started" && changes) row.changes = changes;
+        if (e.type === "resource.started" && e.changes) row.changes = e.changes;
         step.set(key, row);
         break;
       }

@@ -61,7 +61,9 @@ export const useConvergeRun = (id: string) =>
   });
 
 export const useMethods = () => useQuery({ queryKey: keys.methods, queryFn: api.methods, retry, staleTime: 300_000 });
-export const useAudit = (q: AuditQuery) => useQuery({ queryKey: keys.audit(q), queryFn: () => api.audit(q), retry });
+/** Admins only: another role's page asks nothing (the server would answer 403). */
+export const useAudit = (q: AuditQuery, enabled: boolean) =>
+  useQuery({ queryKey: keys.audit(q), queryFn: () => api.audit(q), retry, enabled });
 export const useConverges = () =>
   useQuery({
     queryKey: keys.converges,

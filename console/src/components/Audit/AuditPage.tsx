@@ -28,8 +28,9 @@ export function AuditPage() {
     ...(get("since") ? { since: get("since") } : {}),
     ...(get("cursor") ? { cursor: get("cursor") } : {}),
   };
-  const audit = useAudit(query);
-  if (!allows(me.role, "admin"))
+  const admin = allows(me.role, "admin");
+  const audit = useAudit(query, admin);
+  if (!admin)
     return (
       <section aria-labelledby="audit-title">
         <h1 id="audit-title">{t("audit.title")}</h1>
