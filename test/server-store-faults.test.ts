@@ -133,10 +133,11 @@ describe("PostgreSQL stopped under the server", () => {
       const id = (await other.call("POST", "/v1/stacks/cn-shanghai/up", { token: TOKENS.operator })).json.id as string;
       // a viewer on the first server follows the job the second one runs (asking again after a 503, as a
       // client does after Retry-After: the pool may still hold a connection from before the restart)
+      let open = false;
       const watcher = (async () => {
         for (let i = 0; ; i++) {
           try {
-            return await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer);
+            return await readEvents(api.url, `/v1/jobs/${id}/events`, TOKENS.viewer, undefined, undefined, () => (open = true));
           } catch (e) {
             if (i > 20 || !String(e).includes("status 503")) throw e;
             await sleep(100);
@@ -144,6 +145,8 @@ describe("PostgreSQL stopped under the server", () => {
         }
       })();
       await until("the job's first events", async () => (await other.jobs.events(id)).length >= 3);
+      // the database stops under an open stream, not under a watcher still asking to open one
+      await until("the watcher's stream to open", () => open);
       await pg.halt();
       const events = await watcher;
       assert.deepEqual(events.at(-1), { id: NaN, event: "stream.end", data: { reason: "store unavailable" }, retry: 5000 });
