@@ -7,6 +7,7 @@
  * engine events in the CLI's shape.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { abortableSleep as sleep } from "./abortable-sleep";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "./engine";
 import { busy, cancelled, configInvalid, engineFailed, MeshError, notFound, type EngineKind } from "./types";
 
@@ -49,20 +50,6 @@ interface Step {
   readonly name: string;
   readonly inputs?: Record<string, unknown>;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 export class MemoryEngine implements StackEngine {
   readonly calls: { stack: string; kind: EngineKind }[] = [];

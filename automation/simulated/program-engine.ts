@@ -8,6 +8,7 @@
  * and credentials are the stand-in's (stand-in.ts). Nothing leaves the machine.
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
+import { abortableSleep as sleep } from "../abortable-sleep";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "../engine";
 import { configReport } from "../local-engine";
 import { cancelled, configInvalid, engineFailed, notFound, type EngineKind } from "../types";
@@ -57,20 +58,6 @@ const SEVERITY: Readonly<Record<Diagnostic["severity"], "info" | "warning" | "er
   warning: "warning",
   error: "error",
 };
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 
 export class ProgramEngine implements StackEngine {
   readonly secretValues: readonly string[] = [];
