@@ -4,19 +4,14 @@
  * compared with what was reviewed, converge and verify. A stand-in `pulumi` records what it is asked.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { runInNewContext } from "node:vm";
-import { fromYaml } from "../model/yaml";
 import { composeComment, summarizePreview } from "../plan/comment";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { preview } from "./fixtures/previews";
+import { wf, workflowProject } from "./fixtures/workflow-project";
 
-const DIR = join(PROJECT_DIR, ".github", "workflows");
-const wf = (f: string) => fromYaml(readFileSync(join(DIR, f), "utf8")) as any;
 /**
  * The workflows' own shell steps, run with bash as GitHub runs them (`bash --noprofile --norc -eo pipefail`)
  * in a copy of the project, with a stand-in `pulumi` on PATH that records what it is asked and prints a
@@ -25,118 +20,9 @@ const wf = (f: string) => fromYaml(readFileSync(join(DIR, f), "utf8")) as any;
 describe("up.yml's steps: the third stack is applied with no workflow edited, each secret by the name its plan job derived", () => {
   let dir: string;
   let bin: string;
-  const THIRD = [
-    "config:",
-    "  mesh:cluster:",
-    "    name: ci-fixture-third",
-    "    network: network-ci-fixture-third",
-    "    kubeContext: ci-fixture-third",
-    "    apiServer: https://10.28.10.10:6443",
-    "  mesh:eastWestGateway:",
-    "    service:",
-    "      type: NodePort",
-    "      externalIPs: [10.28.10.196]",
-    "      nodePorts:",
-    "        tls: 30880",
-    "  mesh:peers:",
-    "    - organization/mesh/cn-shanghai",
-    "    - organization/mesh/wuxi",
-    "  mesh:trust:",
-    "    rootStack: organization/mesh/cn-shanghai",
-    "",
-  ].join("\n");
-  const step = (f: string, job: string, name: RegExp): { run: string } => {
-    const s = (wf(f).jobs[job].steps as { name?: string; run?: string }[]).find((x) => name.test(x.name ?? ""));
-    assert.ok(s?.run, `${f} ${job}: no step ${name}`);
-    return s as { run: string };
-  };
-  /** `shell` as GitHub runs a step with `shell: bash`; a step with no `shell` key runs with `bash -e`, without pipefail. */
-  const bash = (
-    script: string,
-    env: Record<string, string>,
-    shell = ["--noprofile", "--norc", "-eo", "pipefail"],
-  ): { code: number; out: string } => {
-    const file = join(dir, `.step-${Math.random().toString(36).slice(2)}.sh`);
-    writeFileSync(file, script);
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env };
-    delete childEnv.NODE_OPTIONS;
-    delete childEnv.NODE_TEST_CONTEXT;
-    // stdout, then what the step said on stderr
-    const r = spawnSync("bash", [...shell, file], { cwd: dir, env: childEnv, encoding: "utf8" });
-    return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
-  };
-  /** name=value lines of a GITHUB_OUTPUT / GITHUB_ENV file. */
-  const lines = (file: string): Record<string, string> =>
-    Object.fromEntries(
-      readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-    );
-  /** The stand-in pulumi prints this preview for every stack. */
-  const fakePulumi = (previewJson: string) => {
-    writeFileSync(join(dir, "fake-preview.json"), previewJson);
-    writeFileSync(join(dir, "pulumi.log"), "");
-  };
-
-  const git = (args: string[], cwd = dir) =>
-    execFileSync("git", ["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "init.defaultBranch=main", ...args], {
-      cwd,
-      encoding: "utf8",
-    }).trim();
-  /** The base branch's commit, and the pull request's: the third stack's gateway replicas, and a tool of its own that marks it ran. */
-  let prSha: string;
-  const MARK = () => join(dir, "pr-code-ran");
-  const PR_STACK_FILE = () =>
-    readFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), "utf8")
-      .replace("  mesh:peers:", "  mesh:peers:")
-      .replace("        tls: 30880\n", "        tls: 30880\n    replicas: 3\n");
-  /** pr-data/ as preview.yml checks it out: the pull request's commit, with history. */
-  const checkoutPr = () => {
-    rmSync(join(dir, "pr-data"), { recursive: true, force: true });
-    git(["clone", "-q", dir, join(dir, "pr-data")]);
-    git(["checkout", "-q", prSha], join(dir, "pr-data"));
-  };
-
+  const { setUp, step, bash, lines, fakePulumi } = workflowProject();
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), "mesh-workflows-"));
-    cpSync(PROJECT_DIR, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|\.git|\.scratch)$/.test(src) });
-    symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"));
-    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), THIRD);
-    // the other stacks name it as a peer, as docs/running.md's "adding a cluster" says
-    for (const [stack, peer] of [
-      ["cn-shanghai", "wuxi"],
-      ["wuxi", "cn-shanghai"],
-    ]) {
-      const file = join(dir, `Pulumi.${stack}.yaml`);
-      const before = readFileSync(file, "utf8");
-      const after = before.replace(
-        `    - organization/mesh/${peer}\n`,
-        `    - organization/mesh/${peer}\n    - organization/mesh/ci-fixture-third\n`,
-      );
-      assert.notEqual(after, before, file);
-      writeFileSync(file, after);
-    }
-    writeFileSync(join(dir, ".gitignore"), "node_modules\n.bin\n.select-bin\n.npm-bin\npr-data\n");
-    git(["init", "-q"]);
-    git(["add", "-A"]);
-    git(["commit", "-qm", "base"]);
-    git(["checkout", "-qb", "pr"]);
-    const prStack = PR_STACK_FILE();
-    assert.match(prStack, /replicas: 3/);
-    writeFileSync(join(dir, "Pulumi.ci-fixture-third.yaml"), prStack);
-    // a tool the pull request rewrites: if any step ran the pull request's copy, the mark would appear
-    writeFileSync(join(dir, "tools/ci/stacks.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
-    writeFileSync(join(dir, "tools/ci/stage.ts"), `require("fs").writeFileSync(${JSON.stringify(MARK())}, "ran");\n`);
-    git(["commit", "-qam", "pull request"]);
-    prSha = git(["rev-parse", "HEAD"]);
-    git(["checkout", "-q", "main"]);
-    checkoutPr();
-    bin = join(dir, ".bin");
-    mkdirSync(bin);
-    writeFileSync(join(bin, "pulumi"), `#!/usr/bin/env bash\necho "$*" >> "${dir}/pulumi.log"\ncat "${dir}/fake-preview.json"\n`);
-    chmodSync(join(bin, "pulumi"), 0o755);
+    ({ dir, bin } = setUp());
   });
 
   /** up.yml's plan job: the kubeconfig secrets' names, as its converge job is given them. */

@@ -25,24 +25,12 @@ import { PROJECT_DIR } from "../tools/engine/mock-run";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
 import { noChange, preview } from "./fixtures/previews";
+import { declared } from "./fixtures/workflow-project";
 
 const DIR = join(PROJECT_DIR, ".github", "workflows");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".yml"));
 const text = (f: string) => readFileSync(join(DIR, f), "utf8");
 const wf = (f: string) => fromYaml(text(f)) as any;
-const selfHosted = (
-  fromYaml(readFileSync(join(PROJECT_DIR, ".github", "actionlint.yaml"), "utf8")) as { "self-hosted-runner": { labels: string[] } }
-)["self-hosted-runner"].labels;
-/** A label actionlint.yaml declares: a name, or a glob with `*` (as actionlint matches them). */
-const declared = (label: string) =>
-  selfHosted.some((l) =>
-    new RegExp(
-      `^${l
-        .split("*")
-        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-        .join(".*")}$`,
-    ).test(label),
-  );
 
 /** A line whose every use of the vars context is `vars.MESH_PULUMI_ORG || 'organization'`. */
 const onlyOrgVar = (line: string) =>
