@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
-import { startConsole, type ConsoleServer } from "./fixtures/console-server";
+import { consolePages, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let c: ConsoleServer;
@@ -31,16 +31,7 @@ describe("finding one's way in the console", { skip }, () => {
     await c?.close();
   });
 
-  const pages = () => [
-    { name: "mesh", path: "/mesh", heading: "Mesh mesh1" },
-    { name: "stack", path: "/stacks/cn-shanghai", heading: "Stack cn-shanghai" },
-    { name: "job", path: `/jobs/${upId}`, heading: "up of cn-shanghai" },
-    { name: "jobs", path: "/jobs", heading: "Jobs" },
-    { name: "converge", path: `/converge/${convergeId}`, heading: "Converge" },
-    { name: "verify", path: `/verify/${verifyId}`, heading: "Verify" },
-    { name: "control-plane", path: "/control-plane", heading: "Control plane" },
-    { name: "audit", path: "/audit", heading: "Audit" },
-  ];
+  const pages = () => consolePages({ upId, convergeId, verifyId });
 
   it("the mesh page draws every cluster, service, trust edge and link as a focusable element with a name", async () => {
     const { context, page } = await c.open(browser);

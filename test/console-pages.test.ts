@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
-import { startConsole, type ConsoleServer } from "./fixtures/console-server";
+import { consolePages, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let c: ConsoleServer;
@@ -30,16 +30,7 @@ describe("the console's pages", { skip }, () => {
     await c?.close();
   });
 
-  const pages = () => [
-    { name: "mesh", path: "/mesh", heading: "Mesh mesh1" },
-    { name: "stack", path: "/stacks/cn-shanghai", heading: "Stack cn-shanghai" },
-    { name: "job", path: `/jobs/${upId}`, heading: "up of cn-shanghai" },
-    { name: "jobs", path: "/jobs", heading: "Jobs" },
-    { name: "converge", path: `/converge/${convergeId}`, heading: "Converge" },
-    { name: "verify", path: `/verify/${verifyId}`, heading: "Verify" },
-    { name: "control-plane", path: "/control-plane", heading: "Control plane" },
-    { name: "audit", path: "/audit", heading: "Audit" },
-  ];
+  const pages = () => consolePages({ upId, convergeId, verifyId });
 
   for (const scheme of ["light", "dark"] as const) {
     it(`every page has zero axe-core violations in the ${scheme} theme, and its screenshot is written`, async () => {

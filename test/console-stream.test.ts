@@ -7,29 +7,13 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { listedSeqs } from "./fixtures/console-events";
 import { launchBrowser, noBrowser } from "./fixtures/chromium";
 import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let browser: Browser;
-
-/** The sequence numbers of the events the page's list holds, scrolled through from top to bottom. */
-async function listedSeqs(page: Page): Promise<number[]> {
-  return page.evaluate(async () => {
-    const list = document.querySelector<HTMLElement>(".event-list")!;
-    const seen = new Map<number, number>();
-    list.scrollTop = 0;
-    for (;;) {
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      for (const li of list.querySelectorAll<HTMLElement>("li.event"))
-        seen.set(Number(li.dataset.seq), (seen.get(Number(li.dataset.seq)) ?? 0) + 1);
-      if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
-      list.scrollTop += list.clientHeight;
-    }
-    return [...seen.keys()].sort((a, b) => a - b);
-  });
-}
 
 describe("a job's event stream in the console", { skip }, () => {
   before(async () => {
