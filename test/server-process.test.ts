@@ -4,10 +4,11 @@
  * exits, well within the grace period. It refuses to run the simulation anywhere but loopback.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readEvents } from "./fixtures/api";
+import { listeningLine, run } from "./fixtures/server-process";
 
 const ROOT = join(__dirname, "..");
 const MAIN = join(ROOT, "server", "main.ts");
@@ -15,22 +16,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("the server process", () => {
   it("on SIGTERM with watchers: jobs cancelled, every stream ended, exit 0 within the grace period", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated", "--step-ms", "100"], {
-      cwd: ROOT,
-      env: { ...process.env, MESH_API_INSECURE: "loopback-only", MESH_API_PORT: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const p = run([MAIN, "--engine", "simulated", "--step-ms", "100"], { MESH_API_INSECURE: "loopback-only", MESH_API_PORT: "0" });
+    const { child, exited } = p;
     try {
-      const end = Date.now() + 60_000;
-      while (!out.includes('"msg":"listening"')) {
-        if (Date.now() > end || child.exitCode !== null) throw new Error(`no listening line: ${out}`);
-        await sleep(50);
-      }
-      const listening = JSON.parse(out.split("\n").find((l) => l.includes('"msg":"listening"'))!) as Record<string, string>;
+      const listening = await listeningLine(p);
       assert.match(listening.engine!, /^simulated: /);
       const url = listening.address!;
       const post = async (stack: string) => {
@@ -47,14 +36,15 @@ describe("the server process", () => {
       child.kill("SIGTERM");
       const code = await exited;
       const took = Date.now() - t0;
-      assert.equal(code, 0, out);
+      assert.equal(code, 0, p.output());
       assert.ok(took < 10_000, `exited ${took} ms after SIGTERM`);
       for (const events of await Promise.all(watchers)) {
         assert.equal(events.at(-1)!.event, "job.finished");
         assert.equal(events.at(-1)!.data.state, "cancelled");
         assert.ok(events.some((e) => e.event === "job.cancelling"));
       }
-      const log = out
+      const log = p
+        .output()
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -110,36 +100,23 @@ describe("the server process", () => {
 
   it("says how browsers sign in when it starts, and never prints a secret", async () => {
     const secret = "session-secret-that-must-not-be-printed-0123456789";
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MESH_API_INSECURE: "",
-        MESH_API_PORT: "0",
-        MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
-        MESH_SESSION_SECRET: secret,
-        MESH_CONSOLE_DIR: join(ROOT, "test", "fixtures", "console-dist"),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const p = run([MAIN, "--engine", "simulated"], {
+      MESH_API_INSECURE: "",
+      MESH_API_PORT: "0",
+      MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
+      MESH_SESSION_SECRET: secret,
+      MESH_CONSOLE_DIR: join(ROOT, "test", "fixtures", "console-dist"),
     });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const { child, exited } = p;
     try {
-      const end = Date.now() + 60_000;
-      while (!out.includes('"msg":"listening"')) {
-        if (Date.now() > end || child.exitCode !== null) throw new Error(`no listening line: ${out}`);
-        await sleep(50);
-      }
-      const listening = JSON.parse(out.split("\n").find((l) => l.includes('"msg":"listening"'))!) as Record<string, string>;
+      const listening = await listeningLine(p);
       assert.equal(listening.signIn, "token form at loopback; sessions 480 min, idle 30 min");
       const page = await fetch(`${listening.address}/jobs/1`);
       assert.equal(page.status, 200);
       assert.equal(page.headers.get("cache-control"), "no-cache");
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
-      assert.ok(!out.includes(secret), out);
+      assert.ok(!p.output().includes(secret), p.output());
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
