@@ -13,12 +13,9 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { cli } from "../cli/mesh";
 import type { CommandDeps } from "../automation/commands";
 import { MemoryEngine } from "../automation/memory-engine";
-import { readProject } from "../plan/stack-files";
-import { writeStackEdits } from "../plan/stack-edit";
-import { planUpgrade } from "../plan/upgrade";
 import { startStandIn, writeKubeconfig, type ClusterWorld } from "./fixtures/kube-api";
 import { synczExec, synczOf, wuxiWorld } from "./fixtures/mesh-worlds";
-import { upgradeProject } from "./fixtures/upgrade";
+import { beforeRemoval, upgradeProject } from "./fixtures/upgrade";
 
 async function run(argv: string[], kubeconfig?: string) {
   let out = "";
@@ -99,15 +96,6 @@ describe("mesh upgrade on the command line", () => {
 });
 
 describe("mesh upgrade --apply at the step that removes the old revision", () => {
-  /** The fixture with every step before wuxi's removal (6a) written. */
-  function beforeRemoval(): string {
-    const dir = upgradeProject("two-clusters");
-    for (;;) {
-      const next = planUpgrade(readProject(dir), "1.31.0").steps[0]!;
-      if (next.phase === 6) return dir;
-      writeStackEdits(dir, next.edits);
-    }
-  }
   /** wuxi with both istiods; `left` are the pods still on the old one (its syncz, their annotations). */
   function wuxi(left: { pod: string; native: boolean }[]): ClusterWorld {
     const w = wuxiWorld();

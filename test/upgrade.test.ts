@@ -20,7 +20,7 @@ import { runUpgrade } from "../plan/upgrade-command";
 import { renderUpgradeText } from "../plan/upgrade-render";
 import { POLICIES, type ResourceView } from "../policy/policies";
 import { helmBinary, helmTemplate } from "./fixtures/helm";
-import { upgradeProject, writeEveryStep } from "./fixtures/upgrade";
+import { beforeRemoval, upgradeProject, writeEveryStep } from "./fixtures/upgrade";
 
 const FIXTURE = join(__dirname, "fixtures", "upgrade", "two-clusters");
 const golden = (file: string, text: string) => {
@@ -409,15 +409,6 @@ describe("where the fix goes", () => {
 });
 
 describe("removing a revision", () => {
-  /** The fixture after the upgrade's steps up to (not including) the first removal. */
-  function beforeRemoval(): string {
-    const dir = upgradeProject("two-clusters");
-    for (;;) {
-      const next = planUpgrade(readProject(dir), "1.31.0").steps[0]!;
-      if (next.phase === 6) return dir;
-      writeStackEdits(dir, next.edits);
-    }
-  }
   const remove = [
     { stack: "wuxi", path: ["mesh:revisions", "installed", "default"] },
     { stack: "wuxi", path: ["mesh:revisions", "defaultRevision"], value: "1-31-0" },
