@@ -53,10 +53,11 @@ describe("the PostgreSQL fixture", () => {
       second = install();
       made.push(reachablePackages(second));
       if (made[0] === first) return; // not root: the packages are run where they are installed
-      assert.notEqual(made[1], made[0]);
+      const [dead, live] = made as [string, string];
+      assert.notEqual(live, dead);
       for (const dep of ["pg", "async-exit-hook"]) {
-        assert.equal(existsSync(join(made[0], dep, "package.json")), false, `${dep}: the first copy's link is dead`);
-        assert.equal(existsSync(join(made[1], dep, "package.json")), true, `${dep}: the second copy's link is live`);
+        assert.equal(existsSync(join(dead, dep, "package.json")), false, `${dep}: the first copy's link is dead`);
+        assert.equal(existsSync(join(live, dep, "package.json")), true, `${dep}: the second copy's link is live`);
       }
     } finally {
       for (const m of [...made, second]) if (m?.startsWith(tmpdir())) rmSync(join(m, ".."), { recursive: true, force: true });
