@@ -31,11 +31,19 @@ function helm(args: readonly string[], values: unknown) {
   return spawnSync(helmBinary(), args, { input: toYaml(values), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** Helm's output for the values (as YAML): the chart does not change while the tests run, so each distinct render runs once. */
+const rendered = new Map<string, string>();
+
 /** `helm template portal deploy/chart -n mesh -f <values>`: every object, parsed as Kubernetes parses YAML. */
 function render(values: unknown = {}): Obj[] {
-  const r = helm(["template", "portal", CHART, "-n", "mesh", "-f", "-"], values);
-  assert.equal(r.status, 0, r.stderr);
-  return parseAllDocuments(r.stdout, { version: "1.1" })
+  const key = toYaml(values);
+  let out = rendered.get(key);
+  if (out === undefined) {
+    const r = helm(["template", "portal", CHART, "-n", "mesh", "-f", "-"], values);
+    assert.equal(r.status, 0, r.stderr);
+    rendered.set(key, (out = r.stdout));
+  }
+  return parseAllDocuments(out, { version: "1.1" })
     .map((d) => d.toJS() as Obj | null)
     .filter((d): d is Obj => d !== null);
 }
