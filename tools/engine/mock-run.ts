@@ -55,6 +55,18 @@ export class ProgramFailure extends Error {
 }
 
 export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
+  // Pulumi's SDK takes a stack trace for every promise it makes (runtime/debuggable.js); mapping each frame
+  // through tsx's source maps costs more than the run itself, so the maps are off until the run is done
+  const maps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
+  try {
+    return await run(opts);
+  } finally {
+    process.setSourceMapsEnabled(maps);
+  }
+}
+
+async function run(opts: RunOptions): Promise<ProgramRun> {
   const files = readProject(opts.projectDir ?? PROJECT_DIR);
   // a synthetic stack has no file of its own: project config plus the overrides
   const base = files.stacks[opts.stack] ? stackConfig(files, opts.stack) : files.projectConfig;
