@@ -115,6 +115,8 @@ describe("running jobs from the console", { skip }, () => {
       await page.getByRole("button", { name: "Preview" }).click();
       await page.waitForURL(/\/jobs\//);
       await page.getByRole("heading", { level: 1, name: /^preview of wuxi/ }).waitFor();
+      // the up was there to be a running job: it is stopped now rather than waited out
+      await c.api.jobs.cancel(up.json.id);
       await c.api.jobs.wait(up.json.id);
     } finally {
       await context.close();
