@@ -26,9 +26,10 @@ describe("a job of ten thousand events in the console", { skip }, () => {
   it("a job of ten thousand events: all of them held, a few dozen rows in the DOM, the end reachable", async () => {
     // each resource is three events (started, finished, progress); 1 ms each lets the store keep up
     const c = await startConsole({ role: "viewer", stepMs: 1, baseResources: 3334 });
+    const up = await c.api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
+    // the browser signs in while the job runs; its page is opened once the job has finished
     const { context, page, errors } = await c.open(browser);
     try {
-      const up = await c.api.call("POST", "/v1/stacks/wuxi/up", { token: TOKENS.operator });
       const done = await c.api.jobs.wait(up.json.id);
       assert.equal(done.state, "succeeded");
       const total = (await c.api.jobs.events(up.json.id, 0, 100_000)).length;

@@ -36,21 +36,26 @@ describe("running jobs from the console", { skip }, () => {
       const id = page.url().split("/").at(-1)!;
       await page.getByRole("heading", { level: 1, name: /^up of cn-shanghai/ }).waitFor();
       await page.getByText("Live").waitFor();
-      const seen: string[] = [];
-      for (let i = 0; i < 400; i++) {
-        const text =
-          (await page
-            .getByTestId("progress-text")
-            .textContent()
-            .catch(() => null)) ?? "";
-        if (seen.at(-1) !== text) seen.push(text);
-        if (await page.getByText("Stream ended: the job has finished").isVisible()) break;
-        if (seen.length === 3) await screenshot(page, "job-live");
-        await page.waitForTimeout(25);
-      }
-      // the last progress may land just before the stream ends, after the loop's last look
-      const last = (await page.getByTestId("progress-text").textContent()) ?? "";
-      if (seen.at(-1) !== last) seen.push(last);
+      // from here on, every text the progress shows, recorded by the page itself as the text changes
+      await page.evaluate(() => {
+        const w = window as unknown as { progressSeen: string[] };
+        w.progressSeen = [document.querySelector('[data-testid="progress-text"]')?.textContent ?? ""];
+        new MutationObserver(() => {
+          const text = document.querySelector('[data-testid="progress-text"]')?.textContent ?? "";
+          if (w.progressSeen.at(-1) !== text) w.progressSeen.push(text);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      const ended = page.getByText("Stream ended: the job has finished");
+      // a picture of the job live: once the count has moved twice, unless the job has ended by then
+      await page.waitForFunction(
+        () =>
+          (window as unknown as { progressSeen: string[] }).progressSeen.length >= 3 || document.body.textContent?.includes("Stream ended"),
+        undefined,
+        { polling: 20 },
+      );
+      if (!(await ended.isVisible())) await screenshot(page, "job-live");
+      await ended.waitFor();
+      const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
       // the simulated engine knows how many resources the up has before it applies them: a percentage of a total
       const shown = seen.map((s) => /^(\d+) % \((\d+) of (\d+)\)$/.exec(s)).filter((m) => m !== null);
       const counts = shown.map((m) => Number(m[2]));
@@ -110,6 +115,8 @@ describe("running jobs from the console", { skip }, () => {
       await page.getByRole("button", { name: "Preview" }).click();
       await page.waitForURL(/\/jobs\//);
       await page.getByRole("heading", { level: 1, name: /^preview of wuxi/ }).waitFor();
+      // the up was there to be a running job: it is stopped now rather than waited out
+      await c.api.jobs.cancel(up.json.id);
       await c.api.jobs.wait(up.json.id);
     } finally {
       await context.close();

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
-import { consolePages, startConsole, type ConsoleServer } from "./fixtures/console-server";
+import { consolePages, meshSettled, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let c: ConsoleServer;
@@ -38,6 +38,7 @@ describe("finding one's way in the console", { skip }, () => {
     try {
       await page.goto(`${c.url}/mesh`);
       await page.locator(".react-flow__node").first().waitFor();
+      await meshSettled(page, 5);
       const nodes = await page
         .locator(".react-flow__node")
         .evaluateAll((els) => els.map((e) => [e.getAttribute("tabindex"), e.getAttribute("aria-label")]));

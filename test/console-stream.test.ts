@@ -31,11 +31,12 @@ describe("a job's event stream in the console", { skip }, () => {
       if (r.url().endsWith("/events")) lastEventIds.push(r.headers()["last-event-id"] ?? "");
     });
     try {
-      // run by another process on the same store (the CLI, a second replica): it goes on while the server restarts
-      const id = (await c.runElsewhere("cn-shanghai", "up", 400)).id;
+      // run by another process on the same store (the CLI, a second replica): it goes on while the server
+      // restarts, its 23 steps of 150 ms lasting past the page's second try to reconnect, 1.5 s after the drop
+      const id = (await c.runElsewhere("cn-shanghai", "up", 150)).id;
       await page.goto(`${c.url}/jobs/${id}`);
       await page.waitForFunction(() => Number(document.querySelector(".event-list")?.getAttribute("data-count")) >= 6);
-      const restarting = c.restart(1500);
+      const restarting = c.restart();
       await page.getByText("Connection lost; resuming from the last event…").waitFor();
       await restarting;
       await page.getByText("Stream ended: the job has finished").waitFor({ timeout: 30_000 });

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
-import { startConsole, type ConsoleServer } from "./fixtures/console-server";
+import { meshSettled, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
 let c: ConsoleServer;
@@ -70,6 +70,7 @@ describe("verify in the console", { skip }, () => {
       // the mesh is coloured by it: cn-shanghai failing, wuxi verified
       await page.getByRole("link", { name: "Mesh" }).click();
       await page.locator(".react-flow__node").first().waitFor();
+      await meshSettled(page, 5);
       const labels = await page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
       assert.ok(
         labels.some((l) => l.startsWith("Cluster cn-shanghai,") && l.endsWith(", failing")),
