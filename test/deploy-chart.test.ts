@@ -14,7 +14,7 @@ import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { toYaml } from "../model/yaml";
 import { DEFAULT_LIMITS, settingsFromEnv } from "../server/settings";
-import { helmBinary } from "./fixtures/helm";
+import { helmBinary, helmTemplateRun } from "./fixtures/helm";
 import { kubeObjectProblems } from "./fixtures/kube-schemas";
 
 const ROOT = join(__dirname, "..");
@@ -31,9 +31,12 @@ function helm(args: readonly string[], values: unknown) {
   return spawnSync(helmBinary(), args, { input: toYaml(values), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** `helm template portal deploy/chart -n mesh -f -` with these values (each distinct run once: helmTemplateRun). */
+const template = (values: unknown) => helmTemplateRun(["template", "portal", CHART, "-n", "mesh", "-f", "-"], toYaml(values), CHART);
+
 /** `helm template portal deploy/chart -n mesh -f <values>`: every object, parsed as Kubernetes parses YAML. */
 function render(values: unknown = {}): Obj[] {
-  const r = helm(["template", "portal", CHART, "-n", "mesh", "-f", "-"], values);
+  const r = template(values);
   assert.equal(r.status, 0, r.stderr);
   return parseAllDocuments(r.stdout, { version: "1.1" })
     .map((d) => d.toJS() as Obj | null)
@@ -42,7 +45,7 @@ function render(values: unknown = {}): Obj[] {
 
 /** What Helm says when it refuses these values. */
 function refusal(values: unknown): string {
-  const r = helm(["template", "portal", CHART, "-n", "mesh", "-f", "-"], values);
+  const r = template(values);
   assert.notEqual(r.status, 0, `rendered: ${JSON.stringify(values)}`);
   return r.stderr;
 }

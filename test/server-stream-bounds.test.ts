@@ -5,7 +5,7 @@
  * reading a replay, while a reading client gets all of it.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,20 @@ import { readEvents } from "./fixtures/api";
 import { getJob, post, startServer, type Server } from "./fixtures/server-process";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The kernel's state of the server's end of the TCP connection from `clientPort` to `serverPort` on
+ * 127.0.0.1 (/proc/net/tcp: "01" established, "04" closed by the server with data still unsent), or
+ * undefined once the connection is gone.
+ */
+function serverEnd(serverPort: number, clientPort: number): string | undefined {
+  const hex = (port: number) => `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (local === hex(serverPort) && remote === hex(clientPort)) return state;
+  }
+  return undefined;
+}
 
 /** A stream's events and, after each `stream.end`, those of the next connection from its Last-Event-ID, to job.finished. */
 async function resumeToEnd(url: string, id: string, first: Awaited<ReturnType<typeof readEvents>>) {
@@ -51,10 +65,11 @@ describe("the server process's stream bounds, shortened by its settings", () => 
     const events = await jobs.events(r.id, 0, 100_000);
     big = { id: r.id, events: events.length, bytes: events.reduce((a, e) => a + JSON.stringify(e).length, 0) };
     await jobs.close();
-    // one bound shortened on each (each one's streams are also ended by the other bound)
+    // one bound shortened on each (each one's streams are also ended by the other bound); a job's 31 steps
+    // of 60 ms take longer than a stream's lifetime, whatever the program's start takes
     [server, stalling] = await Promise.all([
-      startServer(`sqlite:${file}`, 300, { MESH_API_STREAM_LIFETIME: "1500ms" }),
-      startServer(`sqlite:${file}`, 300, { MESH_API_STREAM_STALL: "2s" }),
+      startServer(`sqlite:${file}`, 60, { MESH_API_STREAM_LIFETIME: "1500ms" }),
+      startServer(`sqlite:${file}`, 60, { MESH_API_STREAM_STALL: "2s" }),
     ]);
   });
   after(async () => {
@@ -92,8 +107,12 @@ describe("the server process's stream bounds, shortened by its settings", () => 
     );
     assert.equal(all.length, big.events);
     assert.equal(all.at(-1)!.event, "job.finished");
-    // well past the bound: what it had been sent, then the connection closed by the server
-    await sleep(2000 + 3000);
+    // once the server has closed its end (the stall bound passed with nothing taken): what it had been sent, then the close
+    const end = Date.now() + 60_000;
+    while (serverEnd(Number(port), socket.localPort!) === "01") {
+      if (Date.now() > end) throw new Error("the server never dropped the client that stopped reading");
+      await sleep(50);
+    }
     let received = 0;
     socket.on("data", (d: Buffer) => (received += d.length));
     socket.resume();

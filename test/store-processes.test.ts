@@ -120,7 +120,8 @@ describe("two servers on one PostgreSQL", () => {
   let b: Server;
   before(async () => {
     pg = await startPostgres();
-    [a, b] = await Promise.all([startServer(pg.url, 100), startServer(pg.url, 100)]);
+    // a job's 31 steps of 50 ms: still running when the other replica starts to follow it
+    [a, b] = await Promise.all([startServer(pg.url, 50), startServer(pg.url, 50)]);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

@@ -17,14 +17,9 @@ import { helmBinary, helmTemplate, type Rendered } from "./fixtures/helm";
 import { matchingWebhooks } from "./fixtures/injection";
 import { upgradeProject, writeEveryStep, type UpgradeFixture } from "./fixtures/upgrade";
 
-const renders = new Map<string, Rendered[]>();
-/** Each distinct release rendered once: most steps change no release, only the program's objects. */
-function rendered(r: { name: string; chart: "base" | "istiod" | "gateway"; namespace: string; values: unknown }): Rendered[] {
-  const key = JSON.stringify([r.name, r.chart, r.namespace, r.values]);
-  let out = renders.get(key);
-  if (!out) renders.set(key, (out = helmTemplate(r.name, r.chart, r.namespace, r.values)));
-  return out;
-}
+/** A release as Helm renders it (helmTemplate renders each distinct one once: most steps change no release). */
+const rendered = (r: { name: string; chart: "base" | "istiod" | "gateway"; namespace: string; values: unknown }): Rendered[] =>
+  helmTemplate(r.name, r.chart, r.namespace, r.values);
 
 /** The istiod a tag or revision sends pods to (when the plan has none, a text the table's diff shows). */
 const service = (cp: ControlPlane, ref: string) => {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { plannedObjects } from "../plan/plan";
-import { readProject } from "../plan/stack-files";
+import { configStrings, readProject, stackConfig } from "../plan/stack-files";
 import { writeStackEdits } from "../plan/stack-edit";
 import { planUpgrade } from "../plan/upgrade";
 import { POLICIES, type ResourceView } from "../policy/policies";
@@ -29,9 +29,18 @@ const PEERS = {
 const HOOK = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
 type Hook = { name: string; clientConfig: { caBundle?: string; service?: unknown } };
 
+/**
+ * Program runs by their input: the stack and its config as the engine hands it over (the peers' outputs are
+ * fixed). Most steps edit one stack's file, so the other stack's program runs as it did at the step before.
+ */
+const runs = new Map<string, ReturnType<typeof runProgram>>();
+
 /** What the program registers for a stack, as the policy pack sees it. */
 async function registered(dir: string, stack: "cn-shanghai" | "wuxi") {
-  const run = await runProgram({ stack, projectDir: dir, peerOutputs: PEERS[stack] });
+  const key = JSON.stringify([stack, configStrings(stackConfig(readProject(dir), stack))]);
+  let running = runs.get(key);
+  if (!running) runs.set(key, (running = runProgram({ stack, projectDir: dir, peerOutputs: PEERS[stack] })));
+  const run = await running;
   const registered = run.registrations.filter((r) => !r.read);
   const byUrn = new Map<string, ResourceView>();
   for (const r of registered) byUrn.set(r.urn, { type: r.type, name: r.name, props: plain(r.inputs), dependencies: [] });

@@ -97,39 +97,58 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
       quiet = pending === 0 ? quiet + 1 : 0;
     }
   };
-  let program: Record<string, unknown>;
+  // the program's modules load with source maps on, so their stack traces keep their lines; then Pulumi's SDK
+  // takes a stack trace for every promise it makes (runtime/debuggable.js), and mapping each frame through
+  // tsx's source maps costs more than the run itself: the maps are off while it runs
+  let mod: { default?: unknown };
   try {
-    const mod = (await import(join(PROJECT_DIR, "index"))) as { default?: unknown };
-    // `export = async () => ({...})`: the engine calls it and takes its result as the outputs
-    const main = typeof mod.default === "function" ? (mod.default as () => Promise<Record<string, unknown>>) : undefined;
-    program = main ? await main() : mod;
+    mod = (await import(join(PROJECT_DIR, "index"))) as { default?: unknown };
   } catch (error) {
     await settle();
     throw new ProgramFailure(error, registrations);
   }
-  const outputs: Record<string, unknown> = {};
-  const secretOutputs = new Set<string>();
-  for (const [k, v] of Object.entries(program)) {
-    if (k === "default" || k === "__esModule") continue;
-    if (pulumi.Output.isInstance(v)) {
-      outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
-      if (await pulumi.isSecret(v)) secretOutputs.add(k);
-    } else outputs[k] = v;
+  const maps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
+  try {
+    return await run();
+  } finally {
+    process.setSourceMapsEnabled(maps);
   }
-  await settle();
 
-  const byType = (type: string) => registrations.filter((r) => r.type === type);
-  const one = (type: string, name: string) => {
-    const found = registrations.filter((r) => r.type === type && r.name === name);
-    if (found.length !== 1)
-      throw new Error(
-        `expected one ${type} named ${name}, found ${found.length}: ${byType(type)
-          .map((r) => r.name)
-          .join(", ")}`,
-      );
-    return found[0]!;
-  };
-  return { registrations, calls: mocks.calls, outputs, secretOutputs, warnings, byType, one, urnOf: (t, n) => one(t, n).urn };
+  async function run(): Promise<ProgramRun> {
+    let program: Record<string, unknown>;
+    try {
+      // `export = async () => ({...})`: the engine calls it and takes its result as the outputs
+      const main = typeof mod.default === "function" ? (mod.default as () => Promise<Record<string, unknown>>) : undefined;
+      program = main ? await main() : mod;
+    } catch (error) {
+      await settle();
+      throw new ProgramFailure(error, registrations);
+    }
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    for (const [k, v] of Object.entries(program)) {
+      if (k === "default" || k === "__esModule") continue;
+      if (pulumi.Output.isInstance(v)) {
+        outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
+        if (await pulumi.isSecret(v)) secretOutputs.add(k);
+      } else outputs[k] = v;
+    }
+    await settle();
+
+    const byType = (type: string) => registrations.filter((r) => r.type === type);
+    const one = (type: string, name: string) => {
+      const found = registrations.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1)
+        throw new Error(
+          `expected one ${type} named ${name}, found ${found.length}: ${byType(type)
+            .map((r) => r.name)
+            .join(", ")}`,
+        );
+      return found[0]!;
+    };
+    return { registrations, calls: mocks.calls, outputs, secretOutputs, warnings, byType, one, urnOf: (t, n) => one(t, n).urn };
+  }
 }
 
 /** Runs the program expecting it to stop: the failure, or an assertion error if it ran. */
