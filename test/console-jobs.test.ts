@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { TOKENS } from "./fixtures/api";
 import { listedSeqs } from "./fixtures/console-events";
-import { launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
+import { appears, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { ACCOUNTS, startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -54,6 +54,7 @@ describe("running jobs from the console", { skip }, () => {
         { polling: 20 },
       );
       if (!(await ended.isVisible())) await screenshot(page, "job-live");
+      await appears(page, '.connection[data-state="ended"]');
       await ended.waitFor();
       const seen = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
       // the simulated engine knows how many resources the up has before it applies them: a percentage of a total

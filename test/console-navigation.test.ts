@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, keyboardReach, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
+import { appears, axe, describeViolations, keyboardReach, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { consolePages, meshSettled, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -37,6 +37,7 @@ describe("finding one's way in the console", { skip }, () => {
     const { context, page } = await c.open(browser);
     try {
       await page.goto(`${c.url}/mesh`);
+      await appears(page, ".react-flow__node");
       await page.locator(".react-flow__node").first().waitFor();
       await meshSettled(page, 5);
       const nodes = await page
@@ -96,6 +97,7 @@ describe("finding one's way in the console", { skip }, () => {
     try {
       for (const p of pages()) {
         await page.goto(`${c.url}${p.path}`);
+        await appears(page, "h1");
         await page.getByRole("heading", { level: 1, name: p.heading }).waitFor();
         await page.waitForFunction(() => !document.querySelector('[role="status"].muted'));
         const r = await keyboardReach(page);

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
+import { appears, axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { consolePages, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -38,6 +38,7 @@ describe("the console's pages", { skip }, () => {
       try {
         for (const p of pages()) {
           await page.goto(`${c.url}${p.path}`);
+          await appears(page, "h1");
           await page.getByRole("heading", { level: 1, name: p.heading }).waitFor();
           // the page's data has arrived: no loading line left
           await page.waitForFunction(() => !document.querySelector('[role="status"].muted'));

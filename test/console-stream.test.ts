@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
 import { listedSeqs } from "./fixtures/console-events";
-import { launchBrowser, noBrowser } from "./fixtures/chromium";
+import { appears, launchBrowser, noBrowser } from "./fixtures/chromium";
 import { startConsole } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -39,6 +39,7 @@ describe("a job's event stream in the console", { skip }, () => {
       const restarting = c.restart();
       await page.getByText("Connection lost; resuming from the last event…").waitFor();
       await restarting;
+      await appears(page, '.connection[data-state="ended"]');
       await page.getByText("Stream ended: the job has finished").waitFor({ timeout: 30_000 });
       const record = (await c.api.call("GET", `/v1/jobs/${id}`)).json;
       assert.equal(record.state, "succeeded");

@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser } from "playwright-core";
-import { axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
+import { appears, axe, describeViolations, launchBrowser, noBrowser, screenshot } from "./fixtures/chromium";
 import { meshSettled, startConsole, type ConsoleServer } from "./fixtures/console-server";
 
 const skip = noBrowser();
@@ -69,6 +69,7 @@ describe("verify in the console", { skip }, () => {
       await screenshot(page, "verify-failing");
       // the mesh is coloured by it: cn-shanghai failing, wuxi verified
       await page.getByRole("link", { name: "Mesh" }).click();
+      await appears(page, ".react-flow__node");
       await page.locator(".react-flow__node").first().waitFor();
       await meshSettled(page, 5);
       const labels = await page.locator(".react-flow__node").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
