@@ -87,6 +87,6 @@ describe("the PostgreSQL fixture", () => {
 
   it("knows a folder others cannot pass through", () => {
     assert.equal(reachableByOthers(clone), false);
-    assert.equal(reachableByOthers(tmpdir()), true);
+    assert.equal(reachableByOthers(tmpdir()), true, `${tmpdir()}: the temporary folder is out of other users' reach: set TMPDIR=/tmp`);
   });
 });
