@@ -4,7 +4,7 @@
  * reach. Here the packages are installed in such a folder, and the server starts and answers all the same.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -85,8 +85,22 @@ describe("the PostgreSQL fixture", () => {
     }
   });
 
-  it("knows a folder others cannot pass through", () => {
+  it("knows a folder others cannot pass through, by the path as written and by the path it resolves to", () => {
     assert.equal(reachableByOthers(clone), false);
+    const open = mkdtempSync(join(tmpdir(), "mesh-open-"));
+    try {
+      chmodSync(open, 0o755);
+      // a link inside the private folder to an open one: another user cannot walk the link's path
+      symlinkSync(open, join(clone, "link-to-open"));
+      assert.equal(reachableByOthers(join(clone, "link-to-open")), false);
+      // a link in an open folder to a private one: nor the path it resolves to
+      symlinkSync(clone, join(open, "link-to-private"));
+      assert.equal(reachableByOthers(join(open, "link-to-private")), false);
+      assert.equal(reachableByOthers(open), true);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+      rmSync(join(clone, "link-to-open"), { force: true });
+    }
     assert.equal(reachableByOthers(tmpdir()), true, `${tmpdir()}: the temporary folder is out of other users' reach: set TMPDIR=/tmp`);
   });
 });
