@@ -58,6 +58,31 @@ describe("the PostgreSQL fixture", () => {
     );
   });
 
+  it("initialises its data folder under a umask of 077, with a cold cache", async () => {
+    const fresh = mkdtempSync(join(tmpdir(), "mesh-umask-"));
+    chmodSync(fresh, 0o755);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = fresh;
+    const umask = process.umask(0o077);
+    try {
+      const server = await startPostgres();
+      try {
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        const r = await client.query<{ one: number }>("select 1 as one");
+        await client.end();
+        assert.deepEqual(r.rows, [{ one: 1 }]);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      process.umask(umask);
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   it("never runs from a copy whose installation was deleted: another installation gets a copy of its own", () => {
     const made: string[] = [];
     const install = () => {
