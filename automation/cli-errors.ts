@@ -1,7 +1,8 @@
 /**
  * Why a Pulumi CLI command failed, from what the CLI wrote on stderr: its own `error: …` lines (the CLI
  * prints every error it returns that way, cmdutil.DisplayErrorMessage), redacted and bounded, and the
- * causes an operator meets first — no CLI, no backend login, a wrong passphrase — with what to do.
+ * causes an operator meets first — no CLI, no backend login, a wrong passphrase — with what to do; and the
+ * program's own configuration report, when that is why.
  */
 import type { Redactor } from "./redact";
 import type { ErrorCode } from "./types";
@@ -49,4 +50,10 @@ export function classifyCliFailure(stderr: string, redactor: Redactor): CliFailu
   // "passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
   if (/incorrect passphrase|passphrase must be set/i.test(said ?? "")) return with_("secrets_locked", PASSPHRASE_FIX);
   return with_("engine_failed");
+}
+
+/** The program's own configuration report in the CLI's output (config.ts: "N configuration problem(s); nothing was deployed"). */
+export function configReport(stderr: string): string | undefined {
+  const m = /(\d+ configuration problems?; nothing was deployed:\n(?: {2}- .*\n {4}fix: .*(?:\n|$))+)/.exec(stderr.replace(/\r/g, ""));
+  return m?.[1]?.trimEnd();
 }

@@ -17,7 +17,7 @@ import {
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SemVer } from "semver";
-import { CLI_MISSING_FIX, classifyCliFailure } from "./cli-errors";
+import { CLI_MISSING_FIX, classifyCliFailure, configReport } from "./cli-errors";
 import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
 import { credentialValues, Redactor } from "./redact";
 import { busy, configInvalid, engineFailed, MeshError, type EngineKind } from "./types";
@@ -74,12 +74,6 @@ export function localEngineOptionsFromEnv(projectDir: string, env: NodeJS.Proces
       ? { pulumi: { root: env.MESH_PULUMI_ROOT, ...(env.MESH_PULUMI_VERSION ? { version: env.MESH_PULUMI_VERSION } : {}) } }
       : {}),
   };
-}
-
-/** The program's own configuration report in the CLI's output (config.ts: "N configuration problem(s); nothing was deployed"). */
-export function configReport(stderr: string): string | undefined {
-  const m = /(\d+ configuration problems?; nothing was deployed:\n(?: {2}- .*\n {4}fix: .*(?:\n|$))+)/.exec(stderr.replace(/\r/g, ""));
-  return m?.[1]?.trimEnd();
 }
 
 type Run = (

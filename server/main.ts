@@ -12,7 +12,6 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import type { StackEngine } from "../automation/engine";
 import { Jobs } from "../automation/jobs";
 import { Redactor } from "../automation/redact";
-import { LocalEngine, localEngineOptionsFromEnv } from "../automation/local-engine";
 import { openStore } from "../automation/store/open";
 import { retentionFromEnv } from "../automation/store/retention";
 import { VerifyJobs } from "../automation/verify-job";
@@ -100,6 +99,9 @@ async function main(): Promise<void> {
       ...(url ? { store: openStore(url, projectDir), retention: retentionFromEnv(process.env) } : {}),
     });
   } else {
+    const { LocalEngine, localEngineOptionsFromEnv } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the Automation API loads only for the engine that uses it, not at a simulated start
+      require("../automation/local-engine") as typeof import("../automation/local-engine");
     const local = new LocalEngine(localEngineOptionsFromEnv(projectDir));
     engine = local;
     jobs = new Jobs({

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import { updateDocs } from "../tools/docs/readme-diagram";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 
 const GUIDE = readFileSync(join(PROJECT_DIR, "docs", "running.md"), "utf8")

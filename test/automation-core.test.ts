@@ -14,7 +14,7 @@ import type { OperationOptions, StackEngine } from "../automation/engine";
 import { meshEvents } from "../automation/events";
 import { Jobs } from "../automation/jobs";
 import { openSqlite } from "../automation/store/sqlite";
-import { configReport } from "../automation/local-engine";
+import { configReport } from "../automation/cli-errors";
 import { MemoryEngine, type SimulatedStack } from "../automation/memory-engine";
 import { Redactor } from "../automation/redact";
 import type { MeshEvent } from "../automation/types";

@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { Jobs } from "../automation/jobs";
 import { LocalEngine } from "../automation/local-engine";
 import { MeshError } from "../automation/types";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { standIn } from "./fixtures/stand-in-root";
 
 describe("the LocalWorkspace adapter, against a stand-in CLI", () => {

@@ -14,7 +14,8 @@ import {
   runtimeOptions,
   type CliRun,
 } from "../automation/simulated/language-host";
-import { PROJECT_DIR, runProgram } from "../tools/engine/mock-run";
+import { runProgram } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { cnShanghaiOutputs } from "./fixtures/stacks";
 import { FIXTURE_PROJECT, programProject } from "./fixtures/project";
 

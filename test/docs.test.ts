@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
 import ts from "typescript";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { planDiagram, UPDATE_DOCS, withDiagram } from "../tools/docs/readme-diagram";
 
 const pages = ["README.md", ...readdirSync(join(PROJECT_DIR, "docs")).map((f) => join("docs", f))].filter((f) => f.endsWith(".md"));

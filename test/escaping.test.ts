@@ -22,7 +22,7 @@ import type { MeshPlan } from "../plan/plan";
 import { readProject } from "../plan/stack-files";
 import { renderVerifyMarkdown, renderVerifyText } from "../verify/report";
 import type { VerifyReport } from "../verify/types";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 
 /** A copy of the project whose wuxi stack file `edit` changes, as parsed YAML. */
 function project(edit: (config: Record<string, any>) => void = () => undefined): string {

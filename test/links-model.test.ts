@@ -7,7 +7,7 @@ import { parseRemoteKubeconfig, remoteSecret, renderRemoteKubeconfig, tokenGener
 import { localityDestinationRule, meshNamespaces, mirroredService } from "../model/services";
 import { ServiceSchema } from "../model/schema";
 import { cacertsData, isPem } from "../model/trust";
-import { b64, pem } from "../tools/engine/mock-run";
+import { b64, pem } from "../automation/simulated/stand-in";
 import { MESH_ROOT, remoteKubeconfig, WUXI_KUBECONFIG, wuxiOutputs } from "./fixtures/stacks";
 import { istioObjectProblems } from "./istio-schemas";
 

@@ -16,7 +16,7 @@ import { MemoryEngine } from "../automation/memory-engine";
 import { configInvalid, type MeshEvent } from "../automation/types";
 import { openSqlite } from "../automation/store/sqlite";
 import type { JobRecord } from "../automation/types";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 import { standIn } from "./fixtures/stand-in-root";
 

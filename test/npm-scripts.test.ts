@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const scripts = (JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkedKubeconfig } from "../components/peer-link";
 import { trustRootProblem } from "../model/peers";
 import { rootMismatch } from "../model/trust";
-import { pem } from "../tools/engine/mock-run";
+import { pem } from "../automation/simulated/stand-in";
 import { MESH_ROOT, WUXI_KUBECONFIG } from "./fixtures/stacks";
 
 const value = (o: pulumi.Output<string>): Promise<string> => (o as unknown as { promise(): Promise<string> }).promise();

@@ -17,7 +17,7 @@ import { validStacks } from "../plan/plan";
 import { kubernetesVersionProblem } from "../model/ack-changes";
 import { DIFF_MARKER, GITHUB_COMMENT_LIMIT, renderDiffMarkdown, renderDiffText } from "../plan/diff-render";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 
 type Doc = { config: Record<string, any> };

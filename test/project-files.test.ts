@@ -12,7 +12,7 @@ import { validateConfig } from "../model/validate";
 import { fromYaml } from "../model/yaml";
 import { planMesh } from "../plan/plan";
 import { readProject, stackConfig, StackFileError } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-project-"));

@@ -14,7 +14,7 @@ import { MemoryEngine } from "../automation/memory-engine";
 import { openPostgres } from "../automation/store/postgres";
 import { openSqlite } from "../automation/store/sqlite";
 import { VerifyJobs } from "../automation/verify-job";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { readEvents, startApi, TOKENS, type Api } from "./fixtures/api";
 import { startPostgres, type Postgres } from "./fixtures/postgres";
 import { canMount, fillDisk, onTmpfs } from "./fixtures/tmpfs";

@@ -24,7 +24,7 @@ import { describe, it } from "node:test";
 import { runPlan } from "../cli/plan";
 import { OUT_MARKER } from "../plan/write-out";
 import { runUpgrade } from "../plan/upgrade-command";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 
 /** The project's own files in a fresh folder, with a folder beside it that is not the project. */
 function copyProject(): { dir: string; outside: string } {

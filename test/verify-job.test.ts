@@ -13,7 +13,7 @@ import { openSqlite } from "../automation/store/sqlite";
 import { MeshError } from "../automation/types";
 import { VerifyJobs, VERIFY_STACK } from "../automation/verify-job";
 import type { VerifyReport } from "../verify/types";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { startStandIn, writeKubeconfig } from "./fixtures/kube-api";
 import { shanghaiOutputs, shanghaiWorld } from "./fixtures/mesh-worlds";
 import { FIXTURE_PROJECT } from "./fixtures/project";

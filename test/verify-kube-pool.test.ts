@@ -12,7 +12,7 @@ import tls from "node:tls";
 import { after, before, describe, it, mock } from "node:test";
 import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { readProject } from "../plan/stack-files";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { IDLE_MS, pooledConnections } from "../verify/kube-pool";
 import { verifyMesh } from "../verify/verify";
 import { startStandIn, writeKubeconfig, type StandIn } from "./fixtures/kube-api";

@@ -21,7 +21,7 @@ import { GITHUB_COMMENT_LIMIT } from "../plan/diff-render";
 import { ciStacks, KUBECONFIG_SLOTS, OPS_RUNNER } from "../tools/ci/stacks";
 import { cancelledBefore, explainCancelled, RUNS_LISTED, type WorkflowRun } from "../tools/ci/cancelled-runs";
 import { chartFolders, changesOf, classify, type Rev } from "../tools/ci/stage";
-import { PROJECT_DIR } from "../tools/engine/mock-run";
+import { PROJECT_DIR } from "../tools/engine/project-dir";
 import { FIXTURE_PROJECT } from "./fixtures/project";
 import { parseDuration } from "../verify/wait";
 import { noChange, preview } from "./fixtures/previews";

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../../model/yaml";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
-import { startEngine, type Diagnostic } from "./loopback-engine";
+import type { Diagnostic } from "./loopback-engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
@@ -146,6 +146,9 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
 
   const launch = languageHostLaunch(opts.runtime ?? runtimeOptions(dir));
+  const { startEngine } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the engine (and the Pulumi SDK it decodes with) loads at the first run, not when a simulated server starts
+    require("./loopback-engine") as typeof import("./loopback-engine");
   const engine = await startEngine({ ...opts, project: files.project });
   const args = languageHostArgs({
     address: engine.address,

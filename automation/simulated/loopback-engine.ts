@@ -7,7 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { registrationOf, standInMocks, isSecretValue, unwrapSecret, type Call, type Registration, type StandInOptions } from "./stand-in";
+import { registrationOf } from "./registration";
+import { standInMocks, isSecretValue, unwrapSecret, type Call, type Registration, type StandInOptions } from "./stand-in";
 
 /* eslint-disable @typescript-eslint/no-require-imports -- generated gRPC code ships without ES module typings */
 const resourceGrpc = require("@pulumi/pulumi/proto/resource_grpc_pb") as { ResourceMonitorService: grpc.ServiceDefinition };

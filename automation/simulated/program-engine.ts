@@ -10,7 +10,7 @@
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { abortableSleep as sleep } from "../abortable-sleep";
 import type { HistoryEntry, OperationOptions, OperationResult, StackEngine, StackOutput } from "../engine";
-import { configReport } from "../local-engine";
+import { configReport } from "../cli-errors";
 import { cancelled, configInvalid, engineFailed, notFound, type EngineKind } from "../types";
 import { readProject } from "../../plan/stack-files";
 import { runLikeCli, type CliRun } from "./language-host";

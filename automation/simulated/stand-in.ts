@@ -3,7 +3,8 @@
  * over gRPC (`engine.ts`): what the providers, the cluster and other stacks would report, with
  * recognisable fake ids, addresses and credentials. No cloud, no cluster, no CLI.
  */
-import * as pulumi from "@pulumi/pulumi";
+// types only: the canned answers load no SDK, so the simulated clusters and the tests' fixtures can use them without it
+import type * as pulumi from "@pulumi/pulumi";
 
 /** One registration or read, with the engine-facing options the program set. */
 export interface Registration {
@@ -22,25 +23,6 @@ export interface Registration {
   readonly custom: boolean;
   /** A `Resource.get` read rather than a registration. */
   readonly read: boolean;
-}
-
-/** A Registration from the monitor's request and response (gRPC messages of RegisterResource or ReadResource). */
-export function registrationOf(req: any, res: any, read: boolean): Registration {
-  return {
-    type: req.getType(),
-    name: req.getName(),
-    urn: res.getUrn(),
-    id: read ? req.getId() : res.getId() || undefined,
-    inputs: pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject()),
-    provider: req.getProvider(),
-    parent: req.getParent(),
-    dependencies: read ? [] : req.getDependenciesList(),
-    protect: read ? false : Boolean(req.getProtect()),
-    retainOnDelete: read ? false : Boolean(req.getRetainondelete()),
-    deleteBeforeReplace: read ? false : Boolean(req.getDeletebeforereplace()),
-    custom: read ? true : req.getCustom(),
-    read,
-  };
 }
 
 export interface Call {

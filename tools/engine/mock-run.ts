@@ -6,7 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
-import { registrationOf, standInMocks, type Call, type Registration, type StandInOptions } from "../../automation/simulated/stand-in";
+import { registrationOf } from "../../automation/simulated/registration";
+import { standInMocks, type Call, type Registration, type StandInOptions } from "../../automation/simulated/stand-in";
+import { PROJECT_DIR } from "./project-dir";
 
 export {
   FAKE_KUBECONFIG,
@@ -18,8 +20,6 @@ export {
   type Call,
   type Registration,
 } from "../../automation/simulated/stand-in";
-
-export const PROJECT_DIR = join(__dirname, "..", "..");
 
 export interface RunOptions extends StandInOptions {
   /** Where Pulumi.yaml and the stack files are. @default this repository */
