@@ -99,9 +99,17 @@ async function main(): Promise<void> {
       ...(url ? { store: openStore(url, projectDir), retention: retentionFromEnv(process.env) } : {}),
     });
   } else {
-    const { LocalEngine, localEngineOptionsFromEnv } =
+    let localEngine: typeof import("../automation/local-engine");
+    try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the Automation API loads only for the engine that uses it, not at a simulated start
-      require("../automation/local-engine") as typeof import("../automation/local-engine");
+      localEngine = require("../automation/local-engine") as typeof import("../automation/local-engine");
+    } catch (e) {
+      // the cause's first line only: Node's "Require stack" lists this machine's paths
+      throw new Error(
+        `the Pulumi SDK (@pulumi/pulumi) cannot be loaded (${(e instanceof Error ? e.message : String(e)).split("\n")[0]}): run npm ci in ${projectDir}`,
+      );
+    }
+    const { LocalEngine, localEngineOptionsFromEnv } = localEngine;
     const local = new LocalEngine(localEngineOptionsFromEnv(projectDir));
     engine = local;
     jobs = new Jobs({
@@ -173,5 +181,6 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   process.stderr.write(`mesh api: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
+  // a start that failed ends the process, whatever it had opened by then (the demo's simulated clusters)
+  process.exit(1);
 });

@@ -106,6 +106,24 @@ describe("the server process", () => {
     );
   });
 
+  it("ends when its job store cannot be opened at start, though the simulated clusters were already serving", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        MESH_API_INSECURE: "loopback-only",
+        MESH_API_PORT: "0",
+        MESH_DATABASE_URL: "postgres://mesh:hunter2@127.0.0.1:1/jobs",
+      },
+      encoding: "utf8",
+      // a process that stayed up would be ended here, and the status below fails
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^mesh api: the job store postgres .* cannot be opened: .*ECONNREFUSED/);
+    assert.ok(!r.stderr.includes("hunter2"), r.stderr);
+  });
+
   it("says how browsers sign in when it starts, and never prints a secret", async () => {
     const secret = "session-secret-that-must-not-be-printed-0123456789";
     const p = run([MAIN, "--engine", "simulated"], {

@@ -2,7 +2,7 @@
  * Runs index.ts the way `pulumi preview` / `pulumi up` runs it, without the CLI: the Node.js
  * language host's command line and environment (pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs,
  * `parseOptions`, `constructArguments`, `constructConfig`, `execRuntime`) against the stand-in engine of
- * `engine.ts`, with the runtime options Pulumi.yaml sets. It proves the program loads as the language
+ * `loopback-engine.ts`, with the runtime options Pulumi.yaml sets. It proves the program loads as the language
  * host starts it and talks gRPC to an engine like the real one; it creates nothing (no providers run).
  */
 import { spawn } from "node:child_process";
@@ -10,9 +10,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../../model/yaml";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
+import { MeshError } from "../types";
 import type { Diagnostic } from "./loopback-engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
 
+// the same folder as tools/engine/project-dir.ts names: automation/ does not import from tools/
 export const PROJECT_DIR = join(__dirname, "..", "..");
 
 /** The language host's default run path, resolved from the program's own node_modules. */
@@ -146,9 +148,18 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
   for (const [k, v] of Object.entries(opts.override ?? {})) if (v === undefined) delete config[k];
 
   const launch = languageHostLaunch(opts.runtime ?? runtimeOptions(dir));
-  const { startEngine } =
+  let startEngine: typeof import("./loopback-engine").startEngine;
+  try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the engine (and the Pulumi SDK it decodes with) loads at the first run, not when a simulated server starts
-    require("./loopback-engine") as typeof import("./loopback-engine");
+    ({ startEngine } = require("./loopback-engine") as typeof import("./loopback-engine"));
+  } catch (e) {
+    // the cause's first line only: Node's "Require stack" lists this machine's paths
+    const cause = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    throw new MeshError(
+      "engine_failed",
+      `the simulated engine cannot load the Pulumi SDK (${cause}): reinstall the project's packages with npm ci`,
+    );
+  }
   const engine = await startEngine({ ...opts, project: files.project });
   const args = languageHostArgs({
     address: engine.address,

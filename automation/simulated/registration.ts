@@ -1,6 +1,8 @@
 /**
- * A registration as the engine received it, from the monitor's gRPC messages: in process (`mock-run.ts`) or
- * over gRPC (`loopback-engine.ts`). Its own file, since decoding the properties takes the Pulumi SDK.
+ * Decodes a RegisterResource or ReadResource request and its response (the resource monitor's protobuf
+ * messages) into a Registration, for the in-process mocks (tools/engine/mock-run.ts) and the loopback engine
+ * (loopback-engine.ts). Decoding the properties takes the Pulumi SDK, so it is kept out of stand-in.ts, whose
+ * canned values load without it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Registration } from "./stand-in";

@@ -1,9 +1,9 @@
 /**
  * The stand-in state every local run of the program answers with, in process (`mock-run.ts`) or
- * over gRPC (`engine.ts`): what the providers, the cluster and other stacks would report, with
+ * over gRPC (`loopback-engine.ts`): what the providers, the cluster and other stacks would report, with
  * recognisable fake ids, addresses and credentials. No cloud, no cluster, no CLI.
  */
-// types only: the canned answers load no SDK, so the simulated clusters and the tests' fixtures can use them without it
+// types only: the canned values load no SDK, so live-mesh.ts (the simulated clusters) and test/fixtures/stacks.ts use them without it
 import type * as pulumi from "@pulumi/pulumi";
 
 /** One registration or read, with the engine-facing options the program set. */

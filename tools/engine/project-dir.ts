@@ -1,4 +1,8 @@
-/** This repository's folder: Pulumi.yaml, the stack files and index.ts. Apart from mock-run.ts, so that naming it loads no Pulumi SDK. */
+/**
+ * The repository's folder (Pulumi.yaml, the stack files, index.ts), in a module of its own: mock-run.ts loads
+ * the Pulumi SDK, about half a second of CPU in every process that imports it, and a test that needs only
+ * the folder should not pay for it.
+ */
 import { join } from "node:path";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
