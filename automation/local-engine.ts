@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SemVer } from "semver";
 import { CLI_MISSING_FIX, classifyCliFailure, configReport } from "./cli-errors";
+import { firstLine } from "./error-line";
 import type { HistoryEntry, OperationOptions, OperationResult, ReadOptions, StackEngine, StackOutput } from "./engine";
 import { credentialValues, Redactor } from "./redact";
 import { busy, configInvalid, engineFailed, MeshError, type EngineKind } from "./types";
@@ -294,8 +295,7 @@ export class LocalEngine implements StackEngine {
   private failure(e: unknown, stack: string, operation: string, diagnostics = ""): { error: MeshError; said?: string } {
     if (e instanceof MeshError) return { error: e };
     if (!(e instanceof CommandError)) {
-      const first = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-      return { error: engineFailed(stack, operation, `the Automation API failed: ${this.redactor.redact(first)}`) };
+      return { error: engineFailed(stack, operation, `the Automation API failed: ${this.redactor.redact(firstLine(e))}`) };
     }
     const result = (e as unknown as { commandResult?: { stdout?: string; stderr?: string; code?: number } }).commandResult;
     const stderr = result?.stderr ?? "";

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { StackEngine } from "../automation/engine";
+import { firstLine } from "../automation/error-line";
 import { Jobs } from "../automation/jobs";
 import { Redactor } from "../automation/redact";
 import { openStore } from "../automation/store/open";
@@ -104,10 +105,7 @@ async function main(): Promise<void> {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the Automation API loads only for the engine that uses it, not at a simulated start
       localEngine = require("../automation/local-engine") as typeof import("../automation/local-engine");
     } catch (e) {
-      // the cause's first line only: Node's "Require stack" lists this machine's paths
-      throw new Error(
-        `the Pulumi SDK (@pulumi/pulumi) cannot be loaded (${(e instanceof Error ? e.message : String(e)).split("\n")[0]}): run npm ci in ${projectDir}`,
-      );
+      throw new Error(`the Pulumi SDK (@pulumi/pulumi) cannot be loaded (${firstLine(e)}): run npm ci in ${projectDir}`);
     }
     const { LocalEngine, localEngineOptionsFromEnv } = localEngine;
     const local = new LocalEngine(localEngineOptionsFromEnv(projectDir));

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromYaml } from "../../model/yaml";
 import { configStrings, readProject, stackConfig } from "../../plan/stack-files";
+import { firstLine } from "../error-line";
 import { MeshError } from "../types";
 import type { Diagnostic } from "./loopback-engine";
 import type { Call, Registration, StandInOptions } from "./stand-in";
@@ -153,11 +154,9 @@ export async function runLikeCli(opts: CliRunOptions): Promise<CliRun> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the engine (and the Pulumi SDK it decodes with) loads at the first run, not when a simulated server starts
     ({ startEngine } = require("./loopback-engine") as typeof import("./loopback-engine"));
   } catch (e) {
-    // the cause's first line only: Node's "Require stack" lists this machine's paths
-    const cause = (e instanceof Error ? e.message : String(e)).split("\n")[0];
     throw new MeshError(
       "engine_failed",
-      `the simulated engine cannot load the Pulumi SDK (${cause}): reinstall the project's packages with npm ci`,
+      `the simulated engine cannot load the Pulumi SDK (${firstLine(e)}): reinstall the project's packages with npm ci`,
     );
   }
   const engine = await startEngine({ ...opts, project: files.project });

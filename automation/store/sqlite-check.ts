@@ -6,11 +6,12 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
+import { firstLine } from "../error-line";
 import { MIGRATIONS, TABLES } from "./schema";
 
 /** The first 16 bytes of every SQLite 3 database (https://www.sqlite.org/fileformat.html, 1.3). */
 const HEADER = Buffer.from("SQLite format 3\0", "latin1");
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 200);
+const errorText = (e: unknown) => firstLine(e).slice(0, 200);
 
 /** What is wrong with the file at `path` as this program's store; undefined when nothing is (or it does not exist yet). */
 export function sqliteProblem(path: string): string | undefined {
