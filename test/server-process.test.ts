@@ -13,6 +13,14 @@ import { getJob, listeningLine, run } from "./fixtures/server-process";
 const ROOT = join(__dirname, "..");
 const MAIN = join(ROOT, "server", "main.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** main.ts run to its end (a refusal, a failed start), `env` over this process's; one that stayed up is ended after a minute, its status then null. */
+const runToEnd = (args: readonly string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
 
 describe("the server process", () => {
   it("on SIGTERM with watchers: jobs cancelled, every stream ended, exit 0 within the grace period", async () => {
@@ -70,33 +78,22 @@ describe("the server process", () => {
   });
 
   it("refuses the simulated engine on a non-loopback address", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MESH_API_HOST: "0.0.0.0",
-        MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
-        MESH_API_INSECURE: "",
-      },
-      encoding: "utf8",
+    const r = runToEnd(["--engine", "simulated"], {
+      MESH_API_HOST: "0.0.0.0",
+      MESH_API_TOKENS: JSON.stringify([{ name: "t", role: "viewer", sha256: "0".repeat(64) }]),
+      MESH_API_INSECURE: "",
     });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /--engine simulated serves on loopback only, not 0\.0\.0\.0/);
   });
 
   it("refuses the insecure mode with the real engine: any local process could run up and destroy", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MESH_API_INSECURE: "loopback-only",
-        MESH_API_PORT: "0",
-        MESH_API_TOKENS: "",
-        MESH_DATABASE_URL: "sqlite::memory:",
-      },
-      encoding: "utf8",
-      // a server that started anyway would serve until this ends it, and the status below fails
-      timeout: 60_000,
+    // a server that started anyway would serve until runToEnd ends it, and the status below fails
+    const r = runToEnd([], {
+      MESH_API_INSECURE: "loopback-only",
+      MESH_API_PORT: "0",
+      MESH_API_TOKENS: "",
+      MESH_DATABASE_URL: "sqlite::memory:",
     });
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
@@ -107,17 +104,11 @@ describe("the server process", () => {
   });
 
   it("ends when its job store cannot be opened at start, though the simulated clusters were already serving", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "--engine", "simulated"], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        MESH_API_INSECURE: "loopback-only",
-        MESH_API_PORT: "0",
-        MESH_DATABASE_URL: "postgres://mesh:hunter2@127.0.0.1:1/jobs",
-      },
-      encoding: "utf8",
-      // a process that stayed up would be ended here, and the status below fails
-      timeout: 60_000,
+    // a process that stayed up would be ended by runToEnd, and the status below fails
+    const r = runToEnd(["--engine", "simulated"], {
+      MESH_API_INSECURE: "loopback-only",
+      MESH_API_PORT: "0",
+      MESH_DATABASE_URL: "postgres://mesh:hunter2@127.0.0.1:1/jobs",
     });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^mesh api: the job store postgres .* cannot be opened: .*ECONNREFUSED/);
@@ -153,7 +144,7 @@ describe("the server process", () => {
     [["--frob"], "mesh api: unknown option '--frob'"],
   ] as const) {
     it(`a usage error on ${args.join(" ")}: one line, exit 2, no help`, () => {
-      const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
+      const r = runToEnd(args);
       assert.equal(r.status, 2);
       assert.equal(r.stdout, "");
       assert.equal(r.stderr, `${stderr} (npm run serve -- --help lists the options)\n`);
